@@ -1,0 +1,192 @@
+// The shape of the C++ addon (src-native/) as the TypeScript layer sees it.
+// Nothing outside lib/ touches the addon; nothing outside src-native/ touches libpq.
+import path from 'node:path';
+
+/** How the native layer turns a column's text into a JS value (set per type OID). */
+export const enum NativeDecoder {
+  /** string (the default for every OID the table does not name) */
+  Text = 0,
+  /** int2, int4, oid → number */
+  Int = 1,
+  /** float4, float8 → number, NaN and ±Infinity included */
+  Float = 2,
+  /** 't' / 'f' → boolean */
+  Bool = 3,
+  /** int8 → bigint */
+  BigInt = 4,
+  /** bytea in hex or escape format → Buffer */
+  Bytea = 5,
+  /** timestamptz → Date; 'infinity' / '-infinity' → ±Infinity */
+  TimestampTz = 6,
+  /** timestamp without time zone → Date read as UTC; ±infinity → ±Infinity */
+  Timestamp = 7,
+  /** date → 'YYYY-MM-DD' string; ±infinity → ±Infinity */
+  Date = 8,
+}
+
+/** libpq's ExecStatusType. */
+export const enum ExecStatus {
+  EmptyQuery = 0,
+  CommandOk = 1,
+  TuplesOk = 2,
+  CopyOut = 3,
+  CopyIn = 4,
+  BadResponse = 5,
+  NonfatalError = 6,
+  FatalError = 7,
+  CopyBoth = 8,
+  SingleTuple = 9,
+  PipelineSync = 10,
+  PipelineAborted = 11,
+  TuplesChunk = 12,
+}
+
+/** libpq's PGTransactionStatusType. */
+export const enum TransactionStatus {
+  Idle = 0,
+  Active = 1,
+  InTransaction = 2,
+  InError = 3,
+  Unknown = 4,
+}
+
+export interface NativeField {
+  name: string;
+  tableOid: number;
+  columnId: number;
+  typeOid: number;
+  typeSize: number;
+  typeModifier: number;
+  format: number;
+}
+
+/** Every PQresultErrorField of an error or notice, by its libpq name. Absent fields are undefined. */
+export interface NativeErrorFields {
+  severity?: string;
+  severityNonlocalized?: string;
+  sqlstate?: string;
+  messagePrimary?: string;
+  messageDetail?: string;
+  messageHint?: string;
+  statementPosition?: string;
+  internalPosition?: string;
+  internalQuery?: string;
+  context?: string;
+  schemaName?: string;
+  tableName?: string;
+  columnName?: string;
+  datatypeName?: string;
+  constraintName?: string;
+  sourceFile?: string;
+  sourceLine?: string;
+  sourceFunction?: string;
+}
+
+export interface NativeResult {
+  status: ExecStatus;
+  /** PQcmdStatus, e.g. 'INSERT 0 1' */
+  command: string;
+  /** PQcmdTuples as a number, or -1 when the command reports none */
+  rowCount: number;
+  fields: NativeField[];
+  /** one array of values per row, decoded as the connection's decoder table says */
+  rows: unknown[][];
+  /** set when status is FatalError / NonfatalError / BadResponse */
+  error?: NativeErrorFields;
+  /** PQresultErrorMessage: the full text libpq made of the error */
+  errorMessage?: string;
+}
+
+/**
+ * One item of a batch handed to `onResults`, in the order libpq produced them:
+ * a result object, END_OF_COMMAND (libpq's NULL after each command's results), or
+ * a PIPELINE_SYNC marker that carries the transaction status read with it.
+ */
+export type NativeItem = NativeResult | number;
+export const END_OF_COMMAND = -1;
+/** sync markers are encoded as SYNC_BASE + transaction status */
+export const SYNC_BASE = 100;
+
+export interface NativeNotification {
+  channel: string;
+  payload: string;
+  pid: number;
+}
+
+export interface NativeCallbacks {
+  /** results read from the socket: one call per batch */
+  onResults(items: NativeItem[]): void;
+  /** the connection failed while open (socket closed, protocol error): message from libpq */
+  onFailure(message: string): void;
+  onNotice(fields: NativeErrorFields, message: string): void;
+  onNotification(notification: NativeNotification): void;
+  /** COPY OUT data: the rows read so far in one Buffer (null when none); `done` once all of it came */
+  onCopyData(chunk: Buffer | null, done: boolean): void;
+  /** the socket drained: COPY IN may write again */
+  onWritable(): void;
+}
+
+export interface NativeConnectionInfo {
+  serverVersion: number;
+  backendPid: number;
+  host: string;
+  port: string;
+  dbname: string;
+  user: string;
+  sslInUse: boolean;
+}
+
+export interface NativeConnection {
+  /** PQconnectStartParams + PQconnectPoll driven by the event loop; expand_dbname is on */
+  connect(keywords: string[], values: string[], callback: (error: string | null) => void): void;
+  /** PQsendQueryParams in pipeline mode (strings go as text, Buffers as binary); PQpipelineSync after it when sync is true */
+  sendQuery(text: string, values: (string | Buffer | null)[] | null, typeOids: number[] | null, sync: boolean): void;
+  sendPrepare(name: string, text: string, typeOids: number[] | null, sync: boolean): void;
+  sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean): void;
+  /** PQpipelineSync on its own */
+  sync(): void;
+  /** leave pipeline mode (nothing may be in flight) and send with the simple protocol (PQsendQuery) */
+  sendSimpleQuery(text: string): void;
+  /** push buffered output; returns true when all of it went out */
+  flush(): boolean;
+  /** COPY IN: 1 queued, 0 queued but the socket is full (wait for onWritable); throws on failure */
+  putCopyData(data: Buffer | string): number;
+  /** COPY IN: end it, or abort it with an error message */
+  putCopyEnd(errorMessage?: string | null): number;
+  /** COPY OUT: stop / start reading the socket (backpressure) */
+  pauseCopyOut(): void;
+  resumeCopyOut(): void;
+  /** per-OID decoders for this connection's results */
+  setDecoders(oids: number[], decoders: number[]): void;
+  cancel(callback: (error: string | null) => void): void;
+  escapeLiteral(text: string): string;
+  escapeIdentifier(text: string): string;
+  transactionStatus(): TransactionStatus;
+  parameterStatus(name: string): string | null;
+  info(): NativeConnectionInfo;
+  /** commands sent whose results have not all arrived */
+  pendingCommands(): number;
+  close(): void;
+  readonly isOpen: boolean;
+}
+
+export interface NativeBinding {
+  Connection: new (callbacks: NativeCallbacks) => NativeConnection;
+  libpqVersion(): number;
+  /** PQconninfoParse: the keywords a conninfo string or URI sets; throws with libpq's message */
+  parseConninfo(conninfo: string): Record<string, string>;
+  /** whether the linked libpq has a feature: 'pipeline', 'chunkedRows', 'cancelCreate', 'sendPipelineSync', 'closePrepared' */
+  hasFeature(name: string): boolean;
+}
+
+let binding: NativeBinding | undefined;
+
+/** The addon, loaded once: a prebuild for this platform, or the local build. */
+export function native(): NativeBinding {
+  if (binding === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => NativeBinding;
+    binding = load(path.join(__dirname, '..'));
+  }
+  return binding;
+}

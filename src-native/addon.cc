@@ -1,0 +1,66 @@
+// Registers the addon's classes and functions, once per environment (main thread or worker).
+#include <napi.h>
+
+#include "addon.h"
+#include "connection.h"
+#include "libpq_compat.h"
+
+namespace pqnode {
+
+namespace {
+
+Napi::Value LibpqVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), PQlibVersion()); }
+
+Napi::Value HasFeature(const Napi::CallbackInfo& info) {
+  const std::string name = info[0].ToString().Utf8Value();
+  bool has = false;
+  if (name == "pipeline") has = true;
+  if (name == "sendPipelineSync") has = HasSendPipelineSync();
+  if (name == "chunkedRows") has = HasChunkedRows();
+  if (name == "closePrepared") has = HasClosePrepared();
+  return Napi::Boolean::New(info.Env(), has);
+}
+
+Napi::Value ParseConninfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string conninfo = info[0].ToString().Utf8Value();
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error != nullptr ? error : "out of memory";
+    if (error != nullptr) PQfreemem(error);
+    throw Napi::Error::New(env, message);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  for (PQconninfoOption* option = options; option->keyword != nullptr; option++) {
+    if (option->val != nullptr) result.Set(option->keyword, Napi::String::New(env, option->val));
+  }
+  PQconninfoFree(options);
+  return result;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  data->connection_constructor = Napi::Persistent(Connection::Define(env));
+  // Close every connection still open when this environment (e.g. a worker) goes away.
+  env.AddCleanupHook([data]() {
+    data->shutting_down = true;
+    auto connections = data->live_connections;
+    data->live_connections.clear();
+    for (Connection* connection : connections) connection->Shutdown();
+  });
+  exports.Set("Connection", data->connection_constructor.Value());
+  exports.Set("libpqVersion", Napi::Function::New<LibpqVersion>(env, "libpqVersion"));
+  exports.Set("hasFeature", Napi::Function::New<HasFeature>(env, "hasFeature"));
+  exports.Set("parseConninfo", Napi::Function::New<ParseConninfo>(env, "parseConninfo"));
+  return exports;
+}
+
+}  // namespace pqnode
+
+static Napi::Object InitPqnode(Napi::Env env, Napi::Object exports) { return pqnode::Init(env, exports); }
+
+NODE_API_MODULE(pqnode, InitPqnode)

@@ -1,0 +1,582 @@
+#include "connection.h"
+
+#include <cstring>
+
+#include "cancel.h"
+#include "libpq_compat.h"
+#include "params.h"
+#include "result_builder.h"
+
+namespace pqnode {
+
+namespace {
+
+// Must match END_OF_COMMAND and SYNC_BASE in lib/native.ts.
+constexpr int kEndOfCommand = -1;
+constexpr int kSyncBase = 100;
+
+uv_loop_t* LoopOf(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  return loop;
+}
+
+}  // namespace
+
+Napi::Function Connection::Define(Napi::Env env) {
+  return DefineClass(env, "Connection",
+                     {
+                         InstanceMethod<&Connection::Connect>("connect"),
+                         InstanceMethod<&Connection::SendQuery>("sendQuery"),
+                         InstanceMethod<&Connection::SendPrepare>("sendPrepare"),
+                         InstanceMethod<&Connection::SendQueryPrepared>("sendQueryPrepared"),
+                         InstanceMethod<&Connection::Sync>("sync"),
+                         InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
+                         InstanceMethod<&Connection::Flush>("flush"),
+                         InstanceMethod<&Connection::PutCopyData>("putCopyData"),
+                         InstanceMethod<&Connection::PutCopyEnd>("putCopyEnd"),
+                         InstanceMethod<&Connection::PauseCopyOut>("pauseCopyOut"),
+                         InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
+                         InstanceMethod<&Connection::PumpInput>("processInput"),
+                         InstanceMethod<&Connection::SetDecoders>("setDecoders"),
+                         InstanceMethod<&Connection::Cancel>("cancel"),
+                         InstanceMethod<&Connection::EscapeLiteral>("escapeLiteral"),
+                         InstanceMethod<&Connection::EscapeIdentifier>("escapeIdentifier"),
+                         InstanceMethod<&Connection::TransactionStatus>("transactionStatus"),
+                         InstanceMethod<&Connection::ParameterStatus>("parameterStatus"),
+                         InstanceMethod<&Connection::Info>("info"),
+                         InstanceMethod<&Connection::PendingCommands>("pendingCommands"),
+                         InstanceMethod<&Connection::Close>("close"),
+                         InstanceAccessor<&Connection::IsOpen>("isOpen"),
+                     });
+}
+
+Connection::Connection(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Connection>(info),
+      addon_(info.Env().GetInstanceData<AddonData>()),
+      watch_(LoopOf(info.Env()), this, &Connection::OnSocketEvent) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) {
+    throw Napi::TypeError::New(env, "Connection needs an object of callbacks");
+  }
+  // The callbacks hang off the JS object itself and are referenced weakly from here, so
+  // that a connection nobody holds can be garbage-collected (and closed by the finalizer).
+  Napi::Object callbacks = info[0].As<Napi::Object>();
+  info.This().As<Napi::Object>().Set("callbacks", callbacks);
+  callbacks_ = Napi::Weak(callbacks);
+  async_context_ = new Napi::AsyncContext(env, "pqnode.Connection");
+}
+
+Connection::~Connection() {
+  CloseConnection();
+  delete async_context_;
+}
+
+void Connection::Shutdown() {
+  addon_ = nullptr;
+  connect_callback_.Reset();
+  CloseConnection();
+  state_ = State::kClosed;
+}
+
+// ---------------------------------------------------------------------------------------
+// connecting
+
+Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ != State::kNew) throw Napi::Error::New(env, "connect() may be called once per connection");
+  if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsFunction()) {
+    throw Napi::TypeError::New(env, "connect(keywords, values, callback)");
+  }
+  Napi::Array keyword_array = info[0].As<Napi::Array>();
+  Napi::Array value_array = info[1].As<Napi::Array>();
+  const uint32_t count = keyword_array.Length();
+  if (value_array.Length() != count) throw Napi::TypeError::New(env, "keywords and values differ in length");
+  std::vector<std::string> keywords(count), values(count);
+  std::vector<const char*> keyword_pointers(count + 1, nullptr), value_pointers(count + 1, nullptr);
+  for (uint32_t i = 0; i < count; i++) {
+    keywords[i] = keyword_array.Get(i).ToString().Utf8Value();
+    values[i] = value_array.Get(i).ToString().Utf8Value();
+    keyword_pointers[i] = keywords[i].c_str();
+    value_pointers[i] = values[i].c_str();
+  }
+  conn_ = PQconnectStartParams(keyword_pointers.data(), value_pointers.data(), 1);
+  if (conn_ == nullptr) throw Napi::Error::New(env, "out of memory");
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    std::string message = PQerrorMessage(conn_);
+    PQfinish(conn_);
+    conn_ = nullptr;
+    state_ = State::kClosed;
+    throw Napi::Error::New(env, message);
+  }
+  PQsetNoticeReceiver(conn_, &Connection::OnNotice, this);
+  if (addon_ != nullptr) addon_->live_connections.insert(this);
+  connect_callback_ = Napi::Persistent(info[2].As<Napi::Function>());
+  state_ = State::kConnecting;
+  UpdateKeepAlive();
+  // libpq has begun connecting: the first wait is for the socket to become writable
+  const int error = watch_.Watch(PQsocket(conn_), UV_WRITABLE, true);
+  if (error != 0) {
+    CloseConnection();
+    state_ = State::kClosed;
+    connect_callback_.Reset();
+    UpdateKeepAlive();
+    throw Napi::Error::New(env, std::string("cannot watch the socket: ") + uv_strerror(error));
+  }
+  return env.Undefined();
+}
+
+void Connection::ContinueConnect() {
+  int error = 0;
+  switch (PQconnectPoll(conn_)) {
+    case PGRES_POLLING_READING:
+      // the socket may be a new one (next host, SSL retry): always a fresh watcher
+      error = watch_.Watch(PQsocket(conn_), UV_READABLE, true);
+      break;
+    case PGRES_POLLING_WRITING:
+      error = watch_.Watch(PQsocket(conn_), UV_WRITABLE, true);
+      break;
+    case PGRES_POLLING_OK:
+      FinishConnect(nullptr);
+      return;
+    default: {
+      std::string message = PQerrorMessage(conn_);
+      FinishConnect(message.c_str());
+      return;
+    }
+  }
+  if (error != 0) {
+    std::string message = std::string("cannot watch the socket: ") + uv_strerror(error);
+    FinishConnect(message.c_str());
+  }
+}
+
+void Connection::FinishConnect(const char* error) {
+  Napi::Env env = Env();
+  std::string message;
+  if (error == nullptr) {
+    if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
+      message = PQerrorMessage(conn_);
+      error = message.c_str();
+    }
+  } else {
+    message = error;
+  }
+  Napi::FunctionReference callback = std::move(connect_callback_);
+  if (error != nullptr) {
+    CloseConnection();
+    state_ = State::kClosed;
+    UpdateKeepAlive();
+    if (!callback.IsEmpty()) {
+      callback.MakeCallback(Env().Global(), {Napi::String::New(env, message)}, *async_context_);
+    }
+    return;
+  }
+  pipeline_on_ = true;
+  state_ = State::kOpen;
+  UpdateWatch();
+  UpdateKeepAlive();
+  if (!callback.IsEmpty()) callback.MakeCallback(Env().Global(), {env.Null()}, *async_context_);
+  if (state_ == State::kOpen) DeliverQueued(env);
+}
+
+// ---------------------------------------------------------------------------------------
+// the event loop side
+
+void Connection::OnSocketEvent(void* owner, int status, int events) {
+  auto* self = static_cast<Connection*>(owner);
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  try {
+    if (status < 0) {
+      std::string message = std::string("socket error: ") + uv_strerror(status);
+      if (self->state_ == State::kConnecting) {
+        self->FinishConnect(message.c_str());
+      } else {
+        self->Fail(message);
+      }
+      return;
+    }
+    if (self->state_ == State::kConnecting) {
+      self->ContinueConnect();
+      return;
+    }
+    if (self->state_ != State::kOpen) return;
+    if (events & UV_WRITABLE) self->WriteOutput();
+    if (self->state_ == State::kOpen && (events & UV_READABLE)) self->ProcessInput();
+  } catch (const Napi::Error& error) {
+    // a JS callback threw: report it as Node reports any uncaught exception
+    napi_fatal_exception(env, error.Value());
+  }
+}
+
+void Connection::OnNotice(void* owner, const PGresult* result) {
+  // Called from inside libpq while it parses input: keep it, hand it to JS afterwards.
+  auto* self = static_cast<Connection*>(owner);
+  self->notices_.push_back({CopyErrorFields(result), PQresultErrorMessage(result)});
+}
+
+void Connection::ProcessInput() {
+  Napi::Env env = Env();
+  const bool consumed = PQconsumeInput(conn_) == 1;
+  std::string failure;
+  if (!consumed) failure = PQerrorMessage(conn_);
+  for (;;) {
+    Napi::Array items = Napi::Array::New(env);
+    uint32_t count = 0;
+    DrainResults(env, items, count);
+    if (count > 0) {
+      Invoke("onResults", {items});
+      if (state_ != State::kOpen) return;
+    }
+    if (copy_ == CopyState::kOut && !copy_out_paused_) {
+      ReadCopyOut(env);
+      if (state_ != State::kOpen) return;
+      if (copy_ == CopyState::kNone) continue;  // the COPY ended: its final result follows
+    }
+    break;
+  }
+  DeliverQueued(env);
+  if (state_ != State::kOpen) return;
+  if (!consumed) {
+    Fail(failure);
+    return;
+  }
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    Fail(PQerrorMessage(conn_));
+    return;
+  }
+  if (output_pending_) WriteOutput();
+  UpdateKeepAlive();
+}
+
+void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count) {
+  while (pending_commands_ > 0 && copy_ == CopyState::kNone && state_ == State::kOpen) {
+    if (PQisBusy(conn_)) return;
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) {
+      items.Set(count++, Napi::Number::New(env, kEndOfCommand));
+      pending_commands_--;
+      if (!pipeline_on_ && pending_commands_ == 0) {
+        // a simple-protocol query has finished: back to pipeline mode for what follows
+        if (PQenterPipelineMode(conn_) == 1) pipeline_on_ = true;
+      }
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_PIPELINE_SYNC) {
+      items.Set(count++, Napi::Number::New(env, kSyncBase + PQtransactionStatus(conn_)));
+      pending_commands_--;
+      PQclear(result);
+      continue;
+    }
+    items.Set(count++, BuildResult(env, result, decoders_));
+    PQclear(result);
+    if (status == PGRES_COPY_IN) {
+      copy_ = CopyState::kIn;
+    } else if (status == PGRES_COPY_OUT) {
+      copy_ = CopyState::kOut;
+      copy_out_paused_ = false;
+    } else if (status == PGRES_COPY_BOTH) {
+      Fail("COPY BOTH (replication) is not supported");
+      return;
+    }
+  }
+}
+
+void Connection::WriteOutput() {
+  const int flushed = PQflush(conn_);
+  if (flushed < 0) {
+    Fail(PQerrorMessage(conn_));
+    return;
+  }
+  const bool was_pending = output_pending_;
+  output_pending_ = flushed == 1;
+  UpdateWatch();
+  if (was_pending && !output_pending_ && copy_ == CopyState::kIn) Invoke("onWritable", {});
+}
+
+void Connection::Fail(const std::string& message) {
+  if (state_ != State::kOpen && state_ != State::kConnecting) return;
+  CloseConnection();
+  state_ = State::kClosed;
+  UpdateKeepAlive();
+  Invoke("onFailure", {Napi::String::New(Env(), message)});
+}
+
+void Connection::DeliverQueued(Napi::Env env) {
+  while (!notices_.empty() && state_ != State::kClosed) {
+    Notice notice = std::move(notices_.front());
+    notices_.pop_front();
+    Invoke("onNotice", {ErrorFieldsToObject(env, notice.fields), Napi::String::New(env, notice.message)});
+  }
+  while (state_ == State::kOpen) {
+    PGnotify* notify = PQnotifies(conn_);
+    if (notify == nullptr) break;
+    Napi::Object notification = Napi::Object::New(env);
+    notification.Set("channel", Napi::String::New(env, notify->relname));
+    notification.Set("payload", Napi::String::New(env, notify->extra != nullptr ? notify->extra : ""));
+    notification.Set("pid", Napi::Number::New(env, notify->be_pid));
+    PQfreemem(notify);
+    Invoke("onNotification", {notification});
+  }
+}
+
+void Connection::CloseConnection() {
+  watch_.Release();
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  if (addon_ != nullptr) addon_->live_connections.erase(this);
+  pending_commands_ = 0;
+  copy_ = CopyState::kNone;
+  output_pending_ = false;
+  pipeline_on_ = false;
+}
+
+void Connection::UpdateWatch() {
+  if (state_ != State::kOpen) return;
+  int events = output_pending_ ? UV_WRITABLE : 0;
+  // a paused COPY OUT stops reading, so that TCP itself slows the server down
+  if (!(copy_ == CopyState::kOut && copy_out_paused_)) events |= UV_READABLE;
+  const int error = watch_.Watch(PQsocket(conn_), events);
+  if (error != 0) Fail(std::string("cannot watch the socket: ") + uv_strerror(error));
+}
+
+void Connection::UpdateKeepAlive() {
+  // While work is under way the JS object must stay alive, or its promises would never settle.
+  const bool busy = state_ == State::kConnecting ||
+                    (state_ == State::kOpen && (pending_commands_ > 0 || copy_ != CopyState::kNone));
+  if (busy && !kept_alive_) {
+    Ref();
+    kept_alive_ = true;
+  } else if (!busy && kept_alive_) {
+    Unref();
+    kept_alive_ = false;
+  }
+}
+
+void Connection::Invoke(const char* name, const std::vector<napi_value>& args) {
+  if (callbacks_.IsEmpty()) return;
+  Napi::Object callbacks = callbacks_.Value();
+  if (callbacks.IsEmpty()) return;
+  Napi::Value callback = callbacks.Get(name);
+  if (!callback.IsFunction()) return;
+  callback.As<Napi::Function>().MakeCallback(callbacks, args, *async_context_);
+}
+
+// ---------------------------------------------------------------------------------------
+// sending
+
+PGconn* Connection::OpenConn(Napi::Env env) {
+  if (state_ != State::kOpen) throw Napi::Error::New(env, "the connection is closed");
+  return conn_;
+}
+
+void Connection::ThrowLibpqError(Napi::Env env, const char* what) {
+  std::string message = PQerrorMessage(conn_);
+  if (message.empty()) message = std::string(what) + " failed";
+  throw Napi::Error::New(env, message);
+}
+
+void Connection::AfterSend() { UpdateKeepAlive(); }
+
+static int SendSyncMarker(PGconn* conn) {
+  // libpq 17 can queue a sync without flushing, so that queries issued together leave in one write
+  if (HasSendPipelineSync()) return PQsendPipelineSync(conn);
+  return PQpipelineSync(conn);
+}
+
+Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  Params params(env, info[1], info[2]);
+  if (!PQsendQueryParams(conn, text.c_str(), params.count(), params.types(), params.values(), params.lengths(),
+                         params.formats(), 0)) {
+    ThrowLibpqError(env, "sending the query");
+  }
+  pending_commands_++;
+  if (info[3].ToBoolean()) {
+    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
+    pending_commands_++;
+  }
+  AfterSend();
+  return env.Undefined();
+}
+
+Napi::Value Connection::SendPrepare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  Params params(env, env.Null(), info[2]);
+  if (!PQsendPrepare(conn, name.c_str(), text.c_str(), params.type_count(), params.types())) {
+    ThrowLibpqError(env, "sending the statement to prepare");
+  }
+  pending_commands_++;
+  if (info[3].ToBoolean()) {
+    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
+    pending_commands_++;
+  }
+  AfterSend();
+  return env.Undefined();
+}
+
+Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  Params params(env, info[1], env.Null());
+  if (!PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(), params.formats(),
+                           0)) {
+    ThrowLibpqError(env, "sending the prepared query");
+  }
+  pending_commands_++;
+  if (info[2].ToBoolean()) {
+    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
+    pending_commands_++;
+  }
+  AfterSend();
+  return env.Undefined();
+}
+
+Napi::Value Connection::Sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (!pipeline_on_) throw Napi::Error::New(env, "not in pipeline mode");
+  if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
+  pending_commands_++;
+  AfterSend();
+  return env.Undefined();
+}
+
+Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (pending_commands_ > 0 || copy_ != CopyState::kNone) {
+    throw Napi::Error::New(env, "a simple query needs the connection to itself");
+  }
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  if (pipeline_on_) {
+    if (PQexitPipelineMode(conn) != 1) ThrowLibpqError(env, "leaving pipeline mode");
+    pipeline_on_ = false;
+  }
+  if (!PQsendQuery(conn, text.c_str())) {
+    std::string message = PQerrorMessage(conn);
+    if (PQenterPipelineMode(conn) == 1) pipeline_on_ = true;
+    throw Napi::Error::New(env, message);
+  }
+  pending_commands_++;
+  AfterSend();
+  return env.Undefined();
+}
+
+Napi::Value Connection::Flush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  const int flushed = PQflush(conn);
+  if (flushed < 0) ThrowLibpqError(env, "sending data");
+  output_pending_ = flushed == 1;
+  UpdateWatch();
+  return Napi::Boolean::New(env, !output_pending_);
+}
+
+// ---------------------------------------------------------------------------------------
+// accessors
+
+Napi::Value Connection::SetDecoders(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray() || !info[1].IsArray()) throw Napi::TypeError::New(env, "setDecoders(oids, decoders)");
+  Napi::Array oids = info[0].As<Napi::Array>();
+  Napi::Array decoders = info[1].As<Napi::Array>();
+  if (oids.Length() != decoders.Length()) throw Napi::TypeError::New(env, "oids and decoders differ in length");
+  decoders_.Clear();
+  for (uint32_t i = 0; i < oids.Length(); i++) {
+    const uint32_t decoder = decoders.Get(i).ToNumber().Uint32Value();
+    if (decoder >= static_cast<uint32_t>(Decoder::kCount)) throw Napi::RangeError::New(env, "unknown decoder");
+    decoders_.Set(oids.Get(i).ToNumber().Uint32Value(), static_cast<Decoder>(decoder));
+  }
+  return env.Undefined();
+}
+
+Napi::Value Connection::Cancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "cancel(callback)");
+  StartCancel(env, conn, info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Value Connection::EscapeLiteral(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  std::string text = info[0].ToString().Utf8Value();
+  char* escaped = PQescapeLiteral(conn, text.data(), text.size());
+  if (escaped == nullptr) ThrowLibpqError(env, "escaping a literal");
+  Napi::String result = Napi::String::New(env, escaped);
+  PQfreemem(escaped);
+  return result;
+}
+
+Napi::Value Connection::EscapeIdentifier(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  std::string text = info[0].ToString().Utf8Value();
+  char* escaped = PQescapeIdentifier(conn, text.data(), text.size());
+  if (escaped == nullptr) ThrowLibpqError(env, "escaping an identifier");
+  Napi::String result = Napi::String::New(env, escaped);
+  PQfreemem(escaped);
+  return result;
+}
+
+Napi::Value Connection::TransactionStatus(const Napi::CallbackInfo& info) {
+  if (state_ != State::kOpen) return Napi::Number::New(info.Env(), PQTRANS_UNKNOWN);
+  return Napi::Number::New(info.Env(), PQtransactionStatus(conn_));
+}
+
+Napi::Value Connection::ParameterStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ != State::kOpen) return env.Null();
+  std::string name = info[0].ToString().Utf8Value();
+  const char* value = PQparameterStatus(conn_, name.c_str());
+  if (value == nullptr) return env.Null();
+  return Napi::String::New(env, value);
+}
+
+Napi::Value Connection::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  auto text = [&](const char* value) { return Napi::String::New(env, value != nullptr ? value : ""); };
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("serverVersion", Napi::Number::New(env, PQserverVersion(conn)));
+  result.Set("backendPid", Napi::Number::New(env, PQbackendPID(conn)));
+  result.Set("host", text(PQhost(conn)));
+  result.Set("port", text(PQport(conn)));
+  result.Set("dbname", text(PQdb(conn)));
+  result.Set("user", text(PQuser(conn)));
+  result.Set("sslInUse", Napi::Boolean::New(env, PQsslInUse(conn) == 1));
+  return result;
+}
+
+Napi::Value Connection::PendingCommands(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), pending_commands_);
+}
+
+Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
+  connect_callback_.Reset();
+  CloseConnection();
+  state_ = State::kClosed;
+  UpdateKeepAlive();
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::IsOpen(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), state_ == State::kOpen);
+}
+
+}  // namespace pqnode

@@ -1,0 +1,107 @@
+// A libpq connection (PGconn) as a JS object. It owns the socket watcher and libpq's
+// state; the order of operations (what to send when) belongs to lib/connection.ts.
+#pragma once
+
+#include <libpq-fe.h>
+#include <napi.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "decoders.h"
+#include "error_fields.h"
+#include "socket_watch.h"
+
+namespace pqnode {
+
+class Connection : public Napi::ObjectWrap<Connection> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  explicit Connection(const Napi::CallbackInfo& info);
+  ~Connection() override;
+
+  // Closes without calling into JS: used by the environment cleanup hook.
+  void Shutdown();
+
+ private:
+  enum class State { kNew, kConnecting, kOpen, kClosed };
+  enum class CopyState { kNone, kIn, kOut };
+
+  struct Notice {
+    ErrorFieldList fields;
+    std::string message;
+  };
+  struct Notification {
+    std::string channel;
+    std::string payload;
+    int pid;
+  };
+
+  // JS methods
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value SendQuery(const Napi::CallbackInfo& info);
+  Napi::Value SendPrepare(const Napi::CallbackInfo& info);
+  Napi::Value SendQueryPrepared(const Napi::CallbackInfo& info);
+  Napi::Value Sync(const Napi::CallbackInfo& info);
+  Napi::Value SendSimpleQuery(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value PutCopyData(const Napi::CallbackInfo& info);
+  Napi::Value PutCopyEnd(const Napi::CallbackInfo& info);
+  Napi::Value PauseCopyOut(const Napi::CallbackInfo& info);
+  Napi::Value ResumeCopyOut(const Napi::CallbackInfo& info);
+  Napi::Value PumpInput(const Napi::CallbackInfo& info);
+  Napi::Value SetDecoders(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value EscapeLiteral(const Napi::CallbackInfo& info);
+  Napi::Value EscapeIdentifier(const Napi::CallbackInfo& info);
+  Napi::Value TransactionStatus(const Napi::CallbackInfo& info);
+  Napi::Value ParameterStatus(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value PendingCommands(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value IsOpen(const Napi::CallbackInfo& info);
+
+  // event loop side
+  static void OnSocketEvent(void* owner, int status, int events);
+  static void OnNotice(void* owner, const PGresult* result);
+  void ContinueConnect();
+  void FinishConnect(const char* error);
+  void ProcessInput();
+  void DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count);
+  void ReadCopyOut(Napi::Env env);
+  void WriteOutput();
+  void Fail(const std::string& message);
+  void DeliverQueued(Napi::Env env);
+  void CloseConnection();
+  void UpdateWatch();
+  void UpdateKeepAlive();
+  void AfterSend();
+
+  // helpers
+  PGconn* OpenConn(Napi::Env env);  // throws a JS error when the connection is not open
+  void ThrowLibpqError(Napi::Env env, const char* what);
+  Napi::Value Callback(const char* name);
+  void Invoke(const char* name, const std::vector<napi_value>& args);
+
+  AddonData* addon_;
+  PGconn* conn_ = nullptr;
+  State state_ = State::kNew;
+  CopyState copy_ = CopyState::kNone;
+  bool copy_out_paused_ = false;
+  bool pipeline_on_ = false;
+  bool output_pending_ = false;
+  bool kept_alive_ = false;
+  int pending_commands_ = 0;
+  size_t copy_unflushed_ = 0;
+  SocketWatch watch_;
+  DecoderTable decoders_;
+  Napi::ObjectReference callbacks_;
+  Napi::FunctionReference connect_callback_;
+  Napi::AsyncContext* async_context_ = nullptr;
+  std::deque<Notice> notices_;
+};
+
+}  // namespace pqnode

@@ -1,0 +1,125 @@
+// The COPY half of Connection: data in with PQputCopyData, data out with PQgetCopyData,
+// both asynchronous, with backpressure through the socket.
+#include <string>
+
+#include "connection.h"
+
+namespace pqnode {
+
+namespace {
+
+// Bytes queued between two flushes while copying in, and read per callback while copying out:
+// large enough to amortise the system calls, small enough to keep memory flat.
+constexpr size_t kCopyBatchBytes = 256 * 1024;
+
+}  // namespace
+
+Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (copy_ != CopyState::kIn) throw Napi::Error::New(env, "no COPY FROM STDIN is in progress");
+  int queued;
+  size_t size;
+  if (info[0].IsBuffer()) {
+    Napi::Buffer<char> buffer = info[0].As<Napi::Buffer<char>>();
+    size = buffer.Length();
+    queued = PQputCopyData(conn, buffer.Data(), static_cast<int>(size));
+  } else if (info[0].IsString()) {
+    std::string text = info[0].As<Napi::String>().Utf8Value();
+    size = text.size();
+    queued = PQputCopyData(conn, text.data(), static_cast<int>(size));
+  } else {
+    throw Napi::TypeError::New(env, "COPY data must be a Buffer or a string");
+  }
+  if (queued < 0) ThrowLibpqError(env, "sending COPY data");
+  if (queued == 0) {
+    // libpq could not even buffer it: wait for the socket
+    output_pending_ = true;
+    UpdateWatch();
+    return Napi::Number::New(env, 0);
+  }
+  copy_unflushed_ += size;
+  if (copy_unflushed_ >= kCopyBatchBytes) {
+    copy_unflushed_ = 0;
+    const int flushed = PQflush(conn);
+    if (flushed < 0) ThrowLibpqError(env, "sending COPY data");
+    output_pending_ = flushed == 1;
+    UpdateWatch();
+    if (output_pending_) return Napi::Number::New(env, 0);
+  }
+  return Napi::Number::New(env, 1);
+}
+
+Napi::Value Connection::PutCopyEnd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = OpenConn(env);
+  if (copy_ != CopyState::kIn) throw Napi::Error::New(env, "no COPY FROM STDIN is in progress");
+  std::string error;
+  const bool failed = info[0].IsString();
+  if (failed) error = info[0].As<Napi::String>().Utf8Value();
+  const int ended = PQputCopyEnd(conn, failed ? error.c_str() : nullptr);
+  if (ended < 0) ThrowLibpqError(env, "ending COPY");
+  if (ended == 1) {
+    // the server answers with the COPY's result, read as any other
+    copy_ = CopyState::kNone;
+    copy_unflushed_ = 0;
+    const int flushed = PQflush(conn);
+    if (flushed < 0) ThrowLibpqError(env, "ending COPY");
+    output_pending_ = flushed == 1;
+  } else {
+    output_pending_ = true;
+  }
+  UpdateWatch();
+  UpdateKeepAlive();
+  return Napi::Number::New(env, ended);
+}
+
+Napi::Value Connection::PauseCopyOut(const Napi::CallbackInfo& info) {
+  if (copy_ == CopyState::kOut && !copy_out_paused_) {
+    copy_out_paused_ = true;
+    UpdateWatch();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::ResumeCopyOut(const Napi::CallbackInfo& info) {
+  if (copy_ == CopyState::kOut && copy_out_paused_) {
+    copy_out_paused_ = false;
+    UpdateWatch();
+    // Rows libpq already holds raise no socket event: the caller pumps them with
+    // processInput() on a later tick.
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::PumpInput(const Napi::CallbackInfo& info) {
+  if (state_ == State::kOpen) ProcessInput();
+  return info.Env().Undefined();
+}
+
+void Connection::ReadCopyOut(Napi::Env env) {
+  std::string batch;
+  bool done = false;
+  while (copy_ == CopyState::kOut && !copy_out_paused_) {
+    char* row = nullptr;
+    const int size = PQgetCopyData(conn_, &row, 1);
+    if (size > 0) {
+      batch.append(row, size);
+      PQfreemem(row);
+      if (batch.size() < kCopyBatchBytes) continue;
+    } else if (size == -1 || size == -2) {
+      // -1: all of it came; -2: it failed, and PQgetResult tells why
+      copy_ = CopyState::kNone;
+      done = true;
+    }
+    if (!batch.empty() || done) {
+      Napi::Value chunk = batch.empty() ? env.Null() : Napi::Buffer<char>::Copy(env, batch.data(), batch.size());
+      batch.clear();
+      Invoke("onCopyData", {chunk, Napi::Boolean::New(env, done)});
+      if (state_ != State::kOpen) return;
+    }
+    if (size == 0 || done) break;
+  }
+}
+
+}  // namespace pqnode

@@ -1,0 +1,25 @@
+// Declarations of libpq functions newer than the oldest libpq pqnode builds against.
+// They are weak: when the linked libpq lacks one, its address is null and the feature
+// is reported as not supported instead of failing to load.
+#pragma once
+
+#include <libpq-fe.h>
+
+extern "C" {
+// libpq 17
+int PQsendPipelineSync(PGconn* conn) __attribute__((weak));
+int PQsetChunkedRowsMode(PGconn* conn, int chunkSize) __attribute__((weak));
+PGresult* PQclosePrepared(PGconn* conn, const char* stmt) __attribute__((weak));
+}
+
+namespace pqnode {
+
+// The result status of a chunk of rows (libpq 17's PGRES_TUPLES_CHUNK), by value so that
+// older headers compile.
+constexpr int kStatusTuplesChunk = 12;
+
+inline bool HasSendPipelineSync() { return PQsendPipelineSync != nullptr; }
+inline bool HasChunkedRows() { return PQsetChunkedRowsMode != nullptr; }
+inline bool HasClosePrepared() { return PQclosePrepared != nullptr; }
+
+}  // namespace pqnode

@@ -1,0 +1,91 @@
+#include "result_builder.h"
+
+#include <cstdlib>
+#include <vector>
+
+#include "error_fields.h"
+#include "libpq_compat.h"
+
+namespace pqnode {
+
+namespace {
+
+Napi::Array BuildFields(Napi::Env env, const PGresult* result, int columns) {
+  Napi::Array fields = Napi::Array::New(env, columns);
+  for (int column = 0; column < columns; column++) {
+    Napi::Object field = Napi::Object::New(env);
+    const char* name = PQfname(result, column);  // COPY results have columns without names
+    field.Set("name", Napi::String::New(env, name != nullptr ? name : ""));
+    field.Set("tableOid", Napi::Number::New(env, PQftable(result, column)));
+    field.Set("columnId", Napi::Number::New(env, PQftablecol(result, column)));
+    field.Set("typeOid", Napi::Number::New(env, PQftype(result, column)));
+    field.Set("typeSize", Napi::Number::New(env, PQfsize(result, column)));
+    field.Set("typeModifier", Napi::Number::New(env, PQfmod(result, column)));
+    field.Set("format", Napi::Number::New(env, PQfformat(result, column)));
+    fields.Set(column, field);
+  }
+  return fields;
+}
+
+napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders) {
+  const int row_count = PQntuples(result);
+  std::vector<Decoder> column_decoders(columns);
+  for (int column = 0; column < columns; column++) {
+    // binary columns are handed over as raw bytes; only text is decoded here
+    column_decoders[column] = PQfformat(result, column) == 0 ? decoders.Get(PQftype(result, column)) : Decoder::kBytea;
+  }
+  napi_value rows;
+  napi_create_array_with_length(env, row_count, &rows);
+  napi_value null_value;
+  napi_get_null(env, &null_value);
+  for (int row = 0; row < row_count; row++) {
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_value values;
+    napi_create_array_with_length(env, columns, &values);
+    for (int column = 0; column < columns; column++) {
+      napi_value value;
+      if (PQgetisnull(result, row, column)) {
+        value = null_value;
+      } else if (PQfformat(result, column) != 0) {
+        void* data = nullptr;
+        const int length = PQgetlength(result, row, column);
+        napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value);
+      } else {
+        value = DecodeValue(env, column_decoders[column], PQgetvalue(result, row, column),
+                            PQgetlength(result, row, column));
+      }
+      napi_set_element(env, values, column, value);
+    }
+    napi_set_element(env, rows, row, values);
+    napi_close_handle_scope(env, scope);
+  }
+  return rows;
+}
+
+}  // namespace
+
+Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders) {
+  Napi::Object object = Napi::Object::New(env);
+  const ExecStatusType status = PQresultStatus(result);
+  object.Set("status", Napi::Number::New(env, status));
+  const char* command = PQcmdStatus(const_cast<PGresult*>(result));
+  object.Set("command", Napi::String::New(env, command != nullptr ? command : ""));
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
+  const bool has_count = tuples != nullptr && tuples[0] != '\0';
+  object.Set("rowCount", Napi::Number::New(env, has_count ? std::strtod(tuples, nullptr) : -1));
+  const int columns = PQnfields(result);
+  object.Set("fields", BuildFields(env, result, columns));
+  if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE || static_cast<int>(status) == kStatusTuplesChunk) {
+    object.Set("rows", Napi::Value(env, BuildRows(env, result, columns, decoders)));
+  } else {
+    object.Set("rows", Napi::Array::New(env, 0));
+  }
+  if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE) {
+    object.Set("error", ErrorFieldsToObject(env, result));
+    object.Set("errorMessage", Napi::String::New(env, PQresultErrorMessage(result)));
+  }
+  return object;
+}
+
+}  // namespace pqnode
