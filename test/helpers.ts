@@ -1,0 +1,67 @@
+import { inject } from 'vitest';
+import { connect, type Connection, type ConnectOptions } from '../lib';
+
+export interface TestServer {
+  dsn: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  socketDir: string;
+  dataDir: string;
+  tempDir: string;
+  logFile: string;
+  bindir: string;
+  source: string;
+  version: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  bindir?: string;
+  preferEmbedded?: boolean;
+  settings?: Record<string, string | number | boolean>;
+  timeoutMs?: number;
+  tmpRoot?: string;
+  osUser?: string;
+}
+
+export interface TestServerModule {
+  startTestServer(options?: TestServerOptions): Promise<TestServer>;
+  findPostgresBinaries(options?: { bindir?: string; preferEmbedded?: boolean }): { bindir: string; source: string };
+}
+
+/**
+ * The harness is plain JavaScript so that examples and benchmarks can use it
+ * without a compiler; a non-literal specifier keeps tsc from demanding a
+ * declaration file for it, and this interface supplies the types instead.
+ */
+export async function loadTestServerModule(relativePath = '../scripts/test-server.mjs'): Promise<TestServerModule> {
+  const specifier: string = relativePath;
+  return (await import(specifier)) as TestServerModule;
+}
+
+/** Connection string of the server shared by the whole test run. */
+export function testDsn(): string {
+  return inject('dsn');
+}
+
+let nameCounter = 0;
+
+/**
+ * A table or schema name that no other test file can collide with, even when
+ * files run in parallel against the same database.
+ */
+export function uniqueName(prefix = 't'): string {
+  const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30) || 't';
+  const random = Math.random().toString(36).slice(2, 8);
+  nameCounter += 1;
+  // Identifiers longer than 63 bytes are silently truncated by the server.
+  return `${clean}_${process.pid}_${nameCounter}_${random}`.slice(0, 63);
+}
+
+/** A connection to the test server; closed by the caller (or by `await using`). */
+export async function connectTest(options: ConnectOptions = {}): Promise<Connection> {
+  return connect(testDsn(), options);
+}
