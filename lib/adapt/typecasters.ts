@@ -1,0 +1,299 @@
+// PostgreSQL → JS: which function turns a column's text into a JS value, per type OID.
+//
+// Registries form a chain as in psycopg 3: a connection's registry has the global one as
+// its parent, and a typecaster set on the connection overrides the global one for that
+// connection only. Under the global registry sits the built-in layer: the JS parsers of
+// lib/types, and the array casters of every built-in array type.
+//
+// For the types the C++ layer decodes itself (NativeDecoder), the connection uploads a
+// decoder table and C++ hands over finished values; a typecaster the user sets for one of
+// those OIDs takes the OID out of the table, so that C++ hands over the text instead.
+import { NativeDecoder } from '../native';
+import { ProgrammingError } from '../errors';
+import { BUILTIN_TYPES, oidByName } from '../types/oids';
+import { parseArray } from '../types/array';
+import { parseBool } from '../types/bool';
+import { parseBytea } from '../types/bytea';
+import { parseDate, parseTimestamp, parseTimestamptz } from '../types/datetime';
+import { parseJson } from '../types/json';
+import { parseBigInt, parseDouble, parseInteger } from '../types/numeric';
+
+/** Turns the text of a non-NULL value into a JS value. */
+export type Typecaster = (text: string) => unknown;
+
+function identity(text: string): string {
+  return text;
+}
+
+/** The JS twin of each native decoder: same input, same output as the C++ code. */
+export const fallbackDecoders: Readonly<Record<NativeDecoder, Typecaster>> = Object.freeze({
+  [NativeDecoder.Text]: identity,
+  [NativeDecoder.Int]: parseInteger,
+  [NativeDecoder.Float]: parseDouble,
+  [NativeDecoder.Bool]: parseBool,
+  [NativeDecoder.BigInt]: parseBigInt,
+  [NativeDecoder.Bytea]: parseBytea,
+  [NativeDecoder.TimestampTz]: parseTimestamptz,
+  [NativeDecoder.Timestamp]: parseTimestamp,
+  [NativeDecoder.Date]: parseDate,
+});
+
+/** The JS twin of a native decoder. */
+export function fallbackDecoder(kind: NativeDecoder): Typecaster {
+  return fallbackDecoders[kind];
+}
+
+/** The built-in OIDs the C++ layer can decode, and how. */
+export const NATIVE_DECODERS: ReadonlyMap<number, NativeDecoder> = new Map<number, NativeDecoder>([
+  [16, NativeDecoder.Bool],
+  [17, NativeDecoder.Bytea],
+  [20, NativeDecoder.BigInt],
+  [21, NativeDecoder.Int],
+  [23, NativeDecoder.Int],
+  [26, NativeDecoder.Int],
+  [700, NativeDecoder.Float],
+  [701, NativeDecoder.Float],
+  [1082, NativeDecoder.Date],
+  [1114, NativeDecoder.Timestamp],
+  [1184, NativeDecoder.TimestampTz],
+]);
+
+interface ArrayInfo {
+  readonly elementOid: number;
+  readonly delimiter: string;
+}
+
+// The built-in layer. Library modules for further types (interval, ranges, ...) add their
+// casters here with setBuiltinTypecaster: unlike a user's typecaster, a built-in one does
+// not take an OID out of the native decoder table.
+const builtinCasters = new Map<number, Typecaster>();
+const builtinArrays = new Map<number, ArrayInfo>();
+let builtinVersion = 0;
+
+for (const [oid, kind] of NATIVE_DECODERS) builtinCasters.set(oid, fallbackDecoders[kind]);
+builtinCasters.set(114, parseJson);
+builtinCasters.set(3802, parseJson);
+for (const type of BUILTIN_TYPES) {
+  if (type.arrayOid !== 0) builtinArrays.set(type.arrayOid, { elementOid: type.oid, delimiter: type.delimiter });
+}
+
+/** Set the library's default typecaster for an OID (below every registry). */
+export function setBuiltinTypecaster(oid: number, fn: Typecaster): void {
+  builtinCasters.set(oid, fn);
+  builtinVersion++;
+}
+
+/** Declare, in the built-in layer, that `arrayOid` is an array of `elementOid`. */
+export function setBuiltinArray(arrayOid: number, elementOid: number, delimiter = ','): void {
+  builtinArrays.set(arrayOid, { elementOid, delimiter });
+  builtinVersion++;
+}
+
+/** The OID for an OID or a built-in type name ('int4', 'integer[]', 'timestamp with time zone'). */
+export function resolveOid(oidOrName: number | string): number {
+  if (typeof oidOrName === 'number') {
+    if (!Number.isInteger(oidOrName) || oidOrName <= 0 || oidOrName > 0xffffffff) {
+      throw new ProgrammingError(`invalid type OID: ${oidOrName}`);
+    }
+    return oidOrName;
+  }
+  const oid = oidByName(oidOrName);
+  if (oid === undefined) {
+    throw new ProgrammingError(`unknown type name ${JSON.stringify(oidOrName)}: pass its OID, or fetch its type info first`);
+  }
+  return oid;
+}
+
+export interface NativeDecoderTable {
+  oids: number[];
+  decoders: number[];
+}
+
+interface Resolved {
+  version: number;
+  /** effective caster per OID, null for none (the text stays a string) */
+  casters: Map<number, Typecaster | null>;
+  /** what JS still has to run after C++, per OID */
+  after: Map<number, Typecaster | null>;
+  table?: NativeDecoderTable;
+}
+
+const EMPTY_CASTERS: ReadonlyMap<number, Typecaster> = new Map();
+const EMPTY_ARRAYS: ReadonlyMap<number, ArrayInfo> = new Map();
+
+export class TypecasterRegistry {
+  readonly parent: TypecasterRegistry | undefined;
+  // Replaced, never mutated, on every change: a map handed out or being walked stays whole.
+  private casters: ReadonlyMap<number, Typecaster> = EMPTY_CASTERS;
+  private arrays: ReadonlyMap<number, ArrayInfo> = EMPTY_ARRAYS;
+  private changes = 0;
+  private resolved: Resolved | undefined;
+
+  constructor(parent?: TypecasterRegistry) {
+    this.parent = parent;
+  }
+
+  /**
+   * Grows on every change to this registry, to any parent, or to the built-in layer: a
+   * connection compares it with the value it last saw to know when to re-upload its table.
+   */
+  get version(): number {
+    return this.changes + (this.parent !== undefined ? this.parent.version : builtinVersion);
+  }
+
+  /** Use `fn` for values of type `oid` (an OID or a built-in type name; NULL never reaches `fn`). */
+  set(oid: number | string, fn: Typecaster): this {
+    if (typeof fn !== 'function') throw new ProgrammingError('a typecaster must be a function (text: string) => unknown');
+    const key = resolveOid(oid);
+    const next = new Map(this.casters);
+    next.set(key, fn);
+    this.casters = next;
+    if (this.arrays.has(key)) {
+      // the latest word on an OID wins: drop an array declaration made here before
+      const arrays = new Map(this.arrays);
+      arrays.delete(key);
+      this.arrays = arrays;
+    }
+    this.changes++;
+    return this;
+  }
+
+  /**
+   * Read values of type `arrayOid` as arrays of `elementOid`: each element goes through the
+   * typecaster of `elementOid` as this registry resolves it at the time of the query.
+   */
+  setArray(arrayOid: number | string, elementOid: number | string, delimiter = ','): this {
+    const oid = resolveOid(arrayOid);
+    const element = resolveOid(elementOid);
+    if (oid === element) throw new ProgrammingError(`type ${oid} cannot be an array of itself`);
+    const next = new Map(this.arrays);
+    next.set(oid, { elementOid: element, delimiter });
+    this.arrays = next;
+    if (this.casters.has(oid)) {
+      const casters = new Map(this.casters);
+      casters.delete(oid);
+      this.casters = casters;
+    }
+    this.changes++;
+    return this;
+  }
+
+  /** Remove what this registry (not a parent) set for `oid`; true when there was something. */
+  delete(oid: number): boolean {
+    let found = false;
+    if (this.casters.has(oid)) {
+      const next = new Map(this.casters);
+      next.delete(oid);
+      this.casters = next;
+      found = true;
+    }
+    if (this.arrays.has(oid)) {
+      const next = new Map(this.arrays);
+      next.delete(oid);
+      this.arrays = next;
+      found = true;
+    }
+    if (found) this.changes++;
+    return found;
+  }
+
+  /** The typecaster in effect for `oid`, or undefined when its values stay strings. */
+  get(oid: number): Typecaster | undefined {
+    return this.resolve(this.current(), oid, 0) ?? undefined;
+  }
+
+  /** Whether values of type `oid` are turned into something other than their text. */
+  has(oid: number): boolean {
+    return this.get(oid) !== undefined;
+  }
+
+  /** Whether a user typecaster is set for `oid` here or in a parent (the built-in layer aside). */
+  hasUserTypecaster(oid: number): boolean {
+    return this.userEntry(oid) !== undefined;
+  }
+
+  /** What the nearest registry in the chain (this one first) set for `oid`. */
+  private userEntry(oid: number): Typecaster | ArrayInfo | undefined {
+    const entry = this.casters.get(oid) ?? this.arrays.get(oid);
+    if (entry !== undefined) return entry;
+    return this.parent !== undefined ? this.parent.userEntry(oid) : undefined;
+  }
+
+  /**
+   * The decoder table for the native layer: every built-in OID C++ can decode, with its
+   * decoder, or with NativeDecoder.Text when a user typecaster is set for it (so that the
+   * table also resets what an earlier upload had turned on).
+   */
+  nativeDecoderTable(): NativeDecoderTable {
+    const state = this.current();
+    if (state.table === undefined) {
+      const oids: number[] = [];
+      const decoders: number[] = [];
+      for (const [oid, kind] of NATIVE_DECODERS) {
+        oids.push(oid);
+        decoders.push(this.hasUserTypecaster(oid) ? NativeDecoder.Text : kind);
+      }
+      state.table = { oids, decoders };
+    }
+    return { oids: state.table.oids.slice(), decoders: state.table.decoders.slice() };
+  }
+
+  /**
+   * Per column, the typecaster JS must apply to what the native layer produced with this
+   * registry's decoder table: undefined when C++ already decoded the value or when the
+   * value stays a string (text, numeric, uuid, unknown OIDs, ...).
+   */
+  castersFor(fields: readonly { typeOid: number }[]): (Typecaster | undefined)[] {
+    const state = this.current();
+    const out = new Array<Typecaster | undefined>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const oid = fields[i].typeOid;
+      let caster = state.after.get(oid);
+      if (caster === undefined) {
+        const native = NATIVE_DECODERS.has(oid) && !this.hasUserTypecaster(oid);
+        caster = native ? null : this.resolve(state, oid, 0);
+        state.after.set(oid, caster);
+      }
+      out[i] = caster ?? undefined;
+    }
+    return out;
+  }
+
+  private current(): Resolved {
+    const version = this.version;
+    if (this.resolved === undefined || this.resolved.version !== version) {
+      this.resolved = { version, casters: new Map(), after: new Map() };
+    }
+    return this.resolved;
+  }
+
+  private resolve(state: Resolved, oid: number, depth: number): Typecaster | null {
+    const cached = state.casters.get(oid);
+    if (cached !== undefined) return cached;
+    let caster: Typecaster | null = null;
+    let array: ArrayInfo | undefined;
+    const entry = this.userEntry(oid);
+    if (typeof entry === 'function') {
+      caster = entry;
+    } else if (entry !== undefined) {
+      array = entry;
+    } else {
+      caster = builtinCasters.get(oid) ?? null;
+      if (caster === null) array = builtinArrays.get(oid);
+    }
+    // a chain of array declarations that loops back is cut short rather than recursing forever
+    if (caster === null && array !== undefined && depth < 8) {
+      caster = arrayCaster(this.resolve(state, array.elementOid, depth + 1), array.delimiter);
+    }
+    state.casters.set(oid, caster);
+    return caster;
+  }
+}
+
+function arrayCaster(element: Typecaster | null, delimiter: string): Typecaster {
+  const parseElement = element ?? undefined;
+  return (text: string) => parseArray(text, parseElement, delimiter);
+}
+
+/** The registry of the whole process; each connection's registry has it as parent. */
+export const globalTypecasters = new TypecasterRegistry();

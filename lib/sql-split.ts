@@ -1,0 +1,135 @@
+// Counting the statements in a query text, to choose the protocol: the extended protocol
+// (PQsendQueryParams) takes one statement only, so a text without parameters that holds
+// several has to go through the simple protocol.
+//
+// A ';' separates statements unless it sits in a string, a quoted identifier, a dollar-quoted
+// body or a comment. The lexer follows PostgreSQL's scanner for those (with
+// standard_conforming_strings on, the default since 9.1). It does not try to recognise
+// BEGIN ATOMIC ... END bodies: such a text is counted as several statements, which only
+// sends it through the simple protocol, where a single statement works as well.
+
+function isIdentStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c >= 0x80;
+}
+
+function isIdentChar(c: number): boolean {
+  return isIdentStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x24; // digits and '$'
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
+}
+
+/** Index just past the closing quote of a '...' string opened at `i` ('' is an escaped quote). */
+function skipQuoted(text: string, i: number, quote: number, backslashEscapes: boolean): number {
+  const n = text.length;
+  i++;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (backslashEscapes && c === 0x5c) {
+      i += 2;
+    } else if (c === quote) {
+      if (text.charCodeAt(i + 1) === quote) i += 2;
+      else return i + 1;
+    } else {
+      i++;
+    }
+  }
+  return n;
+}
+
+/** Index past a dollar-quoted body opened at `i`, or -1 when no dollar quote starts there. */
+function skipDollarQuoted(text: string, i: number): number {
+  const n = text.length;
+  let j = i + 1;
+  if (j < n && isIdentStart(text.charCodeAt(j))) {
+    j++;
+    // the tag is an identifier without '$'
+    while (j < n && isIdentChar(text.charCodeAt(j)) && text.charCodeAt(j) !== 0x24) j++;
+  }
+  if (text.charCodeAt(j) !== 0x24) return -1;
+  const tag = text.slice(i, j + 1);
+  const end = text.indexOf(tag, j + 1);
+  return end === -1 ? n : end + tag.length;
+}
+
+/** Index past a /* comment opened at `i`; such comments nest in PostgreSQL. */
+function skipBlockComment(text: string, i: number): number {
+  const n = text.length;
+  let depth = 1;
+  i += 2;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a) {
+      depth++;
+      i += 2;
+    } else if (c === 0x2a && text.charCodeAt(i + 1) === 0x2f) {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else {
+      i++;
+    }
+  }
+  return n;
+}
+
+/**
+ * The number of non-empty statements in the text: a trailing ';', blanks, comments and
+ * empty statements (';;') do not count. Stops counting once `limit` is reached.
+ */
+export function countStatements(text: string, limit = Infinity): number {
+  const n = text.length;
+  let count = 0;
+  let inStatement = false;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+    } else if (c === 0x3b /* ; */) {
+      if (inStatement) {
+        count++;
+        inStatement = false;
+        if (count >= limit) return count;
+      }
+      i++;
+    } else if (c === 0x2d /* - */ && text.charCodeAt(i + 1) === 0x2d) {
+      const eol = text.indexOf('\n', i + 2);
+      i = eol === -1 ? n : eol + 1;
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a) {
+      i = skipBlockComment(text, i);
+    } else if (c === 0x27 /* ' */) {
+      inStatement = true;
+      i = skipQuoted(text, i, 0x27, false);
+    } else if (c === 0x22 /* " */) {
+      inStatement = true;
+      i = skipQuoted(text, i, 0x22, false);
+    } else if (c === 0x24 /* $ */) {
+      inStatement = true;
+      const end = skipDollarQuoted(text, i);
+      i = end === -1 ? i + 1 : end;
+    } else if (isIdentStart(c)) {
+      inStatement = true;
+      const start = i;
+      i++;
+      while (i < n && isIdentChar(text.charCodeAt(i))) i++;
+      // E'...' (or e'...') is a string with backslash escapes
+      if (i === start + 1 && (c === 0x45 || c === 0x65) && text.charCodeAt(i) === 0x27) {
+        i = skipQuoted(text, i, 0x27, true);
+      }
+    } else {
+      inStatement = true;
+      i++;
+    }
+  }
+  if (inStatement) count++;
+  return count;
+}
+
+/** Whether the text holds more than one non-empty statement. */
+export function hasMultipleStatements(text: string): boolean {
+  // fast path: no ';' at all means one statement at most
+  if (text.indexOf(';') === -1) return false;
+  return countStatements(text, 2) > 1;
+}

@@ -1,0 +1,306 @@
+// JS → PostgreSQL parameter adaptation: pure, no server.
+import { describe, expect, it } from 'vitest';
+import { DataError, ProgrammingError } from '../lib/errors';
+import { AdaptedValue, AdapterRegistry, adaptParams, adaptValue, globalAdapters, setAdapter } from '../lib/adapt/adapters';
+import { Json } from '../lib/types/json';
+import { parseArray } from '../lib/types/array';
+import { parseTimestamptz } from '../lib/types/datetime';
+
+function one(value: unknown, registry?: AdapterRegistry): [string | Buffer | null, number] {
+  const { values, typeOids } = adaptParams([value], registry);
+  return [values[0], typeOids[0]];
+}
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('scalars', () => {
+  it('sends null and undefined as NULL of unknown type', () => {
+    expect(adaptParams([null, undefined])).toEqual({ values: [null, null], typeOids: [0, 0] });
+  });
+
+  it('sends int4-range integers as int4', () => {
+    expect(one(0)).toEqual(['0', 23]);
+    expect(one(42)).toEqual(['42', 23]);
+    expect(one(2147483647)).toEqual(['2147483647', 23]);
+    expect(one(-2147483648)).toEqual(['-2147483648', 23]);
+    expect(one(-0)).toEqual(['0', 23]);
+  });
+
+  it('sends other safe integers as int8', () => {
+    expect(one(2147483648)).toEqual(['2147483648', 20]);
+    expect(one(-2147483649)).toEqual(['-2147483649', 20]);
+    expect(one(Number.MAX_SAFE_INTEGER)).toEqual(['9007199254740991', 20]);
+    expect(one(Number.MIN_SAFE_INTEGER)).toEqual(['-9007199254740991', 20]);
+  });
+
+  it('sends non-integers, unsafe integers and specials as float8', () => {
+    expect(one(1.5)).toEqual(['1.5', 701]);
+    expect(one(0.1)).toEqual(['0.1', 701]);
+    expect(one(-1e-7)).toEqual(['-1e-7', 701]);
+    expect(one(2 ** 53)).toEqual(['9007199254740992', 701]);
+    expect(one(1e21)).toEqual(['1e+21', 701]);
+    expect(one(NaN)).toEqual(['NaN', 701]);
+    expect(one(Infinity)).toEqual(['Infinity', 701]);
+    expect(one(-Infinity)).toEqual(['-Infinity', 701]);
+    expect(one(Number.MAX_VALUE)).toEqual(['1.7976931348623157e+308', 701]);
+  });
+
+  it('sends bigint as int8 when it fits, numeric otherwise', () => {
+    expect(one(0n)).toEqual(['0', 20]);
+    expect(one(9223372036854775807n)).toEqual(['9223372036854775807', 20]);
+    expect(one(-9223372036854775808n)).toEqual(['-9223372036854775808', 20]);
+    expect(one(9223372036854775808n)).toEqual(['9223372036854775808', 1700]);
+    expect(one(-9223372036854775809n)).toEqual(['-9223372036854775809', 1700]);
+  });
+
+  it('sends strings as they are, with an unknown type', () => {
+    expect(one('hello')).toEqual(['hello', 0]);
+    expect(one('')).toEqual(['', 0]);
+    expect(one("it's é 🐘")).toEqual(["it's é 🐘", 0]);
+  });
+
+  it('refuses strings with NUL, naming the parameter', () => {
+    const error = errorOf(() => adaptParams(['ok', 'a\u0000b']));
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.message).toContain('PostgreSQL text fields cannot contain NUL (0x00) bytes');
+    expect(error.message).toContain('$2');
+    expect(() => adaptParams([['x', 'y\u0000']])).toThrow(/NUL.*\$1/);
+  });
+
+  it('sends booleans as bool', () => {
+    expect(one(true)).toEqual(['t', 16]);
+    expect(one(false)).toEqual(['f', 16]);
+  });
+
+  it('sends Dates as timestamptz with an offset', () => {
+    const date = new Date(Date.UTC(2024, 1, 29, 13, 4, 5, 123));
+    const [text, oid] = one(date);
+    expect(oid).toBe(1184);
+    expect(text).toBe('2024-02-29 13:04:05.123+00');
+    expect((parseTimestamptz(text as string) as Date).getTime()).toBe(date.getTime());
+    expect(one(new Date(-62167219200000))).toEqual(['0001-01-01 00:00:00+00 BC', 1184]);
+  });
+
+  it('refuses an invalid Date, naming the parameter', () => {
+    const error = errorOf(() => adaptParams([1, 2, new Date('nope')]));
+    expect(error).toBeInstanceOf(ProgrammingError);
+    expect(error.message).toContain('$3');
+    expect(error.message).toContain('invalid Date');
+  });
+
+  it('sends bytes as binary bytea', () => {
+    expect(one(Buffer.from([0, 1, 0xff]))).toEqual([Buffer.from([0, 1, 0xff]), 17]);
+    expect(one(new Uint8Array([0xde, 0xad]))).toEqual([Buffer.from([0xde, 0xad]), 17]);
+    expect(one(Buffer.alloc(0))).toEqual([Buffer.alloc(0), 17]);
+    // a view sends its own bytes only, not the whole underlying buffer
+    const big = new Uint8Array([1, 2, 3, 4, 5]);
+    expect(one(big.subarray(1, 3))).toEqual([Buffer.from([2, 3]), 17]);
+    expect(one(new DataView(big.buffer, 3, 2))).toEqual([Buffer.from([4, 5]), 17]);
+    expect(one(new Uint16Array([1]))).toEqual([Buffer.from([1, 0]), 17]);
+    expect(one(new Uint8Array([9, 8]).buffer)).toEqual([Buffer.from([9, 8]), 17]);
+  });
+
+  it('sends plain objects and Json as json', () => {
+    expect(one({ a: 1, b: [true, null], c: 'é' })).toEqual(['{"a":1,"b":[true,null],"c":"é"}', 114]);
+    expect(one(Object.assign(Object.create(null) as object, { x: 1 }))).toEqual(['{"x":1}', 114]);
+    expect(one(new Json([1, 2]))).toEqual(['[1,2]', 114]);
+    expect(one(new Json('text'))).toEqual(['"text"', 114]);
+    expect(one(new Json(null))).toEqual(['null', 114]);
+    expect(one(new Json(3))).toEqual(['3', 114]);
+    expect(one(new Json('nul\u0000'))).toEqual(['"nul\\u0000"', 114]);
+  });
+
+  it('refuses circular objects, naming the parameter', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const error = errorOf(() => adaptParams([1, circular]));
+    expect(error).toBeInstanceOf(ProgrammingError);
+    expect(error.message).toContain('$2');
+    expect(error.message).toMatch(/circular/i);
+    expect(() => adaptParams([{ n: 1n }])).toThrow(/\$1/);
+  });
+
+  it('refuses functions and symbols, naming the parameter and the type', () => {
+    const fn = errorOf(() => adaptParams([() => 1]));
+    expect(fn).toBeInstanceOf(ProgrammingError);
+    expect(fn.message).toContain('$1');
+    expect(fn.message).toContain('function');
+    const sym = errorOf(() => adaptParams([1, 2, 3, Symbol('s')]));
+    expect(sym).toBeInstanceOf(ProgrammingError);
+    expect(sym.message).toContain('$4');
+    expect(sym.message).toContain('symbol');
+  });
+
+  it('refuses class instances without an adapter, naming the class', () => {
+    class Money {
+      constructor(readonly cents: number) {}
+    }
+    const error = errorOf(() => adaptParams([new Money(5)]));
+    expect(error).toBeInstanceOf(ProgrammingError);
+    expect(error.message).toContain('$1');
+    expect(error.message).toContain('Money');
+    expect(() => adaptParams([new Map()])).toThrow(/Map/);
+  });
+
+  it('adapts one value with adaptValue', () => {
+    expect(adaptValue(5)).toEqual({ value: '5', oid: 23 });
+    expect(() => adaptValue(Symbol('x'), globalAdapters, 7)).toThrow(/\$7/);
+  });
+});
+
+describe('arrays', () => {
+  it('infers int4[], int8[], float8[] from the numbers', () => {
+    expect(one([1, 2, 3])).toEqual(['{1,2,3}', 1007]);
+    expect(one([1, 2147483648])).toEqual(['{1,2147483648}', 1016]);
+    expect(one([1, 2.5])).toEqual(['{1,2.5}', 1022]);
+    expect(one([1, 2 ** 40, NaN, -Infinity])).toEqual(['{1,1099511627776,NaN,-Infinity}', 1022]);
+    expect(one([null, 1, null])).toEqual(['{NULL,1,NULL}', 1007]);
+  });
+
+  it('infers int8[] from bigints, numeric[] when they do not fit or mix with floats', () => {
+    expect(one([1n, 2n])).toEqual(['{1,2}', 1016]);
+    expect(one([1n, 5])).toEqual(['{1,5}', 1016]);
+    expect(one([1n, 9223372036854775808n])).toEqual(['{1,9223372036854775808}', 1231]);
+    expect(one([1n, 0.5])).toEqual(['{1,0.5}', 1231]);
+  });
+
+  it('sends strings as text[] with quoting', () => {
+    expect(one(['a', 'b c', 'NULL', '', 'x"y', 'p\\q', '{}', 'd,e'])).toEqual([
+      '{a,"b c","NULL","","x\\"y","p\\\\q","{}","d,e"}',
+      1009,
+    ]);
+    const [text] = one(['a', 'b c', 'NULL', '', null]);
+    expect(parseArray(text as string)).toEqual(['a', 'b c', 'NULL', '', null]);
+  });
+
+  it('infers bool[], timestamptz[], bytea[], json[]', () => {
+    expect(one([true, false, null])).toEqual(['{t,f,NULL}', 1000]);
+    expect(one([new Date(0)])).toEqual(['{"1970-01-01 00:00:00+00"}', 1185]);
+    expect(one([Buffer.from([1, 2]), null])).toEqual(['{"\\\\x0102",NULL}', 1001]);
+    // '[' needs no quotes inside the braces: only a leading '[' starts the dimensions
+    expect(one([{ a: 1 }, new Json([2])])).toEqual(['{"{\\"a\\":1}",[2]}', 199]);
+  });
+
+  it('sends nested arrays as multi-dimensional arrays of the inner type', () => {
+    expect(one([[1, 2], [3, 4]])).toEqual(['{{1,2},{3,4}}', 1007]);
+    expect(one([[1, 2], [3, 4.5]])).toEqual(['{{1,2},{3,4.5}}', 1022]);
+    expect(one([[['a']], [['b']]])).toEqual(['{{{a}},{{b}}}', 1009]);
+    expect(one([[null, null], [null, 1]])).toEqual(['{{NULL,NULL},{NULL,1}}', 1007]);
+  });
+
+  it('sends empty and all-NULL arrays untyped', () => {
+    expect(one([])).toEqual(['{}', 0]);
+    expect(one([null])).toEqual(['{NULL}', 0]);
+    expect(one([null, undefined])).toEqual(['{NULL,NULL}', 0]);
+    expect(one([[], []])).toEqual(['{}', 0]);
+  });
+
+  it('sends mixed element types untyped, for the server to resolve', () => {
+    expect(one([1, 'a'])).toEqual(['{1,a}', 0]);
+    expect(one([true, 1])).toEqual(['{t,1}', 0]);
+  });
+
+  it('refuses ragged arrays, naming the parameter', () => {
+    const error = errorOf(() => adaptParams([0, [[1, 2], [3]]]));
+    expect(error).toBeInstanceOf(ProgrammingError);
+    expect(error.message).toContain('$2');
+    expect(() => adaptParams([[[1], 2]])).toThrow(ProgrammingError);
+    expect(() => adaptParams([[1, [2]]])).toThrow(ProgrammingError);
+    expect(() => adaptParams([[[1], [[2]]]])).toThrow(ProgrammingError);
+    expect(() => adaptParams([[[[1]], [2]]])).toThrow(ProgrammingError);
+  });
+
+  it('names the parameter when an element cannot be adapted', () => {
+    expect(() => adaptParams([1, [1, () => 2]])).toThrow(/\$2.*function/);
+    expect(() => adaptParams([[new Date(NaN)]])).toThrow(/\$1/);
+  });
+});
+
+describe('user adapters', () => {
+  class Point {
+    constructor(
+      readonly x: number,
+      readonly y: number,
+    ) {}
+  }
+  class Point3 extends Point {}
+
+  it('adapts a class and its subclasses; a string goes out untyped', () => {
+    const reg = new AdapterRegistry();
+    reg.set(Point, (p) => `(${p.x},${p.y})`);
+    expect(one(new Point(1, 2), reg)).toEqual(['(1,2)', 0]);
+    expect(one(new Point3(3, 4), reg)).toEqual(['(3,4)', 0]);
+    expect(one([new Point(1, 2), null], reg)).toEqual(['{"(1,2)",NULL}', 0]);
+  });
+
+  it('lets an adapter return any adaptable value, or choose the OID', () => {
+    const reg = new AdapterRegistry();
+    reg.set(Point, (p) => [p.x, p.y]);
+    expect(one(new Point(1, 2), reg)).toEqual(['{1,2}', 1007]);
+    const reg2 = new AdapterRegistry();
+    reg2.set(Point, (p) => new AdaptedValue(`(${p.x},${p.y})`, 600));
+    expect(one(new Point(1, 2), reg2)).toEqual(['(1,2)', 600]);
+    // an array of a type with a known array OID
+    expect(one([new Point(1, 2)], reg2)).toEqual(['{"(1,2)"}', 1017]);
+  });
+
+  it('overrides the built-in rules, also for primitives', () => {
+    const reg = new AdapterRegistry();
+    reg.set(Date, (d) => d.toISOString().slice(0, 10));
+    reg.set(Number, (n) => new AdaptedValue(String(n), 1700));
+    expect(one(new Date(0), reg)).toEqual(['1970-01-01', 0]);
+    expect(one(5, reg)).toEqual(['5', 1700]);
+    expect(one([5, 6], reg)).toEqual(['{5,6}', 1231]);
+  });
+
+  it('puts a connection registry over the global one', () => {
+    const global = new AdapterRegistry();
+    const conn = new AdapterRegistry(global);
+    const other = new AdapterRegistry(global);
+    global.set(Point, () => 'global');
+    expect(one(new Point(0, 0), conn)).toEqual(['global', 0]);
+    const v = conn.version;
+    conn.set(Point, () => 'conn');
+    expect(conn.version).toBeGreaterThan(v);
+    expect(one(new Point(0, 0), conn)).toEqual(['conn', 0]);
+    expect(one(new Point(0, 0), other)).toEqual(['global', 0]);
+    const w = other.version;
+    global.set(Point3, () => 'global3');
+    expect(other.version).toBeGreaterThan(w);
+    expect(one(new Point3(0, 0), other)).toEqual(['global3', 0]);
+    expect(conn.delete(Point)).toBe(true);
+    expect(one(new Point(0, 0), conn)).toEqual(['global', 0]);
+  });
+
+  it('stops adapters that never settle', () => {
+    const reg = new AdapterRegistry();
+    reg.set(Point, (p) => new Point(p.x, p.y));
+    expect(() => adaptParams([new Point(1, 1)], reg)).toThrow(ProgrammingError);
+  });
+
+  it('checks what an adapter returns for NUL too', () => {
+    const reg = new AdapterRegistry();
+    reg.set(Point, () => 'a\u0000');
+    expect(() => adaptParams([1, new Point(1, 1)], reg)).toThrow(/NUL.*\$2/);
+  });
+
+  it('has a global registry behind setAdapter', () => {
+    class Tagged {
+      constructor(readonly tag: string) {}
+    }
+    setAdapter(Tagged, (t) => t.tag);
+    try {
+      expect(one(new Tagged('x'))).toEqual(['x', 0]);
+    } finally {
+      globalAdapters.delete(Tagged);
+    }
+    expect(() => one(new Tagged('x'))).toThrow(ProgrammingError);
+  });
+});

@@ -1,0 +1,194 @@
+// psycopg placeholders → native ones, and the statement counter: pure, no server.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ProgrammingError } from '../lib/errors';
+import { clearPlaceholderCache, convertPlaceholders, placeholderCacheSize } from '../lib/placeholders';
+import { countStatements, hasMultipleStatements } from '../lib/sql-split';
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('convertPlaceholders', () => {
+  beforeEach(() => clearPlaceholderCache());
+
+  it('leaves the text alone without params, % and all', () => {
+    const text = "select '100%', 'a%sb', %(x)s, %z";
+    expect(convertPlaceholders(text, undefined)).toEqual({ text, values: [] });
+    expect(convertPlaceholders(text, null)).toEqual({ text, values: [] });
+  });
+
+  it('numbers %s placeholders in order', () => {
+    expect(convertPlaceholders('select %s, %s, %s', [1, 'a', null])).toEqual({
+      text: 'select $1, $2, $3',
+      values: [1, 'a', null],
+    });
+    expect(convertPlaceholders('insert into t values (%s,%s)', [1, 2]).text).toBe('insert into t values ($1,$2)');
+  });
+
+  it('accepts %b and %t as %s', () => {
+    expect(convertPlaceholders('select %b, %t, %s', [1, 2, 3]).text).toBe('select $1, $2, $3');
+    expect(convertPlaceholders('select %(a)b, %(b)t', { a: 1, b: 2 })).toEqual({ text: 'select $1, $2', values: [1, 2] });
+  });
+
+  it('turns %% into %', () => {
+    expect(convertPlaceholders("select '100%%', %s", [1])).toEqual({ text: "select '100%', $1", values: [1] });
+    expect(convertPlaceholders("select 'a%%b'", [])).toEqual({ text: "select 'a%b'", values: [] });
+    expect(convertPlaceholders('select %%s', []).text).toBe('select %s');
+    expect(convertPlaceholders("select x like 'a%%' and y = %(y)s", { y: 1 }).text).toBe("select x like 'a%' and y = $1");
+  });
+
+  it('checks the count of positional params before anything is sent', () => {
+    const tooFew = errorOf(() => convertPlaceholders('select %s, %s', [1]));
+    expect(tooFew).toBeInstanceOf(ProgrammingError);
+    expect(tooFew.message).toBe('the query has 2 placeholders but 1 parameter was passed');
+    const tooMany = errorOf(() => convertPlaceholders('select %s', [1, 2]));
+    expect(tooMany.message).toBe('the query has 1 placeholder but 2 parameters were passed');
+    expect(() => convertPlaceholders('select 1', [1])).toThrow(ProgrammingError);
+    expect(convertPlaceholders('select 1', [])).toEqual({ text: 'select 1', values: [] });
+  });
+
+  it('maps named placeholders, a repeated name to one $n sent once', () => {
+    expect(convertPlaceholders('select %(a)s, %(b)s, %(a)s', { a: 1, b: 'x', unused: 3 })).toEqual({
+      text: 'select $1, $2, $1',
+      values: [1, 'x'],
+    });
+    expect(convertPlaceholders('select %(weird name!)s', { 'weird name!': 5 })).toEqual({ text: 'select $1', values: [5] });
+    expect(convertPlaceholders('select %(a)s', { a: undefined }).values).toEqual([undefined]);
+    expect(convertPlaceholders('select %(a)s, %(b)s', new Map([['a', 1], ['b', 2]]))).toEqual({ text: 'select $1, $2', values: [1, 2] });
+    expect(convertPlaceholders('select 1', {})).toEqual({ text: 'select 1', values: [] });
+  });
+
+  it('names a missing parameter', () => {
+    const error = errorOf(() => convertPlaceholders('select %(a)s, %(zeta)s', { a: 1 }));
+    expect(error).toBeInstanceOf(ProgrammingError);
+    expect(error.message).toContain('zeta');
+    // a name inherited from Object.prototype is not a parameter
+    expect(() => convertPlaceholders('select %(constructor)s', {})).toThrow(/constructor/);
+    expect(() => convertPlaceholders('select %(a)s', new Map())).toThrow(/"a"/);
+  });
+
+  it('refuses mixing %s and %(name)s', () => {
+    expect(() => convertPlaceholders('select %s, %(a)s', [1])).toThrow(/mixed/);
+    expect(() => convertPlaceholders('select %(a)s, %s', { a: 1 })).toThrow(/mixed/);
+  });
+
+  it('refuses the wrong kind of params', () => {
+    expect(() => convertPlaceholders('select %(a)s', [1])).toThrow(/object/);
+    expect(() => convertPlaceholders('select %s', { a: 1 })).toThrow(/array/);
+    expect(() => convertPlaceholders('select %s', 'x' as unknown as unknown[])).toThrow(ProgrammingError);
+  });
+
+  it('refuses unknown and incomplete placeholders', () => {
+    const unknown = errorOf(() => convertPlaceholders('select %d', [1]));
+    expect(unknown).toBeInstanceOf(ProgrammingError);
+    expect(unknown.message).toContain("'%d'");
+    expect(() => convertPlaceholders("select 'a%'", [])).toThrow(ProgrammingError);
+    expect(() => convertPlaceholders('select 50%', [])).toThrow(/ends with '%'/);
+    expect(() => convertPlaceholders('select %(a', { a: 1 })).toThrow(/incomplete/);
+    expect(() => convertPlaceholders('select %(a)x', { a: 1 })).toThrow(/%\(a\)x/);
+    expect(() => convertPlaceholders('select %(a)', { a: 1 })).toThrow(ProgrammingError);
+    expect(() => convertPlaceholders('select %()s', {})).toThrow(ProgrammingError);
+  });
+
+  it('caches the scan per text, bounded', () => {
+    convertPlaceholders('select %s', [1]);
+    convertPlaceholders('select %s', [2]);
+    expect(placeholderCacheSize()).toBe(1);
+    // a cached error is thrown again, as a fresh error
+    const a = errorOf(() => convertPlaceholders('select %q', [1]));
+    const b = errorOf(() => convertPlaceholders('select %q', [1]));
+    expect(a).not.toBe(b);
+    expect(a.message).toBe(b.message);
+    for (let i = 0; i < 1000; i++) convertPlaceholders(`select ${i}, %s`, [i]);
+    expect(placeholderCacheSize()).toBeLessThanOrEqual(256);
+    expect(convertPlaceholders('select 999, %s', [1]).text).toBe('select 999, $1');
+    expect(convertPlaceholders('select %s', [3])).toEqual({ text: 'select $1', values: [3] });
+  });
+
+  it('does not share the values array with the caller', () => {
+    const params = [1];
+    const out = convertPlaceholders('select %s', params);
+    expect(out.values).toEqual([1]);
+    expect(out.values).not.toBe(params);
+  });
+});
+
+describe('countStatements / hasMultipleStatements', () => {
+  it('counts plain statements', () => {
+    expect(countStatements('')).toBe(0);
+    expect(countStatements('   ')).toBe(0);
+    expect(countStatements('select 1')).toBe(1);
+    expect(countStatements('select 1;')).toBe(1);
+    expect(countStatements('select 1; select 2')).toBe(2);
+    expect(countStatements('select 1; select 2;')).toBe(2);
+    expect(countStatements(';;select 1;;;select 2;;')).toBe(2);
+    expect(hasMultipleStatements('select 1')).toBe(false);
+    expect(hasMultipleStatements('select 1;')).toBe(false);
+    expect(hasMultipleStatements('select 1; select 2')).toBe(true);
+  });
+
+  it('ignores what follows a trailing ";" when it is only blanks and comments', () => {
+    expect(hasMultipleStatements('select 1;  \n\t ')).toBe(false);
+    expect(hasMultipleStatements('select 1; -- done')).toBe(false);
+    expect(hasMultipleStatements('select 1; /* done */')).toBe(false);
+    expect(hasMultipleStatements('select 1; /* a /* nested */ comment */ -- x\n')).toBe(false);
+  });
+
+  it("does not split inside '...' strings, with '' escapes", () => {
+    expect(hasMultipleStatements("select ';'")).toBe(false);
+    expect(hasMultipleStatements("select 'it''s; fine'")).toBe(false);
+    expect(hasMultipleStatements("select 'a\\'; select 2")).toBe(true); // backslash is plain in '...'
+    expect(hasMultipleStatements("select 'x'';'; select 2")).toBe(true);
+  });
+
+  it("does not split inside E'...' strings, with backslash escapes", () => {
+    expect(hasMultipleStatements("select E'it\\'s; fine'")).toBe(false);
+    expect(hasMultipleStatements("select e'\\\\'; select 2")).toBe(true);
+    expect(hasMultipleStatements("select E'a''b;c'")).toBe(false);
+    // an identifier ending in e is not an E prefix
+    expect(hasMultipleStatements("select somee'x\\'; select 2")).toBe(true);
+  });
+
+  it('does not split inside quoted identifiers', () => {
+    expect(hasMultipleStatements('select 1 as "a;b"')).toBe(false);
+    expect(hasMultipleStatements('select 1 as "a"";b"')).toBe(false);
+    expect(hasMultipleStatements('select 1 as "a"; select 2')).toBe(true);
+  });
+
+  it('does not split inside dollar quotes', () => {
+    expect(hasMultipleStatements('select $$a;b$$')).toBe(false);
+    expect(
+      hasMultipleStatements('create function f() returns int language plpgsql as $body$ begin perform 1; return 2; end $body$;'),
+    ).toBe(false);
+    expect(hasMultipleStatements('select $a$ $$; $b$ ; $a$')).toBe(false);
+    expect(hasMultipleStatements('select $x$;$x$; select 2')).toBe(true);
+    // $1 is a parameter, and a $ inside an identifier starts no quote
+    expect(hasMultipleStatements('select $1; select $2')).toBe(true);
+    expect(hasMultipleStatements('select a$b$; select 2')).toBe(true);
+  });
+
+  it('does not split inside comments', () => {
+    expect(hasMultipleStatements('select 1 -- ; select 2\n')).toBe(false);
+    expect(hasMultipleStatements('select 1 /* ; select 2 */')).toBe(false);
+    expect(hasMultipleStatements('select 1 /* /* ; */ ; */')).toBe(false);
+    expect(hasMultipleStatements('-- only a comment; here\nselect 1')).toBe(false);
+    expect(hasMultipleStatements('select 1 -- x\n; select 2')).toBe(true);
+    expect(countStatements('/* c */ ; -- d\n ; ')).toBe(0);
+  });
+
+  it('treats an unterminated quote as running to the end', () => {
+    expect(hasMultipleStatements("select 'abc; select 2")).toBe(false);
+    expect(hasMultipleStatements('select $$abc; select 2')).toBe(false);
+    expect(hasMultipleStatements('select 1 /* abc; select 2')).toBe(false);
+  });
+
+  it('stops counting at the limit', () => {
+    expect(countStatements('a;b;c;d', 2)).toBe(2);
+    expect(countStatements('a;b;c;d')).toBe(4);
+  });
+});
