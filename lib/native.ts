@@ -107,6 +107,14 @@ export const END_OF_COMMAND = -1;
 /** sync markers are encoded as SYNC_BASE + transaction status */
 export const SYNC_BASE = 100;
 
+/** What flush() reports. */
+export const enum FlushState {
+  /** output remains: the native layer sends it when the socket is writable */
+  OutputPending = 1,
+  /** results already sit in libpq's buffer: call processInput(), no socket event will come */
+  InputWaiting = 2,
+}
+
 export interface NativeNotification {
   channel: string;
   payload: string;
@@ -147,15 +155,17 @@ export interface NativeConnection {
   sync(): void;
   /** leave pipeline mode (nothing may be in flight) and send with the simple protocol (PQsendQuery) */
   sendSimpleQuery(text: string): void;
-  /** push buffered output; returns true when all of it went out */
-  flush(): boolean;
+  /** push buffered output; returns FlushState bits */
+  flush(): number;
   /** COPY IN: 1 queued, 0 queued but the socket is full (wait for onWritable); throws on failure */
   putCopyData(data: Buffer | string): number;
-  /** COPY IN: end it, or abort it with an error message */
+  /** COPY IN: end it, or abort it with an error message; 1 sent, 0 queued, 2 sent and results already wait (processInput) */
   putCopyEnd(errorMessage?: string | null): number;
   /** COPY OUT: stop / start reading the socket (backpressure) */
   pauseCopyOut(): void;
   resumeCopyOut(): void;
+  /** read what libpq already holds (after resumeCopyOut) and deliver it through the callbacks */
+  processInput(): void;
   /** per-OID decoders for this connection's results */
   setDecoders(oids: number[], decoders: number[]): void;
   cancel(callback: (error: string | null) => void): void;

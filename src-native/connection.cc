@@ -203,7 +203,9 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
     }
     if (self->state_ != State::kOpen) return;
     if (events & UV_WRITABLE) self->WriteOutput();
-    if (self->state_ == State::kOpen && (events & UV_READABLE)) self->ProcessInput();
+    // libpq reads while a write would block, so results may wait in its buffer with no
+    // readable event to come: after a write, look at the input too
+    if (self->state_ == State::kOpen && (events & UV_READABLE || self->pending_commands_ > 0)) self->ProcessInput();
   } catch (const Napi::Error& error) {
     // a JS callback threw: report it as Node reports any uncaught exception
     napi_fatal_exception(env, error.Value());
@@ -483,7 +485,14 @@ Napi::Value Connection::Flush(const Napi::CallbackInfo& info) {
   if (flushed < 0) ThrowLibpqError(env, "sending data");
   output_pending_ = flushed == 1;
   UpdateWatch();
-  return Napi::Boolean::New(env, !output_pending_);
+  return Napi::Number::New(env, FlushState());
+}
+
+int Connection::FlushState() {
+  int state = output_pending_ ? kOutputPending : 0;
+  // sending may have made libpq read results into its buffer: no socket event will tell
+  if (pending_commands_ > 0 && copy_ == CopyState::kNone && !PQisBusy(conn_)) state |= kInputWaiting;
+  return state;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -81,6 +81,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void AfterSend();
 
   // helpers
+  // Must match FlushState in lib/native.ts.
+  static constexpr int kOutputPending = 1;
+  static constexpr int kInputWaiting = 2;
+  int FlushState();
   PGconn* OpenConn(Napi::Env env);  // throws a JS error when the connection is not open
   void ThrowLibpqError(Napi::Env env, const char* what);
   Napi::Value Callback(const char* name);

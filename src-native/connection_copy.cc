@@ -31,7 +31,15 @@ Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
   } else {
     throw Napi::TypeError::New(env, "COPY data must be a Buffer or a string");
   }
-  if (queued < 0) ThrowLibpqError(env, "sending COPY data");
+  if (queued < 0) {
+    // typically the server rejected the data and libpq left COPY mode: its error result
+    // follows, so results are read again
+    std::string message = PQerrorMessage(conn);
+    copy_ = CopyState::kNone;
+    copy_unflushed_ = 0;
+    UpdateKeepAlive();
+    throw Napi::Error::New(env, message.empty() ? "sending COPY data failed" : message);
+  }
   if (queued == 0) {
     // libpq could not even buffer it: wait for the socket
     output_pending_ = true;
@@ -71,6 +79,7 @@ Napi::Value Connection::PutCopyEnd(const Napi::CallbackInfo& info) {
   }
   UpdateWatch();
   UpdateKeepAlive();
+  if (ended == 1 && (FlushState() & kInputWaiting)) return Napi::Number::New(env, 2);
   return Napi::Number::New(env, ended);
 }
 

@@ -1,0 +1,872 @@
+// The user-facing connection. It owns the order of operations: which request goes out when,
+// which results belong to which request, transactions opened implicitly, errors mapped to
+// classes. The socket and libpq belong to the native layer (lib/native.ts).
+import { EventEmitter } from 'node:events';
+
+import {
+  END_OF_COMMAND,
+  ExecStatus,
+  FlushState,
+  native,
+  SYNC_BASE,
+  TransactionStatus,
+  type NativeConnection,
+  type NativeErrorFields,
+  type NativeItem,
+  type NativeNotification,
+  type NativeResult,
+} from './native';
+import * as errors from './errors';
+import { makeDiagnostic, type Diagnostic } from './errors';
+import { connectParams, redact, type Conninfo } from './conninfo';
+import { adaptParams, AdapterRegistry, globalAdapters } from './adapt/adapters';
+import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
+import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
+import { countStatements } from './sql-split';
+import { Cursor, type CursorOptions } from './cursor';
+import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
+import { copyFromSource, copyToReadable, type CopySource } from './copy';
+import { resolveQuery, type QueryText } from './query-text';
+import type { Readable } from 'node:stream';
+
+export interface ConnectOptions {
+  /** default false: the first statement opens a transaction, committed by commit() */
+  autocommit?: boolean;
+  /** default row shape for query() and cursors */
+  rowFactory?: RowFactory;
+  /** seconds; overrides the conninfo's connect_timeout */
+  connectTimeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface QueryOptions {
+  rowFactory?: RowFactory;
+  signal?: AbortSignal;
+  /** reserved for prepared statements: true prepares the statement on the server */
+  prepare?: boolean;
+}
+
+export interface Notice {
+  severity?: string;
+  sqlstate?: string;
+  message: string;
+  diag: Diagnostic;
+}
+
+export type TransactionStatusName = 'idle' | 'active' | 'intrans' | 'inerror' | 'unknown';
+
+const TRANSACTION_STATUS_NAMES: readonly TransactionStatusName[] = ['idle', 'active', 'intrans', 'inerror', 'unknown'];
+const NOTICES_KEPT = 50;
+
+/** The result of one statement. */
+export class Result<R = Record<string, unknown>> {
+  constructor(
+    readonly rows: R[],
+    readonly fields: Field[],
+    /** rows affected or returned; null for commands that report none (DDL, SET, ...) */
+    readonly rowCount: number | null,
+    /** the command tag without its counts, e.g. 'INSERT', 'CREATE TABLE' */
+    readonly command: string,
+    /** the command tag as the server sent it, e.g. 'INSERT 0 1' */
+    readonly statusMessage: string,
+  ) {}
+}
+
+/** How a request is sent: in the pipeline, or alone with the simple protocol. */
+const enum RequestKind {
+  Pipeline,
+  Simple,
+}
+
+interface CopyHandler {
+  onCopyIn?(request: Request): void;
+  onCopyOut?(request: Request): void;
+  onData?(chunk: Buffer | null, done: boolean): void;
+  onWritable?(): void;
+}
+
+interface Request {
+  kind: RequestKind;
+  text: string;
+  values: (string | Buffer | null)[] | null;
+  typeOids: number[] | null;
+  /** whether this request opens the implicit transaction when none is open */
+  transactional: boolean;
+  /** commands sent (each ends with END_OF_COMMAND) */
+  commands: number;
+  /** leading commands (pipeline) or results (simple) that the user did not ask for */
+  hidden: number;
+  results: NativeResult[];
+  /** results.length as each command ended */
+  resultsPerCommand: number[];
+  copy?: CopyHandler;
+  sent: boolean;
+  cancelWhenRunning: boolean;
+  resolve(results: NativeResult[]): void;
+  reject(error: Error): void;
+}
+
+/** A connection to a PostgreSQL server. Create one with `connect()`. */
+export class Connection extends EventEmitter {
+  /** the last notices the server sent, oldest first */
+  readonly notices: Notice[] = [];
+  /** the typecasters of this connection (the global ones apply where it sets none) */
+  readonly typecasters = new TypecasterRegistry(globalTypecasters);
+  /** the adapters of this connection (the global ones apply where it sets none) */
+  readonly adapters = new AdapterRegistry(globalAdapters);
+  rowFactory: RowFactory | undefined;
+
+  #native: NativeConnection;
+  #secrets: string[] = [];
+  #closed = false;
+  #broken = false;
+  #autocommit = false;
+  #session: SessionOptions = {};
+  /** what the server's transaction state will be once everything sent so far has run */
+  #inTransaction = false;
+  /** depth of transaction() blocks */
+  #transactionDepth = 0;
+  #waiting: Request[] = [];
+  #inflight: Request[] = [];
+  #simpleInFlight = 0;
+  #flushScheduled = false;
+  #decoderVersion = -1;
+  #notificationQueue: NativeNotification[] = [];
+  #notificationWaiters: ((notification: NativeNotification | null) => void)[] = [];
+  #notificationReaders = 0;
+
+  /** @internal use connect() */
+  constructor(token: typeof CONSTRUCT) {
+    super();
+    if (token !== CONSTRUCT) throw new TypeError('use connect() to create a Connection');
+    this.#native = new (native().Connection)({
+      onResults: (items) => this.#onResults(items),
+      onFailure: (message) => this.#fail(message),
+      onNotice: (fields, message) => this.#onNotice(fields, message),
+      onNotification: (notification) => this.#onNotification(notification),
+      onCopyData: (chunk, done) => this.#inflight[0]?.copy?.onData?.(chunk, done),
+      onWritable: () => this.#inflight[0]?.copy?.onWritable?.(),
+    });
+  }
+
+  /** @internal */
+  async _open(conninfo: Conninfo | undefined, options: ConnectOptions): Promise<void> {
+    const params = connectParams(conninfo);
+    this.#secrets = params.secrets;
+    this.#autocommit = options.autocommit ?? false;
+    if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
+    const timeout = options.connectTimeout ?? params.connectTimeout;
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
+      throw new TypeError('connectTimeout must be a positive number of seconds');
+    }
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (error: Error | null) => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error === null) {
+          resolve();
+        } else {
+          this.#closed = true;
+          this.#native.close();
+          reject(error);
+        }
+      };
+      const onAbort = () => finish(signal?.reason instanceof Error ? signal.reason : new errors.OperationalError('connection aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => finish(new errors.ConnectionTimeout(`connection timeout expired (${timeout}s)`)), timeout * 1000);
+      }
+      try {
+        this.#native.connect(params.keywords, params.values, (message) => {
+          finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
+        });
+      } catch (error) {
+        finish(new errors.OperationalError(this.#redact(messageOf(error))));
+      }
+    });
+    // Timestamps are decoded from ISO text; another DateStyle would leave them strings.
+    const dateStyle = this.#native.parameterStatus('DateStyle');
+    if (dateStyle !== null && !dateStyle.startsWith('ISO')) {
+      await this.#request(RequestKind.Pipeline, "SET DateStyle TO 'ISO'", null, null, false);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // state
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** true when the connection was lost (server gone, network down) rather than closed */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  get autocommit(): boolean {
+    return this.#autocommit;
+  }
+
+  set autocommit(value: boolean) {
+    this.#checkNoTransaction('autocommit');
+    this.#autocommit = Boolean(value);
+  }
+
+  get info(): ConnectionInfo {
+    return new ConnectionInfo(this, this.#native);
+  }
+
+  /** @internal */
+  get _native(): NativeConnection {
+    this.#checkOpen();
+    return this.#native;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // queries
+
+  /** Run one statement with `$1`-style parameters; rows are objects unless a rowFactory says otherwise. */
+  async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
+    try {
+      const query = resolveQuery(text, params);
+      const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
+      const results = await this._run(query.text, query.values, options?.signal);
+      return this._makeResult<R>(results[results.length - 1], factory);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** A new client-side cursor. */
+  cursor<R = unknown[]>(options?: CursorOptions): Cursor<R> {
+    this.#checkOpen();
+    return new Cursor<R>(this, options);
+  }
+
+  /** A new cursor with `text` executed (psycopg placeholders: `%s`, `%(name)s`). */
+  async execute<R = unknown[]>(text: QueryText, params?: readonly unknown[] | Record<string, unknown>): Promise<Cursor<R>> {
+    try {
+      return await this.cursor<R>().execute(text, params);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * @internal Run one request: parameters adapted, the pipeline used unless the text holds
+   * several statements and no parameters. Resolves with the results the user asked for.
+   */
+  async _run(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal): Promise<NativeResult[]> {
+    this.#checkOpen();
+    signal?.throwIfAborted();
+    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
+    if (values !== undefined && values !== null) {
+      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
+      adapted = adaptParams(values, this.adapters);
+    }
+    const simple = adapted === null && countStatements(text, 2) > 1;
+    const promise = this.#request(
+      simple ? RequestKind.Simple : RequestKind.Pipeline,
+      text,
+      adapted?.values ?? null,
+      adapted?.typeOids ?? null,
+      true,
+      undefined,
+      signal,
+    );
+    return promise;
+  }
+
+  /** @internal A result as the user sees it: typecast and shaped by the row factory. */
+  _makeResult<R>(result: NativeResult, factory: RowFactory): Result<R> {
+    const rows = this._castRows(result) as unknown[][];
+    const make = rowMaker(factory, result.fields);
+    const shaped = factory === 'tuple' ? (rows as R[]) : rows.map((values) => make(values) as R);
+    const rowCount =
+      result.rowCount >= 0 ? result.rowCount : result.status === ExecStatus.TuplesOk ? rows.length : null;
+    return new Result<R>(shaped, result.fields, rowCount, commandName(result.command), result.command);
+  }
+
+  /** @internal Apply the JS typecasters to the columns the native layer left as text. */
+  _castRows(result: NativeResult): unknown[][] {
+    const rows = result.rows;
+    if (rows.length === 0) return rows;
+    const casters = this.typecasters.castersFor(result.fields);
+    for (let column = 0; column < casters.length; column++) {
+      const cast = casters[column];
+      if (cast === undefined) continue;
+      for (const row of rows) {
+        const value = row[column];
+        if (value === null) continue;
+        try {
+          row[column] = cast(value as string);
+        } catch (error) {
+          throw new errors.DataError(
+            `cannot convert column ${JSON.stringify(result.fields[column].name)} (type ${result.fields[column].typeOid}): ${messageOf(error)}`,
+            { cause: error },
+          );
+        }
+      }
+    }
+    return rows;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // transactions
+
+  /** Commit the transaction in progress (nothing to do when there is none). */
+  async commit(): Promise<void> {
+    try {
+      this.#checkOpen();
+      if (this.#transactionDepth > 0) throw new errors.ProgrammingError('commit() is not allowed inside transaction(): it commits when its function returns');
+      await this.#endTransaction('COMMIT');
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** Roll back the transaction in progress (nothing to do when there is none). */
+  async rollback(): Promise<void> {
+    try {
+      this.#checkOpen();
+      if (this.#transactionDepth > 0) throw new errors.ProgrammingError('rollback() is not allowed inside transaction(): throw to roll it back');
+      await this.#endTransaction('ROLLBACK');
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Run `fn` in a transaction: committed when it resolves, rolled back when it throws.
+   * Nested calls, or a call inside a transaction already open, use savepoints.
+   */
+  async transaction<T>(fn: (conn: this) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    try {
+      this.#checkOpen();
+      return await runTransaction(this, fn, options);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** Characteristics of the transactions that follow, as psycopg2's set_session(). */
+  async setSession(options: SessionOptions): Promise<void> {
+    this.#checkOpen();
+    const checked = checkSessionOptions(options);
+    if (checked.autocommit !== undefined) this.autocommit = checked.autocommit;
+    else this.#checkNoTransaction('session characteristics');
+    const { autocommit: _ignored, ...characteristics } = checked;
+    this.#session = { ...this.#session, ...characteristics };
+  }
+
+  /** @internal */
+  get _transactionDepth(): number {
+    return this.#transactionDepth;
+  }
+
+  /** @internal */
+  set _transactionDepth(depth: number) {
+    this.#transactionDepth = depth;
+  }
+
+  /** @internal whether a transaction is open, or will be once what was sent has run */
+  get _inTransaction(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** @internal Send a transaction-control statement; `opens` tells what it does to the transaction state. */
+  async _control(text: string, opens: boolean | undefined): Promise<void> {
+    this.#checkOpen();
+    await this.#request(RequestKind.Pipeline, text, null, null, false, undefined, undefined, opens);
+  }
+
+  /** @internal */
+  _beginStatement(options?: TransactionOptions): string {
+    return beginStatement({ ...this.#session, ...options });
+  }
+
+  async #endTransaction(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    // With nothing open and nothing in flight that could open one, there is nothing to end.
+    if (!this.#inTransaction && this.#inflight.length === 0 && this.#waiting.length === 0) return;
+    await this.#request(RequestKind.Pipeline, statement, null, null, false, undefined, undefined, false);
+  }
+
+  #checkNoTransaction(what: string): void {
+    if (this.#inTransaction || this.#transactionDepth > 0) {
+      throw new errors.ProgrammingError(`cannot change ${what} inside a transaction: commit or roll back first`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // COPY
+
+  /** COPY ... FROM STDIN with the data of `source`; resolves with the number of rows copied. */
+  async copyFrom(text: QueryText, source: CopySource): Promise<number> {
+    try {
+      const query = resolveQuery(text, undefined);
+      return await copyFromSource(this, query.text, source);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** COPY ... TO STDOUT as a Readable (also async-iterable) of Buffers. */
+  copyTo(text: QueryText): Readable {
+    const query = resolveQuery(text, undefined);
+    return copyToReadable(this, query.text);
+  }
+
+  /** @internal Start a COPY with the simple protocol; `handler` gets the data events. */
+  _copy(text: string, handler: CopyHandler): Promise<NativeResult[]> {
+    this.#checkOpen();
+    return this.#request(RequestKind.Simple, text, null, null, true, handler);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // notifications
+
+  async listen(channel: string): Promise<void> {
+    await this.#channelCommand('LISTEN', channel);
+  }
+
+  async unlisten(channel?: string): Promise<void> {
+    if (channel === undefined) {
+      await this.#request(RequestKind.Pipeline, 'UNLISTEN *', null, null, false);
+      return;
+    }
+    await this.#channelCommand('UNLISTEN', channel);
+  }
+
+  async notify(channel: string, payload?: string): Promise<void> {
+    try {
+      if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+      await this._run('SELECT pg_notify($1, $2)', [channel, payload ?? '']);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** The notifications this connection receives, as they arrive. Ends when the connection closes. */
+  async *notifies(): AsyncIterableIterator<NativeNotification> {
+    this.#checkOpen();
+    this.#notificationReaders++;
+    try {
+      for (;;) {
+        let next = this.#notificationQueue.shift();
+        if (next === undefined) {
+          if (this.#closed) return;
+          const arrived = await new Promise<NativeNotification | null>((resolve) => this.#notificationWaiters.push(resolve));
+          if (arrived === null) return;
+          next = arrived;
+        }
+        yield next;
+      }
+    } finally {
+      this.#notificationReaders--;
+      if (this.#notificationReaders === 0) this.#notificationQueue.length = 0;
+    }
+  }
+
+  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string): Promise<void> {
+    try {
+      this.#checkOpen();
+      if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+      const statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      await this.#request(RequestKind.Pipeline, statement, null, null, false);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  #onNotification(notification: NativeNotification): void {
+    this.emit('notification', notification);
+    const waiter = this.#notificationWaiters.shift();
+    if (waiter !== undefined) waiter(notification);
+    else if (this.#notificationReaders > 0) this.#notificationQueue.push(notification);
+  }
+
+  #onNotice(fields: NativeErrorFields, message: string): void {
+    const notice: Notice = {
+      severity: fields.severity,
+      sqlstate: fields.sqlstate,
+      message: message.trim(),
+      diag: makeDiagnostic(fields),
+    };
+    this.notices.push(notice);
+    if (this.notices.length > NOTICES_KEPT) this.notices.shift();
+    this.emit('notice', notice);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // cancel and close
+
+  /** Ask the server to cancel the statement running now. The event loop is not blocked. */
+  async cancel(): Promise<void> {
+    this.#checkOpen();
+    await new Promise<void>((resolve, reject) => {
+      try {
+        this.#native.cancel((message) => {
+          if (message === null) resolve();
+          else reject(new errors.OperationalError(`cancel failed: ${message}`));
+        });
+      } catch (error) {
+        reject(new errors.OperationalError(messageOf(error)));
+      }
+    });
+  }
+
+  /** Close the connection; statements not yet finished fail with InterfaceError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.close();
+    this.#rejectAll(() => new errors.InterfaceError('the connection was closed'));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#broken) throw new errors.OperationalError('the connection is lost');
+    if (this.#closed) throw new errors.InterfaceError('the connection is closed');
+  }
+
+  #fail(message: string): void {
+    if (this.#closed) return;
+    this.#broken = true;
+    this.#closed = true;
+    this.#native.close();
+    const text = this.#redact(message.trim() || 'the connection to the server was lost');
+    this.#rejectAll(() => new errors.OperationalError(text));
+  }
+
+  #rejectAll(makeError: () => Error): void {
+    const requests = [...this.#inflight, ...this.#waiting];
+    this.#inflight = [];
+    this.#waiting = [];
+    this.#simpleInFlight = 0;
+    for (const request of requests) {
+      request.copy?.onData?.(null, true);
+      request.reject(makeError());
+    }
+    for (const waiter of this.#notificationWaiters.splice(0)) waiter(null);
+  }
+
+  #redact(message: string): string {
+    return redact(message, this.#secrets);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // the request queue
+
+  #request(
+    kind: RequestKind,
+    text: string,
+    values: (string | Buffer | null)[] | null,
+    typeOids: number[] | null,
+    transactional: boolean,
+    copy?: CopyHandler,
+    signal?: AbortSignal,
+    opensTransaction?: boolean,
+  ): Promise<NativeResult[]> {
+    return new Promise<NativeResult[]>((resolve, reject) => {
+      const request: Request = {
+        kind,
+        text,
+        values,
+        typeOids,
+        transactional,
+        commands: 0,
+        hidden: 0,
+        results: [],
+        resultsPerCommand: [],
+        copy,
+        sent: false,
+        cancelWhenRunning: false,
+        resolve,
+        reject,
+      };
+      if (opensTransaction !== undefined) (request as RequestWithState).setsTransaction = opensTransaction;
+      if (signal !== undefined) this.#watchSignal(request, signal);
+      if (this.#waiting.length === 0 && this.#canSend(request)) {
+        this.#send(request);
+      } else {
+        this.#waiting.push(request);
+      }
+    });
+  }
+
+  #canSend(request: Request): boolean {
+    if (request.kind === RequestKind.Simple) return this.#inflight.length === 0;
+    return this.#simpleInFlight === 0;
+  }
+
+  #send(request: Request): void {
+    const conn = this.#native;
+    try {
+      if (this.typecasters.version !== this.#decoderVersion) {
+        const table = this.typecasters.nativeDecoderTable();
+        conn.setDecoders(table.oids, table.decoders);
+        this.#decoderVersion = this.typecasters.version;
+      }
+      const begin = request.transactional && !this.#autocommit && !this.#inTransaction;
+      if (request.kind === RequestKind.Simple) {
+        // one round trip: BEGIN goes in the same simple query, its result hidden
+        const text = begin ? `${this._beginStatement()};\n${request.text}` : request.text;
+        conn.sendSimpleQuery(text);
+        request.commands = 1;
+        request.hidden = begin ? 1 : 0;
+        this.#simpleInFlight++;
+      } else {
+        if (begin) {
+          conn.sendQuery(this._beginStatement(), null, null, false);
+          request.commands++;
+          request.hidden = 1;
+        }
+        conn.sendQuery(request.text, request.values, request.typeOids, true);
+        request.commands++;
+      }
+      if (begin) this.#inTransaction = true;
+      const sets = (request as RequestWithState).setsTransaction;
+      if (sets !== undefined) this.#inTransaction = sets;
+    } catch (error) {
+      // nothing of this request can be told apart from what went before: the connection is unusable
+      this.#inflight.push(request);
+      request.sent = true;
+      this.#fail(messageOf(error));
+      return;
+    }
+    request.sent = true;
+    this.#inflight.push(request);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // requests issued in the same tick leave in one write
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      if (this.#closed) return;
+      try {
+        if (this.#native.flush() & FlushState.InputWaiting) this._processInputSoon();
+      } catch (error) {
+        this.#fail(messageOf(error));
+      }
+    });
+  }
+
+  /** @internal Read what libpq already holds, on a later turn of the event loop. */
+  _processInputSoon(): void {
+    setImmediate(() => {
+      if (!this.#closed) this.#native.processInput();
+    });
+  }
+
+  #pump(): void {
+    while (this.#waiting.length > 0 && !this.#closed && this.#canSend(this.#waiting[0])) {
+      this.#send(this.#waiting.shift() as Request);
+    }
+  }
+
+  #onResults(items: NativeItem[]): void {
+    for (const item of items) {
+      const request = this.#inflight[0];
+      if (request === undefined) {
+        this.#fail('the server sent a result nothing was waiting for');
+        return;
+      }
+      if (typeof item !== 'number') {
+        request.results.push(item);
+        if (item.status === ExecStatus.CopyIn) request.copy?.onCopyIn?.(request);
+        else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
+        continue;
+      }
+      if (item === END_OF_COMMAND) {
+        request.resultsPerCommand.push(request.results.length);
+        if (request.kind === RequestKind.Simple) this.#complete(request, this.#native.transactionStatus());
+      } else if (item >= SYNC_BASE) {
+        this.#complete(request, (item - SYNC_BASE) as TransactionStatus);
+      }
+      if (this.#closed) return;
+    }
+    this.#pump();
+  }
+
+  #complete(request: Request, status: TransactionStatus): void {
+    this.#inflight.shift();
+    if (request.kind === RequestKind.Simple) this.#simpleInFlight--;
+    if (this.#inflight.length === 0 && this.#waiting.length === 0) {
+      // nothing else is in flight: the server's word on the transaction is final
+      this.#inTransaction = status === TransactionStatus.InTransaction || status === TransactionStatus.InError;
+    }
+    const failure = request.results.find(isError);
+    if (failure !== undefined) {
+      request.reject(this.#errorFrom(failure, request.text));
+      return;
+    }
+    if (request.results.some((result) => result.status === ExecStatus.PipelineAborted)) {
+      request.reject(new errors.PipelineAborted('the pipeline was aborted by an earlier error'));
+      return;
+    }
+    const visible =
+      request.kind === RequestKind.Pipeline
+        ? request.results.slice(request.hidden > 0 ? request.resultsPerCommand[request.hidden - 1] : 0)
+        : request.results.slice(request.hidden);
+    if (visible.length === 0) {
+      request.reject(new errors.InterfaceError('the server sent no result for the statement'));
+      return;
+    }
+    request.resolve(visible);
+    const next = this.#inflight[0];
+    if (next?.cancelWhenRunning) {
+      next.cancelWhenRunning = false;
+      this.cancel().catch(() => undefined);
+    }
+  }
+
+  #errorFrom(result: NativeResult, query: string): errors.DatabaseError {
+    const message = (result.errorMessage ?? result.error?.messagePrimary ?? 'unknown error').trim();
+    return errors.fromDiagnostic(result.error ?? {}, this.#redact(message), query);
+  }
+
+  #watchSignal(request: Request, signal: AbortSignal): void {
+    if (signal.aborted) {
+      request.reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      const waitingIndex = this.#waiting.indexOf(request);
+      if (waitingIndex >= 0) {
+        // never sent: it can simply be dropped
+        this.#waiting.splice(waitingIndex, 1);
+        request.reject(abortReason(signal));
+      } else if (this.#inflight[0] === request) {
+        this.cancel().catch(() => undefined);
+      } else if (this.#inflight.includes(request)) {
+        // cancelling now would hit the statement ahead of it
+        request.cancelWhenRunning = true;
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (fn: (value: never) => void) => (value: never) => {
+      signal.removeEventListener('abort', onAbort);
+      fn(value);
+    };
+    request.resolve = settle(request.resolve as (value: never) => void);
+    request.reject = settle(request.reject as (value: never) => void);
+  }
+}
+
+interface RequestWithState extends Request {
+  /** the transaction state this statement leaves (COMMIT: false, BEGIN: true) */
+  setsTransaction?: boolean;
+}
+
+/** What is known about the connection and the server. */
+export class ConnectionInfo {
+  constructor(
+    private readonly conn: Connection,
+    private readonly nativeConn: NativeConnection,
+  ) {}
+
+  private get details() {
+    return this.conn._native.info();
+  }
+
+  get serverVersion(): number {
+    return this.details.serverVersion;
+  }
+
+  get backendPid(): number {
+    return this.details.backendPid;
+  }
+
+  get transactionStatus(): TransactionStatusName {
+    if (this.conn.closed) return 'unknown';
+    return TRANSACTION_STATUS_NAMES[this.nativeConn.transactionStatus()] ?? 'unknown';
+  }
+
+  parameterStatus(name: string): string | null {
+    if (this.conn.closed) return null;
+    return this.nativeConn.parameterStatus(name);
+  }
+
+  get host(): string {
+    return this.details.host;
+  }
+
+  get port(): number {
+    return Number(this.details.port);
+  }
+
+  get dbname(): string {
+    return this.details.dbname;
+  }
+
+  get user(): string {
+    return this.details.user;
+  }
+
+  get ssl(): boolean {
+    return this.details.sslInUse;
+  }
+
+  get libpqVersion(): number {
+    return native().libpqVersion();
+  }
+}
+
+const CONSTRUCT = Symbol('pqnode.Connection');
+
+/** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
+export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {
+  const conn = new Connection(CONSTRUCT);
+  try {
+    await conn._open(conninfo, options);
+  } catch (error) {
+    throw withCallerStack(error);
+  }
+  return conn;
+}
+
+function isError(result: NativeResult): boolean {
+  return result.status === ExecStatus.FatalError || result.status === ExecStatus.BadResponse;
+}
+
+/** 'INSERT 0 1' → 'INSERT', 'CREATE TABLE' → 'CREATE TABLE', 'SELECT 3' → 'SELECT' */
+function commandName(tag: string): string {
+  let end = tag.length;
+  while (end > 0) {
+    const space = tag.lastIndexOf(' ', end - 1);
+    const word = tag.slice(space + 1, end);
+    if (!/^\d+$/.test(word)) break;
+    end = space < 0 ? 0 : space;
+  }
+  return tag.slice(0, end);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new errors.QueryCanceledError('the query was aborted');
+}
+
+/**
+ * Errors are made where the results arrive, far from the call. Re-capturing the stack in the
+ * awaiting public method lets V8's async stack traces reach the caller's line.
+ */
+export function withCallerStack(error: unknown): unknown {
+  if (error instanceof errors.Error && typeof Error.captureStackTrace === 'function') {
+    Error.captureStackTrace(error, withCallerStack);
+  }
+  return error;
+}

@@ -1,0 +1,172 @@
+// COPY FROM STDIN and COPY TO STDOUT over the native primitives, with backpressure both ways.
+import { Readable } from 'node:stream';
+
+import * as errors from './errors';
+import type { Connection } from './connection';
+
+export type CopyChunk = Buffer | Uint8Array | string;
+export type CopySource = Readable | Iterable<CopyChunk> | AsyncIterable<CopyChunk> | CopyChunk;
+
+function chunksOf(source: CopySource): Iterable<CopyChunk> | AsyncIterable<CopyChunk> {
+  if (typeof source === 'string' || source instanceof Uint8Array) return [source];
+  if (source !== null && typeof source === 'object') {
+    if (Symbol.asyncIterator in source || Symbol.iterator in source) return source as Iterable<CopyChunk>;
+  }
+  throw new TypeError('the COPY source must be a Readable, an (async) iterable of Buffers or strings, a Buffer or a string');
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError(`COPY data must be Buffers or strings, not ${chunk === null ? 'null' : typeof chunk}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Resolves with the number of rows the server copied. */
+export async function copyFromSource(conn: Connection, text: string, source: CopySource): Promise<number> {
+  const chunks = chunksOf(source);
+  let started!: () => void;
+  const copyStarted = new Promise<void>((resolve) => (started = resolve));
+  let wakeWriter: (() => void) | undefined;
+  const wake = () => {
+    const waiter = wakeWriter;
+    wakeWriter = undefined;
+    waiter?.();
+  };
+  const done = conn._copy(text, {
+    onCopyIn: () => started(),
+    onWritable: wake,
+    onData: wake,
+  });
+  const notCopyIn = Symbol('not COPY FROM STDIN');
+  const first = await Promise.race([copyStarted, done.then(() => notCopyIn)]);
+  if (first === notCopyIn) throw new errors.ProgrammingError('copyFrom() needs a COPY ... FROM STDIN statement');
+  const nativeConn = conn._native;
+  let sourceError: { error: unknown } | undefined;
+  let sendError: unknown;
+  const iterator = (Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (chunks as Iterable<CopyChunk>)[Symbol.iterator]()) as
+    | AsyncIterator<CopyChunk>
+    | Iterator<CopyChunk>;
+  for (;;) {
+    let step: IteratorResult<CopyChunk>;
+    try {
+      step = await iterator.next();
+    } catch (error) {
+      sourceError = { error };
+      break;
+    }
+    if (step.done) break;
+    let data: Buffer;
+    try {
+      data = toBuffer(step.value);
+    } catch (error) {
+      sourceError = { error };
+      break;
+    }
+    if (data.length === 0) continue;
+    if (conn.closed) break;
+    try {
+      if (nativeConn.putCopyData(data) === 0) await new Promise<void>((resolve) => (wakeWriter = resolve));
+    } catch (error) {
+      sendError = error;
+      break;
+    }
+  }
+  if (sourceError !== undefined || sendError !== undefined) {
+    // stop the source, if it can be stopped, without letting it mask the first error
+    try {
+      await iterator.return?.();
+    } catch {
+      // the first error is the one worth reporting
+    }
+  }
+  if (sendError !== undefined) {
+    // the server refused the data (its error result says why) or the connection went away
+    conn._processInputSoon();
+    await done;
+    throw sendError;
+  }
+  if (!conn.closed) {
+    try {
+      const message = sourceError === undefined ? null : `COPY source failed: ${messageOf(sourceError.error)}`;
+      // ending the COPY with an error message makes the server roll back all of it
+      if (nativeConn.putCopyEnd(message) === 2) conn._processInputSoon();
+    } catch (error) {
+      if (sourceError === undefined) sendError = error;
+    }
+  }
+  if (sourceError !== undefined) {
+    await done.catch(() => undefined);
+    throw sourceError.error;
+  }
+  if (sendError !== undefined) {
+    conn._processInputSoon();
+    await done;
+    throw sendError;
+  }
+  const results = await done;
+  return results[results.length - 1].rowCount;
+}
+
+/** A Readable of the COPY's data; it ends once the server has confirmed the COPY. */
+export function copyToReadable(conn: Connection, text: string): Readable {
+  let paused = false;
+  let discarding = false;
+  let sawCopyOut = false;
+  let finished = false;
+  const resume = () => {
+    if (!paused || conn.closed) return;
+    paused = false;
+    const nativeConn = conn._native;
+    nativeConn.resumeCopyOut();
+    // rows libpq already holds raise no socket event: pump them on the next turn
+    conn._processInputSoon();
+  };
+  const stream = new Readable({
+    read: resume,
+    destroy(error, callback) {
+      if (!finished && !conn.closed) {
+        // the reader gave up: cancel the COPY and throw away what still comes
+        discarding = true;
+        resume();
+        conn.cancel().catch(() => undefined);
+      }
+      callback(error);
+    },
+  });
+  let done: Promise<unknown>;
+  try {
+    done = conn._copy(text, {
+      onCopyOut: () => {
+        sawCopyOut = true;
+      },
+      onData: (chunk) => {
+        if (chunk === null || discarding) return;
+        if (!stream.push(chunk)) {
+          paused = true;
+          conn._native.pauseCopyOut();
+        }
+      },
+    });
+  } catch (error) {
+    process.nextTick(() => stream.destroy(error as Error));
+    return stream;
+  }
+  done.then(
+    () => {
+      finished = true;
+      if (discarding) return;
+      if (!sawCopyOut) stream.destroy(new errors.ProgrammingError('copyTo() needs a COPY ... TO STDOUT statement'));
+      else stream.push(null);
+    },
+    (error: Error) => {
+      finished = true;
+      if (!discarding) stream.destroy(error);
+    },
+  );
+  return stream;
+}

@@ -1,0 +1,281 @@
+// The client-side cursor, in the DB-API / psycopg shape: psycopg placeholders, rows fetched
+// from the result the server sent, description and rowcount.
+import * as errors from './errors';
+import { ExecStatus, type NativeResult } from './native';
+import type { Connection } from './connection';
+import { withCallerStack } from './connection';
+import { convertPlaceholders, type QueryParams } from './placeholders';
+import { checkRowFactory, type Field, type RowFactory } from './rows';
+import { resolveQuery, type QueryText } from './query-text';
+import { adaptParams } from './adapt/adapters';
+import { Oid, nameByOid } from './types/oids';
+
+export interface CursorOptions {
+  /** row shape; tuples (arrays) unless the connection or this option says otherwise */
+  rowFactory?: RowFactory;
+}
+
+/** One column of `cursor.description`, as DB-API describes it. */
+export class Column {
+  constructor(
+    readonly name: string,
+    readonly typeCode: number,
+    readonly displaySize: number | null,
+    readonly internalSize: number | null,
+    readonly precision: number | null,
+    readonly scale: number | null,
+    readonly nullOk: boolean | null,
+    readonly tableOid: number | null,
+    readonly tableColumn: number | null,
+  ) {}
+}
+
+function describe(field: Field): Column {
+  const { typeOid, typeModifier, typeSize } = field;
+  let displaySize: number | null = null;
+  let precision: number | null = null;
+  let scale: number | null = null;
+  if (typeOid === Oid.numeric && typeModifier >= 4) {
+    precision = ((typeModifier - 4) >> 16) & 0xffff;
+    scale = (typeModifier - 4) & 0xffff;
+    displaySize = precision + (scale > 0 ? 1 : 0) + 1;
+  } else if ((typeOid === Oid.varchar || typeOid === Oid.bpchar) && typeModifier >= 4) {
+    displaySize = typeModifier - 4;
+  } else if (
+    (typeOid === Oid.time || typeOid === Oid.timetz || typeOid === Oid.timestamp || typeOid === Oid.timestamptz) &&
+    typeModifier >= 0
+  ) {
+    precision = typeModifier;
+  }
+  return new Column(
+    field.name,
+    typeOid,
+    displaySize,
+    typeSize > 0 ? typeSize : null,
+    precision,
+    scale,
+    null,
+    field.tableOid === 0 ? null : field.tableOid,
+    field.columnId === 0 ? null : field.columnId,
+  );
+}
+
+export class Cursor<R = unknown[]> implements AsyncIterable<R> {
+  /** rows fetchmany() returns when given no size */
+  arraysize = 1;
+  rowFactory: RowFactory | undefined;
+
+  #conn: Connection;
+  #closed = false;
+  #results: NativeResult[] = [];
+  #resultIndex = 0;
+  #rows: R[] = [];
+  #position = 0;
+  #description: Column[] | null = null;
+  #rowcount = -1;
+  #statusmessage: string | null = null;
+  #query: string | null = null;
+  #params: readonly unknown[] | null = null;
+
+  /** @internal use conn.cursor() */
+  constructor(conn: Connection, options: CursorOptions = {}) {
+    this.#conn = conn;
+    if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
+  }
+
+  get connection(): Connection {
+    return this.#conn;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** the columns of the current result; null when the statement returned no rows */
+  get description(): Column[] | null {
+    return this.#description;
+  }
+
+  /** rows returned or affected by the last statement; -1 when unknown */
+  get rowcount(): number {
+    return this.#rowcount;
+  }
+
+  /** index of the next row to fetch; null before any result */
+  get rownumber(): number | null {
+    return this.#description === null ? null : this.#position;
+  }
+
+  /** the command tag of the last statement, e.g. 'INSERT 0 1' */
+  get statusmessage(): string | null {
+    return this.#statusmessage;
+  }
+
+  /** the text last sent to the server (with $n placeholders) */
+  get query(): string | null {
+    return this.#query;
+  }
+
+  /** the parameters last sent with it */
+  get params(): readonly unknown[] | null {
+    return this.#params;
+  }
+
+  /** Execute a statement; psycopg placeholders: `%s` with an array, `%(name)s` with an object. */
+  async execute(text: QueryText, params?: QueryParams | null): Promise<this> {
+    try {
+      this.#checkOpen();
+      const { query, values } = this.#prepare(text, params);
+      this.#query = query;
+      this.#params = values ?? null;
+      const results = await this.#conn._run(query, values);
+      this.#setResults(results);
+      return this;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** Execute a statement once per parameter set, all of them pipelined. */
+  async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>): Promise<void> {
+    try {
+      this.#checkOpen();
+      if (paramsSeq === null || typeof (paramsSeq as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+        throw new errors.ProgrammingError('executemany() takes an iterable of parameter sets');
+      }
+      const pending: Promise<NativeResult[]>[] = [];
+      let lastQuery: string | null = null;
+      for (const params of paramsSeq) {
+        const { query, values } = this.#prepare(text, params);
+        lastQuery = query;
+        pending.push(this.#conn._run(query, values));
+      }
+      const settled = await Promise.allSettled(pending);
+      const failure = settled.find((outcome) => outcome.status === 'rejected');
+      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+      let total = 0;
+      for (const outcome of settled) {
+        const results = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
+        const last = results[results.length - 1];
+        total += last.rowCount >= 0 ? last.rowCount : 0;
+      }
+      this.#query = lastQuery;
+      this.#results = [];
+      this.#rows = [];
+      this.#position = 0;
+      this.#description = null;
+      this.#rowcount = settled.length === 0 ? -1 : total;
+      this.#statusmessage = null;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async fetchone(): Promise<R | null> {
+    this.#checkFetch();
+    if (this.#position >= this.#rows.length) return null;
+    return this.#rows[this.#position++];
+  }
+
+  async fetchmany(size: number = this.arraysize): Promise<R[]> {
+    this.#checkFetch();
+    if (!Number.isInteger(size) || size < 0) throw new errors.ProgrammingError('fetchmany() size must be a non-negative integer');
+    const rows = this.#rows.slice(this.#position, this.#position + size);
+    this.#position += rows.length;
+    return rows;
+  }
+
+  async fetchall(): Promise<R[]> {
+    this.#checkFetch();
+    const rows = this.#rows.slice(this.#position);
+    this.#position = this.#rows.length;
+    return rows;
+  }
+
+  /** Move to the next result of a multi-statement query; false when there is none. */
+  nextset(): boolean {
+    this.#checkOpen();
+    if (this.#resultIndex + 1 >= this.#results.length) return false;
+    this.#resultIndex++;
+    this.#showResult(this.#results[this.#resultIndex]);
+    return true;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<R> {
+    for (;;) {
+      const row = await this.fetchone();
+      if (row === null) return;
+      yield row;
+    }
+  }
+
+  /** The statement with its parameters quoted in, for logs and debugging (never sent this way). */
+  mogrify(text: QueryText, params?: QueryParams | null): string {
+    this.#checkOpen();
+    const { query, values } = this.#prepare(text, params);
+    if (values === undefined || values.length === 0) return query;
+    const adapted = adaptParams(values, this.#conn.adapters);
+    const conn = this.#conn._native;
+    const literals = adapted.values.map((value, index) => {
+      if (value === null) return 'NULL';
+      const textValue = Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : value;
+      const literal = conn.escapeLiteral(textValue);
+      const oid = Buffer.isBuffer(value) ? Oid.bytea : adapted.typeOids[index];
+      const typeName = oid === 0 ? undefined : nameByOid(oid);
+      return typeName === undefined ? literal : `${literal}::${typeName}`;
+    });
+    return query.replace(/\$(\d+)/g, (match, digits: string) => literals[Number(digits) - 1] ?? match);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#results = [];
+    this.#rows = [];
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #prepare(text: QueryText, params: QueryParams | null | undefined): { query: string; values: readonly unknown[] | undefined } {
+    const resolved = resolveQuery(text, undefined);
+    if (resolved.composed) {
+      if (resolved.values !== undefined) {
+        if (params !== undefined && params !== null) throw new errors.ProgrammingError('this query carries its own parameters: pass no others');
+        return { query: resolved.text, values: resolved.values };
+      }
+    }
+    if (params === undefined || params === null) return { query: resolved.text, values: undefined };
+    const converted = convertPlaceholders(resolved.text, params);
+    return { query: converted.text, values: converted.values };
+  }
+
+  #setResults(results: NativeResult[]): void {
+    this.#results = results;
+    this.#resultIndex = 0;
+    this.#showResult(results[0]);
+  }
+
+  #showResult(result: NativeResult): void {
+    const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
+    const returnsRows = result.status === ExecStatus.TuplesOk || result.status === ExecStatus.SingleTuple;
+    const shaped = this.#conn._makeResult<R>(result, factory);
+    this.#rows = shaped.rows;
+    this.#position = 0;
+    this.#description = returnsRows ? result.fields.map(describe) : null;
+    this.#rowcount = shaped.rowCount ?? -1;
+    this.#statusmessage = result.command;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
+    if (this.#conn.closed) {
+      throw this.#conn.broken ? new errors.OperationalError('the connection is lost') : new errors.InterfaceError('the connection is closed');
+    }
+  }
+
+  #checkFetch(): void {
+    if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
+    if (this.#description === null) throw new errors.ProgrammingError('no results to fetch: the last statement returned no rows');
+  }
+}

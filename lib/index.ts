@@ -1,0 +1,15 @@
+// pqnode: a PostgreSQL client over libpq.
+import * as errors from './errors';
+import * as types from './types';
+
+export { connect, Connection, ConnectionInfo, Result } from './connection';
+export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
+export { Cursor, Column } from './cursor';
+export type { CursorOptions } from './cursor';
+export type { Field, RowFactory, RowFactoryFunction } from './rows';
+export type { Conninfo, ConninfoObject } from './conninfo';
+export type { IsolationLevel, SessionOptions, TransactionOptions } from './transaction';
+export type { CopySource } from './copy';
+export type { QueryLike, QueryText } from './query-text';
+export { Json } from './types/json';
+export { errors, types };

@@ -1,0 +1,29 @@
+// What may stand where a query is taken: a string, or an object that composes one
+// (the sql module's objects carry their text and, for sql.query, their parameters).
+import { ProgrammingError } from './errors';
+
+export interface QueryLike {
+  /** the text with $n placeholders and the values that go with them */
+  toQuery(): { text: string; values?: readonly unknown[] };
+}
+
+export type QueryText = string | QueryLike;
+
+export interface ResolvedQuery {
+  text: string;
+  values: readonly unknown[] | undefined;
+  /** the text came from a composed object: its placeholders are already $n */
+  composed: boolean;
+}
+
+export function resolveQuery(text: QueryText, params: readonly unknown[] | undefined): ResolvedQuery {
+  if (typeof text === 'string') return { text, values: params, composed: false };
+  if (text !== null && typeof text === 'object' && typeof (text as QueryLike).toQuery === 'function') {
+    const query = (text as QueryLike).toQuery();
+    if (query.values !== undefined && params !== undefined) {
+      throw new ProgrammingError('this query carries its own parameters: pass no others');
+    }
+    return { text: query.text, values: query.values ?? params, composed: true };
+  }
+  throw new TypeError('the query must be a string or a composed sql object');
+}

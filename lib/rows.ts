@@ -1,0 +1,85 @@
+// Row factories: how a row's values become what the user gets (tuple, object, named, custom).
+import type { NativeField } from './native';
+import { ProgrammingError } from './errors';
+
+export type Field = NativeField;
+export type RowMaker<R> = (values: unknown[]) => R;
+export type RowFactoryFunction<R = unknown> = (fields: readonly Field[]) => RowMaker<R>;
+export type RowFactory = 'tuple' | 'object' | 'named' | RowFactoryFunction;
+
+const MAKER_CACHE_SIZE = 256;
+const objectMakers = new Map<string, RowMaker<Record<string, unknown>>>();
+const namedMakers = new Map<string, RowMaker<unknown[]>>();
+
+function cacheKey(fields: readonly Field[]): string {
+  let key = '';
+  for (const field of fields) key += field.name + '\u0000';
+  return key;
+}
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= MAKER_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+  return value;
+}
+
+/**
+ * One object literal per row, its shape known to V8 up front: the function is compiled once
+ * per list of column names and cached. A later column with the same name wins, as in psycopg.
+ */
+function objectMaker(fields: readonly Field[]): RowMaker<Record<string, unknown>> {
+  const key = cacheKey(fields);
+  const cached = objectMakers.get(key);
+  if (cached !== undefined) return cached;
+  const lastIndex = new Map<string, number>();
+  fields.forEach((field, index) => lastIndex.set(field.name, index));
+  const parts: string[] = [];
+  for (const [name, index] of lastIndex) {
+    // a computed key defines an own property even for '__proto__'
+    parts.push(name === '__proto__' ? `[${JSON.stringify(name)}]: v[${index}]` : `${JSON.stringify(name)}: v[${index}]`);
+  }
+  const make = new Function('v', `return {${parts.join(', ')}};`) as RowMaker<Record<string, unknown>>;
+  return remember(objectMakers, key, make);
+}
+
+/** Arrays whose columns can also be read by name, like psycopg's namedtuple rows. */
+function namedMaker(fields: readonly Field[]): RowMaker<unknown[]> {
+  const key = cacheKey(fields);
+  const cached = namedMakers.get(key);
+  if (cached !== undefined) return cached;
+  const prototype = Object.create(Array.prototype) as object;
+  fields.forEach((field, index) => {
+    if (field.name in prototype || /^\d+$/.test(field.name)) return;
+    Object.defineProperty(prototype, field.name, {
+      get(this: unknown[]) {
+        return this[index];
+      },
+      enumerable: false,
+    });
+  });
+  const make: RowMaker<unknown[]> = (values) => Object.setPrototypeOf(values, prototype) as unknown[];
+  return remember(namedMakers, key, make);
+}
+
+const tupleMaker: RowMaker<unknown[]> = (values) => values;
+
+export function rowMaker(factory: RowFactory, fields: readonly Field[]): RowMaker<unknown> {
+  switch (factory) {
+    case 'tuple':
+      return tupleMaker;
+    case 'object':
+      return objectMaker(fields);
+    case 'named':
+      return namedMaker(fields);
+    default:
+      if (typeof factory === 'function') return factory(fields);
+      throw new ProgrammingError(`unknown rowFactory ${JSON.stringify(factory)}: use 'tuple', 'object', 'named' or a function`);
+  }
+}
+
+export function checkRowFactory(factory: unknown): RowFactory {
+  if (factory === 'tuple' || factory === 'object' || factory === 'named' || typeof factory === 'function') {
+    return factory as RowFactory;
+  }
+  throw new ProgrammingError(`unknown rowFactory ${JSON.stringify(factory)}: use 'tuple', 'object', 'named' or a function`);
+}
