@@ -18,6 +18,7 @@ Napi::Value HasFeature(const Napi::CallbackInfo& info) {
   if (name == "sendPipelineSync") has = HasSendPipelineSync();
   if (name == "chunkedRows") has = HasChunkedRows();
   if (name == "closePrepared") has = HasClosePrepared();
+  if (name == "cancelCreate") has = HasCancelCreate();
   return Napi::Boolean::New(info.Env(), has);
 }
 

@@ -1,16 +1,23 @@
 #include "cancel.h"
 
+#include <uv.h>
+
 #include <string>
+
+#include "libpq_compat.h"
+#include "socket_watch.h"
 
 namespace pqnode {
 
 namespace {
 
-class CancelWorker : public Napi::AsyncWorker {
+// libpq < 17: PQcancel opens a connection of its own and waits for it, so it runs on the
+// thread pool.
+class BlockingCancel : public Napi::AsyncWorker {
  public:
-  CancelWorker(Napi::Function callback, PGcancel* cancel)
+  BlockingCancel(Napi::Function callback, PGcancel* cancel)
       : Napi::AsyncWorker(callback, "pqnode.cancel"), cancel_(cancel) {}
-  ~CancelWorker() override { PQfreeCancel(cancel_); }
+  ~BlockingCancel() override { PQfreeCancel(cancel_); }
 
   void Execute() override {
     char message[256] = {0};
@@ -18,21 +25,106 @@ class CancelWorker : public Napi::AsyncWorker {
   }
 
   void OnOK() override { Callback().Call({Env().Null()}); }
-  void OnError(const Napi::Error& error) override {
-    Callback().Call({Napi::String::New(Env(), error.Message())});
-  }
+  void OnError(const Napi::Error& error) override { Callback().Call({Napi::String::New(Env(), error.Message())}); }
 
  private:
   PGcancel* cancel_;
 };
 
+// libpq >= 17: PQcancelStart/PQcancelPoll, driven by the event loop like a connect.
+// The object owns itself and goes away once the callback has run.
+class PolledCancel {
+ public:
+  static void Start(Napi::Env env, PGconn* conn, Napi::Function callback) {
+    PGcancelConn* cancel = PQcancelCreate(conn);
+    if (cancel == nullptr) throw Napi::Error::New(env, "out of memory");
+    auto* self = new PolledCancel(env, cancel, callback);
+    if (!PQcancelStart(cancel)) {
+      self->Finish(PQcancelErrorMessage(cancel));
+      return;
+    }
+    self->Wait(PGRES_POLLING_WRITING);
+  }
+
+ private:
+  PolledCancel(Napi::Env env, PGcancelConn* cancel, Napi::Function callback)
+      : env_(env),
+        cancel_(cancel),
+        callback_(Napi::Persistent(callback)),
+        context_(env, "pqnode.cancel"),
+        watch_(LoopOf(env), this, &PolledCancel::OnSocketEvent) {}
+
+  ~PolledCancel() {
+    watch_.Release();
+    PQcancelFinish(cancel_);
+  }
+
+  static uv_loop_t* LoopOf(Napi::Env env) {
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    return loop;
+  }
+
+  void Wait(PostgresPollingStatusType status) {
+    const int events = status == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE;
+    const int error = watch_.Watch(PQcancelSocket(cancel_), events, true);
+    if (error != 0) Finish(uv_strerror(error));
+  }
+
+  static void OnSocketEvent(void* owner, int status, int events) {
+    auto* self = static_cast<PolledCancel*>(owner);
+    Napi::HandleScope scope(self->env_);
+    if (status < 0) {
+      self->Finish(uv_strerror(status));
+      return;
+    }
+    switch (PQcancelPoll(self->cancel_)) {
+      case PGRES_POLLING_OK:
+        self->Finish(nullptr);
+        break;
+      case PGRES_POLLING_READING:
+        self->Wait(PGRES_POLLING_READING);
+        break;
+      case PGRES_POLLING_WRITING:
+        self->Wait(PGRES_POLLING_WRITING);
+        break;
+      default:
+        self->Finish(PQcancelErrorMessage(self->cancel_));
+        break;
+    }
+  }
+
+  void Finish(const char* error) {
+    Napi::Env env = env_;
+    Napi::FunctionReference callback = std::move(callback_);
+    Napi::Value argument = error == nullptr ? env.Null() : Napi::String::New(env, error);
+    watch_.Release();
+    try {
+      callback.MakeCallback(env.Global(), {argument}, context_);
+    } catch (const Napi::Error& thrown) {
+      napi_fatal_exception(env, thrown.Value());
+    }
+    delete this;
+  }
+
+  Napi::Env env_;
+  PGcancelConn* cancel_;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext context_;
+  SocketWatch watch_;
+};
+
 }  // namespace
 
 void StartCancel(Napi::Env env, PGconn* conn, Napi::Function callback) {
+  if (HasCancelCreate()) {
+    PolledCancel::Start(env, conn, callback);
+    return;
+  }
   // PQgetCancel only copies what the cancel request needs; the PGconn may close meanwhile
   PGcancel* cancel = PQgetCancel(conn);
   if (cancel == nullptr) throw Napi::Error::New(env, "cannot cancel: the connection has no cancel key");
-  (new CancelWorker(callback, cancel))->Queue();
+  (new BlockingCancel(callback, cancel))->Queue();
 }
 
 }  // namespace pqnode

