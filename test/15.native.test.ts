@@ -192,11 +192,13 @@ describe('lifetime', () => {
       (async () => {
         const conn = await connect(process.env.DSN, { autocommit: true });
         const sleeping = conn.query('select pg_sleep(10)').catch((error) => error);
-        const values = await Promise.all([1, 2, 3].map((i) => conn.query('select $1::int as i', [i])));
+        // pipelined behind the sleep: they run once it is cancelled
+        const queued = Promise.all([1, 2, 3].map((i) => conn.query('select $1::int as i', [i])));
         await new Promise((resolve) => setTimeout(resolve, 100));
         const started = Date.now();
         await conn.cancel();
         const error = await sleeping;
+        const values = await queued;
         const after = await conn.query('select 42 as answer');
         console.log(JSON.stringify({
           libpq: native().libpqVersion(),
