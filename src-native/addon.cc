@@ -7,6 +7,27 @@
 
 namespace pqnode {
 
+napi_value AddonData::RowConstructor(napi_env env, int columns) {
+  constexpr int kMaxColumns = 256;
+  if (columns > kMaxColumns) return nullptr;
+  if (row_constructors.size() <= static_cast<size_t>(columns)) row_constructors.resize(columns + 1);
+  Napi::FunctionReference& cached = row_constructors[columns];
+  if (cached.IsEmpty()) {
+    std::string parameters, elements;
+    for (int i = 0; i < columns; i++) {
+      const std::string name = "a" + std::to_string(i);
+      parameters += (i > 0 ? "," : "") + name;
+      elements += (i > 0 ? "," : "") + name;
+    }
+    const std::string source = "(function (" + parameters + ") { return [" + elements + "]; })";
+    napi_value script, function;
+    if (napi_create_string_utf8(env, source.c_str(), source.size(), &script) != napi_ok) return nullptr;
+    if (napi_run_script(env, script, &function) != napi_ok) return nullptr;
+    cached = Napi::Persistent(Napi::Function(env, function));
+  }
+  return cached.Value();
+}
+
 namespace {
 
 Napi::Value LibpqVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), PQlibVersion()); }

@@ -176,8 +176,10 @@ void Connection::FinishConnect(const char* error) {
   state_ = State::kOpen;
   UpdateWatch();
   UpdateKeepAlive();
+  // notices sent while connecting come first, then the connection is handed over
+  DeliverNotices(env);
   if (!callback.IsEmpty()) callback.MakeCallback(Env().Global(), {env.Null()}, *async_context_);
-  if (state_ == State::kOpen) DeliverQueued(env);
+  if (state_ == State::kOpen) DeliverNotifications(env);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -188,16 +190,15 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
   Napi::Env env = self->Env();
   Napi::HandleScope scope(env);
   try {
-    if (status < 0) {
-      std::string message = std::string("socket error: ") + uv_strerror(status);
-      if (self->state_ == State::kConnecting) {
-        self->FinishConnect(message.c_str());
-      } else {
-        self->Fail(message);
-      }
+    if (status < 0 && self->state_ == State::kOpen) {
+      // libpq tells what went wrong better than the poll status does: let it read the socket
+      self->ProcessInput();
+      if (self->state_ == State::kOpen) self->Fail(std::string("socket error: ") + uv_strerror(status));
       return;
     }
     if (self->state_ == State::kConnecting) {
+      // an error on the socket (e.g. a refused connection) is PQconnectPoll's to report: it
+      // then moves on to the host's next address or the next host
       self->ContinueConnect();
       return;
     }
@@ -227,6 +228,9 @@ void Connection::ProcessInput() {
     Napi::Array items = Napi::Array::New(env);
     uint32_t count = 0;
     DrainResults(env, items, count);
+    // a statement's notices come before its result, as the server sent them
+    DeliverNotices(env);
+    if (state_ != State::kOpen) return;
     if (count > 0) {
       Invoke("onResults", {items});
       if (state_ != State::kOpen) return;
@@ -238,7 +242,7 @@ void Connection::ProcessInput() {
     }
     break;
   }
-  DeliverQueued(env);
+  DeliverNotifications(env);
   if (state_ != State::kOpen) return;
   if (!consumed) {
     Fail(failure);
@@ -306,12 +310,15 @@ void Connection::Fail(const std::string& message) {
   Invoke("onFailure", {Napi::String::New(Env(), message)});
 }
 
-void Connection::DeliverQueued(Napi::Env env) {
+void Connection::DeliverNotices(Napi::Env env) {
   while (!notices_.empty() && state_ != State::kClosed) {
     Notice notice = std::move(notices_.front());
     notices_.pop_front();
     Invoke("onNotice", {ErrorFieldsToObject(env, notice.fields), Napi::String::New(env, notice.message)});
   }
+}
+
+void Connection::DeliverNotifications(Napi::Env env) {
   while (state_ == State::kOpen) {
     PGnotify* notify = PQnotifies(conn_);
     if (notify == nullptr) break;
@@ -371,6 +378,14 @@ void Connection::Invoke(const char* name, const std::vector<napi_value>& args) {
 // ---------------------------------------------------------------------------------------
 // sending
 
+// Statement texts travel as C strings: a NUL would silently cut the statement short.
+static std::string StatementText(Napi::Env env, Napi::Value value) {
+  if (!value.IsString()) throw Napi::TypeError::New(env, "the statement text must be a string");
+  std::string text = value.As<Napi::String>().Utf8Value();
+  if (text.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "the statement text contains a NUL byte");
+  return text;
+}
+
 PGconn* Connection::OpenConn(Napi::Env env) {
   if (state_ != State::kOpen) throw Napi::Error::New(env, "the connection is closed");
   return conn_;
@@ -394,7 +409,7 @@ Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
   if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
-  std::string text = info[0].As<Napi::String>().Utf8Value();
+  std::string text = StatementText(env, info[0]);
   Params params(env, info[1], info[2]);
   if (!PQsendQueryParams(conn, text.c_str(), params.count(), params.types(), params.values(), params.lengths(),
                          params.formats(), 0)) {
@@ -413,8 +428,8 @@ Napi::Value Connection::SendPrepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
   if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  std::string text = info[1].As<Napi::String>().Utf8Value();
+  std::string name = StatementText(env, info[0]);
+  std::string text = StatementText(env, info[1]);
   Params params(env, env.Null(), info[2]);
   if (!PQsendPrepare(conn, name.c_str(), text.c_str(), params.type_count(), params.types())) {
     ThrowLibpqError(env, "sending the statement to prepare");
@@ -432,7 +447,7 @@ Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
   if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
-  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string name = StatementText(env, info[0]);
   Params params(env, info[1], env.Null());
   if (!PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(), params.formats(),
                            0)) {
@@ -463,7 +478,7 @@ Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
   if (pending_commands_ > 0 || copy_ != CopyState::kNone) {
     throw Napi::Error::New(env, "a simple query needs the connection to itself");
   }
-  std::string text = info[0].As<Napi::String>().Utf8Value();
+  std::string text = StatementText(env, info[0]);
   if (pipeline_on_) {
     if (PQexitPipelineMode(conn) != 1) ThrowLibpqError(env, "leaving pipeline mode");
     pipeline_on_ = false;
@@ -524,7 +539,7 @@ Napi::Value Connection::Cancel(const Napi::CallbackInfo& info) {
 Napi::Value Connection::EscapeLiteral(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  std::string text = info[0].ToString().Utf8Value();
+  std::string text = StatementText(env, info[0]);
   char* escaped = PQescapeLiteral(conn, text.data(), text.size());
   if (escaped == nullptr) ThrowLibpqError(env, "escaping a literal");
   Napi::String result = Napi::String::New(env, escaped);
@@ -535,7 +550,7 @@ Napi::Value Connection::EscapeLiteral(const Napi::CallbackInfo& info) {
 Napi::Value Connection::EscapeIdentifier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  std::string text = info[0].ToString().Utf8Value();
+  std::string text = StatementText(env, info[0]);
   char* escaped = PQescapeIdentifier(conn, text.data(), text.size());
   if (escaped == nullptr) ThrowLibpqError(env, "escaping an identifier");
   Napi::String result = Napi::String::New(env, escaped);

@@ -74,7 +74,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void ReadCopyOut(Napi::Env env);
   void WriteOutput();
   void Fail(const std::string& message);
-  void DeliverQueued(Napi::Env env);
+  void DeliverNotices(Napi::Env env);
+  void DeliverNotifications(Napi::Env env);
   void CloseConnection();
   void UpdateWatch();
   void UpdateKeepAlive();

@@ -153,10 +153,17 @@ napi_value DecodeDate(napi_env env, const char* text, int length) {
   return MakeString(env, text, length);
 }
 
-napi_value DecodeTimestamp(napi_env env, const char* text, int length, bool with_zone) {
+napi_value DecodeTimestamp(napi_env env, const char* text, int length, bool with_zone, bool* failed) {
   double millis;
   if (ParseInfinity(text, length, &millis)) return MakeNumber(env, millis);
   if (!ParseTimestamp(text, length, with_zone, &millis)) return MakeString(env, text, length);
+  // ECMAScript Dates hold ±8.64e15 ms around 1970
+  if (std::fabs(millis) > 8.64e15) {
+    *failed = true;
+    napi_value null_value;
+    napi_get_null(env, &null_value);
+    return null_value;
+  }
   napi_value value;
   if (napi_create_date(env, millis, &value) != napi_ok) return MakeString(env, text, length);
   return value;
@@ -223,7 +230,7 @@ bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis
   return true;
 }
 
-napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length) {
+napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, bool* failed) {
   switch (decoder) {
     case Decoder::kInt:
       return DecodeInt(env, text, length);
@@ -236,9 +243,9 @@ napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int leng
     case Decoder::kBytea:
       return DecodeBytea(env, text, length);
     case Decoder::kTimestampTz:
-      return DecodeTimestamp(env, text, length, true);
+      return DecodeTimestamp(env, text, length, true, failed);
     case Decoder::kTimestamp:
-      return DecodeTimestamp(env, text, length, false);
+      return DecodeTimestamp(env, text, length, false, failed);
     case Decoder::kDate:
       return DecodeDate(env, text, length);
     default:

@@ -41,8 +41,9 @@ class DecoderTable {
 };
 
 // Converts one non-NULL value. Falls back to a string when the text is not in the
-// expected form (e.g. a DateStyle other than ISO), so no value is ever lost.
-napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length);
+// expected form (e.g. a DateStyle other than ISO), so no value is ever lost. A value that
+// has no JS equivalent (a timestamp beyond a Date's range) sets `*failed` and yields null.
+napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, bool* failed);
 
 // Exposed for the unit tests of the date arithmetic.
 bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis);

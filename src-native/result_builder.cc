@@ -1,8 +1,10 @@
 #include "result_builder.h"
 
 #include <cstdlib>
+#include <string>
 #include <vector>
 
+#include "addon.h"
 #include "error_fields.h"
 #include "libpq_compat.h"
 
@@ -27,7 +29,14 @@ Napi::Array BuildFields(Napi::Env env, const PGresult* result, int columns) {
   return fields;
 }
 
-napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders) {
+napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders,
+                     std::string* decode_error) {
+  AddonData* addon = nullptr;
+  napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
+  napi_value row_constructor = addon != nullptr ? addon->RowConstructor(env, columns) : nullptr;
+  std::vector<napi_value> values(columns);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
   const int row_count = PQntuples(result);
   std::vector<Decoder> column_decoders(columns);
   for (int column = 0; column < columns; column++) {
@@ -41,8 +50,6 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
   for (int row = 0; row < row_count; row++) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    napi_value values;
-    napi_create_array_with_length(env, columns, &values);
     for (int column = 0; column < columns; column++) {
       napi_value value;
       if (PQgetisnull(result, row, column)) {
@@ -52,12 +59,24 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
         const int length = PQgetlength(result, row, column);
         napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value);
       } else {
-        value = DecodeValue(env, column_decoders[column], PQgetvalue(result, row, column),
-                            PQgetlength(result, row, column));
+        bool failed = false;
+        const char* text = PQgetvalue(result, row, column);
+        const int length = PQgetlength(result, row, column);
+        value = DecodeValue(env, column_decoders[column], text, length, &failed);
+        if (failed && decode_error->empty()) {
+          *decode_error = std::string("column \"") + PQfname(result, column) + "\": value out of range for a JS Date: " +
+                          std::string(text, length);
+        }
       }
-      napi_set_element(env, values, column, value);
+      values[column] = value;
     }
-    napi_set_element(env, rows, row, values);
+    napi_value row_value;
+    if (row_constructor == nullptr ||
+        napi_call_function(env, undefined, row_constructor, columns, values.data(), &row_value) != napi_ok) {
+      napi_create_array_with_length(env, columns, &row_value);
+      for (int column = 0; column < columns; column++) napi_set_element(env, row_value, column, values[column]);
+    }
+    napi_set_element(env, rows, row, row_value);
     napi_close_handle_scope(env, scope);
   }
   return rows;
@@ -77,7 +96,9 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
   const int columns = PQnfields(result);
   object.Set("fields", BuildFields(env, result, columns));
   if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE || static_cast<int>(status) == kStatusTuplesChunk) {
-    object.Set("rows", Napi::Value(env, BuildRows(env, result, columns, decoders)));
+    std::string decode_error;
+    object.Set("rows", Napi::Value(env, BuildRows(env, result, columns, decoders, &decode_error)));
+    if (!decode_error.empty()) object.Set("decodeError", Napi::String::New(env, decode_error));
   } else {
     object.Set("rows", Napi::Array::New(env, 0));
   }
