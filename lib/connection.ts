@@ -97,11 +97,12 @@ interface Request {
   /** leading commands (pipeline) or results (simple) that the user did not ask for */
   hidden: number;
   results: NativeResult[];
+  /** the typecasters the results are decoded with (C++ and JS must agree) */
+  typecasters?: TypecasterRegistry;
   /** results.length as each command ended */
   resultsPerCommand: number[];
   copy?: CopyHandler;
   sent: boolean;
-  cancelWhenRunning: boolean;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -129,8 +130,11 @@ export class Connection extends EventEmitter {
   #waiting: Request[] = [];
   #inflight: Request[] = [];
   #simpleInFlight = 0;
+  #cancelsInFlight = 0;
   #flushScheduled = false;
-  #decoderVersion = -1;
+  /** the typecasters as of the last change, shared by the requests sent since */
+  #typecasterView: TypecasterRegistry | undefined;
+  #typecasterViewVersion = -1;
   #notificationQueue: NativeNotification[] = [];
   #notificationWaiters: ((notification: NativeNotification | null) => void)[] = [];
   #notificationReaders = 0;
@@ -263,6 +267,8 @@ export class Connection extends EventEmitter {
     this.#checkOpen();
     signal?.throwIfAborted();
     if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+    // libpq takes the text as a C string: a NUL would cut the statement short
+    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
     let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
     if (values !== undefined && values !== null) {
       if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
@@ -295,7 +301,7 @@ export class Connection extends EventEmitter {
   _castRows(result: NativeResult): unknown[][] {
     const rows = result.rows;
     if (rows.length === 0) return rows;
-    const casters = this.typecasters.castersFor(result.fields);
+    const casters = (resultTypecasters.get(result) ?? this.typecasters).castersFor(result.fields);
     for (let column = 0; column < casters.length; column++) {
       const cast = casters[column];
       if (cast === undefined) continue;
@@ -507,16 +513,24 @@ export class Connection extends EventEmitter {
   /** Ask the server to cancel the statement running now. The event loop is not blocked. */
   async cancel(): Promise<void> {
     this.#checkOpen();
-    await new Promise<void>((resolve, reject) => {
-      try {
-        this.#native.cancel((message) => {
-          if (message === null) resolve();
-          else reject(new errors.OperationalError(`cancel failed: ${message}`));
-        });
-      } catch (error) {
-        reject(new errors.OperationalError(messageOf(error)));
-      }
-    });
+    // Until the server has the cancel request, nothing new is sent: were the statement to
+    // finish first, the cancel would otherwise hit the next one. An idle server ignores it.
+    this.#cancelsInFlight++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        try {
+          this.#native.cancel((message) => {
+            if (message === null) resolve();
+            else reject(new errors.OperationalError(`cancel failed: ${message}`));
+          });
+        } catch (error) {
+          reject(new errors.OperationalError(messageOf(error)));
+        }
+      });
+    } finally {
+      this.#cancelsInFlight--;
+      this.#pump();
+    }
   }
 
   /** Close the connection; statements not yet finished fail with InterfaceError. */
@@ -587,7 +601,6 @@ export class Connection extends EventEmitter {
         resultsPerCommand: [],
         copy,
         sent: false,
-        cancelWhenRunning: false,
         resolve,
         reject,
       };
@@ -602,6 +615,7 @@ export class Connection extends EventEmitter {
   }
 
   #canSend(request: Request): boolean {
+    if (this.#cancelsInFlight > 0) return false;
     if (request.kind === RequestKind.Simple) return this.#inflight.length === 0;
     return this.#simpleInFlight === 0;
   }
@@ -609,11 +623,14 @@ export class Connection extends EventEmitter {
   #send(request: Request): void {
     const conn = this.#native;
     try {
-      if (this.typecasters.version !== this.#decoderVersion) {
-        const table = this.typecasters.nativeDecoderTable();
+      const version = this.typecasters.version;
+      if (version !== this.#typecasterViewVersion || this.#typecasterView === undefined) {
+        this.#typecasterView = this.typecasters.snapshot();
+        this.#typecasterViewVersion = version;
+        const table = this.#typecasterView.nativeDecoderTable();
         conn.setDecoders(table.oids, table.decoders);
-        this.#decoderVersion = this.typecasters.version;
       }
+      request.typecasters = this.#typecasterView;
       const begin = request.transactional && !this.#autocommit && !this.#inTransaction;
       if (request.kind === RequestKind.Simple) {
         // one round trip: BEGIN goes in the same simple query, its result hidden
@@ -722,12 +739,15 @@ export class Connection extends EventEmitter {
       request.reject(new errors.InterfaceError('the server sent no result for the statement'));
       return;
     }
-    request.resolve(visible);
-    const next = this.#inflight[0];
-    if (next?.cancelWhenRunning) {
-      next.cancelWhenRunning = false;
-      this.cancel().catch(() => undefined);
+    const undecodable = visible.find((result) => result.decodeError !== undefined);
+    if (undecodable !== undefined) {
+      request.reject(new errors.DataError(undecodable.decodeError as string));
+      return;
     }
+    if (request.typecasters !== undefined) {
+      for (const result of visible) resultTypecasters.set(result, request.typecasters);
+    }
+    request.resolve(visible);
   }
 
   #errorFrom(result: NativeResult, query: string): errors.DatabaseError {
@@ -749,8 +769,9 @@ export class Connection extends EventEmitter {
       } else if (this.#inflight[0] === request) {
         this.cancel().catch(() => undefined);
       } else if (this.#inflight.includes(request)) {
-        // cancelling now would hit the statement ahead of it
-        request.cancelWhenRunning = true;
+        // Pipelined behind others: a cancel could hit another statement, so the caller stops
+        // waiting and its results are dropped when they come.
+        request.reject(abortReason(signal));
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -823,6 +844,9 @@ export class ConnectionInfo {
 }
 
 const CONSTRUCT = Symbol('pqnode.Connection');
+
+/** the typecasters each result was decoded with, for the JS half of the decoding */
+const resultTypecasters = new WeakMap<NativeResult, TypecasterRegistry>();
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {

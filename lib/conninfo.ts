@@ -17,6 +17,25 @@ export interface ConnectParams {
 }
 
 const URI_PASSWORD = /^[a-z]+:\/\/[^:/@]*:([^@/]*)@/i;
+const URI_QUERY_PASSWORD = /[?&]password=([^&]*)/gi;
+const KEYWORD_PASSWORD = /(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi;
+
+/**
+ * Every way a password can be written into a conninfo string, found without libpq's help:
+ * when libpq cannot parse the string, its message may quote any part of it.
+ */
+function passwordsIn(conninfo: string): string[] {
+  const found: string[] = [];
+  const add = (text: string | undefined) => {
+    if (!text) return;
+    found.push(text, safeDecode(text));
+    if (text.startsWith("'") && text.endsWith("'") && text.length >= 2) found.push(text.slice(1, -1).replace(/\\(.)/g, '$1'));
+  };
+  add(URI_PASSWORD.exec(conninfo)?.[1]);
+  for (const match of conninfo.matchAll(URI_QUERY_PASSWORD)) add(match[1]);
+  for (const match of conninfo.matchAll(KEYWORD_PASSWORD)) add(match[1]);
+  return found;
+}
 
 /**
  * The keywords for PQconnectStartParams: a conninfo string goes in as an expanded dbname, so
@@ -28,8 +47,7 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   const secrets: string[] = [];
   let parsed: Record<string, string> = {};
   if (typeof conninfo === 'string') {
-    const uriPassword = URI_PASSWORD.exec(conninfo)?.[1];
-    if (uriPassword) secrets.push(uriPassword, safeDecode(uriPassword));
+    secrets.push(...passwordsIn(conninfo));
     try {
       parsed = conninfo === '' ? {} : native().parseConninfo(conninfo);
     } catch (error) {
@@ -48,6 +66,8 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
       if (value === undefined || value === null) continue;
       const text = String(value);
       if (key === 'password') secrets.push(text);
+      // libpq expands a dbname holding a conninfo string or URI: it may carry a password too
+      if (key === 'dbname') secrets.push(...passwordsIn(text));
       keywords.push(key);
       values.push(text);
       parsed[key] = text;
@@ -65,7 +85,8 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   return {
     keywords,
     values,
-    secrets: secrets.filter((secret) => secret.length > 0),
+    // longest first, so that a password is never half-masked by a shorter one inside it
+    secrets: [...new Set(secrets.filter((secret) => secret.length > 0))].sort((a, b) => b.length - a.length),
     connectTimeout: timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? Math.max(timeout, 2) : undefined,
   };
 }

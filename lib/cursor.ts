@@ -143,13 +143,10 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       if (paramsSeq === null || typeof (paramsSeq as Iterable<unknown>)[Symbol.iterator] !== 'function') {
         throw new errors.ProgrammingError('executemany() takes an iterable of parameter sets');
       }
-      const pending: Promise<NativeResult[]>[] = [];
-      let lastQuery: string | null = null;
-      for (const params of paramsSeq) {
-        const { query, values } = this.#prepare(text, params);
-        lastQuery = query;
-        pending.push(this.#conn._run(query, values));
-      }
+      // every parameter set is checked before any is sent: a bad one sends nothing
+      const statements = Array.from(paramsSeq, (params) => this.#prepare(text, params));
+      const pending = statements.map(({ query, values }) => this.#conn._run(query, values));
+      const lastQuery = statements.length > 0 ? statements[statements.length - 1].query : null;
       const settled = await Promise.allSettled(pending);
       const failure = settled.find((outcome) => outcome.status === 'rejected');
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;

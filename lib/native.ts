@@ -95,6 +95,8 @@ export interface NativeResult {
   error?: NativeErrorFields;
   /** PQresultErrorMessage: the full text libpq made of the error */
   errorMessage?: string;
+  /** set when a value has no JS equivalent (a timestamp beyond a Date's range) */
+  decodeError?: string;
 }
 
 /**

@@ -111,6 +111,11 @@ export async function runTransaction<C extends Connection, T>(
       // the function swallowed an error: committing would silently roll everything back
       throw new InFailedSqlTransaction('the transaction was rolled back: a statement in it failed');
     }
+  } else if (conn.info.transactionStatus === 'inerror') {
+    // as for the outer block: a swallowed error must not look like success
+    await conn._control(`ROLLBACK TO SAVEPOINT ${savepoint}`, undefined);
+    await conn._control(`RELEASE SAVEPOINT ${savepoint}`, undefined);
+    throw new InFailedSqlTransaction('the savepoint was rolled back: a statement in it failed');
   } else {
     await conn._control(`RELEASE SAVEPOINT ${savepoint}`, undefined);
   }

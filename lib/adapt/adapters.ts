@@ -195,6 +195,8 @@ function toJson(value: unknown, slot: Slot): string | null {
 }
 
 function adaptNumber(value: number): Adapted {
+  // -0 is an integer to JS, but only a float keeps its sign
+  if (Object.is(value, -0)) return { value: '-0', oid: Oid.float8 };
   if (isInt4(value)) return { value: String(value), oid: Oid.int4 };
   if (Number.isSafeInteger(value)) return { value: String(value), oid: Oid.int8 };
   return { value: formatFloat(value), oid: Oid.float8 };
@@ -233,7 +235,10 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
   }
   if (object instanceof Date) {
     if (Number.isNaN(object.getTime())) throw new ProgrammingError(`cannot adapt parameter ${slot.name}: invalid Date`);
-    return { value: formatTimestamptz(object), oid: Oid.timestamptz };
+    // Sent untyped: the server reads the UTC text as the column needs it. A timestamptz
+    // gets the instant; a timestamp gets the UTC wall-clock time, which reads back as the
+    // same Date (timestamps are read as UTC), whatever the session's time zone.
+    return { value: formatTimestamptz(object), oid: 0 };
   }
   // bytes travel in binary format: no hex encoding on the way
   if (ArrayBuffer.isView(object)) return { value: toBuffer(object), oid: Oid.bytea };

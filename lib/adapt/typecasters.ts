@@ -141,6 +141,19 @@ export class TypecasterRegistry {
     return this.changes + (this.parent !== undefined ? this.parent.version : builtinVersion);
   }
 
+  /**
+   * The registry as it is now, unaffected by later changes here or in a parent: a query
+   * decodes its results with the state it was sent with. The maps are never mutated, only
+   * replaced, so the snapshot shares them.
+   */
+  snapshot(): TypecasterRegistry {
+    const copy = new TypecasterRegistry(this.parent?.snapshot());
+    copy.casters = this.casters;
+    copy.arrays = this.arrays;
+    copy.changes = this.changes;
+    return copy;
+  }
+
   /** Use `fn` for values of type `oid` (an OID or a built-in type name; NULL never reaches `fn`). */
   set(oid: number | string, fn: Typecaster): this {
     if (typeof fn !== 'function') throw new ProgrammingError('a typecaster must be a function (text: string) => unknown');
