@@ -18,7 +18,7 @@ import {
 } from './native';
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
-import { connectParams, redact, type Conninfo } from './conninfo';
+import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { adaptParams, AdapterRegistry, globalAdapters } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
 import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
@@ -165,9 +165,13 @@ export class Connection extends EventEmitter {
     }
     const signal = options.signal;
     signal?.throwIfAborted();
+    // one deadline and one abort for the whole of it: resolving names, then connecting
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let settled = false;
       const finish = (error: Error | null) => {
+        if (settled) return;
+        settled = true;
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (error === null) {
@@ -183,13 +187,19 @@ export class Connection extends EventEmitter {
       if (timeout !== undefined) {
         timer = setTimeout(() => finish(new errors.ConnectionTimeout(`connection timeout expired (${timeout}s)`)), timeout * 1000);
       }
-      try {
-        this.#native.connect(params.keywords, params.values, (message) => {
-          finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
-        });
-      } catch (error) {
-        finish(new errors.OperationalError(this.#redact(messageOf(error))));
-      }
+      resolveHosts(params).then(
+        () => {
+          if (settled) return;
+          try {
+            this.#native.connect(params.keywords, params.values, (message) => {
+              finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
+            });
+          } catch (error) {
+            finish(new errors.OperationalError(this.#redact(messageOf(error))));
+          }
+        },
+        (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
+      );
     });
     // Timestamps are decoded from ISO text; another DateStyle would leave them strings.
     const dateStyle = this.#native.parameterStatus('DateStyle');

@@ -1,5 +1,8 @@
 // Turning what the user passes to connect() into libpq keywords, and keeping passwords
 // out of every message.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
 import { native } from './native';
 import { OperationalError } from './errors';
 
@@ -14,6 +17,8 @@ export interface ConnectParams {
   secrets: string[];
   /** seconds, from the conninfo's connect_timeout (libpq only applies it to blocking connects) */
   connectTimeout: number | undefined;
+  /** the keywords as libpq will see them, for resolving host names ahead of it */
+  settings: Record<string, string>;
 }
 
 const URI_PASSWORD = /^[a-z]+:\/\/[^:/@]*:([^@/]*)@/i;
@@ -70,7 +75,16 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
       if (key === 'dbname') secrets.push(...passwordsIn(text));
       keywords.push(key);
       values.push(text);
-      parsed[key] = text;
+      if (key === 'dbname' && looksLikeConninfo(text)) {
+        // expanded by libpq like a conninfo string: what it sets counts too
+        try {
+          Object.assign(parsed, native().parseConninfo(text));
+        } catch (error) {
+          throw new OperationalError(`invalid connection string: ${redact(messageOf(error), secrets)}`);
+        }
+      } else {
+        parsed[key] = text;
+      }
     }
   }
   // Strings are decoded as UTF-8, so the server must send UTF-8 whatever the database's encoding.
@@ -88,7 +102,61 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
     // longest first, so that a password is never half-masked by a shorter one inside it
     secrets: [...new Set(secrets.filter((secret) => secret.length > 0))].sort((a, b) => b.length - a.length),
     connectTimeout: timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? Math.max(timeout, 2) : undefined,
+    settings: parsed,
   };
+}
+
+function looksLikeConninfo(text: string): boolean {
+  return text.includes('=') || /^postgres(ql)?:\/\//i.test(text);
+}
+
+/**
+ * libpq resolves host names with a blocking getaddrinfo() inside PQconnectPoll. Names are
+ * resolved here first, on the thread pool, and handed over as hostaddr, one entry per
+ * address so that libpq still tries each in turn; the host name stays for SSL verification.
+ * Socket paths, numeric addresses and localhost need no network and are left to libpq.
+ */
+export async function resolveHosts(params: ConnectParams): Promise<void> {
+  const settings = params.settings;
+  const hostText = settings.host ?? process.env.PGHOST;
+  if (!hostText || settings.hostaddr || process.env.PGHOSTADDR) return;
+  const hosts = hostText.split(',');
+  const needed = (host: string) =>
+    host !== '' && !host.startsWith('/') && !host.startsWith('@') && isIP(host) === 0 && host.toLowerCase() !== 'localhost';
+  if (!hosts.some(needed)) return;
+  const portText = settings.port ?? process.env.PGPORT ?? '';
+  const ports = portText.split(',');
+  if (ports.length > 1 && ports.length !== hosts.length) return; // libpq reports the mismatch
+  const portOf = (index: number) => (ports.length > 1 ? ports[index] : ports[0]);
+  const lookups = await Promise.all(
+    hosts.map(async (host) => {
+      if (!needed(host)) return { host, addresses: [''] };
+      try {
+        const found = await lookup(host, { all: true });
+        return { host, addresses: found.map((entry) => entry.address) };
+      } catch (error) {
+        return { host, addresses: [] as string[], error };
+      }
+    }),
+  );
+  const outHosts: string[] = [];
+  const outAddresses: string[] = [];
+  const outPorts: string[] = [];
+  lookups.forEach(({ host, addresses }, index) => {
+    for (const address of addresses) {
+      outHosts.push(host);
+      outAddresses.push(address);
+      outPorts.push(portOf(index));
+    }
+  });
+  if (outHosts.length === 0) {
+    const failed = lookups[0];
+    const reason = (failed as { error?: { code?: string } }).error?.code ?? 'not found';
+    throw new OperationalError(`could not translate host name "${failed.host}" to address: ${reason}`);
+  }
+  // later keywords override earlier ones, including what an expanded dbname set
+  params.keywords.push('host', 'hostaddr', 'port');
+  params.values.push(outHosts.join(','), outAddresses.join(','), outPorts.join(','));
 }
 
 /** The message with every known password replaced. */

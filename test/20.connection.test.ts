@@ -1,5 +1,7 @@
+import { lookup } from 'node:dns/promises';
 import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import v8 from 'node:v8';
@@ -1238,5 +1240,39 @@ describe('cancel()', () => {
     await sleep(50);
     const result = await conn.query<{ n: number }>('select 10 as n');
     expect(result.rows[0].n).toBe(10);
+  });
+});
+
+describe('host names are resolved off the event loop', () => {
+  const server = new URL(testDsn());
+  const port = server.port || '5432';
+
+  it('connects through a host name, which info.host still reports', async (context) => {
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    // the machine's own name only serves here when it points at the loopback server
+    if (!addresses.some((entry) => entry.address === '127.0.0.1')) context.skip();
+    const conn = await connect(`host=${name} port=${port} user=postgres dbname=postgres`);
+    try {
+      expect(conn.info.host).toBe(name);
+      expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('a name that does not resolve is an OperationalError that names it', async () => {
+    const error = await connect(`host=no-such-host.invalid port=${port} user=postgres`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errors.OperationalError);
+    expect((error as Error).message).toContain('no-such-host.invalid');
+  });
+
+  it('a multi-host conninfo skips a name that does not resolve', async () => {
+    const conn = await connect(`host=no-such-host.invalid,127.0.0.1 port=${port},${port} user=postgres dbname=postgres`);
+    try {
+      expect(conn.info.host).toBe('127.0.0.1');
+    } finally {
+      await conn.close();
+    }
   });
 });
