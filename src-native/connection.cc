@@ -405,60 +405,57 @@ static int SendSyncMarker(PGconn* conn) {
   return PQpipelineSync(conn);
 }
 
-Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+PGconn* Connection::PipelineConn(Napi::Env env) {
   PGconn* conn = OpenConn(env);
   if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
+  return conn;
+}
+
+void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync) {
+  pending_commands_++;
+  if (sync) {
+    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
+    pending_commands_++;
+  }
+  AfterSend();
+}
+
+Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = PipelineConn(env);
   std::string text = StatementText(env, info[0]);
   Params params(env, info[1], info[2]);
   if (!PQsendQueryParams(conn, text.c_str(), params.count(), params.types(), params.values(), params.lengths(),
                          params.formats(), 0)) {
     ThrowLibpqError(env, "sending the query");
   }
-  pending_commands_++;
-  if (info[3].ToBoolean()) {
-    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
-    pending_commands_++;
-  }
-  AfterSend();
+  CommandSent(env, conn, info[3].ToBoolean());
   return env.Undefined();
 }
 
 Napi::Value Connection::SendPrepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  PGconn* conn = OpenConn(env);
-  if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
+  PGconn* conn = PipelineConn(env);
   std::string name = StatementText(env, info[0]);
   std::string text = StatementText(env, info[1]);
   Params params(env, env.Null(), info[2]);
   if (!PQsendPrepare(conn, name.c_str(), text.c_str(), params.type_count(), params.types())) {
     ThrowLibpqError(env, "sending the statement to prepare");
   }
-  pending_commands_++;
-  if (info[3].ToBoolean()) {
-    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
-    pending_commands_++;
-  }
-  AfterSend();
+  CommandSent(env, conn, info[3].ToBoolean());
   return env.Undefined();
 }
 
 Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  PGconn* conn = OpenConn(env);
-  if (!pipeline_on_ || copy_ != CopyState::kNone) throw Napi::Error::New(env, "another operation is in progress");
+  PGconn* conn = PipelineConn(env);
   std::string name = StatementText(env, info[0]);
   Params params(env, info[1], env.Null());
   if (!PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(), params.formats(),
                            0)) {
     ThrowLibpqError(env, "sending the prepared query");
   }
-  pending_commands_++;
-  if (info[2].ToBoolean()) {
-    if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
-    pending_commands_++;
-  }
-  AfterSend();
+  CommandSent(env, conn, info[2].ToBoolean());
   return env.Undefined();
 }
 

@@ -87,6 +87,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static constexpr int kInputWaiting = 2;
   int FlushState();
   PGconn* OpenConn(Napi::Env env);  // throws a JS error when the connection is not open
+  PGconn* PipelineConn(Napi::Env env);  // open, in pipeline mode, no COPY under way
+  // counts a command just sent (and its sync, when asked for one)
+  void CommandSent(Napi::Env env, PGconn* conn, bool sync);
   void ThrowLibpqError(Napi::Env env, const char* what);
   Napi::Value Callback(const char* name);
   void Invoke(const char* name, const std::vector<napi_value>& args);

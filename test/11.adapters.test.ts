@@ -5,19 +5,11 @@ import { AdaptedValue, AdapterRegistry, adaptParams, adaptValue, globalAdapters,
 import { Json } from '../lib/types/json';
 import { parseArray } from '../lib/types/array';
 import { parseTimestamptz } from '../lib/types/datetime';
+import { thrownBy as errorOf } from './helpers';
 
 function one(value: unknown, registry?: AdapterRegistry): [string | Buffer | null, number] {
   const { values, typeOids } = adaptParams([value], registry);
   return [values[0], typeOids[0]];
-}
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
 }
 
 describe('scalars', () => {

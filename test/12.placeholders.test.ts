@@ -3,15 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ProgrammingError } from '../lib/errors';
 import { clearPlaceholderCache, convertPlaceholders, placeholderCacheSize } from '../lib/placeholders';
 import { countStatements, hasMultipleStatements } from '../lib/sql-split';
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
+import { thrownBy as errorOf } from './helpers';
 
 describe('convertPlaceholders', () => {
   beforeEach(() => clearPlaceholderCache());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection, type Field, Result } from '../lib';
-import { connectTest, uniqueName } from './helpers';
+import { connectTest, uniqueName, rejectionOf } from './helpers';
 
 const THIS_FILE = '21.query.test';
 
@@ -13,16 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await conn?.close();
 });
-
-/** The rejection of a promise, failing the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 async function expectUsable(c: Connection = conn): Promise<void> {
   const result = await c.query('select $1::int + 1 as n', [41]);

@@ -2,7 +2,7 @@
 // other DB-API attributes, executemany, nextset, mogrify, closing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cursor, errors, type Connection, type Field } from '../lib';
-import { connectTest, uniqueName } from './helpers';
+import { connectTest, uniqueName, rejectionOf as rejection, thrownBy as thrown } from './helpers';
 
 let conn: Connection;
 
@@ -13,24 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await conn?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** A temp table of this connection with rows (id int, name text) for id 1..n. */
 async function tableOf(n: number, on: Connection = conn): Promise<string> {

@@ -3,7 +3,7 @@
 // session characteristics, and the errors of each.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
-import { connectTest, uniqueName } from './helpers';
+import { connectTest, uniqueName, rejectionOf as rejection } from './helpers';
 
 /** An autocommit connection that creates tables and looks from the outside. */
 let observer: Connection;
@@ -43,15 +43,6 @@ afterAll(async () => {
 async function idsSeen(table: string, by: Connection = observer): Promise<number[]> {
   const { rows } = await by.query<{ id: number }>(`select id from ${table} order by id`);
   return rows.map((r) => r.id);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('the implicit transaction (autocommit off, the default)', () => {

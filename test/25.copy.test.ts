@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, type Connection } from '../lib';
-import { connectTest, testDsn, uniqueName } from './helpers';
+import { connectTest, testDsn, uniqueName, rejectionOf as rejection } from './helpers';
 
 let conn: Connection;
 const opened: Connection[] = [];
@@ -42,15 +42,6 @@ async function rowsOf(table: string, on: Connection = conn): Promise<unknown[][]
 async function countOf(table: string, on: Connection = conn): Promise<number> {
   const { rows } = await on.query<{ n: number }>(`select count(*)::int as n from ${table}`);
   return rows[0].n;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 async function readAll(stream: Readable): Promise<string> {

@@ -65,3 +65,23 @@ export function uniqueName(prefix = 't'): string {
 export async function connectTest(options: ConnectOptions = {}): Promise<Connection> {
   return connect(testDsn(), options);
 }
+
+/** The error `fn` throws; fails the test when it returns. */
+export function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error to be thrown');
+}
+
+/** The rejection of a promise; fails the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
