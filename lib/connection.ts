@@ -27,6 +27,7 @@ import { Cursor, type CursorOptions } from './cursor';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { resolveQuery, type QueryText } from './query-text';
+import { Pipeline } from './pipeline';
 import type { Readable } from 'node:stream';
 
 export interface ConnectOptions {
@@ -103,6 +104,14 @@ interface Request {
   resultsPerCommand: number[];
   copy?: CopyHandler;
   sent: boolean;
+  /** followed by a sync of its own; false inside an explicit pipeline */
+  sync: boolean;
+  /** a sync and nothing else (Pipeline.sync()) */
+  syncOnly?: boolean;
+  /** issued through the explicit pipeline under way */
+  inPipeline?: boolean;
+  /** order of issue, to tell requests made before a pipeline began from those after */
+  seq: number;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -131,6 +140,12 @@ export class Connection extends EventEmitter {
   #inflight: Request[] = [];
   #simpleInFlight = 0;
   #cancelsInFlight = 0;
+  #requestSeq = 0;
+  /** the explicit pipeline under way, and the seq of its first request */
+  #pipeline: Pipeline | undefined;
+  #pipelineStartSeq = 0;
+  /** commands without a sync went out: the server must be asked to send their results */
+  #flushRequestNeeded = false;
   #flushScheduled = false;
   /** the typecasters as of the last change, shared by the requests sent since */
   #typecasterView: TypecasterRegistry | undefined;
@@ -252,6 +267,79 @@ export class Connection extends EventEmitter {
     } catch (error) {
       throw withCallerStack(error);
     }
+  }
+
+  /**
+   * Run `fn` with an explicit pipeline: its statements go out without a sync each, so they
+   * run as one batch (one implicit transaction in autocommit mode) up to each `p.sync()`.
+   * An error fails its statement and those after it, up to the next sync, with
+   * errors.PipelineAborted. Other statements on the connection wait for the pipeline's end.
+   */
+  async pipeline<T>(fn: (pipeline: Pipeline) => Promise<T> | T): Promise<T> {
+    try {
+      this.#checkOpen();
+      if (this.#pipeline !== undefined) return await fn(this.#pipeline);
+      const pipeline = new Pipeline(this);
+      this.#pipeline = pipeline;
+      this.#pipelineStartSeq = this.#requestSeq;
+      try {
+        const value = await fn(pipeline);
+        await pipeline.sync();
+        return value;
+      } catch (error) {
+        // the connection leaves the pipeline in a known state whatever fn did
+        if (!this.#closed) await pipeline.sync().catch(() => undefined);
+        throw error;
+      } finally {
+        this.#pipeline = undefined;
+        this.#pump();
+      }
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** @internal */
+  async _pipelineQuery<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
+    try {
+      const query = resolveQuery(text, params);
+      const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
+      const results = await this._runPipelined(query.text, query.values, options?.signal);
+      return this._makeResult<R>(results[results.length - 1], factory);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** @internal One statement into the explicit pipeline: no sync after it. */
+  async _runPipelined(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal): Promise<NativeResult[]> {
+    this.#checkOpen();
+    if (this.#pipeline === undefined) throw new errors.ProgrammingError('the pipeline has ended');
+    signal?.throwIfAborted();
+    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    if (countStatements(text, 2) > 1) {
+      throw new errors.ProgrammingError('a pipeline takes one statement per query: the simple protocol cannot be pipelined');
+    }
+    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
+    if (values !== undefined && values !== null) {
+      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
+      adapted = adaptParams(values, this.adapters);
+    }
+    return this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
+      sync: false,
+      inPipeline: true,
+    });
+  }
+
+  /** @internal */
+  async _pipelineSync(): Promise<void> {
+    this.#checkOpen();
+    await this.#request(RequestKind.Pipeline, '', null, null, false, undefined, undefined, undefined, {
+      sync: true,
+      syncOnly: true,
+      inPipeline: true,
+    });
   }
 
   /** A new client-side cursor. */
@@ -597,6 +685,7 @@ export class Connection extends EventEmitter {
     copy?: CopyHandler,
     signal?: AbortSignal,
     opensTransaction?: boolean,
+    pipelined?: Pick<Request, 'sync' | 'syncOnly' | 'inPipeline'>,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
       const request: Request = {
@@ -611,17 +700,28 @@ export class Connection extends EventEmitter {
         resultsPerCommand: [],
         copy,
         sent: false,
+        sync: true,
+        seq: this.#requestSeq++,
         resolve,
         reject,
       };
+      if (pipelined !== undefined) Object.assign(request, pipelined);
       if (opensTransaction !== undefined) (request as RequestWithState).setsTransaction = opensTransaction;
-      if (signal !== undefined) this.#watchSignal(request, signal);
-      if (this.#waiting.length === 0 && this.#canSend(request)) {
-        this.#send(request);
-      } else {
-        this.#waiting.push(request);
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          reject(abortReason(signal));
+          return;
+        }
+        this.#watchSignal(request, signal);
       }
+      this.#waiting.push(request);
+      this.#pump();
     });
+  }
+
+  /** A pipeline has the connection to itself: what was issued after it began waits for its end. */
+  #heldForPipeline(request: Request): boolean {
+    return this.#pipeline !== undefined && !request.inPipeline && request.seq >= this.#pipelineStartSeq;
   }
 
   #canSend(request: Request): boolean {
@@ -649,14 +749,17 @@ export class Connection extends EventEmitter {
         request.commands = 1;
         request.hidden = begin ? 1 : 0;
         this.#simpleInFlight++;
+      } else if (request.syncOnly) {
+        conn.sync();
       } else {
         if (begin) {
           conn.sendQuery(this._beginStatement(), null, null, false);
           request.commands++;
           request.hidden = 1;
         }
-        conn.sendQuery(request.text, request.values, request.typeOids, true);
+        conn.sendQuery(request.text, request.values, request.typeOids, request.sync);
         request.commands++;
+        if (!request.sync) this.#flushRequestNeeded = true;
       }
       if (begin) this.#inTransaction = true;
       const sets = (request as RequestWithState).setsTransaction;
@@ -681,6 +784,10 @@ export class Connection extends EventEmitter {
       this.#flushScheduled = false;
       if (this.#closed) return;
       try {
+        if (this.#flushRequestNeeded) {
+          this.#flushRequestNeeded = false;
+          this.#native.sendFlushRequest();
+        }
         if (this.#native.flush() & FlushState.InputWaiting) this._processInputSoon();
       } catch (error) {
         this.#fail(messageOf(error));
@@ -695,9 +802,18 @@ export class Connection extends EventEmitter {
     });
   }
 
+  /** Send what may go now, in order; requests held for the pipeline keep their place. */
   #pump(): void {
-    while (this.#waiting.length > 0 && !this.#closed && this.#canSend(this.#waiting[0])) {
-      this.#send(this.#waiting.shift() as Request);
+    let index = 0;
+    while (index < this.#waiting.length && !this.#closed) {
+      const request = this.#waiting[index];
+      if (this.#heldForPipeline(request)) {
+        index++;
+        continue;
+      }
+      if (!this.#canSend(request)) break;
+      this.#waiting.splice(index, 1);
+      this.#send(request);
     }
   }
 
@@ -717,6 +833,7 @@ export class Connection extends EventEmitter {
       if (item === END_OF_COMMAND) {
         request.resultsPerCommand.push(request.results.length);
         if (request.kind === RequestKind.Simple) this.#complete(request, this.#native.transactionStatus());
+        else if (!request.sync && request.resultsPerCommand.length === request.commands) this.#complete(request, undefined);
       } else if (item >= SYNC_BASE) {
         this.#complete(request, (item - SYNC_BASE) as TransactionStatus);
       }
@@ -725,13 +842,19 @@ export class Connection extends EventEmitter {
     this.#pump();
   }
 
-  #complete(request: Request, status: TransactionStatus): void {
+  /** `status` is the server's transaction status, known only at a sync or after a simple query */
+  #complete(request: Request, status: TransactionStatus | undefined): void {
     this.#inflight.shift();
     if (request.kind === RequestKind.Simple) this.#simpleInFlight--;
-    if (this.#inflight.length === 0 && this.#waiting.length === 0) {
+    if (request.syncOnly) {
+      request.resolve([]);
+      if (status === undefined) return;
+    }
+    if (status !== undefined && this.#inflight.length === 0 && this.#waiting.length === 0) {
       // nothing else is in flight: the server's word on the transaction is final
       this.#inTransaction = status === TransactionStatus.InTransaction || status === TransactionStatus.InError;
     }
+    if (request.syncOnly) return;
     const failure = request.results.find(isError);
     if (failure !== undefined) {
       request.reject(this.#errorFrom(failure, request.text));

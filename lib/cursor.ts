@@ -77,9 +77,16 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   #query: string | null = null;
   #params: readonly unknown[] | null = null;
 
+  #run: (text: string, values: readonly unknown[] | undefined) => Promise<NativeResult[]>;
+
   /** @internal use conn.cursor() */
-  constructor(conn: Connection, options: CursorOptions = {}) {
+  constructor(
+    conn: Connection,
+    options: CursorOptions = {},
+    run?: (text: string, values: readonly unknown[] | undefined) => Promise<NativeResult[]>,
+  ) {
     this.#conn = conn;
+    this.#run = run ?? ((text, values) => conn._run(text, values));
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
   }
 
@@ -128,7 +135,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const results = await this.#conn._run(query, values);
+      const results = await this.#run(query, values);
       this.#setResults(results);
       return this;
     } catch (error) {
@@ -145,7 +152,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       }
       // every parameter set is checked before any is sent: a bad one sends nothing
       const statements = Array.from(paramsSeq, (params) => this.#prepare(text, params));
-      const pending = statements.map(({ query, values }) => this.#conn._run(query, values));
+      const pending = statements.map(({ query, values }) => this.#run(query, values));
       const lastQuery = statements.length > 0 ? statements[statements.length - 1].query : null;
       const settled = await Promise.allSettled(pending);
       const failure = settled.find((outcome) => outcome.status === 'rejected');

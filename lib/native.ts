@@ -155,6 +155,8 @@ export interface NativeConnection {
   sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean): void;
   /** PQpipelineSync on its own */
   sync(): void;
+  /** PQsendFlushRequest: the server sends what it has without waiting for a sync */
+  sendFlushRequest(): void;
   /** leave pipeline mode (nothing may be in flight) and send with the simple protocol (PQsendQuery) */
   sendSimpleQuery(text: string): void;
   /** push buffered output; returns FlushState bits */

@@ -31,6 +31,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::SendPrepare>("sendPrepare"),
                          InstanceMethod<&Connection::SendQueryPrepared>("sendQueryPrepared"),
                          InstanceMethod<&Connection::Sync>("sync"),
+                         InstanceMethod<&Connection::SendFlushRequest>("sendFlushRequest"),
                          InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
                          InstanceMethod<&Connection::Flush>("flush"),
                          InstanceMethod<&Connection::PutCopyData>("putCopyData"),
@@ -466,6 +467,14 @@ Napi::Value Connection::Sync(const Napi::CallbackInfo& info) {
   if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
   pending_commands_++;
   AfterSend();
+  return env.Undefined();
+}
+
+Napi::Value Connection::SendFlushRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PGconn* conn = PipelineConn(env);
+  // without a sync the server keeps results in its buffer until asked for them
+  if (!PQsendFlushRequest(conn)) ThrowLibpqError(env, "sending a flush request");
   return env.Undefined();
 }
 

@@ -46,6 +46,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value SendPrepare(const Napi::CallbackInfo& info);
   Napi::Value SendQueryPrepared(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
+  Napi::Value SendFlushRequest(const Napi::CallbackInfo& info);
   Napi::Value SendSimpleQuery(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value PutCopyData(const Napi::CallbackInfo& info);
