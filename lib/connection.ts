@@ -28,6 +28,7 @@ import { beginStatement, checkSessionOptions, runTransaction, type SessionOption
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
+import { makeXid, toXid, Xid } from './tpc';
 import type { Readable } from 'node:stream';
 
 export interface ConnectOptions {
@@ -146,6 +147,8 @@ export class Connection extends EventEmitter {
   #pipelineStartSeq = 0;
   /** commands without a sync went out: the server must be asked to send their results */
   #flushRequestNeeded = false;
+  /** the two-phase transaction under way */
+  #tpc: { xid: Xid; prepared: boolean } | undefined;
   #flushScheduled = false;
   /** the typecasters as of the last change, shared by the requests sent since */
   #typecasterView: TypecasterRegistry | undefined;
@@ -363,6 +366,9 @@ export class Connection extends EventEmitter {
    */
   async _run(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal): Promise<NativeResult[]> {
     this.#checkOpen();
+    if (this.#tpc?.prepared) {
+      throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
+    }
     signal?.throwIfAborted();
     if (typeof text !== 'string') throw new TypeError('the query text must be a string');
     // libpq takes the text as a C string: a NUL would cut the statement short
@@ -427,6 +433,7 @@ export class Connection extends EventEmitter {
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('commit() is not allowed inside transaction(): it commits when its function returns');
+      this.#checkNoTpc('commit()');
       await this.#endTransaction('COMMIT');
     } catch (error) {
       throw withCallerStack(error);
@@ -438,6 +445,7 @@ export class Connection extends EventEmitter {
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('rollback() is not allowed inside transaction(): throw to roll it back');
+      this.#checkNoTpc('rollback()');
       await this.#endTransaction('ROLLBACK');
     } catch (error) {
       throw withCallerStack(error);
@@ -451,6 +459,7 @@ export class Connection extends EventEmitter {
   async transaction<T>(fn: (conn: this) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
     try {
       this.#checkOpen();
+      this.#checkNoTpc('transaction()');
       return await runTransaction(this, fn, options);
     } catch (error) {
       throw withCallerStack(error);
@@ -465,6 +474,113 @@ export class Connection extends EventEmitter {
     else this.#checkNoTransaction('session characteristics');
     const { autocommit: _ignored, ...characteristics } = checked;
     this.#session = { ...this.#session, ...characteristics };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // two-phase commit
+
+  /** A transaction id for tpcBegin(), in the XA form psycopg2 uses. */
+  xid(formatId: number, gtrid: string, bqual: string): Xid {
+    return makeXid(formatId, gtrid, bqual);
+  }
+
+  /** Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
+  async tpcBegin(xid: Xid | string): Promise<void> {
+    try {
+      this.#checkOpen();
+      const id = toXid(xid);
+      if (this.#autocommit) throw new errors.ProgrammingError("tpcBegin() can't be used in autocommit mode");
+      if (this.#tpc !== undefined) throw new errors.ProgrammingError('a two-phase transaction is already under way');
+      if (this.#inTransaction || this.#transactionDepth > 0) {
+        throw new errors.ProgrammingError('tpcBegin() must be called outside a transaction');
+      }
+      await this._control(this._beginStatement(), true);
+      this.#tpc = { xid: id, prepared: false };
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
+  async tpcPrepare(): Promise<void> {
+    try {
+      this.#checkOpen();
+      const tpc = this.#tpc;
+      if (tpc === undefined) throw new errors.ProgrammingError('tpcPrepare() needs a two-phase transaction: call tpcBegin() first');
+      if (tpc.prepared) throw new errors.ProgrammingError('the two-phase transaction is already prepared');
+      await this._control(`PREPARE TRANSACTION ${this.#native.escapeLiteral(tpc.xid.toString())}`, false);
+      tpc.prepared = true;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Second phase. With no argument: commit the current two-phase transaction (in one phase if
+   * it was not prepared). With an xid (outside any transaction): commit that prepared
+   * transaction, as recovery does.
+   */
+  async tpcCommit(xid?: Xid | string): Promise<void> {
+    try {
+      await this.#tpcFinish('COMMIT', xid);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** As tpcCommit(), rolling back. */
+  async tpcRollback(xid?: Xid | string): Promise<void> {
+    try {
+      await this.#tpcFinish('ROLLBACK', xid);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** The transactions prepared in this database and not yet committed or rolled back. */
+  async tpcRecover(): Promise<Xid[]> {
+    try {
+      this.#checkOpen();
+      const wasInTransaction = this.#inTransaction;
+      const { rows } = await this.query<{ gid: string; prepared: Date; owner: string; database: string }>(
+        'SELECT gid, prepared, owner, database FROM pg_prepared_xacts WHERE database = current_database() ORDER BY prepared',
+      );
+      // reading the list must not leave a transaction open that was not open before
+      if (!wasInTransaction && this.#inTransaction) await this._control('ROLLBACK', false);
+      return rows.map((row) => {
+        const xid = Xid.fromString(row.gid);
+        xid.prepared = row.prepared;
+        xid.owner = row.owner;
+        xid.database = row.database;
+        return xid;
+      });
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async #tpcFinish(command: 'COMMIT' | 'ROLLBACK', xid: Xid | string | undefined): Promise<void> {
+    this.#checkOpen();
+    if (xid !== undefined) {
+      const id = toXid(xid);
+      if (this.#tpc !== undefined || this.#inTransaction) {
+        throw new errors.ProgrammingError(`tpc${command === 'COMMIT' ? 'Commit' : 'Rollback'}(xid) must be called outside a transaction`);
+      }
+      await this._control(`${command} PREPARED ${this.#native.escapeLiteral(id.toString())}`, false);
+      return;
+    }
+    const tpc = this.#tpc;
+    if (tpc === undefined) throw new errors.ProgrammingError('no two-phase transaction is under way: call tpcBegin() first');
+    if (tpc.prepared) {
+      await this._control(`${command} PREPARED ${this.#native.escapeLiteral(tpc.xid.toString())}`, false);
+    } else {
+      await this._control(command, false);
+    }
+    this.#tpc = undefined;
+  }
+
+  #checkNoTpc(what: string): void {
+    if (this.#tpc !== undefined) throw new errors.ProgrammingError(`${what} is not allowed in a two-phase transaction: use tpcCommit() / tpcRollback()`);
   }
 
   /** @internal */

@@ -6,6 +6,7 @@ export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
 export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';
+export { Xid } from './tpc';
 export type { CursorOptions } from './cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';
