@@ -29,6 +29,7 @@ import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
+import { openLargeObject, type LargeObject } from './lobject';
 import type { Readable } from 'node:stream';
 
 export interface ConnectOptions {
@@ -474,6 +475,24 @@ export class Connection extends EventEmitter {
     else this.#checkNoTransaction('session characteristics');
     const { autocommit: _ignored, ...characteristics } = checked;
     this.#session = { ...this.#session, ...characteristics };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // large objects
+
+  /**
+   * Open the large object `oid`, or create one when it is omitted or 0. `mode`: 'r', 'w', 'rw'
+   * or 'n' (not opened), with 'b' (Buffers, the default) or 't' (strings) after it; the
+   * default is 'rw' for a new object and 'r' for an existing one. Needs a transaction
+   * (autocommit off): the object's descriptor lives as long as it.
+   */
+  async lobject(oid?: number, mode?: string): Promise<LargeObject> {
+    try {
+      this.#checkOpen();
+      return await openLargeObject(this, oid, mode);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
   }
 
   // ---------------------------------------------------------------------------------------

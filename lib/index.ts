@@ -7,6 +7,7 @@ export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from
 export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';
 export { Xid } from './tpc';
+export { LargeObject } from './lobject';
 export type { CursorOptions } from './cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';
