@@ -193,7 +193,7 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
   try {
     if (status < 0 && self->state_ == State::kOpen) {
       // libpq tells what went wrong better than the poll status does: let it read the socket
-      self->ProcessInput();
+      self->ProcessInput(true);
       if (self->state_ == State::kOpen) self->Fail(std::string("socket error: ") + uv_strerror(status));
       return;
     }
@@ -207,7 +207,9 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
     if (events & UV_WRITABLE) self->WriteOutput();
     // libpq reads while a write would block, so results may wait in its buffer with no
     // readable event to come: after a write, look at the input too
-    if (self->state_ == State::kOpen && (events & UV_READABLE || self->pending_commands_ > 0)) self->ProcessInput();
+    if (self->state_ == State::kOpen && (events & UV_READABLE || self->pending_commands_ > 0)) {
+      self->ProcessInput(true);
+    }
   } catch (const Napi::Error& error) {
     // a JS callback threw: report it as Node reports any uncaught exception
     napi_fatal_exception(env, error.Value());
@@ -220,9 +222,12 @@ void Connection::OnNotice(void* owner, const PGresult* result) {
   self->notices_.push_back({CopyErrorFields(result), PQresultErrorMessage(result)});
 }
 
-void Connection::ProcessInput() {
+void Connection::ProcessInput(bool read_socket) {
   Napi::Env env = Env();
-  const bool consumed = PQconsumeInput(conn_) == 1;
+  // Reading is for when the socket has data: libpq left-justifies its whole input buffer on
+  // every PQconsumeInput and grows it while it is nearly full, so reading again while it
+  // still holds unprocessed rows (a paused COPY OUT) would grow and copy it without bound.
+  const bool consumed = !read_socket || PQconsumeInput(conn_) == 1;
   std::string failure;
   if (!consumed) failure = PQerrorMessage(conn_);
   for (;;) {

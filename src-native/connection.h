@@ -70,7 +70,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnNotice(void* owner, const PGresult* result);
   void ContinueConnect();
   void FinishConnect(const char* error);
-  void ProcessInput();
+  void ProcessInput(bool read_socket);
   void DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count);
   void ReadCopyOut(Napi::Env env);
   void WriteOutput();

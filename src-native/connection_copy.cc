@@ -102,7 +102,8 @@ Napi::Value Connection::ResumeCopyOut(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Connection::PumpInput(const Napi::CallbackInfo& info) {
-  if (state_ == State::kOpen) ProcessInput();
+  // what libpq already holds; the socket itself is read when it signals data
+  if (state_ == State::kOpen) ProcessInput(false);
   return info.Env().Undefined();
 }
 
