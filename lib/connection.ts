@@ -30,6 +30,8 @@ import { resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
+import { Copy, type CopyHooks } from './copy-object';
+import { inlineParams } from './inline-params';
 import type { Readable } from 'node:stream';
 
 export interface ConnectOptions {
@@ -657,6 +659,41 @@ export class Connection extends EventEmitter {
   copyTo(text: QueryText): Readable {
     const query = resolveQuery(text, undefined);
     return copyToReadable(this, query.text);
+  }
+
+  /**
+   * A COPY as psycopg 3 runs it: resolves with a Copy once the server is ready. For
+   * COPY ... FROM STDIN: write(), writeRow(), then end() or abort(); for COPY ... TO STDOUT:
+   * read(), rows(), for await. COPY takes no bind parameters, so `params` ($1, $2, ...)
+   * are quoted into the statement client-side.
+   */
+  async copy(text: QueryText, params?: readonly unknown[]): Promise<Copy> {
+    try {
+      this.#checkOpen();
+      const query = resolveQuery(text, params);
+      const values = query.values;
+      if (values !== undefined && values !== null && !Array.isArray(values)) {
+        throw new errors.ProgrammingError('query parameters must be an array');
+      }
+      const statement = values !== undefined && values !== null ? inlineParams(this, query.text, values) : query.text;
+      const hooks: CopyHooks = {};
+      let started!: (copy: Copy) => void;
+      const ready = new Promise<Copy>((resolve) => (started = resolve));
+      // the Copy is made as the server starts the COPY, so that none of its data goes by
+      const begin = (request: Request) => started(new Copy(this, request.results[request.results.length - 1], done, hooks));
+      const done: Promise<NativeResult[]> = this._copy(statement, {
+        onCopyIn: begin,
+        onCopyOut: begin,
+        onData: (chunk, ended) => hooks.onData?.(chunk, ended),
+        onWritable: () => hooks.onWritable?.(),
+      });
+      const notCopy = Symbol('not a COPY');
+      const first = await Promise.race([ready, done.then(() => notCopy)]);
+      if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
+      return first as Copy;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
   }
 
   /** @internal Start a COPY with the simple protocol; `handler` gets the data events. */

@@ -7,8 +7,8 @@ import { withCallerStack } from './connection';
 import { convertPlaceholders, type QueryParams } from './placeholders';
 import { checkRowFactory, type Field, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
-import { adaptParams } from './adapt/adapters';
-import { Oid, nameByOid } from './types/oids';
+import { inlineParams } from './inline-params';
+import { Oid } from './types/oids';
 
 export interface CursorOptions {
   /** row shape; tuples (arrays) unless the connection or this option says otherwise */
@@ -218,17 +218,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     this.#checkOpen();
     const { query, values } = this.#prepare(text, params);
     if (values === undefined || values.length === 0) return query;
-    const adapted = adaptParams(values, this.#conn.adapters);
-    const conn = this.#conn._native;
-    const literals = adapted.values.map((value, index) => {
-      if (value === null) return 'NULL';
-      const textValue = Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : value;
-      const literal = conn.escapeLiteral(textValue);
-      const oid = Buffer.isBuffer(value) ? Oid.bytea : adapted.typeOids[index];
-      const typeName = oid === 0 ? undefined : nameByOid(oid);
-      return typeName === undefined ? literal : `${literal}::${typeName}`;
-    });
-    return query.replace(/\$(\d+)/g, (match, digits: string) => literals[Number(digits) - 1] ?? match);
+    return inlineParams(this.#conn, query, values);
   }
 
   async close(): Promise<void> {

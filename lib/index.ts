@@ -8,6 +8,7 @@ export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';
 export { Xid } from './tpc';
 export { LargeObject } from './lobject';
+export { Copy } from './copy-object';
 export type { CursorOptions } from './cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';

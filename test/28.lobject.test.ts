@@ -63,9 +63,9 @@ describe('conn.lobject()', () => {
     const lob = await conn.lobject();
     expect(await lob.write(data)).toBe(data.length);
     await lob.seek(0);
-    expect((await lob.read()).equals(data)).toBe(true);
+    expect(((await lob.read()) as Buffer).equals(data)).toBe(true);
     await lob.seek(100);
-    expect((await lob.read(300 * 1024)).equals(data.subarray(100, 100 + 300 * 1024))).toBe(true);
+    expect(((await lob.read(300 * 1024)) as Buffer).equals(data.subarray(100, 100 + 300 * 1024))).toBe(true);
     await lob.unlink();
     await conn.commit();
   });
