@@ -245,7 +245,7 @@ export class Connection extends EventEmitter {
   /** Run one statement with `$1`-style parameters; rows are objects unless a rowFactory says otherwise. */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
     try {
-      const query = resolveQuery(text, params);
+      const query = resolveQuery(text, params, this);
       const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
       const results = await this._run(query.text, query.values, options?.signal);
       return this._makeResult<R>(results[results.length - 1], factory);
@@ -423,7 +423,7 @@ export class Connection extends EventEmitter {
   /** COPY ... FROM STDIN with the data of `source`; resolves with the number of rows copied. */
   async copyFrom(text: QueryText, source: CopySource): Promise<number> {
     try {
-      const query = resolveQuery(text, undefined);
+      const query = resolveQuery(text, undefined, this);
       return await copyFromSource(this, query.text, source);
     } catch (error) {
       throw withCallerStack(error);
@@ -432,7 +432,7 @@ export class Connection extends EventEmitter {
 
   /** COPY ... TO STDOUT as a Readable (also async-iterable) of Buffers. */
   copyTo(text: QueryText): Readable {
-    const query = resolveQuery(text, undefined);
+    const query = resolveQuery(text, undefined, this);
     return copyToReadable(this, query.text);
   }
 

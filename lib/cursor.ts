@@ -235,7 +235,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   }
 
   #prepare(text: QueryText, params: QueryParams | null | undefined): { query: string; values: readonly unknown[] | undefined } {
-    const resolved = resolveQuery(text, undefined);
+    const resolved = resolveQuery(text, undefined, this.#conn);
     if (resolved.composed) {
       if (resolved.values !== undefined) {
         if (params !== undefined && params !== null) throw new errors.ProgrammingError('this query carries its own parameters: pass no others');

@@ -1,6 +1,7 @@
 // pqnode: a PostgreSQL client over libpq.
 import * as errors from './errors';
 import * as types from './types';
+import * as sql from './sql-namespace';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
@@ -12,4 +13,4 @@ export type { IsolationLevel, SessionOptions, TransactionOptions } from './trans
 export type { CopySource } from './copy';
 export type { QueryLike, QueryText } from './query-text';
 export { Json } from './types/json';
-export { errors, types };
+export { errors, sql, types };
