@@ -9,6 +9,12 @@ import { checkRowFactory, type Field, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { adaptParams } from './adapt/adapters';
 import { Oid, nameByOid } from './types/oids';
+import { Composable, quoteIdent } from './sql';
+
+export interface ExecuteManyOptions {
+  /** keep each execution's result, to be read through nextset() */
+  returning?: boolean;
+}
 
 export interface CursorOptions {
   /** row shape; tuples (arrays) unless the connection or this option says otherwise */
@@ -136,8 +142,12 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     }
   }
 
-  /** Execute a statement once per parameter set, all of them pipelined. */
-  async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>): Promise<void> {
+  /**
+   * Execute a statement once per parameter set, all of them pipelined. With
+   * `returning: true` the result of each execution is kept: the cursor shows the first,
+   * nextset() moves to the next (for INSERT ... RETURNING, say).
+   */
+  async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>, options: ExecuteManyOptions = {}): Promise<void> {
     try {
       this.#checkOpen();
       if (paramsSeq === null || typeof (paramsSeq as Iterable<unknown>)[Symbol.iterator] !== 'function') {
@@ -151,18 +161,59 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const failure = settled.find((outcome) => outcome.status === 'rejected');
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
       let total = 0;
+      const lastResults: NativeResult[] = [];
       for (const outcome of settled) {
         const results = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
         const last = results[results.length - 1];
+        lastResults.push(last);
         total += last.rowCount >= 0 ? last.rowCount : 0;
       }
       this.#query = lastQuery;
-      this.#results = [];
-      this.#rows = [];
-      this.#position = 0;
-      this.#description = null;
+      this.#params = statements.length > 0 ? (statements[statements.length - 1].values ?? null) : null;
+      if (options.returning === true && lastResults.length > 0) {
+        this.#setResults(lastResults);
+      } else {
+        this.#results = [];
+        this.#resultIndex = 0;
+        this.#rows = [];
+        this.#position = 0;
+        this.#description = null;
+        this.#statusmessage = null;
+      }
       this.#rowcount = settled.length === 0 ? -1 : total;
-      this.#statusmessage = null;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Call a function or procedure (`SELECT * FROM name(...)`) as DB-API's callproc does:
+   * an array passes arguments by position, an object by name (`name => value`). Resolves
+   * with the parameters; the rows are fetched from the cursor.
+   */
+  async callproc<P extends readonly unknown[] | Record<string, unknown> | undefined>(name: string | Composable, params?: P): Promise<P> {
+    try {
+      this.#checkOpen();
+      const routine = routineName(name, this.#conn);
+      let args: string;
+      let values: readonly unknown[] = [];
+      if (params === undefined || params === null) {
+        args = '';
+      } else if (Array.isArray(params)) {
+        args = params.map((_, index) => `$${index + 1}`).join(', ');
+        values = params;
+      } else if (typeof params === 'object') {
+        const keys = Object.keys(params);
+        args = keys.map((key, index) => `${quoteIdent(key)} => $${index + 1}`).join(', ');
+        values = keys.map((key) => (params as Record<string, unknown>)[key]);
+      } else {
+        throw new errors.ProgrammingError('callproc() parameters must be an array or an object');
+      }
+      const text = `SELECT * FROM ${routine}(${args})`;
+      this.#query = text;
+      this.#params = values;
+      this.#setResults(await this.#conn._run(text, values));
+      return params as P;
     } catch (error) {
       throw withCallerStack(error);
     }
@@ -187,6 +238,23 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     const rows = this.#rows.slice(this.#position);
     this.#position = this.#rows.length;
     return rows;
+  }
+
+  /**
+   * Move the position in the result: by `value` rows from where it is ('relative', the
+   * default) or to row `value` ('absolute'). Out of the result's bounds is an error.
+   */
+  scroll(value: number, mode: 'relative' | 'absolute' = 'relative'): void {
+    this.#checkFetch();
+    if (!Number.isInteger(value)) throw new errors.ProgrammingError('scroll() takes an integer number of rows');
+    if (mode !== 'relative' && mode !== 'absolute') {
+      throw new errors.ProgrammingError(`scroll() mode must be 'relative' or 'absolute', not ${JSON.stringify(mode)}`);
+    }
+    const target = mode === 'relative' ? this.#position + value : value;
+    if (target < 0 || target > this.#rows.length) {
+      throw new errors.ProgrammingError(`scroll() position out of bounds: ${target} (the result has ${this.#rows.length} rows)`);
+    }
+    this.#position = target;
   }
 
   /** Move to the next result of a multi-statement query; false when there is none. */
@@ -275,4 +343,15 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
     if (this.#description === null) throw new errors.ProgrammingError('no results to fetch: the last statement returned no rows');
   }
+}
+
+/** A routine name for callproc(): a plain (possibly schema-qualified) name, or an sql object. */
+function routineName(name: string | Composable, conn: Connection): string {
+  if (name instanceof Composable) return name.asString(conn);
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/.test(name)) {
+    throw new errors.ProgrammingError(
+      `callproc() takes a plain function name such as 'fn' or 'schema.fn', not ${JSON.stringify(name)}: use sql.Identifier() for other names`,
+    );
+  }
+  return name;
 }
