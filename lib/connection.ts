@@ -24,6 +24,7 @@ import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
 import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
 import { Cursor, type CursorOptions } from './cursor';
+import { ServerCursor, type ServerCursorOptions } from './server-cursor';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { resolveQuery, type QueryText } from './query-text';
@@ -254,9 +255,14 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** A new client-side cursor. */
-  cursor<R = unknown[]>(options?: CursorOptions): Cursor<R> {
+  /** A new cursor: client-side, or server-side (DECLARE/FETCH) when given a name. */
+  cursor<R = unknown[]>(options: ServerCursorOptions): ServerCursor<R>;
+  cursor<R = unknown[]>(options?: CursorOptions): Cursor<R>;
+  cursor<R = unknown[]>(options?: CursorOptions | ServerCursorOptions): Cursor<R> | ServerCursor<R> {
     this.#checkOpen();
+    if (options !== undefined && options !== null && 'name' in options && options.name !== undefined) {
+      return new ServerCursor<R>(this, options);
+    }
     return new Cursor<R>(this, options);
   }
 

@@ -36,7 +36,8 @@ export class Column {
   ) {}
 }
 
-function describe(field: Field): Column {
+/** @internal a DB-API column description of a result field */
+export function describe(field: Field): Column {
   const { typeOid, typeModifier, typeSize } = field;
   let displaySize: number | null = null;
   let precision: number | null = null;
