@@ -11,6 +11,11 @@ import { adaptParams } from './adapt/adapters';
 import { Oid, nameByOid } from './types/oids';
 import { Composable, quoteIdent } from './sql';
 
+export interface ExecuteOptions {
+  /** true: prepare the statement now; false: never prepare it; unset: after the connection's prepareThreshold runs */
+  prepare?: boolean;
+}
+
 export interface ExecuteManyOptions {
   /** keep each execution's result, to be read through nextset() */
   returning?: boolean;
@@ -128,14 +133,17 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     return this.#params;
   }
 
-  /** Execute a statement; psycopg placeholders: `%s` with an array, `%(name)s` with an object. */
-  async execute(text: QueryText, params?: QueryParams | null): Promise<this> {
+  /**
+   * Execute a statement; psycopg placeholders: `%s` with an array, `%(name)s` with an object.
+   * `prepare`: true prepares it on the server now, false never; unset, the connection decides.
+   */
+  async execute(text: QueryText, params?: QueryParams | null, options: ExecuteOptions = {}): Promise<this> {
     try {
       this.#checkOpen();
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const results = await this.#conn._run(query, values);
+      const results = await this.#conn._run(query, values, undefined, options.prepare);
       this.#setResults(results);
       return this;
     } catch (error) {

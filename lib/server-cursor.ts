@@ -134,8 +134,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       this.#rowcount = -1;
       // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
       // the description of the rows to come.
-      const declared = this.#conn._run(declare, values);
-      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined);
+      const declared = this.#conn._run(declare, values, undefined, false);
+      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
       const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
       this.#declared = true;
       const description = await described;
@@ -209,7 +209,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       if (target < 0) throw new errors.ProgrammingError(`scroll() position out of bounds: ${target}`);
       // MOVE ABSOLUTE n stands on row n (1-based): the next FETCH gives row n + 1
       const how = mode === 'absolute' ? `ABSOLUTE ${value}` : `RELATIVE ${value}`;
-      await this.#conn._run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined);
+      await this.#conn._run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
       this.#position = target;
     } catch (error) {
       throw withCallerStack(error);
@@ -243,7 +243,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
 
   async #fetch(how: string): Promise<R[]> {
     this.#checkFetch();
-    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined);
+    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
     const result = results[results.length - 1];
     if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
     const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
