@@ -10,10 +10,20 @@ import { resolveQuery, type QueryText } from './query-text';
 import { adaptParams } from './adapt/adapters';
 import { Oid, nameByOid } from './types/oids';
 import { Composable, quoteIdent } from './sql';
+import { valuesPages } from './execute-values';
 
 export interface ExecuteOptions {
   /** true: prepare the statement now; false: never prepare it; unset: after the connection's prepareThreshold runs */
   prepare?: boolean;
+}
+
+export interface ExecuteValuesOptions {
+  /** one row's template, e.g. '(%s, %s::int)' or '(%(id)s, %(name)s)'; default: (%s, ...) per value of the first row */
+  template?: string | Composable;
+  /** rows per statement; default 100 */
+  pageSize?: number;
+  /** return the rows the statements return (INSERT ... RETURNING) */
+  fetch?: boolean;
 }
 
 export interface ExecuteManyOptions {
@@ -223,6 +233,56 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       this.#params = values;
       this.#setResults(await this.#conn._run(text, values));
       return params as P;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Insert (or otherwise use) many rows with one statement per page, as psycopg2's
+   * execute_values: the single `%s` of `text` becomes `pageSize` (default 100) row
+   * templates, `(%s, %s, ...)` unless `template` says otherwise (`(%(id)s, %(name)s)` for
+   * objects). With `fetch: true` the rows the statements return are collected and returned.
+   */
+  async executeValues(text: QueryText, rows: Iterable<unknown>, options: ExecuteValuesOptions = {}): Promise<R[]> {
+    try {
+      this.#checkOpen();
+      const resolved = resolveQuery(text, undefined, this.#conn);
+      if (resolved.values !== undefined) throw new errors.ProgrammingError('executeValues() takes a statement without parameters of its own');
+      let template: string | undefined;
+      if (options.template !== undefined) {
+        template = options.template instanceof Composable ? options.template.asString(this.#conn) : options.template;
+        if (typeof template !== 'string') throw new errors.ProgrammingError('the executeValues() template must be a string or an sql object');
+      }
+      const pages = valuesPages(resolved.text, template, rows, options.pageSize ?? 100);
+      // bulk statements vary in length and parameter types: not worth a prepared statement each
+      const pending = pages.map((page) => this.#conn._run(page.text, page.values, undefined, false));
+      const settled = await Promise.allSettled(pending);
+      const failure = settled.find((outcome) => outcome.status === 'rejected');
+      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+      const results = settled.map((outcome) => {
+        const list = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
+        return list[list.length - 1];
+      });
+      const fetched: R[] = [];
+      let total = 0;
+      for (const result of results) {
+        total += result.rowCount >= 0 ? result.rowCount : 0;
+        if (options.fetch === true && result.status === ExecStatus.TuplesOk) {
+          const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
+          for (const row of this.#conn._makeResult<R>(result, factory).rows) fetched.push(row);
+        }
+      }
+      this.#query = pages.length > 0 ? pages[pages.length - 1].text : null;
+      this.#params = pages.length > 0 ? pages[pages.length - 1].values : null;
+      this.#results = [];
+      this.#resultIndex = 0;
+      this.#rows = [];
+      this.#position = 0;
+      this.#description = null;
+      this.#statusmessage = results.length > 0 ? results[results.length - 1].command : null;
+      this.#rowcount = pages.length === 0 ? -1 : total;
+      return fetched;
     } catch (error) {
       throw withCallerStack(error);
     }

@@ -6,7 +6,7 @@ import * as sql from './sql-namespace';
 export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
 export { Cursor, Column } from './cursor';
-export type { CursorOptions, ExecuteManyOptions, ExecuteOptions } from './cursor';
+export type { CursorOptions, ExecuteManyOptions, ExecuteOptions, ExecuteValuesOptions } from './cursor';
 export { ServerCursor } from './server-cursor';
 export type { ServerCursorOptions } from './server-cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
