@@ -23,9 +23,11 @@ import { adaptParams, AdapterRegistry, globalAdapters } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
 import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
-import { Cursor, type CursorOptions } from './cursor';
+import { Cursor, type CursorOptions, type ExecuteOptions } from './cursor';
+import { ServerCursor, type ServerCursorOptions } from './server-cursor';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
+import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
 import { resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
@@ -42,12 +44,16 @@ export interface ConnectOptions {
   /** seconds; overrides the conninfo's connect_timeout */
   connectTimeout?: number;
   signal?: AbortSignal;
+  /** runs of a statement before it is prepared (default 5); null never prepares automatically (PgBouncer in transaction mode) */
+  prepareThreshold?: number | null;
+  /** prepared statements kept at most (default 100), the least recently used deallocated */
+  preparedMax?: number;
 }
 
 export interface QueryOptions {
   rowFactory?: RowFactory;
   signal?: AbortSignal;
-  /** reserved for prepared statements: true prepares the statement on the server */
+  /** true: prepare the statement now; false: never prepare it; unset: after prepareThreshold runs */
   prepare?: boolean;
 }
 
@@ -116,6 +122,12 @@ interface Request {
   inPipeline?: boolean;
   /** order of issue, to tell requests made before a pipeline began from those after */
   seq: number;
+  /** a statement of the user's that may be prepared; `prepare` is their wish */
+  preparable?: { prepare: boolean | undefined; retried: boolean };
+  /** what was done about preparing it when it was sent */
+  prepared?: PrepareDecision;
+  /** instead of the text: close this prepared statement (libpq 17's PQsendClosePrepared) */
+  closePrepared?: string;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -159,6 +171,7 @@ export class Connection extends EventEmitter {
   #notificationQueue: NativeNotification[] = [];
   #notificationWaiters: ((notification: NativeNotification | null) => void)[] = [];
   #notificationReaders = 0;
+  #prepared = new PreparedStatements();
 
   /** @internal use connect() */
   constructor(token: typeof CONSTRUCT) {
@@ -179,6 +192,8 @@ export class Connection extends EventEmitter {
     const params = connectParams(conninfo);
     this.#secrets = params.secrets;
     this.#autocommit = options.autocommit ?? false;
+    if (options.prepareThreshold !== undefined) this.prepareThreshold = options.prepareThreshold;
+    if (options.preparedMax !== undefined) this.preparedMax = options.preparedMax;
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
     const timeout = options.connectTimeout ?? params.connectTimeout;
     if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
@@ -250,6 +265,24 @@ export class Connection extends EventEmitter {
     this.#autocommit = Boolean(value);
   }
 
+  /** runs of a statement before it is prepared on the server; null: never automatically */
+  get prepareThreshold(): number | null {
+    return this.#prepared.threshold;
+  }
+
+  set prepareThreshold(value: number | null) {
+    this.#prepared.threshold = value;
+  }
+
+  /** prepared statements kept at most per connection */
+  get preparedMax(): number {
+    return this.#prepared.max;
+  }
+
+  set preparedMax(value: number) {
+    this.#prepared.max = value;
+  }
+
   get info(): ConnectionInfo {
     return new ConnectionInfo(this, this.#native);
   }
@@ -266,9 +299,9 @@ export class Connection extends EventEmitter {
   /** Run one statement with `$1`-style parameters; rows are objects unless a rowFactory says otherwise. */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
     try {
-      const query = resolveQuery(text, params);
+      const query = resolveQuery(text, params, this);
       const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
-      const results = await this._run(query.text, query.values, options?.signal);
+      const results = await this._run(query.text, query.values, options?.signal, options?.prepare);
       return this._makeResult<R>(results[results.length - 1], factory);
     } catch (error) {
       throw withCallerStack(error);
@@ -308,7 +341,7 @@ export class Connection extends EventEmitter {
   /** @internal */
   async _pipelineQuery<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
     try {
-      const query = resolveQuery(text, params);
+      const query = resolveQuery(text, params, this);
       const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
       const results = await this._runPipelined(query.text, query.values, options?.signal);
       return this._makeResult<R>(results[results.length - 1], factory);
@@ -348,16 +381,21 @@ export class Connection extends EventEmitter {
     });
   }
 
-  /** A new client-side cursor. */
-  cursor<R = unknown[]>(options?: CursorOptions): Cursor<R> {
+  /** A new cursor: client-side, or server-side (DECLARE/FETCH) when given a name. */
+  cursor<R = unknown[]>(options: ServerCursorOptions): ServerCursor<R>;
+  cursor<R = unknown[]>(options?: CursorOptions): Cursor<R>;
+  cursor<R = unknown[]>(options?: CursorOptions | ServerCursorOptions): Cursor<R> | ServerCursor<R> {
     this.#checkOpen();
+    if (options !== undefined && options !== null && 'name' in options && options.name !== undefined) {
+      return new ServerCursor<R>(this, options);
+    }
     return new Cursor<R>(this, options);
   }
 
   /** A new cursor with `text` executed (psycopg placeholders: `%s`, `%(name)s`). */
-  async execute<R = unknown[]>(text: QueryText, params?: readonly unknown[] | Record<string, unknown>): Promise<Cursor<R>> {
+  async execute<R = unknown[]>(text: QueryText, params?: readonly unknown[] | Record<string, unknown>, options?: ExecuteOptions): Promise<Cursor<R>> {
     try {
-      return await this.cursor<R>().execute(text, params);
+      return await this.cursor<R>().execute(text, params, options);
     } catch (error) {
       throw withCallerStack(error);
     }
@@ -367,7 +405,7 @@ export class Connection extends EventEmitter {
    * @internal Run one request: parameters adapted, the pipeline used unless the text holds
    * several statements and no parameters. Resolves with the results the user asked for.
    */
-  async _run(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal): Promise<NativeResult[]> {
+  async _run(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal, prepare?: boolean): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#tpc?.prepared) {
       throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
@@ -390,6 +428,8 @@ export class Connection extends EventEmitter {
       true,
       undefined,
       signal,
+      undefined,
+      simple ? undefined : { preparable: { prepare, retried: false } },
     );
     return promise;
   }
@@ -648,7 +688,7 @@ export class Connection extends EventEmitter {
   /** COPY ... FROM STDIN with the data of `source`; resolves with the number of rows copied. */
   async copyFrom(text: QueryText, source: CopySource): Promise<number> {
     try {
-      const query = resolveQuery(text, undefined);
+      const query = resolveQuery(text, undefined, this);
       return await copyFromSource(this, query.text, source);
     } catch (error) {
       throw withCallerStack(error);
@@ -657,7 +697,7 @@ export class Connection extends EventEmitter {
 
   /** COPY ... TO STDOUT as a Readable (also async-iterable) of Buffers. */
   copyTo(text: QueryText): Readable {
-    const query = resolveQuery(text, undefined);
+    const query = resolveQuery(text, undefined, this);
     return copyToReadable(this, query.text);
   }
 
@@ -857,7 +897,7 @@ export class Connection extends EventEmitter {
     copy?: CopyHandler,
     signal?: AbortSignal,
     opensTransaction?: boolean,
-    pipelined?: Pick<Request, 'sync' | 'syncOnly' | 'inPipeline'>,
+    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable'>>,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
       const request: Request = {
@@ -877,7 +917,7 @@ export class Connection extends EventEmitter {
         resolve,
         reject,
       };
-      if (pipelined !== undefined) Object.assign(request, pipelined);
+      if (extra !== undefined) Object.assign(request, extra);
       if (opensTransaction !== undefined) (request as RequestWithState).setsTransaction = opensTransaction;
       if (signal !== undefined) {
         if (signal.aborted) {
@@ -924,12 +964,25 @@ export class Connection extends EventEmitter {
       } else if (request.syncOnly) {
         conn.sync();
       } else {
+        const decision = request.preparable !== undefined ? this.#decidePrepare(request) : undefined;
         if (begin) {
           conn.sendQuery(this._beginStatement(), null, null, false);
           request.commands++;
           request.hidden = 1;
         }
-        conn.sendQuery(request.text, request.values, request.typeOids, request.sync);
+        if (request.closePrepared !== undefined) {
+          conn.sendClosePrepared(request.closePrepared, request.sync);
+        } else if (decision === undefined || decision.mode === 'none') {
+          conn.sendQuery(request.text, request.values, request.typeOids, request.sync);
+        } else {
+          if (decision.mode === 'prepare') {
+            // the Parse is a hidden command of the same request, as BEGIN is
+            conn.sendPrepare(decision.name, request.text, request.typeOids, false);
+            request.commands++;
+            request.hidden++;
+          }
+          conn.sendQueryPrepared(decision.name, request.values, request.sync);
+        }
         request.commands++;
         if (!request.sync) this.#flushRequestNeeded = true;
       }
@@ -1028,6 +1081,7 @@ export class Connection extends EventEmitter {
     }
     if (request.syncOnly) return;
     const failure = request.results.find(isError);
+    if (request.preparable !== undefined && this.#afterPrepared(request, failure, status)) return;
     if (failure !== undefined) {
       request.reject(this.#errorFrom(failure, request.text));
       return;
@@ -1053,6 +1107,85 @@ export class Connection extends EventEmitter {
       for (const result of visible) resultTypecasters.set(result, request.typecasters);
     }
     request.resolve(visible);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // prepared statements (the cache and its policy live in lib/prepared.ts)
+
+  /** At send time: prepare, use a prepared statement, or neither; DEALLOCATE what was evicted first. */
+  #decidePrepare(request: Request): PrepareDecision {
+    const wish = request.preparable as NonNullable<Request['preparable']>;
+    const decision = this.#prepared.decide(request.text, request.typeOids, wish.prepare);
+    for (const name of this.#prepared.takeEvicted()) this.#sendDeallocate(name);
+    request.prepared = decision;
+    return decision;
+  }
+
+  /**
+   * DEALLOCATE as a request of its own, its failure concerning no one. With libpq 17 it is
+   * the protocol's Close message, which an aborted transaction does not refuse.
+   */
+  #sendDeallocate(name: string): void {
+    const ignore = () => undefined;
+    const request: Request = {
+      closePrepared: hasClosePrepared() ? name : undefined,
+      kind: RequestKind.Pipeline,
+      text: `DEALLOCATE ${name}`,
+      values: null,
+      typeOids: null,
+      transactional: false,
+      commands: 0,
+      hidden: 0,
+      results: [],
+      resultsPerCommand: [],
+      sent: false,
+      sync: true,
+      seq: this.#requestSeq++,
+      resolve: ignore,
+      reject: ignore,
+    };
+    this.#send(request);
+  }
+
+  /**
+   * Keep the cache true to the server once a request that could be prepared completed.
+   * Returns true when the request was queued again: a prepared statement gone stale
+   * (DDL changed its result type) is prepared anew and re-run, if nothing of the user's
+   * was lost by its failure — no transaction left aborted, nothing pipelined behind it.
+   */
+  #afterPrepared(request: Request, failure: NativeResult | undefined, status: TransactionStatus | undefined): boolean {
+    const decision = request.prepared;
+    const wish = request.preparable as NonNullable<Request['preparable']>;
+    if (decision === undefined) return false;
+    if (decision.mode === 'prepare') {
+      const parse = request.hidden - 1;
+      const from = parse > 0 ? (request.resultsPerCommand[parse - 1] ?? 0) : 0;
+      const parsed = request.results.slice(from, request.resultsPerCommand[parse] ?? from).some((r) => r.status === ExecStatus.CommandOk);
+      if (!parsed) {
+        this.#prepared.forget(decision.key, decision.name, false);
+        return false;
+      }
+    }
+    if (failure === undefined) {
+      if (decision.mode === 'none') this.#prepared.ran(request.text, request.typeOids);
+      for (const result of request.results) {
+        if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
+      }
+      return false;
+    }
+    if (decision.mode === 'none' || !isStalePrepared(failure.error?.sqlstate, failure.error?.messagePrimary)) return false;
+    this.#prepared.forget(decision.key, decision.name, failure.error?.sqlstate !== '26000', true);
+    const nothingLost = status === TransactionStatus.Idle && this.#inflight.length === 0;
+    if (!nothingLost || wish.retried || this.#closed) return false;
+    wish.retried = true;
+    request.commands = 0;
+    request.hidden = 0;
+    request.results = [];
+    request.resultsPerCommand = [];
+    request.sent = false;
+    request.prepared = undefined;
+    this.#waiting.unshift(request);
+    return true;
   }
 
   #errorFrom(result: NativeResult, query: string): errors.DatabaseError {
@@ -1162,6 +1295,13 @@ export async function connect(conninfo?: Conninfo, options: ConnectOptions = {})
     throw withCallerStack(error);
   }
   return conn;
+}
+
+let closePreparedFeature: boolean | undefined;
+
+function hasClosePrepared(): boolean {
+  closePreparedFeature ??= native().hasFeature('closePrepared');
+  return closePreparedFeature;
 }
 
 function isError(result: NativeResult): boolean {

@@ -9,6 +9,27 @@ import { checkRowFactory, type Field, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { inlineParams } from './inline-params';
 import { Oid } from './types/oids';
+import { Composable, quoteIdent } from './sql';
+import { valuesPages } from './execute-values';
+
+export interface ExecuteOptions {
+  /** true: prepare the statement now; false: never prepare it; unset: after the connection's prepareThreshold runs */
+  prepare?: boolean;
+}
+
+export interface ExecuteValuesOptions {
+  /** one row's template, e.g. '(%s, %s::int)' or '(%(id)s, %(name)s)'; default: (%s, ...) per value of the first row */
+  template?: string | Composable;
+  /** rows per statement; default 100 */
+  pageSize?: number;
+  /** return the rows the statements return (INSERT ... RETURNING) */
+  fetch?: boolean;
+}
+
+export interface ExecuteManyOptions {
+  /** keep each execution's result, to be read through nextset() */
+  returning?: boolean;
+}
 
 export interface CursorOptions {
   /** row shape; tuples (arrays) unless the connection or this option says otherwise */
@@ -30,7 +51,8 @@ export class Column {
   ) {}
 }
 
-function describe(field: Field): Column {
+/** @internal a DB-API column description of a result field */
+export function describe(field: Field): Column {
   const { typeOid, typeModifier, typeSize } = field;
   let displaySize: number | null = null;
   let precision: number | null = null;
@@ -77,16 +99,16 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   #query: string | null = null;
   #params: readonly unknown[] | null = null;
 
-  #run: (text: string, values: readonly unknown[] | undefined) => Promise<NativeResult[]>;
+  #run: (text: string, values: readonly unknown[] | undefined, prepare?: boolean) => Promise<NativeResult[]>;
 
   /** @internal use conn.cursor() */
   constructor(
     conn: Connection,
     options: CursorOptions = {},
-    run?: (text: string, values: readonly unknown[] | undefined) => Promise<NativeResult[]>,
+    run?: (text: string, values: readonly unknown[] | undefined, prepare?: boolean) => Promise<NativeResult[]>,
   ) {
     this.#conn = conn;
-    this.#run = run ?? ((text, values) => conn._run(text, values));
+    this.#run = run ?? ((text, values, prepare) => conn._run(text, values, undefined, prepare));
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
   }
 
@@ -128,14 +150,17 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     return this.#params;
   }
 
-  /** Execute a statement; psycopg placeholders: `%s` with an array, `%(name)s` with an object. */
-  async execute(text: QueryText, params?: QueryParams | null): Promise<this> {
+  /**
+   * Execute a statement; psycopg placeholders: `%s` with an array, `%(name)s` with an object.
+   * `prepare`: true prepares it on the server now, false never; unset, the connection decides.
+   */
+  async execute(text: QueryText, params?: QueryParams | null, options: ExecuteOptions = {}): Promise<this> {
     try {
       this.#checkOpen();
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const results = await this.#run(query, values);
+      const results = await this.#run(query, values, options.prepare);
       this.#setResults(results);
       return this;
     } catch (error) {
@@ -143,8 +168,12 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     }
   }
 
-  /** Execute a statement once per parameter set, all of them pipelined. */
-  async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>): Promise<void> {
+  /**
+   * Execute a statement once per parameter set, all of them pipelined. With
+   * `returning: true` the result of each execution is kept: the cursor shows the first,
+   * nextset() moves to the next (for INSERT ... RETURNING, say).
+   */
+  async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>, options: ExecuteManyOptions = {}): Promise<void> {
     try {
       this.#checkOpen();
       if (paramsSeq === null || typeof (paramsSeq as Iterable<unknown>)[Symbol.iterator] !== 'function') {
@@ -158,18 +187,109 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const failure = settled.find((outcome) => outcome.status === 'rejected');
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
       let total = 0;
+      const lastResults: NativeResult[] = [];
       for (const outcome of settled) {
         const results = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
         const last = results[results.length - 1];
+        lastResults.push(last);
         total += last.rowCount >= 0 ? last.rowCount : 0;
       }
       this.#query = lastQuery;
+      this.#params = statements.length > 0 ? (statements[statements.length - 1].values ?? null) : null;
+      if (options.returning === true && lastResults.length > 0) {
+        this.#setResults(lastResults);
+      } else {
+        this.#results = [];
+        this.#resultIndex = 0;
+        this.#rows = [];
+        this.#position = 0;
+        this.#description = null;
+        this.#statusmessage = null;
+      }
+      this.#rowcount = settled.length === 0 ? -1 : total;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Call a function or procedure (`SELECT * FROM name(...)`) as DB-API's callproc does:
+   * an array passes arguments by position, an object by name (`name => value`). Resolves
+   * with the parameters; the rows are fetched from the cursor.
+   */
+  async callproc<P extends readonly unknown[] | Record<string, unknown> | undefined>(name: string | Composable, params?: P): Promise<P> {
+    try {
+      this.#checkOpen();
+      const routine = routineName(name, this.#conn);
+      let args: string;
+      let values: readonly unknown[] = [];
+      if (params === undefined || params === null) {
+        args = '';
+      } else if (Array.isArray(params)) {
+        args = params.map((_, index) => `$${index + 1}`).join(', ');
+        values = params;
+      } else if (typeof params === 'object') {
+        const keys = Object.keys(params);
+        args = keys.map((key, index) => `${quoteIdent(key)} => $${index + 1}`).join(', ');
+        values = keys.map((key) => (params as Record<string, unknown>)[key]);
+      } else {
+        throw new errors.ProgrammingError('callproc() parameters must be an array or an object');
+      }
+      const text = `SELECT * FROM ${routine}(${args})`;
+      this.#query = text;
+      this.#params = values;
+      this.#setResults(await this.#conn._run(text, values));
+      return params as P;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Insert (or otherwise use) many rows with one statement per page, as psycopg2's
+   * execute_values: the single `%s` of `text` becomes `pageSize` (default 100) row
+   * templates, `(%s, %s, ...)` unless `template` says otherwise (`(%(id)s, %(name)s)` for
+   * objects). With `fetch: true` the rows the statements return are collected and returned.
+   */
+  async executeValues(text: QueryText, rows: Iterable<unknown>, options: ExecuteValuesOptions = {}): Promise<R[]> {
+    try {
+      this.#checkOpen();
+      const resolved = resolveQuery(text, undefined, this.#conn);
+      if (resolved.values !== undefined) throw new errors.ProgrammingError('executeValues() takes a statement without parameters of its own');
+      let template: string | undefined;
+      if (options.template !== undefined) {
+        template = options.template instanceof Composable ? options.template.asString(this.#conn) : options.template;
+        if (typeof template !== 'string') throw new errors.ProgrammingError('the executeValues() template must be a string or an sql object');
+      }
+      const pages = valuesPages(resolved.text, template, rows, options.pageSize ?? 100);
+      // bulk statements vary in length and parameter types: not worth a prepared statement each
+      const pending = pages.map((page) => this.#conn._run(page.text, page.values, undefined, false));
+      const settled = await Promise.allSettled(pending);
+      const failure = settled.find((outcome) => outcome.status === 'rejected');
+      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+      const results = settled.map((outcome) => {
+        const list = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
+        return list[list.length - 1];
+      });
+      const fetched: R[] = [];
+      let total = 0;
+      for (const result of results) {
+        total += result.rowCount >= 0 ? result.rowCount : 0;
+        if (options.fetch === true && result.status === ExecStatus.TuplesOk) {
+          const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
+          for (const row of this.#conn._makeResult<R>(result, factory).rows) fetched.push(row);
+        }
+      }
+      this.#query = pages.length > 0 ? pages[pages.length - 1].text : null;
+      this.#params = pages.length > 0 ? pages[pages.length - 1].values : null;
       this.#results = [];
+      this.#resultIndex = 0;
       this.#rows = [];
       this.#position = 0;
       this.#description = null;
-      this.#rowcount = settled.length === 0 ? -1 : total;
-      this.#statusmessage = null;
+      this.#statusmessage = results.length > 0 ? results[results.length - 1].command : null;
+      this.#rowcount = pages.length === 0 ? -1 : total;
+      return fetched;
     } catch (error) {
       throw withCallerStack(error);
     }
@@ -194,6 +314,23 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     const rows = this.#rows.slice(this.#position);
     this.#position = this.#rows.length;
     return rows;
+  }
+
+  /**
+   * Move the position in the result: by `value` rows from where it is ('relative', the
+   * default) or to row `value` ('absolute'). Out of the result's bounds is an error.
+   */
+  scroll(value: number, mode: 'relative' | 'absolute' = 'relative'): void {
+    this.#checkFetch();
+    if (!Number.isInteger(value)) throw new errors.ProgrammingError('scroll() takes an integer number of rows');
+    if (mode !== 'relative' && mode !== 'absolute') {
+      throw new errors.ProgrammingError(`scroll() mode must be 'relative' or 'absolute', not ${JSON.stringify(mode)}`);
+    }
+    const target = mode === 'relative' ? this.#position + value : value;
+    if (target < 0 || target > this.#rows.length) {
+      throw new errors.ProgrammingError(`scroll() position out of bounds: ${target} (the result has ${this.#rows.length} rows)`);
+    }
+    this.#position = target;
   }
 
   /** Move to the next result of a multi-statement query; false when there is none. */
@@ -232,7 +369,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   }
 
   #prepare(text: QueryText, params: QueryParams | null | undefined): { query: string; values: readonly unknown[] | undefined } {
-    const resolved = resolveQuery(text, undefined);
+    const resolved = resolveQuery(text, undefined, this.#conn);
     if (resolved.composed) {
       if (resolved.values !== undefined) {
         if (params !== undefined && params !== null) throw new errors.ProgrammingError('this query carries its own parameters: pass no others');
@@ -272,4 +409,15 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
     if (this.#description === null) throw new errors.ProgrammingError('no results to fetch: the last statement returned no rows');
   }
+}
+
+/** A routine name for callproc(): a plain (possibly schema-qualified) name, or an sql object. */
+function routineName(name: string | Composable, conn: Connection): string {
+  if (name instanceof Composable) return name.asString(conn);
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/.test(name)) {
+    throw new errors.ProgrammingError(
+      `callproc() takes a plain function name such as 'fn' or 'schema.fn', not ${JSON.stringify(name)}: use sql.Identifier() for other names`,
+    );
+  }
+  return name;
 }

@@ -1,6 +1,7 @@
 // pqnode: a PostgreSQL client over libpq.
 import * as errors from './errors';
 import * as types from './types';
+import * as sql from './sql-namespace';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
@@ -9,11 +10,13 @@ export { Pipeline } from './pipeline';
 export { Xid } from './tpc';
 export { LargeObject } from './lobject';
 export { Copy } from './copy-object';
-export type { CursorOptions } from './cursor';
+export type { CursorOptions, ExecuteManyOptions, ExecuteOptions, ExecuteValuesOptions } from './cursor';
+export { ServerCursor } from './server-cursor';
+export type { ServerCursorOptions } from './server-cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';
 export type { IsolationLevel, SessionOptions, TransactionOptions } from './transaction';
 export type { CopySource } from './copy';
 export type { QueryLike, QueryText } from './query-text';
 export { Json } from './types/json';
-export { errors, types };
+export { errors, sql, types };

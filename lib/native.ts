@@ -153,6 +153,8 @@ export interface NativeConnection {
   sendQuery(text: string, values: (string | Buffer | null)[] | null, typeOids: number[] | null, sync: boolean): void;
   sendPrepare(name: string, text: string, typeOids: number[] | null, sync: boolean): void;
   sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean): void;
+  /** PQsendClosePrepared (libpq 17+, hasFeature('closePrepared')): the protocol's Close, which works in an aborted transaction too */
+  sendClosePrepared(name: string, sync: boolean): void;
   /** PQpipelineSync on its own */
   sync(): void;
   /** PQsendFlushRequest: the server sends what it has without waiting for a sync */

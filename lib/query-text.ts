@@ -1,10 +1,11 @@
 // What may stand where a query is taken: a string, or an object that composes one
 // (the sql module's objects carry their text and, for sql.query, their parameters).
 import { ProgrammingError } from './errors';
+import type { Connection } from './connection';
 
 export interface QueryLike {
-  /** the text with $n placeholders and the values that go with them */
-  toQuery(): { text: string; values?: readonly unknown[] };
+  /** the text with $n placeholders and the values that go with them, for this connection */
+  toQuery(conn?: Connection): { text: string; values?: readonly unknown[] };
 }
 
 export type QueryText = string | QueryLike;
@@ -16,10 +17,10 @@ export interface ResolvedQuery {
   composed: boolean;
 }
 
-export function resolveQuery(text: QueryText, params: readonly unknown[] | undefined): ResolvedQuery {
+export function resolveQuery(text: QueryText, params: readonly unknown[] | undefined, conn?: Connection): ResolvedQuery {
   if (typeof text === 'string') return { text, values: params, composed: false };
   if (text !== null && typeof text === 'object' && typeof (text as QueryLike).toQuery === 'function') {
-    const query = (text as QueryLike).toQuery();
+    const query = (text as QueryLike).toQuery(conn);
     if (query.values !== undefined && params !== undefined) {
       throw new ProgrammingError('this query carries its own parameters: pass no others');
     }

@@ -30,6 +30,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::SendQuery>("sendQuery"),
                          InstanceMethod<&Connection::SendPrepare>("sendPrepare"),
                          InstanceMethod<&Connection::SendQueryPrepared>("sendQueryPrepared"),
+                         InstanceMethod<&Connection::SendClosePrepared>("sendClosePrepared"),
                          InstanceMethod<&Connection::Sync>("sync"),
                          InstanceMethod<&Connection::SendFlushRequest>("sendFlushRequest"),
                          InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
@@ -462,6 +463,16 @@ Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
     ThrowLibpqError(env, "sending the prepared query");
   }
   CommandSent(env, conn, info[2].ToBoolean());
+  return env.Undefined();
+}
+
+Napi::Value Connection::SendClosePrepared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!HasClosePrepared()) throw Napi::Error::New(env, "the linked libpq has no PQsendClosePrepared (libpq 17+)");
+  PGconn* conn = PipelineConn(env);
+  std::string name = StatementText(env, info[0]);
+  if (!PQsendClosePrepared(conn, name.c_str())) ThrowLibpqError(env, "sending the close of a prepared statement");
+  CommandSent(env, conn, info[1].ToBoolean());
   return env.Undefined();
 }
 

@@ -45,6 +45,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value SendQuery(const Napi::CallbackInfo& info);
   Napi::Value SendPrepare(const Napi::CallbackInfo& info);
   Napi::Value SendQueryPrepared(const Napi::CallbackInfo& info);
+  Napi::Value SendClosePrepared(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value SendFlushRequest(const Napi::CallbackInfo& info);
   Napi::Value SendSimpleQuery(const Napi::CallbackInfo& info);

@@ -19,6 +19,7 @@ void PQcancelFinish(PGcancelConn* cancelConn) __attribute__((weak));
 int PQsendPipelineSync(PGconn* conn) __attribute__((weak));
 int PQsetChunkedRowsMode(PGconn* conn, int chunkSize) __attribute__((weak));
 PGresult* PQclosePrepared(PGconn* conn, const char* stmt) __attribute__((weak));
+int PQsendClosePrepared(PGconn* conn, const char* stmt) __attribute__((weak));
 }
 
 namespace pqnode {
@@ -33,6 +34,6 @@ inline bool HasCancelCreate() {
 }
 inline bool HasSendPipelineSync() { return PQsendPipelineSync != nullptr; }
 inline bool HasChunkedRows() { return PQsetChunkedRowsMode != nullptr; }
-inline bool HasClosePrepared() { return PQclosePrepared != nullptr; }
+inline bool HasClosePrepared() { return PQclosePrepared != nullptr && PQsendClosePrepared != nullptr; }
 
 }  // namespace pqnode

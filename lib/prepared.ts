@@ -1,0 +1,139 @@
+// Automatic prepared statements, per connection, as psycopg 3 does them: a statement run
+// `threshold` times is prepared on its next run and executed by name from then on; at
+// most `max` are kept, the least recently used one deallocated to make room.
+//
+// The cache is keyed by the text and the parameter type OIDs, since the server fixes
+// the parameter types when it prepares. Decisions are taken in the order requests are
+// sent, so a statement prepared by one request can be used by the next one already.
+import { ProgrammingError } from './errors';
+
+export const DEFAULT_PREPARE_THRESHOLD = 5;
+export const DEFAULT_PREPARED_MAX = 100;
+
+/** What to do with one statement. */
+export type PrepareDecision =
+  | { mode: 'none' }
+  /** Parse under this name, then execute it (two commands of one request) */
+  | { mode: 'prepare'; name: string; key: string }
+  /** execute the statement prepared under this name */
+  | { mode: 'use'; name: string; key: string };
+
+const NONE: PrepareDecision = { mode: 'none' };
+
+export class PreparedStatements {
+  #threshold: number | null = DEFAULT_PREPARE_THRESHOLD;
+  #max = DEFAULT_PREPARED_MAX;
+  /** runs so far of statements not prepared yet, least recently used first */
+  #counts = new Map<string, number>();
+  /** names of the prepared statements, least recently used first */
+  #names = new Map<string, string>();
+  #serial = 0;
+  /** names evicted whose DEALLOCATE the connection has yet to send */
+  #evicted: string[] = [];
+
+  /** runs before a statement is prepared; null: never prepare automatically */
+  get threshold(): number | null {
+    return this.#threshold;
+  }
+
+  set threshold(value: number | null) {
+    if (value !== null && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+      throw new ProgrammingError('prepareThreshold must be a non-negative integer, or null to turn automatic preparing off');
+    }
+    this.#threshold = value;
+  }
+
+  /** how many prepared statements are kept at most */
+  get max(): number {
+    return this.#max;
+  }
+
+  set max(value: number) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new ProgrammingError('preparedMax must be a positive integer');
+    }
+    this.#max = value;
+    while (this.#names.size > this.#max) this.#evictOldest();
+    while (this.#counts.size > this.#max) this.#counts.delete(this.#counts.keys().next().value as string);
+  }
+
+  /** how many statements are prepared now */
+  get size(): number {
+    return this.#names.size;
+  }
+
+  /** What to do with a statement about to be sent. `prepare` is the caller's wish, if any. */
+  decide(text: string, typeOids: readonly number[] | null, prepare: boolean | undefined): PrepareDecision {
+    if (prepare === false) return NONE;
+    const key = typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
+    const name = this.#names.get(key);
+    if (name !== undefined) {
+      this.#names.delete(key);
+      this.#names.set(key, name);
+      return { mode: 'use', name, key };
+    }
+    if (prepare !== true) {
+      if (this.#threshold === null) return NONE;
+      if ((this.#counts.get(key) ?? 0) < this.#threshold) return NONE;
+    }
+    this.#counts.delete(key);
+    if (this.#names.size >= this.#max) this.#evictOldest();
+    const fresh = `_pqnode_${++this.#serial}`;
+    this.#names.set(key, fresh);
+    return { mode: 'prepare', name: fresh, key };
+  }
+
+  /** A statement that was not prepared ran: count it towards the threshold. */
+  ran(text: string, typeOids: readonly number[] | null): void {
+    if (this.#threshold === null) return;
+    const key = typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
+    if (this.#names.has(key)) return;
+    const count = (this.#counts.get(key) ?? 0) + 1;
+    this.#counts.delete(key);
+    this.#counts.set(key, count);
+    if (this.#counts.size > this.#max) this.#counts.delete(this.#counts.keys().next().value as string);
+  }
+
+  /**
+   * The statement under `name` is not on the server (its Parse failed) or no longer
+   * usable: forget it; `deallocate` when it may still exist there; `reprepare` to prepare
+   * it again on its next run.
+   */
+  forget(key: string, name: string, deallocate: boolean, reprepare = false): void {
+    if (this.#names.get(key) === name) this.#names.delete(key);
+    if (deallocate) this.#evicted.push(name);
+    // it had earned its place: prepared again on its next run
+    if (reprepare && this.#threshold !== null) this.#counts.set(key, this.#threshold);
+  }
+
+  /** Everything was deallocated on the server (DISCARD ALL, DEALLOCATE ALL): start afresh. */
+  clear(): void {
+    this.#names.clear();
+    this.#counts.clear();
+    this.#evicted = [];
+  }
+
+  /** The names to deallocate now, handed over once. */
+  takeEvicted(): string[] {
+    if (this.#evicted.length === 0) return this.#evicted;
+    const names = this.#evicted;
+    this.#evicted = [];
+    return names;
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#names.keys().next();
+    if (oldest.done === true) return;
+    const name = this.#names.get(oldest.value) as string;
+    this.#names.delete(oldest.value);
+    this.#evicted.push(name);
+  }
+}
+
+/** Whether a failed execution of a prepared statement means the statement itself went stale. */
+export function isStalePrepared(sqlstate: string | undefined, message: string | undefined): boolean {
+  // 0A000 'cached plan must not change result type': DDL changed the columns it returns
+  if (sqlstate === '0A000' && message !== undefined && message.includes('cached plan must not change result type')) return true;
+  // 26000: the statement is gone (DEALLOCATE or DISCARD by hand)
+  return sqlstate === '26000';
+}

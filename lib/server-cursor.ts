@@ -1,0 +1,274 @@
+// The server-side (named) cursor: the result stays on the server, DECLAREd there, and comes
+// over in FETCHes of `itersize` rows, so memory stays flat however many rows there are.
+import * as errors from './errors';
+import { ExecStatus, type NativeResult } from './native';
+import type { Connection } from './connection';
+import { withCallerStack } from './connection';
+import { convertPlaceholders, type QueryParams } from './placeholders';
+import { checkRowFactory, type RowFactory } from './rows';
+import { resolveQuery, type QueryText } from './query-text';
+import { Column, describe } from './cursor';
+import { quoteIdent } from './sql';
+
+export interface ServerCursorOptions {
+  /** the cursor's name on the server */
+  name: string;
+  /** rows per FETCH when iterating; default 100 */
+  itersize?: number;
+  /** true: SCROLL (scroll backwards too); false: NO SCROLL; unset: the server's default */
+  scrollable?: boolean | null;
+  /** WITH HOLD: the cursor outlives the transaction that declared it (and may be declared in autocommit) */
+  withhold?: boolean;
+  rowFactory?: RowFactory;
+}
+
+const DEFAULT_ITERSIZE = 100;
+
+export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
+  /** rows fetchmany() returns when given no size */
+  arraysize = 1;
+  rowFactory: RowFactory | undefined;
+  readonly name: string;
+  readonly scrollable: boolean | null;
+  readonly withhold: boolean;
+
+  #conn: Connection;
+  #itersize: number;
+  #closed = false;
+  /** whether a cursor of this name was declared by this object and not closed since */
+  #declared = false;
+  #description: Column[] | null = null;
+  #fields: NativeResult['fields'] = [];
+  #position = 0;
+  #rowcount = -1;
+  #statusmessage: string | null = null;
+  #query: string | null = null;
+  #params: readonly unknown[] | null = null;
+
+  /** @internal use conn.cursor({ name }) */
+  constructor(conn: Connection, options: ServerCursorOptions) {
+    if (typeof options.name !== 'string' || options.name === '') {
+      throw new errors.ProgrammingError('a server-side cursor needs a name (a non-empty string)');
+    }
+    quoteIdent(options.name);
+    this.#conn = conn;
+    this.name = options.name;
+    this.#itersize = checkItersize(options.itersize ?? DEFAULT_ITERSIZE);
+    if (options.scrollable !== undefined && options.scrollable !== null && typeof options.scrollable !== 'boolean') {
+      throw new errors.ProgrammingError('scrollable must be true, false or null');
+    }
+    this.scrollable = options.scrollable ?? null;
+    this.withhold = options.withhold === true;
+    if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
+  }
+
+  get connection(): Connection {
+    return this.#conn;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** rows fetched per FETCH when iterating */
+  get itersize(): number {
+    return this.#itersize;
+  }
+
+  set itersize(size: number) {
+    this.#itersize = checkItersize(size);
+  }
+
+  /** the columns of the declared query; null before execute() */
+  get description(): Column[] | null {
+    return this.#description;
+  }
+
+  /** rows fetched so far; -1 before execute() */
+  get rowcount(): number {
+    return this.#rowcount;
+  }
+
+  /** the position in the result: the index of the next row a fetch gives */
+  get rownumber(): number | null {
+    return this.#description === null ? null : this.#position;
+  }
+
+  get statusmessage(): string | null {
+    return this.#statusmessage;
+  }
+
+  /** the DECLARE statement last sent */
+  get query(): string | null {
+    return this.#query;
+  }
+
+  get params(): readonly unknown[] | null {
+    return this.#params;
+  }
+
+  /**
+   * DECLARE the cursor for `text` (psycopg placeholders) on the server. Without withhold it
+   * lives in the transaction that declares it, opened if none is (autocommit refuses it).
+   * A cursor this object declared before is closed first.
+   */
+  async execute(text: QueryText, params?: QueryParams | null): Promise<this> {
+    try {
+      this.#checkOpen();
+      const resolved = resolveQuery(text, undefined, this.#conn);
+      let query = resolved.text;
+      let values: readonly unknown[] | undefined = resolved.values;
+      if (values !== undefined) {
+        if (params !== undefined && params !== null) throw new errors.ProgrammingError('this query carries its own parameters: pass no others');
+      } else if (params !== undefined && params !== null) {
+        const converted = convertPlaceholders(query, params);
+        query = converted.text;
+        values = converted.values;
+      }
+      if (this.#declared) await this.#closeOnServer();
+      const scroll = this.scrollable === null ? '' : this.scrollable ? 'SCROLL ' : 'NO SCROLL ';
+      const declare = `DECLARE ${quoteIdent(this.name)} ${scroll}CURSOR ${this.withhold ? 'WITH HOLD ' : ''}FOR ${query}`;
+      this.#query = declare;
+      this.#params = values ?? null;
+      this.#description = null;
+      this.#rowcount = -1;
+      // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
+      // the description of the rows to come.
+      const declared = this.#conn._run(declare, values, undefined, false);
+      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+      const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
+      this.#declared = true;
+      const description = await described;
+      this.#statusmessage = declareResults[declareResults.length - 1].command;
+      this.#fields = description[description.length - 1].fields;
+      this.#description = this.#fields.map(describe);
+      this.#position = 0;
+      this.#rowcount = 0;
+      return this;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async executemany(): Promise<never> {
+    throw new errors.NotSupportedError('executemany() is not supported by server-side cursors');
+  }
+
+  async fetchone(): Promise<R | null> {
+    try {
+      const rows = await this.#fetch('FORWARD 1');
+      return rows.length > 0 ? rows[0] : null;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async fetchmany(size: number = this.arraysize): Promise<R[]> {
+    try {
+      if (!Number.isInteger(size) || size < 0) throw new errors.ProgrammingError('fetchmany() size must be a non-negative integer');
+      if (size === 0) {
+        this.#checkFetch();
+        return [];
+      }
+      return await this.#fetch(`FORWARD ${size}`);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async fetchall(): Promise<R[]> {
+    try {
+      return await this.#fetch('FORWARD ALL');
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** The rows from the position on, `itersize` per FETCH. */
+  async *[Symbol.asyncIterator](): AsyncIterator<R> {
+    for (;;) {
+      const size = this.#itersize;
+      const rows = await this.fetchmany(size);
+      for (const row of rows) yield row;
+      if (rows.length < size) return;
+    }
+  }
+
+  /**
+   * Move the position with MOVE: by `value` rows ('relative', the default) or to row
+   * `value` ('absolute'). Going backwards needs a SCROLL cursor.
+   */
+  async scroll(value: number, mode: 'relative' | 'absolute' = 'relative'): Promise<void> {
+    try {
+      this.#checkFetch();
+      if (!Number.isInteger(value)) throw new errors.ProgrammingError('scroll() takes an integer number of rows');
+      if (mode !== 'relative' && mode !== 'absolute') {
+        throw new errors.ProgrammingError(`scroll() mode must be 'relative' or 'absolute', not ${JSON.stringify(mode)}`);
+      }
+      const target = mode === 'relative' ? this.#position + value : value;
+      if (target < 0) throw new errors.ProgrammingError(`scroll() position out of bounds: ${target}`);
+      // MOVE ABSOLUTE n stands on row n (1-based): the next FETCH gives row n + 1
+      const how = mode === 'absolute' ? `ABSOLUTE ${value}` : `RELATIVE ${value}`;
+      await this.#conn._run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+      this.#position = target;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** CLOSE the cursor on the server (unless it already ended with its transaction). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (this.#declared) await this.#closeOnServer();
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #closeOnServer(): Promise<void> {
+    this.#declared = false;
+    const conn = this.#conn;
+    if (conn.closed) return;
+    const status = conn.info.transactionStatus;
+    // a cursor without hold died with its transaction; an aborted transaction takes no CLOSE
+    if (status === 'inerror' || (!this.withhold && status === 'idle')) return;
+    await conn._control(`CLOSE ${quoteIdent(this.name)}`, undefined);
+  }
+
+  async #fetch(how: string): Promise<R[]> {
+    this.#checkFetch();
+    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+    const result = results[results.length - 1];
+    if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
+    const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
+    const shaped = this.#conn._makeResult<R>(result, factory);
+    this.#position += shaped.rows.length;
+    this.#rowcount += shaped.rows.length;
+    return shaped.rows;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
+    if (this.#conn.closed) {
+      throw this.#conn.broken ? new errors.OperationalError('the connection is lost') : new errors.InterfaceError('the connection is closed');
+    }
+  }
+
+  #checkFetch(): void {
+    this.#checkOpen();
+    if (!this.#declared || this.#description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
+  }
+}
+
+function checkItersize(size: unknown): number {
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+    throw new errors.ProgrammingError('itersize must be a positive integer');
+  }
+  return size;
+}
