@@ -6,6 +6,7 @@ import { globalAdapters, type Adapter, type AdapterKey } from './adapt/adapters'
 import { ProgrammingError } from './errors';
 import { Oid } from './types/oids';
 import { parseBigInt, parseInt8AsNumber, parseNumeric, parseNumericAsNumber } from './types/numeric';
+import { parseTimestamp, parseTimestampLocal } from './types/datetime';
 
 export type { Typecaster } from './adapt/typecasters';
 export type { Adapter } from './adapt/adapters';
@@ -90,4 +91,17 @@ export function setNumericType(kind: 'string' | 'number' | ((text: string) => un
   else if (kind === 'string') restoreDefault(registry, Oid.numeric, parseNumeric);
   else if (kind === 'number') registry.set(Oid.numeric, parseNumericAsNumber);
   else throw new ProgrammingError(`setNumericType takes 'string', 'number' or a function, got ${JSON.stringify(kind)}`);
+}
+
+/**
+ * How timestamp (without time zone) values come back: 'utc' (the default: the wall-clock
+ * time read as UTC, the same whatever the process's time zone) or 'local' (read in the
+ * process's time zone). Only reading changes: a Date sent to a timestamp column still
+ * stores its UTC wall-clock time, so with 'local' format the parameter yourself.
+ */
+export function setTimestampType(kind: 'utc' | 'local', options: ScopeOptions = {}): void {
+  const registry = typecastersOf(options);
+  if (kind === 'utc') restoreDefault(registry, Oid.timestamp, parseTimestamp);
+  else if (kind === 'local') registry.set(Oid.timestamp, parseTimestampLocal);
+  else throw new ProgrammingError(`setTimestampType takes 'utc' or 'local', got ${JSON.stringify(kind)}`);
 }

@@ -260,6 +260,37 @@ describe('int8 and numeric options', () => {
   });
 });
 
+describe('timestamp read in local time', () => {
+  it("setTimestampType('local') reads the wall clock in the process's time zone", async () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    const c = await connectTest({ autocommit: true });
+    try {
+      types.setTimestampType('local', { conn: c });
+      const [summer, old, bc, inf, arr] = await row(
+        "select '2024-07-01 12:30:00.25'::timestamp, '0099-01-01 00:00:00'::timestamp, '0044-03-15 12:00:00 BC'::timestamp, 'infinity'::timestamp, array['2024-01-01 00:00'::timestamp]",
+        [],
+        c,
+      );
+      expect(summer).toEqual(new Date('2024-07-01T16:30:00.250Z'));
+      expect((old as Date).getFullYear()).toBe(99);
+      expect([(bc as Date).getFullYear(), (bc as Date).getMonth(), (bc as Date).getDate(), (bc as Date).getHours()]).toEqual([-43, 2, 15, 12]);
+      expect(inf).toBe(Infinity);
+      expect(arr).toEqual([new Date('2024-01-01T05:00:00Z')]);
+      // timestamptz is an instant either way; other connections still read UTC
+      expect(await one("select '2024-07-01 12:30:00+00'::timestamptz", [], c)).toEqual(new Date('2024-07-01T12:30:00Z'));
+      expect(await one("select '2024-07-01 12:30:00'::timestamp")).toEqual(new Date('2024-07-01T12:30:00Z'));
+      types.setTimestampType('utc', { conn: c });
+      expect(await one("select '2024-07-01 12:30:00'::timestamp", [], c)).toEqual(new Date('2024-07-01T12:30:00Z'));
+      expect(thrownBy(() => types.setTimestampType('zulu' as 'utc'))).toBeInstanceOf(errors.ProgrammingError);
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+      await c.close();
+    }
+  });
+});
+
 describe('bytea escape format', () => {
   it('reads every byte back under bytea_output = escape, in arrays too', async () => {
     const c = await connectTest({ autocommit: true });
