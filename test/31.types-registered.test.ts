@@ -302,9 +302,9 @@ describe('registerHstore', () => {
       expect(await rejectionOf(conn.query('select $1', [map]))).toBeInstanceOf(errors.ProgrammingError);
     });
     await withConnection(async (c) => {
-      await c.query(`set search_path = ${schema}, public`);
-      await types.registerHstore(c, { as: 'object' });
-      const value = await one<Record<string, unknown>>(`select '"__proto__"=>"p", x=>NULL'::hstore`, [], c);
+      // by name, outside the search_path
+      await types.registerHstore(c, `${schema}.hstore`, { as: 'object' });
+      const value = await one<Record<string, unknown>>(`select '"__proto__"=>"p", x=>NULL'::${schema}.hstore`, [], c);
       expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
       expect(Object.keys(value).sort()).toEqual(['__proto__', 'x']);
       expect(value['__proto__']).toBe('p');

@@ -107,13 +107,20 @@ export interface RegisterHstoreOptions extends RegisterOptions {
 
 /**
  * Read hstore values as Maps (or objects), and send Maps as hstore. The extension must be
- * installed in the database (CREATE EXTENSION hstore).
+ * installed in the database (CREATE EXTENSION hstore); `name` is the type's name when it is
+ * not 'hstore' on the search_path (e.g. 'extensions.hstore').
  */
-export async function registerHstore(conn: Connection, options: RegisterHstoreOptions = {}): Promise<TypeInfo> {
+export async function registerHstore(
+  conn: Connection,
+  nameOrOptions?: string | RegisterHstoreOptions,
+  moreOptions: RegisterHstoreOptions = {},
+): Promise<TypeInfo> {
+  const name = typeof nameOrOptions === 'string' ? nameOrOptions : 'hstore';
+  const options = typeof nameOrOptions === 'object' && nameOrOptions !== null ? nameOrOptions : moreOptions;
   const as = options.as ?? 'map';
   if (as !== 'map' && as !== 'object') throw new ProgrammingError(`registerHstore: 'as' is 'map' or 'object', got ${JSON.stringify(as)}`);
-  const info = await fetchTypeInfo(conn, 'hstore');
-  if (info === null) throw new ProgrammingError('registerHstore: the hstore type is not in this database (CREATE EXTENSION hstore)');
+  const info = await fetchTypeInfo(conn, name);
+  if (info === null) throw new ProgrammingError(`registerHstore: no type ${JSON.stringify(name)} in this database (CREATE EXTENSION hstore)`);
   const registry = targetRegistry(conn, options);
   registry.set(info.oid, as === 'map' ? parseHstoreMap : parseHstoreObject);
   if (info.arrayOid !== 0) registry.setArray(info.arrayOid, info.oid, info.delimiter);
