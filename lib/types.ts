@@ -14,7 +14,7 @@ export { Json } from './types/json';
 export { Oid } from './types/oids';
 export { Interval } from './types/interval';
 export type { IntervalParts } from './types/interval';
-export { Range } from './types/range';
+export { Multirange, Range } from './types/range';
 export type { RangeBounds } from './types/range';
 export type { Point, Line, Path, Circle } from './types/geometric';
 export { fetchTypeInfo, TypeInfo } from './types/typeinfo';

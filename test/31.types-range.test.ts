@@ -173,6 +173,18 @@ describe('Range as a parameter', () => {
     expect((back[2] as AnyRange).isEmpty).toBe(true);
   });
 
+  it('Multirange goes in as a multirange', async () => {
+    const value = new types.Multirange([new Range(5, 7), new Range(1, 3), new Range(2, 4, '[]')]);
+    // the server sorts and merges: [1,3) [2,4] [5,7) is [1,7)
+    expect(await one('select $1::int4multirange::text', [value])).toBe('{[1,7)}');
+    expect(await one('select $1::int4multirange::text', [new types.Multirange([new Range(9, 10), new Range(1, 2)])])).toBe('{[1,2),[9,10)}');
+    expect(await one('select $1::int4multirange', [new types.Multirange()])).toEqual([]);
+    const back = await one<unknown[]>('select $1::tstzmultirange', [new types.Multirange([new Range(new Date(0), null)])]);
+    expect(back.map(shape)).toEqual([{ lower: new Date(0), upper: null, bounds: '[)', isEmpty: false }]);
+    expect(thrownBy(() => new types.Multirange([1 as unknown as AnyRange]))).toBeInstanceOf(errors.ProgrammingError);
+    expect(thrownBy(() => new types.Multirange(null as unknown as AnyRange[]))).toBeInstanceOf(errors.ProgrammingError);
+  });
+
   it('bad bounds and malformed literals are refused', () => {
     expect(thrownBy(() => new Range(1, 2, '[[' as '[)'))).toBeInstanceOf(errors.DataError);
     for (const bad of ['', '1,2', '[1,2', '[1,2)x', '["1,2)']) expect(thrownBy(() => parseRange(bad)), bad).toBeInstanceOf(errors.DataError);

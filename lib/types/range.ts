@@ -2,7 +2,7 @@
 // A bound is quoted when it holds blanks, quotes, backslashes, commas, parentheses or
 // brackets; inside, '"' and '\' are escaped by a backslash or (in the server's output)
 // by doubling. An empty unquoted bound is infinite.
-import { DataError } from '../errors';
+import { DataError, ProgrammingError } from '../errors';
 import { TO_POSTGRES, type AdaptInner, type PostgresText, type ToPostgres } from '../adapt/to-postgres';
 
 export type RangeBounds = '[)' | '[]' | '(]' | '()';
@@ -69,6 +69,28 @@ export class Range<T = unknown> implements ToPostgres {
     const lower = this.lower === null ? '' : quoteBound(boundText(this.lower));
     const upper = this.upper === null ? '' : quoteBound(boundText(this.upper));
     return `${this.bounds[0]}${lower},${upper}${this.bounds[1]}`;
+  }
+}
+
+/**
+ * A multirange as a parameter: `new Multirange([new Range(1, 3), new Range(5, 7)])`, sent
+ * untyped like a Range ('$1::int4multirange'). Multiranges come back as arrays of Range.
+ */
+export class Multirange<T = unknown> implements ToPostgres {
+  readonly ranges: readonly Range<T>[];
+
+  constructor(ranges: Iterable<Range<T>> = []) {
+    if (ranges === null || typeof (ranges as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new ProgrammingError('a Multirange is made of an array (or an iterable) of Range');
+    }
+    this.ranges = [...ranges];
+    for (const range of this.ranges) {
+      if (!(range instanceof Range)) throw new ProgrammingError(`a Multirange holds Range values only, got ${range === null ? 'null' : typeof range}`);
+    }
+  }
+
+  [TO_POSTGRES](adaptInner: AdaptInner): PostgresText {
+    return { text: '{' + this.ranges.map((range) => range[TO_POSTGRES](adaptInner).text).join(',') + '}', oid: 0 };
   }
 }
 
