@@ -1,10 +1,11 @@
 // interval: months, days and microseconds, kept apart as the server keeps them (a month is
 // not a fixed number of days, nor a day a fixed number of hours across DST changes).
 //
-// Read from the text of IntervalStyle 'postgres' (the default: '1 year 2 mons -3 days
-// +04:05:06.5') and 'iso_8601' ('P1Y2M-3DT4H5M6.5S'). Sent in ISO 8601 with a sign on every
-// field, which the server reads the same under every IntervalStyle ('sql_standard' would
-// read '-1 year 2 mons' as minus both).
+// Read from the text of every IntervalStyle: 'postgres' (the default: '1 year 2 mons
+// -3 days +04:05:06.5'), 'iso_8601' ('P1Y2M-3DT4H5M6.5S'), 'sql_standard'
+// ('+1-2 -3 +4:05:06.5') and 'postgres_verbose' ('@ 1 year 2 mons -3 days 4 hours 5 mins
+// 6.5 secs'). Sent in ISO 8601 with a sign on every field, which the server reads the same
+// under every IntervalStyle ('sql_standard' would read '-1 year 2 mons' as minus both).
 import { DataError } from '../errors';
 import { TO_POSTGRES, type PostgresText, type ToPostgres } from '../adapt/to-postgres';
 import { Oid } from './oids';
@@ -149,9 +150,7 @@ function splitTime(microseconds: number): { negative: boolean; hours: number; mi
 }
 
 function unparsable(text: string): DataError {
-  return new DataError(
-    `cannot parse interval ${JSON.stringify(text)}: IntervalStyle must be 'postgres' (the default) or 'iso_8601'`,
-  );
+  return new DataError(`cannot parse interval ${JSON.stringify(text)}: not in the output format of any IntervalStyle`);
 }
 
 /** Seconds text such as '-6.5' or '06' as microseconds. */
@@ -166,40 +165,129 @@ const POSTGRES_PART = /(?:([+-]?\d+) (year|mon|day)s?|([+-])?(\d+):(\d\d):(\d\d)
 const ISO_8601 =
   /^P(?:([+-]?\d+)Y)?(?:([+-]?\d+)M)?(?:([+-]?\d+)W)?(?:([+-]?\d+)D)?(?:T(?:([+-]?\d+)H)?(?:([+-]?\d+)M)?(?:([+-])?(\d+)(?:\.(\d+))?S)?)?$/;
 
-/** interval text → Interval */
-export function parseInterval(text: string): Interval {
-  let months = 0;
-  let days = 0;
-  let micros = 0;
-  if (text.startsWith('P')) {
-    const m = ISO_8601.exec(text);
-    if (m === null || text === 'P' || text.endsWith('T')) throw unparsable(text);
-    months = Number(m[1] ?? 0) * 12 + Number(m[2] ?? 0);
-    days = Number(m[3] ?? 0) * 7 + Number(m[4] ?? 0);
-    micros = Number(m[5] ?? 0) * USECS_PER_HOUR + Number(m[6] ?? 0) * USECS_PER_MINUTE;
-    if (m[8] !== undefined) micros += secondsToMicros(m[7], m[8], m[9]);
-  } else {
-    let position = 0;
-    POSTGRES_PART.lastIndex = 0;
-    if (text.length === 0) throw unparsable(text);
-    while (position < text.length) {
-      POSTGRES_PART.lastIndex = position;
-      const m = POSTGRES_PART.exec(text);
-      if (m === null) throw unparsable(text);
-      position = POSTGRES_PART.lastIndex;
-      if (m[2] !== undefined) {
-        const value = Number(m[1]);
-        if (m[2] === 'year') months += value * 12;
-        else if (m[2] === 'mon') months += value;
-        else days += value;
-      } else {
-        const time = Number(m[4]) * USECS_PER_HOUR + Number(m[5]) * USECS_PER_MINUTE;
-        const seconds = secondsToMicros(undefined, m[6], m[7]);
-        micros += m[3] === '-' ? -(time + seconds) : time + seconds;
-      }
+interface Fields {
+  months: number;
+  days: number;
+  micros: number;
+}
+
+function parseIso8601(text: string): Fields | null {
+  const m = ISO_8601.exec(text);
+  if (m === null || text === 'P' || text.endsWith('T')) return null;
+  let micros = Number(m[5] ?? 0) * USECS_PER_HOUR + Number(m[6] ?? 0) * USECS_PER_MINUTE;
+  if (m[8] !== undefined) micros += secondsToMicros(m[7], m[8], m[9]);
+  return { months: Number(m[1] ?? 0) * 12 + Number(m[2] ?? 0), days: Number(m[3] ?? 0) * 7 + Number(m[4] ?? 0), micros };
+}
+
+function parsePostgres(text: string): Fields | null {
+  const fields: Fields = { months: 0, days: 0, micros: 0 };
+  if (text.length === 0 || text.endsWith(' ')) return null;
+  let position = 0;
+  while (position < text.length) {
+    POSTGRES_PART.lastIndex = position;
+    const m = POSTGRES_PART.exec(text);
+    if (m === null) return null;
+    position = POSTGRES_PART.lastIndex;
+    if (m[2] !== undefined) {
+      const value = Number(m[1]);
+      if (m[2] === 'year') fields.months += value * 12;
+      else if (m[2] === 'mon') fields.months += value;
+      else fields.days += value;
+    } else {
+      const time = Number(m[4]) * USECS_PER_HOUR + Number(m[5]) * USECS_PER_MINUTE + secondsToMicros(undefined, m[6], m[7]);
+      fields.micros += m[3] === '-' ? -time : time;
     }
-    if (text.endsWith(' ')) throw unparsable(text);
   }
+  return fields;
+}
+
+// '@ 1 year 2 mons -3 days 4 hours 5 mins 6.5 secs ago': 'ago' negates every field
+const VERBOSE_PART = /^([+-]?\d+)(?:\.(\d+))?$/;
+const VERBOSE_UNITS: Readonly<Record<string, number>> = {
+  year: 0,
+  years: 0,
+  mon: 1,
+  mons: 1,
+  day: 2,
+  days: 2,
+  hour: 3,
+  hours: 3,
+  min: 4,
+  mins: 4,
+  sec: 5,
+  secs: 5,
+};
+
+function parseVerbose(text: string): Fields | null {
+  const words = text.slice(1).trim().split(' ');
+  if (words.length === 1 && words[0] === '0') return { months: 0, days: 0, micros: 0 };
+  const ago = words[words.length - 1] === 'ago';
+  if (ago) words.pop();
+  if (words.length % 2 !== 0) return null;
+  const fields: Fields = { months: 0, days: 0, micros: 0 };
+  for (let i = 0; i < words.length; i += 2) {
+    const m = VERBOSE_PART.exec(words[i]);
+    const unit = VERBOSE_UNITS[words[i + 1]];
+    if (m === null || unit === undefined || (m[2] !== undefined && unit !== 5)) return null;
+    const value = Number(m[1]);
+    if (unit === 0) fields.months += value * 12;
+    else if (unit === 1) fields.months += value;
+    else if (unit === 2) fields.days += value;
+    else if (unit === 3) fields.micros += value * USECS_PER_HOUR;
+    else if (unit === 4) fields.micros += value * USECS_PER_MINUTE;
+    else fields.micros += secondsToMicros(m[1].startsWith('-') ? '-' : '+', m[1].replace(/^[+-]/, ''), m[2]);
+  }
+  return ago ? { months: -fields.months, days: -fields.days, micros: -fields.micros } : fields;
+}
+
+// sql_standard: '1-2', '3 4:05:06.5', '-1-2' (the sign covers every field), or with a sign
+// on each field when they differ: '+1-2 -3 +4:05:06'
+const SQL_YEAR_MONTH = /^([+-])?(\d+)-(\d+)$/;
+const SQL_DAYS = /^([+-])?(\d+)$/;
+const SQL_TIME = /^([+-])?(\d+):(\d\d):(\d\d)(?:\.(\d+))?$/;
+
+function parseSqlStandard(text: string): Fields | null {
+  const tokens = text.split(' ');
+  if (tokens.length > 3) return null;
+  const fields: Fields = { months: 0, days: 0, micros: 0 };
+  // a leading '-' with no sign after it applies to all fields
+  const signs = tokens.map((token) => (token[0] === '+' || token[0] === '-' ? token[0] : undefined));
+  const negateAll = signs[0] === '-' && signs.slice(1).every((sign) => sign === undefined);
+  let stage = 0; // year-month, then days, then time
+  for (const token of tokens) {
+    let m: RegExpExecArray | null;
+    let negative: boolean;
+    if (stage === 0 && (m = SQL_YEAR_MONTH.exec(token)) !== null) {
+      negative = negateAll || m[1] === '-';
+      const months = Number(m[2]) * 12 + Number(m[3]);
+      fields.months = negative ? -months : months;
+      stage = 1;
+    } else if (stage <= 1 && tokens.length > 1 && token !== tokens[tokens.length - 1] && (m = SQL_DAYS.exec(token)) !== null) {
+      negative = negateAll || m[1] === '-';
+      fields.days = negative ? -Number(m[2]) : Number(m[2]);
+      stage = 2;
+    } else if ((m = SQL_TIME.exec(token)) !== null) {
+      negative = negateAll || m[1] === '-';
+      const time = Number(m[2]) * USECS_PER_HOUR + Number(m[3]) * USECS_PER_MINUTE + secondsToMicros(undefined, m[4], m[5]);
+      fields.micros = negative ? -time : time;
+      stage = 3;
+    } else if (tokens.length === 1 && (m = SQL_DAYS.exec(token)) !== null && Number(m[2]) === 0) {
+      stage = 3; // '0'
+    } else {
+      return null;
+    }
+  }
+  return fields;
+}
+
+/** interval text → Interval, in any IntervalStyle: postgres (the default), iso_8601, sql_standard, postgres_verbose */
+export function parseInterval(text: string): Interval {
+  let fields: Fields | null;
+  if (text.startsWith('P')) fields = parseIso8601(text);
+  else if (text.startsWith('@')) fields = parseVerbose(text);
+  else fields = parsePostgres(text) ?? parseSqlStandard(text);
+  if (fields === null) throw unparsable(text);
+  const { months, days, micros } = fields;
   if (!Number.isSafeInteger(micros)) {
     throw new DataError(
       `interval ${JSON.stringify(text)} has a time part past 2^53 microseconds, which a number cannot hold exactly: set a typecaster for 'interval' to read such values`,
