@@ -173,6 +173,13 @@ describe('Range as a parameter', () => {
     expect((back[2] as AnyRange).isEmpty).toBe(true);
   });
 
+  it('toString() writes the literal as it would be sent', () => {
+    expect(String(new Range(1, 5))).toBe('[1,5)');
+    expect(String(new Range(new Date(0), null, '(]'))).toBe('("1970-01-01 00:00:00+00",]');
+    expect(String(new Range('a b', 'c"d'))).toBe('["a b","c\\"d")');
+    expect(String(Range.empty())).toBe('empty');
+  });
+
   it('Multirange goes in as a multirange', async () => {
     const value = new types.Multirange([new Range(5, 7), new Range(1, 3), new Range(2, 4, '[]')]);
     // the server sorts and merges: [1,3) [2,4] [5,7) is [1,7)

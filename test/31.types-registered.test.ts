@@ -43,6 +43,7 @@ describe('fetchTypeInfo', () => {
     const int4 = await types.fetchTypeInfo(conn, 'integer');
     expect(int4).toMatchObject({ name: 'int4', schema: 'pg_catalog', oid: 23, arrayOid: 1007, category: 'base', delimiter: ',' });
     expect((await types.fetchTypeInfo(conn, 'box'))?.delimiter).toBe(';');
+    expect(await types.fetchTypeInfo(conn, 'text[]')).toMatchObject({ name: '_text', oid: 1009, elementOid: 25, arrayOid: 0 });
 
     const mood = await types.fetchTypeInfo(conn, `${schema}.mood`);
     expect(mood).toBeInstanceOf(types.TypeInfo);

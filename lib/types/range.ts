@@ -3,6 +3,8 @@
 // brackets; inside, '"' and '\' are escaped by a backslash or (in the server's output)
 // by doubling. An empty unquoted bound is infinite.
 import { DataError, ProgrammingError } from '../errors';
+import { adaptValue } from '../adapt/adapters';
+import { formatBytea } from './bytea';
 import { TO_POSTGRES, type AdaptInner, type PostgresText, type ToPostgres } from '../adapt/to-postgres';
 
 export type RangeBounds = '[)' | '[]' | '(]' | '()';
@@ -51,9 +53,13 @@ export class Range<T = unknown> implements ToPostgres {
     return !this.isEmpty && this.upper === null;
   }
 
-  /** The range literal with the ends as String() writes them; parameters use the adapters instead. */
+  /** The range literal, each end written as the global adapters would send it. */
   toString(): string {
-    return this.literal((value) => String(value));
+    return this.literal((value) => {
+      const adapted = adaptValue(value);
+      if (adapted.value === null) return null;
+      return typeof adapted.value === 'string' ? adapted.value : formatBytea(adapted.value);
+    });
   }
 
   /**

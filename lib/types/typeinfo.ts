@@ -41,6 +41,8 @@ export class TypeInfo {
     readonly delimiter: string,
     /** domains: the type they constrain; 0 otherwise */
     readonly baseTypeOid: number,
+    /** arrays (and fixed-length types read by subscript, such as point): the element type; 0 otherwise */
+    readonly elementOid: number,
     /** ranges: the type of their ends; 0 otherwise */
     readonly subtypeOid: number,
     /** ranges: their multirange type and its array (PostgreSQL 14 and later); 0 otherwise */
@@ -90,6 +92,7 @@ interface TypeRow {
   typtype: string;
   typdelim: string;
   typbasetype: string;
+  typelem: string;
   rngsubtype: string | null;
   multirange: string | null;
   multirange_array: string | null;
@@ -111,7 +114,7 @@ export async function fetchTypeInfo(conn: Connection, name: string): Promise<Typ
   // OIDs travel as text: a typecaster the user set on oid must not change what is read here
   const result = await conn.query<TypeRow>(
     `select t.oid::text, t.typname::text, n.nspname::text, t.typarray::text, t.typtype::text, t.typdelim::text,
-       t.typbasetype::text, r.rngsubtype::text, ${multirange},
+       t.typbasetype::text, t.typelem::text, r.rngsubtype::text, ${multirange},
        (select array_agg(a.attname::text order by a.attnum) from pg_catalog.pg_attribute a
          where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped) as field_names,
        (select string_agg(a.atttypid::text, ',' order by a.attnum) from pg_catalog.pg_attribute a
@@ -137,6 +140,7 @@ export async function fetchTypeInfo(conn: Connection, name: string): Promise<Typ
     CATEGORIES[row.typtype] ?? 'base',
     row.typdelim,
     Number(row.typbasetype),
+    Number(row.typelem),
     Number(row.rngsubtype ?? 0),
     Number(row.multirange ?? 0),
     Number(row.multirange_array ?? 0),
