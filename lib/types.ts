@@ -1,13 +1,30 @@
 // The public `types` namespace: typecasters (PostgreSQL → JS) and adapters (JS → PostgreSQL),
 // global or for one connection.
 import type { Connection } from './connection';
-import { globalTypecasters, resolveOid, type Typecaster } from './adapt/typecasters';
+import { globalTypecasters, resolveOid, TypecasterRegistry, type Typecaster } from './adapt/typecasters';
 import { globalAdapters, type Adapter, type AdapterKey } from './adapt/adapters';
+import { ProgrammingError } from './errors';
+import { Oid } from './types/oids';
+import { parseBigInt, parseInt8AsNumber, parseNumeric, parseNumericAsNumber } from './types/numeric';
+import { parseTimestamp, parseTimestampLocal } from './types/datetime';
 
 export type { Typecaster } from './adapt/typecasters';
 export type { Adapter } from './adapt/adapters';
 export { Json } from './types/json';
 export { Oid } from './types/oids';
+export { Interval } from './types/interval';
+export type { IntervalParts } from './types/interval';
+export { Multirange, Range } from './types/range';
+export type { RangeBounds } from './types/range';
+export type { Point, Line, Path, Circle } from './types/geometric';
+export { fetchTypeInfo, TypeInfo } from './types/typeinfo';
+export type { TypeCategory, TypeField, RegisterOptions } from './types/typeinfo';
+export { registerEnum } from './types/enum';
+export { registerComposite, Composite } from './types/composite';
+export type { RegisterCompositeOptions } from './types/composite';
+export { registerRange } from './types/user-range';
+export { registerHstore } from './types/hstore';
+export type { RegisterHstoreOptions } from './types/hstore';
 
 export interface ScopeOptions {
   /** set it for this connection only; otherwise for every connection */
@@ -30,4 +47,61 @@ export function setArrayTypecaster(arrayOid: number | string, elementOid: number
 export function setAdapter<T>(cls: AdapterKey & { prototype: T }, fn: Adapter<T>, options: ScopeOptions = {}): void {
   const registry = options.conn !== undefined ? options.conn.adapters : globalAdapters;
   registry.set(cls, fn);
+}
+
+function typecastersOf(options: ScopeOptions): TypecasterRegistry {
+  return options.conn !== undefined ? options.conn.typecasters : globalTypecasters;
+}
+
+/** Back to the library's default: dropped here, or set explicitly when a parent registry overrides it. */
+function restoreDefault(registry: TypecasterRegistry, oid: number, fn: Typecaster): void {
+  registry.delete(oid);
+  if (registry.hasUserTypecaster(oid)) registry.set(oid, fn);
+}
+
+/**
+ * How int8 values come back: 'bigint' (the default, exact), 'number' (a DataError for a
+ * value past ±2^53 rather than a rounded one) or 'string'. Arrays of int8 follow.
+ */
+export function setInt8Type(kind: 'bigint' | 'number' | 'string', options: ScopeOptions = {}): void {
+  const registry = typecastersOf(options);
+  switch (kind) {
+    case 'bigint':
+      restoreDefault(registry, Oid.int8, parseBigInt);
+      break;
+    case 'number':
+      registry.set(Oid.int8, parseInt8AsNumber);
+      break;
+    case 'string':
+      registry.set(Oid.int8, String);
+      break;
+    default:
+      throw new ProgrammingError(`setInt8Type takes 'bigint', 'number' or 'string', got ${JSON.stringify(kind)}`);
+  }
+}
+
+/**
+ * How numeric values come back: 'string' (the default, lossless), 'number' (rounded to
+ * the nearest double), or a function given the text, e.g. `(text) => new Decimal(text)`.
+ * Arrays and ranges of numeric follow.
+ */
+export function setNumericType(kind: 'string' | 'number' | ((text: string) => unknown), options: ScopeOptions = {}): void {
+  const registry = typecastersOf(options);
+  if (typeof kind === 'function') registry.set(Oid.numeric, kind);
+  else if (kind === 'string') restoreDefault(registry, Oid.numeric, parseNumeric);
+  else if (kind === 'number') registry.set(Oid.numeric, parseNumericAsNumber);
+  else throw new ProgrammingError(`setNumericType takes 'string', 'number' or a function, got ${JSON.stringify(kind)}`);
+}
+
+/**
+ * How timestamp (without time zone) values come back: 'utc' (the default: the wall-clock
+ * time read as UTC, the same whatever the process's time zone) or 'local' (read in the
+ * process's time zone). Only reading changes: a Date sent to a timestamp column still
+ * stores its UTC wall-clock time, so with 'local' format the parameter yourself.
+ */
+export function setTimestampType(kind: 'utc' | 'local', options: ScopeOptions = {}): void {
+  const registry = typecastersOf(options);
+  if (kind === 'utc') restoreDefault(registry, Oid.timestamp, parseTimestamp);
+  else if (kind === 'local') registry.set(Oid.timestamp, parseTimestampLocal);
+  else throw new ProgrammingError(`setTimestampType takes 'utc' or 'local', got ${JSON.stringify(kind)}`);
 }

@@ -454,7 +454,16 @@ describe('TypecasterRegistry', () => {
     expect(reg.get(1009)?.('{a,"b c"}')).toEqual(['a', 'b c']);
     expect(reg.get(199)?.('{"{\\"a\\":1}"}')).toEqual([{ a: 1 }]);
     expect(reg.get(3807)?.('{"[1]"}')).toEqual([[1]]);
-    expect(reg.get(1020)?.('{(1,1),(0,0);(2,2),(1,1)}')).toEqual(['(1,1),(0,0)', '(2,2),(1,1)']);
+    expect(reg.get(1020)?.('{(1,1),(0,0);(2,2),(1,1)}')).toEqual([
+      [
+        { x: 1, y: 1 },
+        { x: 0, y: 0 },
+      ],
+      [
+        { x: 2, y: 2 },
+        { x: 1, y: 1 },
+      ],
+    ]);
     expect(ms((reg.get(1185)?.('{"1970-01-01 00:00:00+00"}') as unknown[])[0])).toBe(0);
     for (const type of BUILTIN_TYPES) {
       if (type.arrayOid !== 0) expect(reg.has(type.arrayOid), type.name).toBe(true);

@@ -746,7 +746,7 @@ describe('types without a typecaster', () => {
         '0/16B3748'::pg_lsn as lsn`)
     ).rows[0];
     expect(row).toEqual({
-      point: '(1,2)',
+      point: { x: 1, y: 2 },
       hstoreish: 'a=>1',
       inet: '192.168.0.1/24',
       cidr: '10.0.0.0/8',
@@ -754,16 +754,18 @@ describe('types without a typecaster', () => {
       tsvector: "'a':1 'b':2",
       xml: '<a>x</a>',
       bits: '1010',
-      lseg: '[(0,0),(1,1)]',
+      lseg: [
+        { x: 0, y: 0 },
+        { x: 1, y: 1 },
+      ],
       regtype: 'integer',
       lsn: '0/16B3748',
     });
   });
 
-  it('arrays of them come back as arrays of strings, box using its own delimiter', async () => {
-    expect(await one("select array['(1,2)'::point, null]")).toEqual(['(1,2)', null]);
+  it('arrays of them come back as arrays of strings', async () => {
     expect(await one("select array['1.2.3.4'::inet, '::1'::inet]")).toEqual(['1.2.3.4', '::1']);
-    expect(await one("select '{(1,1),(0,0);(2,2),(1,1)}'::box[]")).toEqual(['(1,1),(0,0)', '(2,2),(1,1)']);
+    expect(await one("select array['a:1'::tsvector, null]")).toEqual(["'a':1", null]);
   });
 
   it('a user-defined type comes back as text', async () => {
@@ -779,7 +781,7 @@ describe('types without a typecaster', () => {
 
   it('a string parameter lets the server pick the type from the context', async () => {
     expect(await one('select $1::inet', ['::ffff:1.2.3.4'])).toBe('::ffff:1.2.3.4');
-    expect(await one('select $1::point', ['(3,4)'])).toBe('(3,4)');
+    expect(await one('select $1::point', ['(3,4)'])).toEqual({ x: 3, y: 4 });
     expect(await one('select $1::int + 1', ['41'])).toBe(42);
     expect(await one('select $1::bool', ['yes'])).toBe(true);
     expect(await one('select $1::float8', ['-Infinity'])).toBe(-Infinity);
@@ -789,7 +791,7 @@ describe('types without a typecaster', () => {
 
 describe('typecasters', () => {
   afterEach(() => {
-    for (const oid of [23, 1700, 16, 1043, 600]) globalTypecasters.delete(oid);
+    for (const oid of [23, 1700, 16, 1043, 600, 829]) globalTypecasters.delete(oid);
   });
 
   it('a connection typecaster applies to that connection only', async () => {
@@ -862,12 +864,9 @@ describe('typecasters', () => {
   });
 
   it('a typecaster for a type without one gets the server text', async () => {
-    types.setTypecaster('point', (text) => {
-      const [x, y] = text.slice(1, -1).split(',').map(Number);
-      return { x, y };
-    });
-    expect(await one("select '(1.5,-2)'::point")).toEqual({ x: 1.5, y: -2 });
-    expect(await one("select array['(1,2)'::point, null]")).toEqual([{ x: 1, y: 2 }, null]);
+    types.setTypecaster('macaddr', (text) => text.split(':').map((byte) => parseInt(byte, 16)));
+    expect(await one("select '08:00:2b:01:02:03'::macaddr")).toEqual([8, 0, 43, 1, 2, 3]);
+    expect(await one("select array['08:00:2b:01:02:ff'::macaddr, null]")).toEqual([[8, 0, 43, 1, 2, 255], null]);
   });
 
   it('a typecaster by OID works like one by name', async () => {
@@ -965,7 +964,7 @@ describe('adapters', () => {
     expect(await one('select $1', [new Point(1, 2)])).toEqual({ x: 1, y: 2 });
     expect(await one("select $1::jsonb ->> 'y'", [new Point(3, 4)])).toBe('4');
     types.setAdapter(Point, (p) => `(${p.x},${p.y})`);
-    expect(await one('select $1::point', [new Point(5, 6)])).toBe('(5,6)');
+    expect(await one('select $1::point::text', [new Point(5, 6)])).toBe('(5,6)');
     types.setAdapter(Point, (p) => p.x);
     expect(await one('select $1', [new Point(7, 8)])).toBe(7);
   });
@@ -973,7 +972,7 @@ describe('adapters', () => {
   it('a connection adapter applies to that connection only', async () => {
     await withConnection(async (c) => {
       types.setAdapter(Point, (p) => `(${p.x},${p.y})`, { conn: c });
-      expect(await one('select $1::point', [new Point(1, 2)], c)).toBe('(1,2)');
+      expect(await one('select $1::point::text', [new Point(1, 2)], c)).toBe('(1,2)');
       const error = await conn.query('select $1::point', [new Point(1, 2)]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(errors.ProgrammingError);
     });

@@ -12,6 +12,7 @@ import { formatTimestamptz } from '../types/datetime';
 import { Json } from '../types/json';
 import { formatFloat, isInt4, isInt8 } from '../types/numeric';
 import { arrayOidOf, Oid } from '../types/oids';
+import { isToPostgres, TO_POSTGRES, type PostgresText } from './to-postgres';
 
 /** A parameter as the native layer takes it. */
 export type ParamValue = string | Buffer | null;
@@ -232,6 +233,16 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
   if (object instanceof AdaptedValue) {
     const v = object.value;
     return { value: typeof v === 'string' ? checkText(v, slot) : v, oid: object.oid };
+  }
+  if (isToPostgres(object)) {
+    // the library's own value classes: Interval, Range, Composite, ...
+    const inner = (item: unknown): PostgresText | null => {
+      const adapted = adaptOne(item, slot, depth + 1);
+      if (adapted.value === null) return null;
+      return { text: typeof adapted.value === 'string' ? adapted.value : formatBytea(adapted.value), oid: adapted.oid };
+    };
+    const own = object[TO_POSTGRES](inner);
+    return { value: checkText(own.text, slot), oid: own.oid };
   }
   if (object instanceof Date) {
     if (Number.isNaN(object.getTime())) throw new ProgrammingError(`cannot adapt parameter ${slot.name}: invalid Date`);

@@ -15,7 +15,10 @@ import { parseArray } from '../types/array';
 import { parseBool } from '../types/bool';
 import { parseBytea } from '../types/bytea';
 import { parseDate, parseTimestamp, parseTimestamptz } from '../types/datetime';
+import { parseCircle, parseBox, parseLine, parseLseg, parsePath, parsePoint, parsePolygon } from '../types/geometric';
+import { parseInterval } from '../types/interval';
 import { parseJson } from '../types/json';
+import { BUILTIN_MULTIRANGES, BUILTIN_RANGES, parseMultirange, parseRange } from '../types/range';
 import { parseBigInt, parseDouble, parseInteger } from '../types/numeric';
 
 /** Turns the text of a non-NULL value into a JS value. */
@@ -58,24 +61,64 @@ export const NATIVE_DECODERS: ReadonlyMap<number, NativeDecoder> = new Map<numbe
   [1184, NativeDecoder.TimestampTz],
 ]);
 
-interface ArrayInfo {
-  readonly elementOid: number;
-  readonly delimiter: string;
+/** Makes a typecaster from the typecasters of other types, as the registry resolves them. */
+export type CasterBuilder = (casterOf: (oid: number) => Typecaster | undefined) => Typecaster;
+
+/**
+ * A typecaster made of others (arrays, ranges, composites, domains): built when a query
+ * needs it, so that a typecaster set later for an element type reaches it too.
+ */
+export interface Derived {
+  readonly build: CasterBuilder;
+}
+
+function arrayOf(elementOid: number, delimiter: string): Derived {
+  return { build: (casterOf) => arrayCaster(casterOf(elementOid) ?? null, delimiter) };
+}
+
+/** A range whose ends go through the typecaster of `subtypeOid`. */
+export function rangeOf(subtypeOid: number): Derived {
+  return {
+    build: (casterOf) => {
+      const parseBound = casterOf(subtypeOid);
+      return (text: string) => parseRange(text, parseBound);
+    },
+  };
+}
+
+/** A multirange whose ranges go through the typecaster of `rangeOid`. */
+export function multirangeOf(rangeOid: number): Derived {
+  return {
+    build: (casterOf) => {
+      const parseOne = casterOf(rangeOid) ?? ((text: string) => parseRange(text));
+      return (text: string) => parseMultirange(text, parseOne);
+    },
+  };
 }
 
 // The built-in layer. Library modules for further types (interval, ranges, ...) add their
 // casters here with setBuiltinTypecaster: unlike a user's typecaster, a built-in one does
 // not take an OID out of the native decoder table.
 const builtinCasters = new Map<number, Typecaster>();
-const builtinArrays = new Map<number, ArrayInfo>();
+const builtinDerived = new Map<number, Derived>();
 let builtinVersion = 0;
 
 for (const [oid, kind] of NATIVE_DECODERS) builtinCasters.set(oid, fallbackDecoders[kind]);
 builtinCasters.set(114, parseJson);
 builtinCasters.set(3802, parseJson);
+builtinCasters.set(1186, parseInterval);
+builtinCasters.set(600, parsePoint);
+builtinCasters.set(628, parseLine);
+builtinCasters.set(601, parseLseg);
+builtinCasters.set(603, parseBox);
+builtinCasters.set(602, parsePath);
+builtinCasters.set(604, parsePolygon);
+builtinCasters.set(718, parseCircle);
 for (const type of BUILTIN_TYPES) {
-  if (type.arrayOid !== 0) builtinArrays.set(type.arrayOid, { elementOid: type.oid, delimiter: type.delimiter });
+  if (type.arrayOid !== 0) builtinDerived.set(type.arrayOid, arrayOf(type.oid, type.delimiter));
 }
+for (const [rangeOid, subtypeOid] of BUILTIN_RANGES) builtinDerived.set(rangeOid, rangeOf(subtypeOid));
+for (const [multirangeOid, rangeOid] of BUILTIN_MULTIRANGES) builtinDerived.set(multirangeOid, multirangeOf(rangeOid));
 
 /** Set the library's default typecaster for an OID (below every registry). */
 export function setBuiltinTypecaster(oid: number, fn: Typecaster): void {
@@ -85,7 +128,14 @@ export function setBuiltinTypecaster(oid: number, fn: Typecaster): void {
 
 /** Declare, in the built-in layer, that `arrayOid` is an array of `elementOid`. */
 export function setBuiltinArray(arrayOid: number, elementOid: number, delimiter = ','): void {
-  builtinArrays.set(arrayOid, { elementOid, delimiter });
+  builtinDerived.set(arrayOid, arrayOf(elementOid, delimiter));
+  builtinVersion++;
+}
+
+/** Set the library's default typecaster for an OID as one made of other types' typecasters. */
+export function setBuiltinDerived(oid: number, build: CasterBuilder): void {
+  builtinDerived.set(oid, { build });
+  builtinCasters.delete(oid);
   builtinVersion++;
 }
 
@@ -118,14 +168,17 @@ interface Resolved {
   table?: NativeDecoderTable;
 }
 
+/** how deep types may nest (an array of a composite holding a range of a domain ...) */
+const MAX_DERIVED_DEPTH = 16;
+
 const EMPTY_CASTERS: ReadonlyMap<number, Typecaster> = new Map();
-const EMPTY_ARRAYS: ReadonlyMap<number, ArrayInfo> = new Map();
+const EMPTY_DERIVED: ReadonlyMap<number, Derived> = new Map();
 
 export class TypecasterRegistry {
   readonly parent: TypecasterRegistry | undefined;
   // Replaced, never mutated, on every change: a map handed out or being walked stays whole.
   private casters: ReadonlyMap<number, Typecaster> = EMPTY_CASTERS;
-  private arrays: ReadonlyMap<number, ArrayInfo> = EMPTY_ARRAYS;
+  private derived: ReadonlyMap<number, Derived> = EMPTY_DERIVED;
   private changes = 0;
   private resolved: Resolved | undefined;
 
@@ -149,7 +202,7 @@ export class TypecasterRegistry {
   snapshot(): TypecasterRegistry {
     const copy = new TypecasterRegistry(this.parent?.snapshot());
     copy.casters = this.casters;
-    copy.arrays = this.arrays;
+    copy.derived = this.derived;
     copy.changes = this.changes;
     return copy;
   }
@@ -161,11 +214,11 @@ export class TypecasterRegistry {
     const next = new Map(this.casters);
     next.set(key, fn);
     this.casters = next;
-    if (this.arrays.has(key)) {
+    if (this.derived.has(key)) {
       // the latest word on an OID wins: drop an array declaration made here before
-      const arrays = new Map(this.arrays);
-      arrays.delete(key);
-      this.arrays = arrays;
+      const derived = new Map(this.derived);
+      derived.delete(key);
+      this.derived = derived;
     }
     this.changes++;
     return this;
@@ -179,9 +232,21 @@ export class TypecasterRegistry {
     const oid = resolveOid(arrayOid);
     const element = resolveOid(elementOid);
     if (oid === element) throw new ProgrammingError(`type ${oid} cannot be an array of itself`);
-    const next = new Map(this.arrays);
-    next.set(oid, { elementOid: element, delimiter });
-    this.arrays = next;
+    if (typeof delimiter !== 'string' || delimiter.length !== 1) throw new ProgrammingError('an array delimiter is one character');
+    return this.setDerived(oid, arrayOf(element, delimiter).build);
+  }
+
+  /**
+   * Use a typecaster made from other types' typecasters for `oid`: `build(casterOf)` is
+   * called when a query first needs it, with `casterOf(oid)` giving the typecaster this
+   * registry resolves for another OID (undefined: the text stays a string).
+   */
+  setDerived(oidOrName: number | string, build: CasterBuilder): this {
+    if (typeof build !== 'function') throw new ProgrammingError('a typecaster builder must be a function');
+    const oid = resolveOid(oidOrName);
+    const next = new Map(this.derived);
+    next.set(oid, { build });
+    this.derived = next;
     if (this.casters.has(oid)) {
       const casters = new Map(this.casters);
       casters.delete(oid);
@@ -200,10 +265,10 @@ export class TypecasterRegistry {
       this.casters = next;
       found = true;
     }
-    if (this.arrays.has(oid)) {
-      const next = new Map(this.arrays);
+    if (this.derived.has(oid)) {
+      const next = new Map(this.derived);
       next.delete(oid);
-      this.arrays = next;
+      this.derived = next;
       found = true;
     }
     if (found) this.changes++;
@@ -226,8 +291,8 @@ export class TypecasterRegistry {
   }
 
   /** What the nearest registry in the chain (this one first) set for `oid`. */
-  private userEntry(oid: number): Typecaster | ArrayInfo | undefined {
-    const entry = this.casters.get(oid) ?? this.arrays.get(oid);
+  private userEntry(oid: number): Typecaster | Derived | undefined {
+    const entry = this.casters.get(oid) ?? this.derived.get(oid);
     if (entry !== undefined) return entry;
     return this.parent !== undefined ? this.parent.userEntry(oid) : undefined;
   }
@@ -284,19 +349,19 @@ export class TypecasterRegistry {
     const cached = state.casters.get(oid);
     if (cached !== undefined) return cached;
     let caster: Typecaster | null = null;
-    let array: ArrayInfo | undefined;
+    let derived: Derived | undefined;
     const entry = this.userEntry(oid);
     if (typeof entry === 'function') {
       caster = entry;
     } else if (entry !== undefined) {
-      array = entry;
+      derived = entry;
     } else {
       caster = builtinCasters.get(oid) ?? null;
-      if (caster === null) array = builtinArrays.get(oid);
+      if (caster === null) derived = builtinDerived.get(oid);
     }
-    // a chain of array declarations that loops back is cut short rather than recursing forever
-    if (caster === null && array !== undefined && depth < 8) {
-      caster = arrayCaster(this.resolve(state, array.elementOid, depth + 1), array.delimiter);
+    // a chain of declarations that loops back is cut short rather than recursing forever
+    if (caster === null && derived !== undefined && depth < MAX_DERIVED_DEPTH) {
+      caster = derived.build((other) => this.resolve(state, other, depth + 1) ?? undefined);
     }
     state.casters.set(oid, caster);
     return caster;

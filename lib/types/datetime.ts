@@ -24,7 +24,7 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + dayOfEra - 719468;
 }
 
-function parseTimestampText(text: string, typeName: string): Date | number {
+function parseTimestampText(text: string, typeName: string, local = false): Date | number {
   const m = TIMESTAMP_RE.exec(text);
   if (m === null) {
     if (text === 'infinity') return Infinity;
@@ -33,6 +33,7 @@ function parseTimestampText(text: string, typeName: string): Date | number {
   }
   let year = Number(m[1]);
   if (m[13] !== undefined) year = 1 - year; // 1 BC is year 0, 2 BC is year -1, ...
+  if (local && m[9] === undefined) return localDate(text, typeName, year, m);
   const days = daysFromCivil(year, Number(m[2]), Number(m[3]));
   let ms = days * MS_PER_DAY + Number(m[4]) * 3_600_000 + Number(m[5]) * 60_000 + Number(m[6]) * 1000;
   const fraction = m[7];
@@ -50,6 +51,18 @@ function parseTimestampText(text: string, typeName: string): Date | number {
   return new Date(ms);
 }
 
+/** The wall-clock time of a timestamp as a Date in the process's time zone. */
+function localDate(text: string, typeName: string, year: number, m: RegExpExecArray): Date {
+  const fraction = m[7] ?? '';
+  const ms = Number(fraction.slice(0, 3).padEnd(3, '0'));
+  const date = new Date(2000, 0, 1, 0, 0, 0, 0);
+  // setFullYear, unlike the Date constructor, does not read years 0-99 as 1900-1999
+  date.setFullYear(year, Number(m[2]) - 1, Number(m[3]));
+  date.setHours(Number(m[4]), Number(m[5]), Number(m[6]), ms);
+  if (Number.isNaN(date.getTime())) throw new DataError(`${typeName} ${JSON.stringify(text)} is out of the range of a JS Date`);
+  return date;
+}
+
 /** timestamptz → Date; 'infinity' / '-infinity' → ±Infinity */
 export function parseTimestamptz(text: string): Date | number {
   return parseTimestampText(text, 'timestamptz');
@@ -58,6 +71,14 @@ export function parseTimestamptz(text: string): Date | number {
 /** timestamp without time zone → Date of that wall-clock time read as UTC; ±infinity → ±Infinity */
 export function parseTimestamp(text: string): Date | number {
   return parseTimestampText(text, 'timestamp');
+}
+
+/**
+ * timestamp without time zone → Date of that wall-clock time in the process's time zone
+ * (the choice node-postgres makes); ±infinity → ±Infinity. See types.setTimestampType.
+ */
+export function parseTimestampLocal(text: string): Date | number {
+  return parseTimestampText(text, 'timestamp', true);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Text-format parsers for the numeric families. The server's output is always well formed,
 // so these trust their input and stay as cheap as possible.
+import { DataError } from '../errors';
 
 /** int2, int4, oid (and any integer that fits a double exactly) → number */
 export function parseInteger(text: string): number {
@@ -59,4 +60,18 @@ export function formatFloat(value: number): string {
   // keep the sign of negative zero, which float8 can hold
   if (value === 0 && 1 / value < 0) return '-0';
   return String(value);
+}
+
+/** int8 → number, for those who choose it: a value past ±2^53 is a DataError, never rounded */
+export function parseInt8AsNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new DataError(`int8 value ${text} is past Number.MAX_SAFE_INTEGER: read int8 as bigint or string instead`);
+  }
+  return value;
+}
+
+/** numeric → number, for those who choose it (rounded to the nearest double; 'NaN' and ±'Infinity' too) */
+export function parseNumericAsNumber(text: string): number {
+  return parseDouble(text);
 }
