@@ -243,11 +243,12 @@ export class Pool {
       this.#checkUsable();
       this.#counters.requestsNum++;
       const started = Date.now();
+      const deadline = started + timeout * 1000;
       let retried = false;
       for (;;) {
         const entry = this.#idle.pop();
         if (entry === undefined) break;
-        const usable = await this.#usable(entry);
+        const usable = await this.#usable(entry, deadline);
         if (this.#closed) {
           if (usable) this.#discard(entry);
           this.#counters.requestsErrors++;
@@ -258,8 +259,12 @@ export class Pool {
           return entry.conn;
         }
         retried = true;
+        if (Date.now() >= deadline) {
+          this.#counters.requestsErrors++;
+          throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
+        }
       }
-      return await this.#enqueue(timeout * 1000 - (Date.now() - started), started, retried);
+      return await this.#enqueue(deadline - Date.now(), started, retried);
     } catch (error) {
       throw withCallerStack(error);
     }
@@ -409,7 +414,7 @@ export class Pool {
   }
 
   /** Whether an idle connection may be handed out; a lost or expired one is closed and replaced. */
-  async #usable(entry: Entry): Promise<boolean> {
+  async #usable(entry: Entry, deadline: number): Promise<boolean> {
     const conn = entry.conn;
     if (conn.closed) {
       this.#counters.connectionsLost++;
@@ -422,15 +427,22 @@ export class Pool {
     }
     const check = this.#options.check;
     if (check === undefined) return true;
+    // a check stuck on a dead network must not hold the caller past its timeout
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new errors.PoolTimeout('the check did not finish in time')), Math.max(0, deadline - Date.now()));
+    });
     try {
-      await check(conn);
-      if (conn.info.transactionStatus !== 'idle') await conn.rollback();
+      await Promise.race([check(conn), overdue]);
+      if (conn.info.transactionStatus !== 'idle') await Promise.race([conn.rollback(), overdue]);
       if (conn.info.transactionStatus !== 'idle') throw new errors.InterfaceError('check left the connection busy');
       return true;
     } catch {
       this.#counters.connectionsLost++;
       this.#discard(entry);
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -141,6 +141,11 @@ export class TcpProxy {
     this.#stalled = true;
   }
 
+  /** Forward bytes again (connections that lost bytes meanwhile are of no use; new ones are). */
+  resume(): void {
+    this.#stalled = false;
+  }
+
   async close(): Promise<void> {
     this.drop();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
