@@ -42,8 +42,9 @@ let poolCounter = 0;
 
 export class Pool {
   readonly name: string;
-  readonly conninfo: Conninfo | undefined;
 
+  /** kept private: it may hold a password */
+  readonly #conninfo: Conninfo | undefined;
   #options: CheckedPoolOptions;
   #min: number;
   #max: number;
@@ -73,7 +74,7 @@ export class Pool {
     this.#options = checkPoolOptions(options);
     this.#min = this.#options.min;
     this.#max = this.#options.max;
-    this.conninfo = conninfo;
+    this.#conninfo = conninfo;
     this.name = this.#options.name ?? `pool-${++poolCounter}`;
     if (this.#options.open) this.open();
   }
@@ -499,7 +500,7 @@ export class Pool {
         const started = Date.now();
         let conn: Connection | undefined;
         try {
-          conn = await connect(this.conninfo, this.#options.connectOptions);
+          conn = await connect(this.#conninfo, this.#options.connectOptions);
           await this.#configure(conn);
         } catch (error) {
           conn?.close().catch(() => undefined);
