@@ -710,8 +710,10 @@ export class Connection extends EventEmitter {
       }
       if (typeof item !== 'number') {
         request.results.push(item);
-        if (item.status === ExecStatus.CopyIn) request.copy?.onCopyIn?.(request);
-        else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
+        if (item.status === ExecStatus.CopyIn) {
+          if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
+          else this.#refuseCopyIn();
+        } else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
         continue;
       }
       if (item === END_OF_COMMAND) {
@@ -723,6 +725,15 @@ export class Connection extends EventEmitter {
       if (this.#closed) return;
     }
     this.#pump();
+  }
+
+  /** COPY FROM STDIN outside copyFrom(): nothing would ever send the data, so it fails at once. */
+  #refuseCopyIn(): void {
+    try {
+      if (this.#native.putCopyEnd('COPY FROM STDIN is only supported through copyFrom()') === 2) this._processInputSoon();
+    } catch (error) {
+      this.#fail(messageOf(error));
+    }
   }
 
   #complete(request: Request, status: TransactionStatus): void {
