@@ -98,7 +98,7 @@ try {
   // --- what pipelining does not do ------------------------------------------------------------
   // The server runs one connection's statements one at a time. Ten half-second queries on one
   // connection take five seconds however they are sent; to run them side by side, use several
-  // connections (a Pool is coming in a later version).
+  // connections (a Pool: see 11-pool.mjs).
   const sleepers = await Promise.all(Array.from({ length: 3 }, () => connect(process.env.PQNODE_TEST_DSN, { autocommit: true })));
   try {
     started = performance.now();

@@ -20,6 +20,7 @@ const EXAMPLES = [
   '08-test-database-setup.mjs',
   '09-monitoring-queries.mjs',
   '10-concurrency.mjs',
+  '11-pool.mjs',
 ];
 const TIMEOUT_MS = 120_000;
 

@@ -1051,8 +1051,10 @@ export class Connection extends EventEmitter {
       }
       if (typeof item !== 'number') {
         request.results.push(item);
-        if (item.status === ExecStatus.CopyIn) request.copy?.onCopyIn?.(request);
-        else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
+        if (item.status === ExecStatus.CopyIn) {
+          if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
+          else this.#refuseCopyIn();
+        } else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
         continue;
       }
       if (item === END_OF_COMMAND) {
@@ -1065,6 +1067,15 @@ export class Connection extends EventEmitter {
       if (this.#closed) return;
     }
     this.#pump();
+  }
+
+  /** COPY FROM STDIN outside copyFrom(): nothing would ever send the data, so it fails at once. */
+  #refuseCopyIn(): void {
+    try {
+      if (this.#native.putCopyEnd('COPY FROM STDIN is only supported through copyFrom() and copy()') === 2) this._processInputSoon();
+    } catch (error) {
+      this.#fail(messageOf(error));
+    }
   }
 
   /** `status` is the server's transaction status, known only at a sync or after a simple query */

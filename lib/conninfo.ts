@@ -24,6 +24,8 @@ export interface ConnectParams {
 const URI_PASSWORD = /^[a-z]+:\/\/[^:/@]*:([^@/]*)@/i;
 const URI_QUERY_PASSWORD = /[?&]password=([^&]*)/gi;
 const KEYWORD_PASSWORD = /(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi;
+/** the bare word after password=, quote or no quote: what the user meant, however libpq reads it */
+const PASSWORD_WORD = /password\s*=\s*'?([^'\s&]+)/gi;
 
 /**
  * Every way a password can be written into a conninfo string, found without libpq's help:
@@ -39,6 +41,7 @@ function passwordsIn(conninfo: string): string[] {
   add(URI_PASSWORD.exec(conninfo)?.[1]);
   for (const match of conninfo.matchAll(URI_QUERY_PASSWORD)) add(match[1]);
   for (const match of conninfo.matchAll(KEYWORD_PASSWORD)) add(match[1]);
+  for (const match of conninfo.matchAll(PASSWORD_WORD)) add(match[1]);
   return found;
 }
 

@@ -18,5 +18,7 @@ export type { Conninfo, ConninfoObject } from './conninfo';
 export type { IsolationLevel, SessionOptions, TransactionOptions } from './transaction';
 export type { CopySource } from './copy';
 export type { QueryLike, QueryText } from './query-text';
+export { Pool } from './pool';
+export type { AcquireOptions, ConnectionHook, PoolCounters, PoolOptions, PoolStats } from './pool';
 export { Json } from './types/json';
 export { errors, sql, types };

@@ -552,7 +552,15 @@ async function shutdown(child) {
  *   timeoutMs?: number,
  *   tmpRoot?: string,
  *   osUser?: string,
+ *   hba?: string[],
+ *   files?: Record<string, string>,
+ *   standbyOf?: { host: string, port: number },
  * }} [options]
+ *
+ * hba: pg_hba.conf lines that come before the defaults; files: written into the data folder
+ * (mode 0600), e.g. a server certificate; standbyOf: make a streaming standby of that server
+ * with pg_basebackup -R instead of a new cluster. The server returned can also halt() and
+ * start() again on the same port.
  */
 export async function startTestServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 60000;
@@ -595,13 +603,34 @@ export async function startTestServer(options = {}) {
 
     const env = childEnv();
     const common = { cwd: tempDir, env, ...spawnIdentity };
-    const initdb = await runToCompletion(
-      path.join(bindir, 'initdb'),
-      ['-D', dataDir, '-U', DB_USER, '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
-      common,
-    );
-    if (initdb.code !== 0) {
-      throw new Error(`initdb failed (exit ${initdb.code}):\n${initdb.output.trim().split('\n').slice(-30).join('\n')}`);
+    // A standby is a base backup of its primary (with -R: standby.signal and primary_conninfo);
+    // any other server is a fresh cluster.
+    const source = options.standbyOf;
+    const made = source
+      ? await runToCompletion(
+          path.join(bindir, 'pg_basebackup'),
+          ['-D', dataDir, '-h', source.host, '-p', String(source.port), '-U', DB_USER, '-R', '-X', 'stream', '--no-sync'],
+          common,
+        )
+      : await runToCompletion(
+          path.join(bindir, 'initdb'),
+          ['-D', dataDir, '-U', DB_USER, '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+          common,
+        );
+    if (made.code !== 0) {
+      const what = source ? 'pg_basebackup' : 'initdb';
+      throw new Error(`${what} failed (exit ${made.code}):\n${made.output.trim().split('\n').slice(-30).join('\n')}`);
+    }
+    // Extra files (certificates, keys) go into the data folder, readable by the server alone.
+    for (const [name, content] of Object.entries(options.files ?? {})) {
+      const file = path.join(dataDir, name);
+      fs.writeFileSync(file, content, { mode: 0o600 });
+      if (account) fs.chownSync(file, account.uid, account.gid);
+    }
+    // Lines put before the default ones, so that they win.
+    if (options.hba?.length) {
+      const hbaFile = path.join(dataDir, 'pg_hba.conf');
+      fs.writeFileSync(hbaFile, `# pqnode test harness\n${options.hba.join('\n')}\n${fs.readFileSync(hbaFile, 'utf8')}`);
     }
 
     const settings = {
@@ -617,8 +646,7 @@ export async function startTestServer(options = {}) {
     installExitHook();
     // Another process can grab the port between freePort() and bind(); a new
     // port usually fixes that.
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+    const spawnPostgres = (port) => {
       const logFd = fs.openSync(logFile, 'a');
       let child;
       try {
@@ -636,6 +664,12 @@ export async function startTestServer(options = {}) {
       child.once('error', () => {});
       serverState.child = child;
       liveServers.add(serverState);
+      return child;
+    };
+
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      let child = spawnPostgres(port);
 
       const state = await waitUntilReady(child, port, deadline);
       if (state.ready) {
@@ -648,7 +682,31 @@ export async function startTestServer(options = {}) {
           })();
           return stopping;
         };
+        // halt() and start() stop the server and start it again on the same port and data,
+        // for tests of what clients do while it is gone.
+        const halt = async (mode = 'fast') => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const signal = mode === 'immediate' ? 'SIGQUIT' : 'SIGINT';
+          try {
+            process.kill(child.pid, signal);
+          } catch {
+            return;
+          }
+          if (!(await waitForExit(child, 15000))) await shutdown(child);
+        };
+        const start = async () => {
+          if (stopping) throw new Error('the test server was stopped for good');
+          if (child.exitCode === null && child.signalCode === null) return;
+          child = spawnPostgres(port);
+          const restarted = await waitUntilReady(child, port, Date.now() + timeoutMs);
+          if (!restarted.ready) throw new Error(`PostgreSQL test server on port ${port} failed to start again: ${restarted.message}\n${readTail(logFile)}`);
+        };
         return {
+          halt,
+          start,
+          get running() {
+            return child.exitCode === null && child.signalCode === null;
+          },
           dsn: `postgresql://${DB_USER}@${HOST}:${port}/${DB_NAME}`,
           host: HOST,
           port,
@@ -661,7 +719,9 @@ export async function startTestServer(options = {}) {
           bindir,
           source: binaries.source,
           version,
-          pid: child.pid,
+          get pid() {
+            return child.pid;
+          },
           stop,
         };
       }

@@ -393,6 +393,13 @@ describe('connect() failures: passwords in malformed conninfo', () => {
     expect(error).toBeInstanceOf(errors.OperationalError);
     expectNoSecret(error);
   });
+
+  it('keeps a password out when a stray quote makes libpq read it as a keyword', async () => {
+    // libpq takes "'SECRET password='" as the password, then quotes the bare SECRET after it
+    const { error } = await rejectionOf(connect(`password='${SECRET} password='${SECRET} host=127.0.0.1 port=1`));
+    expect(error).toBeInstanceOf(errors.OperationalError);
+    expectNoSecret(error);
+  });
 });
 
 describe('connect timeout and abort', () => {

@@ -16,6 +16,11 @@ export interface TestServer {
   version: string;
   pid: number;
   stop(): Promise<void>;
+  /** stop the server ('fast' by default, or 'immediate' as in a crash), keeping its data and port */
+  halt(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** start a halted server again on the same port */
+  start(): Promise<void>;
+  readonly running: boolean;
 }
 
 export interface TestServerOptions {
@@ -25,6 +30,12 @@ export interface TestServerOptions {
   timeoutMs?: number;
   tmpRoot?: string;
   osUser?: string;
+  /** pg_hba.conf lines put before the defaults */
+  hba?: string[];
+  /** files written into the data folder, e.g. certificates */
+  files?: Record<string, string>;
+  /** make a streaming standby of this server (pg_basebackup -R) */
+  standbyOf?: { host: string; port: number };
 }
 
 export interface TestServerModule {

@@ -221,6 +221,11 @@ export class TooManyRequests extends OperationalError {
   override name = 'TooManyRequests';
 }
 
+/** The pool is closed, or was closed while the caller waited (psycopg_pool's PoolClosed). */
+export class PoolClosed extends OperationalError {
+  override name = 'PoolClosed';
+}
+
 /** The connection could not be established within the connect timeout. */
 export class ConnectionTimeout extends OperationalError {
   override name = 'ConnectionTimeout';

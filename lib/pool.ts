@@ -1,0 +1,598 @@
+// A pool of connections in the manner of psycopg_pool: a fixed or growing set of connections,
+// callers served in order, connections checked, reset and replaced behind their backs.
+// Nothing here emits events: a failure reaches the caller that asked, or the counters.
+import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
+import type { Conninfo } from './conninfo';
+import * as errors from './errors';
+import type { QueryText } from './query-text';
+import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type PoolOptions } from './pool/options';
+import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
+import { Backoff, jitter } from './pool/timing';
+
+export type { PoolOptions, ConnectionHook } from './pool/options';
+export type { PoolCounters, PoolStats } from './pool/stats';
+
+export interface AcquireOptions {
+  /** seconds to wait for a connection; the pool's timeout by default */
+  timeout?: number;
+}
+
+/** What the pool knows of one of its connections. */
+interface Entry {
+  readonly conn: Connection;
+  /** when it is replaced (ms since the epoch), maxLifetime less some jitter */
+  readonly expiresAt: number;
+  /** the autocommit mode `configure` left, restored on every return */
+  readonly autocommit: boolean;
+  inUse: boolean;
+  /** closed by the pool while a caller held it */
+  gone: boolean;
+  handedOutAt: number;
+  returnedAt: number;
+}
+
+interface Waiter {
+  resolve(conn: Connection): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+  queuedAt: number;
+}
+
+let poolCounter = 0;
+
+export class Pool {
+  readonly name: string;
+
+  /** kept private: it may hold a password */
+  readonly #conninfo: Conninfo | undefined;
+  #options: CheckedPoolOptions;
+  #min: number;
+  #max: number;
+  /** every connection of the pool that is open: idle, being checked, or in use */
+  #entries = new Map<Connection, Entry>();
+  /** every connection the pool ever made, to tell a foreign one from one already closed */
+  #known = new WeakMap<Connection, Entry>();
+  /** idle connections, the one returned last at the end */
+  #idle: Entry[] = [];
+  #inUse = new Set<Entry>();
+  #waiters: Waiter[] = [];
+  #connecting = 0;
+  #opened = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #counters: PoolCounters = zeroCounters();
+  #lastConnectError: { error: unknown; at: number } | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  /** backoff sleeps, cut short by close() */
+  #sleeps = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
+  /** wait() callers, woken as connections are added */
+  #fillWaiters = new Set<() => void>();
+  /** close() waiting for the connections in use, woken as they come back */
+  #drainWaiter: (() => void) | undefined;
+
+  constructor(conninfo?: Conninfo, options?: PoolOptions) {
+    this.#options = checkPoolOptions(options);
+    this.#min = this.#options.min;
+    this.#max = this.#options.max;
+    this.#conninfo = conninfo;
+    this.name = this.#options.name ?? `pool-${++poolCounter}`;
+    if (this.#options.open) this.open();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // life
+
+  /** Start filling the pool up to `min` in the background. A closed pool cannot be opened again. */
+  open(): void {
+    if (this.#closed) throw new errors.PoolClosed(`pool ${this.name} is closed and cannot be opened again`);
+    if (this.#opened) return;
+    this.#opened = true;
+    const { maxIdle, maxLifetime } = this.#options;
+    const period = Math.max(0.05, Math.min(maxIdle, maxLifetime, 60) / 2);
+    this.#sweepTimer = setInterval(() => this.#sweep(), period * 1000);
+    this.#sweepTimer.unref();
+    this.#maybeGrow();
+  }
+
+  get opened(): boolean {
+    return this.#opened;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get min(): number {
+    return this.#min;
+  }
+
+  get max(): number {
+    return this.#max;
+  }
+
+  /**
+   * Wait until the pool holds `min` connections. After `timeout` seconds (default 30) the
+   * pool is closed and the promise rejects with PoolTimeout, as psycopg_pool's wait().
+   */
+  async wait(timeout = 30): Promise<void> {
+    checkSeconds('timeout', timeout, 30);
+    if (!this.#opened) throw new errors.PoolClosed(`pool ${this.name} is not open`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (this.#closed) {
+            done();
+            reject(new errors.PoolClosed(`pool ${this.name} was closed`));
+          } else if (this.#entries.size >= this.#min) {
+            done();
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new errors.PoolTimeout(`pool ${this.name} was not ready after ${timeout} s${this.#lastErrorNote(0)}`));
+        }, timeout * 1000);
+        const done = () => {
+          clearTimeout(timer);
+          this.#fillWaiters.delete(check);
+        };
+        this.#fillWaiters.add(check);
+        check();
+      });
+    } catch (error) {
+      if (error instanceof errors.PoolTimeout) await this.close(0);
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Close the pool: waiters fail with PoolClosed, idle connections are closed at once, the
+   * ones in use when they come back or after `timeout` seconds (default 5), whichever is first.
+   */
+  close(timeout = 5): Promise<void> {
+    if (typeof timeout !== 'number' || !(timeout >= 0)) throw new TypeError('timeout must be a non-negative number of seconds');
+    this.#closing ??= this.#shutDown(timeout);
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #shutDown(timeout: number): Promise<void> {
+    this.#closed = true;
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    for (const sleep of [...this.#sleeps]) sleep.wake();
+    for (const check of [...this.#fillWaiters]) check();
+    for (const waiter of this.#waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      this.#counters.requestsErrors++;
+      waiter.reject(new errors.PoolClosed(`pool ${this.name} was closed while waiting for a connection`));
+    }
+    for (const entry of this.#idle.splice(0)) this.#discard(entry);
+    if (this.#inUse.size > 0 && timeout > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeout * 1000);
+        this.#drainWaiter = () => {
+          if (this.#inUse.size > 0) return;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#drainWaiter = undefined;
+    }
+    for (const entry of [...this.#inUse]) {
+      entry.gone = true;
+      this.#discard(entry);
+    }
+    for (const entry of [...this.#entries.values()]) this.#discard(entry);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // using connections
+
+  /**
+   * Run `fn` with a connection of the pool: its transaction is committed when `fn` resolves,
+   * rolled back when it throws; the connection goes back to the pool either way.
+   */
+  async connection<T>(fn: (conn: Connection) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('connection() takes a function');
+    const conn = await this.acquire(options);
+    try {
+      const value = await fn(conn);
+      // a connection the caller closed on purpose has nothing left to commit
+      if (!conn.closed || conn.broken) await conn.commit();
+      return value;
+    } catch (error) {
+      if (!conn.closed) await conn.rollback().catch(() => undefined);
+      throw withCallerStack(error);
+    } finally {
+      await this.release(conn);
+    }
+  }
+
+  /** Run one statement on a connection of the pool, committed (or rolled back when it fails). */
+  async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
+    const conn = await this.acquire();
+    try {
+      // the COMMIT goes in the same round trip as the statement
+      const result = conn.query<R>(text, params, options);
+      const committed = conn.commit();
+      try {
+        await result;
+      } finally {
+        // a COMMIT still in flight would get the connection discarded on release
+        await committed.catch(() => undefined);
+      }
+      await committed;
+      return await result;
+    } catch (error) {
+      throw withCallerStack(error);
+    } finally {
+      await this.release(conn);
+    }
+  }
+
+  /**
+   * A connection for the caller alone, until release(). Idle connections are checked first
+   * (closed ones, expired ones, the `check` function); with none idle, the caller waits in
+   * line, and the pool grows up to `max`.
+   */
+  async acquire(options?: AcquireOptions): Promise<Connection> {
+    try {
+      const timeout = checkSeconds('timeout', options?.timeout, this.#options.timeout);
+      this.#checkUsable();
+      this.#counters.requestsNum++;
+      const started = Date.now();
+      const deadline = started + timeout * 1000;
+      let retried = false;
+      for (;;) {
+        const entry = this.#idle.pop();
+        if (entry === undefined) break;
+        const usable = await this.#usable(entry, deadline);
+        if (this.#closed) {
+          if (usable) this.#discard(entry);
+          this.#counters.requestsErrors++;
+          throw new errors.PoolClosed(`pool ${this.name} was closed`);
+        }
+        if (usable) {
+          this.#handOut(entry);
+          return entry.conn;
+        }
+        retried = true;
+        if (Date.now() >= deadline) {
+          this.#counters.requestsErrors++;
+          throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
+        }
+      }
+      return await this.#enqueue(deadline - Date.now(), started, retried);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /**
+   * Give a connection back. A transaction left open is rolled back, `reset` runs, and the
+   * connection is handed to the next caller in line; a broken or closed one is replaced.
+   */
+  async release(conn: Connection): Promise<void> {
+    const entry = conn instanceof Connection ? this.#known.get(conn) : undefined;
+    if (entry === undefined) throw new errors.InterfaceError(`the connection does not belong to pool ${this.name}`);
+    if (!entry.inUse) throw new errors.InterfaceError(`the connection was already returned to pool ${this.name}`);
+    entry.inUse = false;
+    this.#inUse.delete(entry);
+    this.#counters.usageMs += Date.now() - entry.handedOutAt;
+    try {
+      if (entry.gone) return;
+      if (this.#closed) {
+        this.#discard(entry);
+        return;
+      }
+      if (!(await this.#restore(entry))) {
+        this.#counters.returnsBad++;
+        this.#discard(entry);
+        return;
+      }
+      if (this.#closed || Date.now() >= entry.expiresAt || this.#entries.size + this.#connecting > this.#max) {
+        this.#discard(entry);
+        return;
+      }
+      this.#offer(entry);
+    } finally {
+      this.#drainWaiter?.();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // size and figures
+
+  /** Change the bounds; the pool grows at once, and shrinks as idle connections allow. */
+  resize(min: number, max: number = min): void {
+    checkCount('min', min, 0);
+    checkCount('max', max, 0);
+    checkSizes(min, max);
+    this.#min = min;
+    this.#max = max;
+    while (this.#entries.size + this.#connecting > this.#max && this.#idle.length > 0) {
+      this.#discard(this.#idle.shift() as Entry);
+    }
+    this.#maybeGrow();
+  }
+
+  /** The pool's state and counters (psycopg_pool's get_stats()). */
+  stats(): PoolStats {
+    return {
+      poolMin: this.#min,
+      poolMax: this.#max,
+      poolSize: this.#entries.size + this.#connecting,
+      poolAvailable: this.#idle.length,
+      requestsWaiting: this.#waiters.length,
+      ...this.#counters,
+    };
+  }
+
+  /** The stats, with the counters zeroed afterwards (psycopg_pool's pop_stats()). */
+  popStats(): PoolStats {
+    const stats = this.stats();
+    this.#counters = zeroCounters();
+    return stats;
+  }
+
+  /** A check for the `check` option: a round trip to the server, no transaction left behind. */
+  static async checkConnection(conn: Connection): Promise<void> {
+    const autocommit = conn.autocommit;
+    if (!autocommit) conn.autocommit = true;
+    try {
+      await conn.query('select 1');
+    } finally {
+      if (!autocommit && !conn.closed) conn.autocommit = false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // internals
+
+  #checkUsable(): void {
+    if (this.#closed) throw new errors.PoolClosed(`pool ${this.name} is closed`);
+    if (!this.#opened) throw new errors.PoolClosed(`pool ${this.name} is not open yet: call open()`);
+  }
+
+  #enqueue(remainingMs: number, started: number, first: boolean): Promise<Connection> {
+    const { maxWaiting } = this.#options;
+    if (maxWaiting > 0 && this.#waiters.length >= maxWaiting) {
+      this.#counters.requestsErrors++;
+      return Promise.reject(new errors.TooManyRequests(`pool ${this.name} already has ${this.#waiters.length} requests waiting`));
+    }
+    this.#counters.requestsQueued++;
+    return new Promise<Connection>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        queuedAt: Date.now(),
+        timer: setTimeout(() => {
+          const index = this.#waiters.indexOf(waiter);
+          if (index >= 0) this.#waiters.splice(index, 1);
+          this.#counters.requestsErrors++;
+          this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
+          const seconds = ((Date.now() - started) / 1000).toFixed(2);
+          const lastError = this.#lastConnectError;
+          const recent = lastError !== undefined && lastError.at >= started ? { cause: lastError.error } : undefined;
+          reject(new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${seconds} s${this.#lastErrorNote(started)}`, recent));
+        }, Math.max(0, remainingMs)),
+      };
+      // a caller whose idle connection failed its check was first in line: it stays first
+      if (first) this.#waiters.unshift(waiter);
+      else this.#waiters.push(waiter);
+      this.#maybeGrow();
+    });
+  }
+
+  #lastErrorNote(since: number): string {
+    const last = this.#lastConnectError;
+    if (last === undefined || last.at < since) return '';
+    const message = last.error instanceof Error ? last.error.message : String(last.error);
+    return ` (last connection attempt: ${message.split('\n')[0]})`;
+  }
+
+  #handOut(entry: Entry): void {
+    entry.inUse = true;
+    entry.handedOutAt = Date.now();
+    this.#inUse.add(entry);
+  }
+
+  /** A connection is ready: the first caller in line gets it, or it waits in the idle set. */
+  #offer(entry: Entry): void {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      clearTimeout(waiter.timer);
+      this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
+      this.#handOut(entry);
+      waiter.resolve(entry.conn);
+      return;
+    }
+    entry.returnedAt = Date.now();
+    this.#idle.push(entry);
+  }
+
+  /** Whether an idle connection may be handed out; a lost or expired one is closed and replaced. */
+  async #usable(entry: Entry, deadline: number): Promise<boolean> {
+    const conn = entry.conn;
+    if (conn.closed) {
+      this.#counters.connectionsLost++;
+      this.#discard(entry);
+      return false;
+    }
+    if (Date.now() >= entry.expiresAt) {
+      this.#discard(entry);
+      return false;
+    }
+    const check = this.#options.check;
+    if (check === undefined) return true;
+    // a check stuck on a dead network must not hold the caller past its timeout
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new errors.PoolTimeout('the check did not finish in time')), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      await Promise.race([check(conn), overdue]);
+      if (conn.info.transactionStatus !== 'idle') await Promise.race([conn.rollback(), overdue]);
+      if (conn.info.transactionStatus !== 'idle') throw new errors.InterfaceError('check left the connection busy');
+      return true;
+    } catch {
+      this.#counters.connectionsLost++;
+      this.#discard(entry);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Bring a returned connection back to the state it was handed out in; false when it cannot be. */
+  async #restore(entry: Entry): Promise<boolean> {
+    const conn = entry.conn;
+    if (conn.closed || conn._transactionDepth > 0) return false;
+    try {
+      const status = conn.info.transactionStatus;
+      // a statement still running would land in the next caller's lap
+      if (status === 'active' || status === 'unknown' || conn._native.pendingCommands() > 0) return false;
+      if (status !== 'idle' || conn._inTransaction) await conn.rollback();
+      if (conn.autocommit !== entry.autocommit) conn.autocommit = entry.autocommit;
+      const reset = this.#options.reset;
+      if (reset !== undefined) {
+        await reset(conn);
+        // a RESET or SET opens a transaction when autocommit is off: keep what it did
+        if (!conn.closed && conn.info.transactionStatus === 'intrans') await conn.commit();
+        if (conn.closed || conn.info.transactionStatus !== 'idle' || conn._inTransaction) return false;
+      }
+      return !conn.closed;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Close a connection and forget it; a replacement is started when the pool needs one. */
+  #discard(entry: Entry): void {
+    this.#entries.delete(entry.conn);
+    const index = this.#idle.indexOf(entry);
+    if (index >= 0) this.#idle.splice(index, 1);
+    entry.conn.close().catch(() => undefined);
+    this.#maybeGrow();
+  }
+
+  /** Start connecting while the pool is below `min`, or callers wait with no attempt for them. */
+  #maybeGrow(): void {
+    if (this.#closed || !this.#opened) return;
+    for (;;) {
+      const size = this.#entries.size + this.#connecting;
+      if (size >= this.#max) return;
+      if (size >= this.#min && this.#waiters.length <= this.#connecting) return;
+      this.#connecting++;
+      void this.#addConnection();
+    }
+  }
+
+  /** One new connection, attempted with growing delays until it works or reconnectTimeout passes. */
+  async #addConnection(): Promise<void> {
+    const backoff = new Backoff();
+    let added = false;
+    try {
+      while (!this.#closed) {
+        const started = Date.now();
+        let conn: Connection | undefined;
+        try {
+          conn = await connect(this.#conninfo, this.#options.connectOptions);
+          await this.#configure(conn);
+        } catch (error) {
+          conn?.close().catch(() => undefined);
+          this.#counters.connectionsErrors++;
+          this.#lastConnectError = { error, at: Date.now() };
+          if (backoff.elapsed() >= this.#options.reconnectTimeout) {
+            this.#reconnectFailed();
+            return;
+          }
+          await this.#sleep(backoff.nextDelay());
+          continue;
+        }
+        this.#counters.connectionsNum++;
+        this.#counters.connectionsMs += Date.now() - started;
+        if (this.#closed) {
+          conn.close().catch(() => undefined);
+          return;
+        }
+        const entry: Entry = {
+          conn,
+          expiresAt: Date.now() + jitter(this.#options.maxLifetime, -0.05, 0) * 1000,
+          autocommit: conn.autocommit,
+          inUse: false,
+          gone: false,
+          handedOutAt: 0,
+          returnedAt: 0,
+        };
+        this.#connecting--;
+        added = true;
+        this.#entries.set(conn, entry);
+        this.#known.set(conn, entry);
+        this.#offer(entry);
+        for (const check of [...this.#fillWaiters]) check();
+        return;
+      }
+    } finally {
+      if (!added) this.#connecting--;
+    }
+  }
+
+  async #configure(conn: Connection): Promise<void> {
+    const configure = this.#options.configure;
+    if (configure === undefined) return;
+    await configure(conn);
+    if (conn.closed) throw new errors.InterfaceError('configure closed the connection');
+    // a SET run by configure opens a transaction when autocommit is off: keep what it did
+    const status = conn.info.transactionStatus;
+    if (status === 'intrans') await conn.commit();
+    else if (status !== 'idle') throw new errors.InterfaceError(`configure left the connection ${status}`);
+  }
+
+  #reconnectFailed(): void {
+    const callback = this.#options.reconnectFailed;
+    if (callback === undefined) return;
+    try {
+      callback(this);
+    } catch {
+      // a failing callback must not stop the pool
+    }
+  }
+
+  #sleep(seconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sleep = {
+        timer: setTimeout(() => sleep.wake(), seconds * 1000),
+        wake: () => {
+          clearTimeout(sleep.timer);
+          this.#sleeps.delete(sleep);
+          resolve();
+        },
+      };
+      sleep.timer.unref();
+      this.#sleeps.add(sleep);
+    });
+  }
+
+  /** Expired and long-idle connections closed; the pool topped up to `min`. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const entry of [...this.#idle]) {
+      if (entry.conn.closed) {
+        this.#counters.connectionsLost++;
+        this.#discard(entry);
+      } else if (now >= entry.expiresAt) {
+        this.#discard(entry);
+      }
+    }
+    const maxIdleMs = this.#options.maxIdle * 1000;
+    // the oldest returns are at the front
+    while (this.#idle.length > 0 && this.#entries.size + this.#connecting > this.#min && now - this.#idle[0].returnedAt >= maxIdleMs) {
+      this.#discard(this.#idle[0]);
+    }
+    this.#maybeGrow();
+  }
+}

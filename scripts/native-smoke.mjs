@@ -1,0 +1,137 @@
+// Every path of the native layer once or a few times, for a memory checker to watch:
+// connect (and failing to), queries of many types, errors, notices, notifications, COPY
+// both ways, cancel, a killed backend, a pool, close, and connections left to the GC.
+//
+//   node --expose-gc scripts/native-smoke.mjs   (PQNODE_TEST_DSN names the server)
+import { connect, errors, Pool } from '../dist/index.mjs';
+
+const dsn = process.env.PQNODE_TEST_DSN;
+const rounds = Number(process.env.PQNODE_SMOKE_ROUNDS || 2);
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function expectError(promise, Class) {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof Class)) throw new Error(`expected ${Class.name}, got ${error && error.name}: ${error && error.message}`);
+    return;
+  }
+  throw new Error(`expected ${Class.name}, the promise resolved`);
+}
+
+/** Slow under a memory checker: wait for the server to be running the statement before acting. */
+async function untilRunning(admin, pid) {
+  for (let i = 0; i < 500; i++) {
+    const result = await admin.query("select count(*)::int as n from pg_stat_activity where pid = $1 and state = 'active'", [pid]);
+    if (result.rows[0].n === 1) return;
+    await sleep(20);
+  }
+  throw new Error(`backend ${pid} never started its statement`);
+}
+
+async function oneRound(admin) {
+  const conn = await connect(dsn);
+  await conn.query(
+    `select $1::int as i, $2::text as t, $3::bytea as b, now() as ts, 1.5::float8 as f, 12345678901234::int8 as big,
+            null as n, array[1, null, 3] as arr, '{"a": [1, 2]}'::jsonb as j, 'infinity'::timestamptz as inf,
+            '2024-02-29'::date as d, 12.50::numeric as num, true as flag, '1 day'::interval as iv`,
+    [7, 'héllo', Buffer.from([0, 1, 2, 255])],
+  );
+  await conn.query('select i, md5(i::text) as h from generate_series(1, 3000) i');
+  await conn.query('select 1; select 2; select 3');
+  await Promise.all([conn.query('select 1'), conn.query('select $1::text', ['x']), conn.query('select pg_sleep(0.01)')]);
+  await expectError(conn.query('select 1/0'), errors.DivisionByZero);
+  await conn.rollback();
+  await expectError(conn.query('select * from no_such_table'), errors.UndefinedTable);
+  await conn.rollback();
+  await expectError(conn.query('select $1::int', ['not a number']), errors.InvalidTextRepresentation);
+  await conn.rollback();
+  await conn.transaction(async () => {
+    await conn.transaction(async () => conn.query('select 1'));
+  });
+  const cursor = await conn.execute('select %s::int as a, %(b)s::text as b'.replace('%(b)s', '%s'), [1, 'two']);
+  await cursor.fetchall();
+  await conn.commit();
+
+  conn.autocommit = true;
+  const notices = [];
+  conn.on('notice', (notice) => notices.push(notice));
+  await conn.query("do $$ begin raise notice 'smoke %', 1; raise warning 'careful'; end $$");
+  if (notices.length !== 2) throw new Error(`expected 2 notices, got ${notices.length}`);
+
+  await conn.listen('smoke');
+  const arrived = new Promise((resolve) => conn.once('notification', resolve));
+  await admin.notify('smoke', 'payload');
+  await arrived;
+  await conn.unlisten('smoke');
+
+  await conn.query('create temp table smoke (a int, b text)');
+  const rows = [];
+  for (let i = 0; i < 2000; i++) rows.push(`${i}\trow ${i}\n`);
+  const copied = await conn.copyFrom('copy smoke from stdin', rows);
+  if (copied !== 2000) throw new Error(`copied ${copied} rows`);
+  await expectError(conn.copyFrom('copy smoke from stdin', ['not\ta number\n']), errors.InvalidTextRepresentation);
+  let bytes = 0;
+  for await (const chunk of conn.copyTo('copy smoke to stdout')) bytes += chunk.length;
+  if (bytes === 0) throw new Error('COPY TO gave nothing');
+
+  const sleeping = expectError(conn.query('select pg_sleep(5)'), errors.QueryCanceled);
+  await untilRunning(admin, conn.info.backendPid);
+  await conn.cancel();
+  await sleeping;
+
+  const aborted = new AbortController();
+  const waiting = expectError(conn.query('select pg_sleep(5)', undefined, { signal: aborted.signal }), errors.QueryCanceledError);
+  await untilRunning(admin, conn.info.backendPid);
+  aborted.abort();
+  await waiting;
+
+  await conn.close();
+
+  const victim = await connect(dsn, { autocommit: true });
+  const running = expectError(victim.query('select pg_sleep(5)'), errors.OperationalError);
+  await untilRunning(admin, victim.info.backendPid);
+  await admin.query('select pg_terminate_backend($1)', [victim.info.backendPid]);
+  await running;
+  await victim.close();
+
+  await expectError(connect('host=127.0.0.1 port=1 connect_timeout=2'), errors.OperationalError);
+  await expectError(connect('host=127.0.0.1 port=notaport'), errors.OperationalError);
+  await expectError(connect(`${dsn}?password=secret&bad_option=1`), errors.OperationalError);
+
+  const pool = new Pool(dsn, { min: 2, max: 3, check: Pool.checkConnection });
+  await pool.wait(10);
+  await Promise.all([1, 2, 3, 4, 5].map((n) => pool.query('select $1::int as n', [n])));
+  await pool.connection(async (pooled) => pooled.query('select 1'));
+  await pool.close();
+}
+
+/** Connections dropped without close(), with and without a statement run, for the finalizer. */
+async function leaveToTheCollector() {
+  for (let i = 0; i < 3; i++) {
+    const conn = await connect(dsn);
+    await conn.query('select 1');
+  }
+  await connect(dsn);
+}
+
+async function main() {
+  if (!dsn) throw new Error('PQNODE_TEST_DSN is not set');
+  const admin = await connect(dsn, { autocommit: true });
+  for (let round = 0; round < rounds; round++) await oneRound(admin);
+  await leaveToTheCollector();
+  for (let i = 0; i < 5; i++) {
+    global.gc?.();
+    await sleep(50);
+  }
+  await admin.close();
+  process.stdout.write('native smoke: ok\n');
+}
+
+main().catch((error) => {
+  process.stderr.write(`native smoke failed: ${error && error.stack ? error.stack : error}\n`);
+  process.exitCode = 1;
+});
