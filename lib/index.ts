@@ -1,6 +1,7 @@
 // pqnode: a PostgreSQL client over libpq.
 import * as errors from './errors';
 import * as types from './types';
+import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
@@ -13,3 +14,7 @@ export type { CopySource } from './copy';
 export type { QueryLike, QueryText } from './query-text';
 export { Json } from './types/json';
 export { errors, types };
+
+// Load the addon now, so that a machine without a usable binary learns it at require time,
+// with the commands that build one, rather than at the first connect.
+native();
