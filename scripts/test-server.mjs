@@ -543,6 +543,24 @@ async function shutdown(child) {
 }
 
 /**
+ * Copies a certificate and its key into the data directory, where the server reads them
+ * only when they belong to its own user and the key is readable by nobody else.
+ */
+function installServerCertificate(dataDir, ssl, account) {
+  const files = [
+    [ssl.cert, 'server.crt', 0o644],
+    [ssl.key, 'server.key', 0o600],
+  ];
+  for (const [source, name, mode] of files) {
+    const target = path.join(dataDir, name);
+    fs.copyFileSync(source, target);
+    fs.chmodSync(target, mode);
+    if (account) fs.chownSync(target, account.uid, account.gid);
+  }
+  return { ssl: 'on', ssl_cert_file: 'server.crt', ssl_key_file: 'server.key' };
+}
+
+/**
  * Starts a private PostgreSQL cluster in a fresh temp folder.
  *
  * @param {{
@@ -552,7 +570,8 @@ async function shutdown(child) {
  *   timeoutMs?: number,
  *   tmpRoot?: string,
  *   osUser?: string,
- * }} [options]
+ *   ssl?: { cert: string, key: string },
+ * }} [options] ssl: PEM files of a certificate and its key; the server then accepts SSL
  */
 export async function startTestServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 60000;
@@ -604,9 +623,11 @@ export async function startTestServer(options = {}) {
       throw new Error(`initdb failed (exit ${initdb.code}):\n${initdb.output.trim().split('\n').slice(-30).join('\n')}`);
     }
 
+    const sslSettings = options.ssl ? installServerCertificate(dataDir, options.ssl, account) : {};
     const settings = {
       ...DEFAULT_SETTINGS,
       unix_socket_directories: socketDir,
+      ...sslSettings,
       ...options.settings,
     };
     const conf = Object.entries(settings)

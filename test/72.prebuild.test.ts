@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { connect } from '../lib';
 import { loadTestServerModule, type TestServer } from './helpers';
 
 const root = path.join(__dirname, '..');
@@ -40,8 +39,8 @@ function run(packageRoot: string, script: string, env: Record<string, string> = 
   }
 }
 
-/** Turns SSL on in a throwaway server: a self-signed certificate the server owns, then a reload. */
-async function enableSsl(target: TestServer): Promise<{ cert: string; key: string }> {
+/** A self-signed certificate for localhost, made with the openssl command. */
+function makeCertificate(): { cert: string; key: string } {
   const cert = path.join(workDir, 'server.crt');
   const key = path.join(workDir, 'server.key');
   execFileSync(
@@ -49,32 +48,6 @@ async function enableSsl(target: TestServer): Promise<{ cert: string; key: strin
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', key, '-out', cert],
     { stdio: 'ignore' },
   );
-  // the server reads its key only when its own user owns it and nobody else may read it
-  const owner = fs.statSync(target.dataDir);
-  for (const [file, mode] of [
-    [cert, 0o644],
-    [key, 0o600],
-  ] as const) {
-    const copy = path.join(target.dataDir, path.basename(file));
-    fs.copyFileSync(file, copy);
-    fs.chmodSync(copy, mode);
-    if (process.getuid?.() === 0) fs.chownSync(copy, owner.uid, owner.gid);
-  }
-  const admin = await connect(target.dsn, { autocommit: true });
-  try {
-    await admin.query('alter system set ssl = on');
-    await admin.query('select pg_reload_conf()');
-    // the reload is asynchronous: wait until new sessions see it
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const probe = await connect(target.dsn, { autocommit: true });
-      const { rows } = await probe.query('show ssl');
-      await probe.close();
-      if (rows[0].ssl === 'on') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    await admin.close();
-  }
   return { cert, key };
 }
 
@@ -98,9 +71,9 @@ beforeAll(async () => {
   fs.cpSync(bareRoot, installedRoot, { recursive: true });
   fs.cpSync(path.join(root, 'prebuilds'), path.join(installedRoot, 'prebuilds'), { recursive: true });
 
+  certFiles = makeCertificate();
   const { startTestServer } = await loadTestServerModule();
-  server = await startTestServer();
-  certFiles = await enableSsl(server);
+  server = await startTestServer({ ssl: certFiles });
   sslDsn = withParameter(server.dsn, 'sslmode=require');
 }, 120_000);
 

@@ -25,6 +25,8 @@ export interface TestServerOptions {
   timeoutMs?: number;
   tmpRoot?: string;
   osUser?: string;
+  /** PEM files of a certificate and its key: the server accepts SSL with them */
+  ssl?: { cert: string; key: string };
 }
 
 export interface TestServerModule {
