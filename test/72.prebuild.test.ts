@@ -43,11 +43,15 @@ function run(packageRoot: string, script: string, env: Record<string, string> = 
 function makeCertificate(): { cert: string; key: string } {
   const cert = path.join(workDir, 'server.crt');
   const key = path.join(workDir, 'server.key');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', key, '-out', cert],
-    { stdio: 'ignore' },
-  );
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', key, '-out', cert],
+      { stdio: 'ignore' },
+    );
+  } catch (error) {
+    throw new Error('the openssl command makes the SSL test\'s certificate: install it (apt-get install openssl)', { cause: error });
+  }
   return { cert, key };
 }
 
