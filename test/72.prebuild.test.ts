@@ -141,10 +141,11 @@ function tlsEcho(cert, key) {
   out.ssl = ssl.info.ssl;
   out.pgStatSsl = (await ssl.query('select ssl, version from pg_stat_ssl where pid = pg_backend_pid()')).rows[0];
   // cancel goes over a connection of its own, which libpq 18 also encrypts
-  const slow = ssl.query('select pg_sleep(30)');
+  // the outcome is taken at once: the query may fail before cancel() returns
+  const slow = ssl.query('select pg_sleep(30)').then(() => 'finished', (error) => error.constructor.name);
   await new Promise((resolve) => setTimeout(resolve, 200));
   await ssl.cancel();
-  out.cancelled = await slow.then(() => 'finished', (error) => error.constructor.name);
+  out.cancelled = await slow;
   await ssl.close();
   await second.close();
   process.stdout.write(JSON.stringify(out));
@@ -188,6 +189,40 @@ describe.runIf(onLinuxX64)('the linux-x64 prebuilt binary', () => {
     expect(seen.digest).toBe(crypto.createHash('sha256').update('pqnode').digest('hex'));
     expect(seen.hmac).toBe(crypto.createHmac('sha256', 'k').update('v').digest('hex'));
     expect(seen.cancelled).toBe('QueryCanceled');
+  });
+});
+
+/** The dynamic symbols of a binary, as `nm -D` lists them: [type, name@version] pairs. */
+function dynamicSymbols(binary: string, which: '--defined-only' | '--undefined-only'): [string, string][] {
+  let output: string;
+  try {
+    output = execFileSync('nm', ['-D', which, binary], { encoding: 'utf8' });
+  } catch (error) {
+    throw new Error('the nm command (binutils) reads the binary\'s symbols: install it (apt-get install binutils)', { cause: error });
+  }
+  return output
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).slice(-2) as [string, string])
+    .filter((fields) => fields.length === 2 && fields[1] !== undefined);
+}
+
+describe.runIf(onLinuxX64)('the linux-x64 prebuilt binary keeps libpq and OpenSSL to itself', () => {
+  const binary = path.join(root, 'prebuilds', 'linux-x64', 'pqnode.glibc.node');
+
+  it('exports nothing but its N-API entry points', () => {
+    // an exported SSL_* or PQ* could be interposed by Node's own OpenSSL, or interpose it
+    const exported = dynamicSymbols(binary, '--defined-only').map(([, name]) => name.replace(/@.*/, ''));
+    expect(exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+  });
+
+  it('takes from outside only N-API, libuv and the C and C++ runtimes', () => {
+    const foreign = dynamicSymbols(binary, '--undefined-only')
+      .map(([, name]) => name)
+      // versioned: glibc, libstdc++, libgcc
+      .filter((name) => !name.includes('@'))
+      .filter((name) => !/^(napi_|node_api_|uv_)/.test(name))
+      .filter((name) => !['_ITM_deregisterTMCloneTable', '_ITM_registerTMCloneTable', '__gmon_start__'].includes(name));
+    expect(foreign).toEqual([]);
   });
 });
 
