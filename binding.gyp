@@ -48,7 +48,7 @@
           ],
           "ldflags": ["-Wl,-rpath,<!(<(pg_config) --libdir)"]
         }, {
-          "sources": ["src-native/static/openssl3_compat.c"],
+          "sources": ["src-native/static/openssl3_compat.c", "src-native/static/glibc_compat.c"],
           # libpq 17's functions are linked, not looked up: a missing one fails the link
           "defines": ["PQNODE_LIBPQ_LINKED_STATICALLY"],
           "libraries": [
@@ -71,6 +71,9 @@
             "-Wl,--exclude-libs,ALL",
             "-Wl,-Bsymbolic",
             "-Wl,--version-script=<(module_root_dir)/src-native/static/exports.map",
+            # the C++ runtime too: the libstdc++ beside Node may be older than the compiler's
+            # (glibc_compat.c keeps what the linked-in code asks of glibc to what Node needs)
+            "-static-libstdc++",
             # same input, same bytes
             "-Wl,--build-id=none"
           ]

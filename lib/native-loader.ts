@@ -82,7 +82,7 @@ function loadFailedError(binary: string, cause: unknown): Error {
   const lines = [
     `pqnode: the native binary ${binary} did not load: ${reason}`,
     prebuilt
-      ? 'The prebuilt binaries for Linux need glibc 2.34 or newer (and libstdc++ from GCC 11 or newer).'
+      ? 'The prebuilt Linux binaries need glibc 2.28 or newer, as Node 20 itself does.'
       : 'A source build needs, at run time, the libpq it was built against.',
     BUILD_FROM_SOURCE,
   ];

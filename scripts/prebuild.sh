@@ -77,6 +77,9 @@ node scripts/native-sources-hash.mjs >"prebuilds/$platform-$arch/sources.sha256"
 
 for binary in "prebuilds/$platform-$arch"/*.node; do
   echo "prebuild: $binary ($(wc -c <"$binary") bytes) sha256 $(sha256sum "$binary" | cut -d' ' -f1)"
+  if command -v objdump >/dev/null 2>&1; then
+    echo "prebuild:   newest symbol versions needed: $(objdump -T "$binary" | grep -oE '\((GLIBC|GLIBCXX)_[0-9.]+' | tr -d '(' | sort -uV | tail -n 2 | tr '\n' ' ')"
+  fi
   if command -v ldd >/dev/null 2>&1; then
     ldd "$binary" | sed 's/^/prebuild:   /'
   fi
