@@ -15,8 +15,10 @@
 #   bash scripts/verify-fresh-install.sh [--no-chroot]
 #
 # Part (b) needs root and debootstrap (apt-get install debootstrap) and downloads Debian's
-# minimal system once into PQNODE_VERIFY_CHROOT (default /var/tmp/pqnode-bookworm); it is
-# skipped, with a line saying so, when it cannot run. Not part of npm test.
+# minimal system once into PQNODE_VERIFY_CHROOT (default /var/tmp/pqnode-SUITE); it is
+# skipped, with a line saying so, when it cannot run. PQNODE_VERIFY_SUITE picks the Debian
+# release (default bookworm; bullseye has glibc 2.31 and the libstdc++ of GCC 10).
+# Not part of npm test.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,7 +29,7 @@ if [[ "${1:-}" == "--checks" ]]; then
   echo "== (a) fresh project, compilers hidden from PATH"
   (cd "$VERIFY_APP" && PATH="$VERIFY_SANDBOX_PATH" LABEL="no compiler" node check.cjs) || status=1
   if [[ -n "${VERIFY_CHROOT:-}" ]]; then
-    echo "== (b) minimal Debian in $VERIFY_CHROOT"
+    echo "== (b) minimal Debian in $VERIFY_CHROOT ($(chroot "$VERIFY_CHROOT" /usr/bin/ldd --version | head -n 1))"
     chroot "$VERIFY_CHROOT" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root \
       TCP_DSN="$TCP_DSN" SSL_DSN="$SSL_DSN" CERT=/app/server.crt KEY=/app/server.key LABEL="minimal Debian" \
       sh -c 'cd /app && node check.cjs' || status=1
@@ -45,7 +47,8 @@ fail() {
 }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/pqnode-verify-XXXXXX")"
-chroot_dir="${PQNODE_VERIFY_CHROOT:-/var/tmp/pqnode-bookworm}"
+suite="${PQNODE_VERIFY_SUITE:-bookworm}"
+chroot_dir="${PQNODE_VERIFY_CHROOT:-/var/tmp/pqnode-$suite}"
 proc_mounted=0
 cleanup() {
   if [[ $proc_mounted == 1 ]]; then umount "$chroot_dir/proc" 2>/dev/null || true; fi
@@ -107,8 +110,8 @@ if [[ $with_chroot == 1 ]]; then
     echo "SKIP minimal Debian: install debootstrap (apt-get install debootstrap)"
   else
     if [[ ! -x "$chroot_dir/bin/sh" ]]; then
-      echo "== debootstrap --variant=minbase bookworm $chroot_dir (once)"
-      debootstrap --variant=minbase bookworm "$chroot_dir" >"$work/debootstrap.log" 2>&1 ||
+      echo "== debootstrap --variant=minbase $suite $chroot_dir (once)"
+      debootstrap --variant=minbase "$suite" "$chroot_dir" >"$work/debootstrap.log" 2>&1 ||
         { tail -n 20 "$work/debootstrap.log"; fail "debootstrap"; }
     fi
     # only the node binary comes in: no npm, no compiler, no libpq, no PostgreSQL
