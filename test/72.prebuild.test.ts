@@ -1,7 +1,9 @@
 // The prebuilt binary as users get it: a package folder with dist/ and prebuilds/ and no
 // build/, loaded in a child process. It carries libpq 18 and OpenSSL 3 of its own, so it is
 // checked over TCP and over SSL while Node's own OpenSSL (crypto, tls) works in the same
-// process: a clash of the two would show as a crash or a failed handshake here.
+// process. That alone cannot prove the two apart (a binary exporting its OpenSSL binds to
+// Node's and passes while their versions agree), so its symbol tables are checked as well:
+// it exports nothing but N-API entry points and asks nothing of Node but N-API and libuv.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
