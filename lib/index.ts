@@ -2,6 +2,7 @@
 import * as errors from './errors';
 import * as types from './types';
 import * as sql from './sql-namespace';
+import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
@@ -22,3 +23,7 @@ export { Pool } from './pool';
 export type { AcquireOptions, ConnectionHook, PoolCounters, PoolOptions, PoolStats } from './pool';
 export { Json } from './types/json';
 export { errors, sql, types };
+
+// Load the addon now, so that a machine without a usable binary learns it at require time,
+// with the commands that build one, rather than at the first connect.
+native();

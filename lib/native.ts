@@ -2,6 +2,8 @@
 // Nothing outside lib/ touches the addon; nothing outside src-native/ touches libpq.
 import path from 'node:path';
 
+import { loadNative } from './native-loader';
+
 /** How the native layer turns a column's text into a JS value (set per type OID). */
 export const enum NativeDecoder {
   /** string (the default for every OID the table does not name) */
@@ -197,12 +199,8 @@ export interface NativeBinding {
 
 let binding: NativeBinding | undefined;
 
-/** The addon, loaded once: a prebuild for this platform, or the local build. */
+/** The addon, loaded once: the local build, or the prebuilt binary for this platform. */
 export function native(): NativeBinding {
-  if (binding === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-    binding = load(path.join(__dirname, '..'));
-  }
+  binding ??= loadNative<NativeBinding>(path.join(__dirname, '..'));
   return binding;
 }

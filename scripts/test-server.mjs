@@ -543,6 +543,24 @@ async function shutdown(child) {
 }
 
 /**
+ * Copies a certificate and its key into the data directory, where the server reads them
+ * only when they belong to its own user and the key is readable by nobody else.
+ */
+function installServerCertificate(dataDir, ssl, account) {
+  const files = [
+    [ssl.cert, 'server.crt', 0o644],
+    [ssl.key, 'server.key', 0o600],
+  ];
+  for (const [source, name, mode] of files) {
+    const target = path.join(dataDir, name);
+    fs.copyFileSync(source, target);
+    fs.chmodSync(target, mode);
+    if (account) fs.chownSync(target, account.uid, account.gid);
+  }
+  return { ssl: 'on', ssl_cert_file: 'server.crt', ssl_key_file: 'server.key' };
+}
+
+/**
  * Starts a private PostgreSQL cluster in a fresh temp folder.
  *
  * @param {{
@@ -555,12 +573,14 @@ async function shutdown(child) {
  *   hba?: string[],
  *   files?: Record<string, string>,
  *   standbyOf?: { host: string, port: number },
+ *   ssl?: { cert: string, key: string },
  * }} [options]
  *
  * hba: pg_hba.conf lines that come before the defaults; files: written into the data folder
  * (mode 0600), e.g. a server certificate; standbyOf: make a streaming standby of that server
- * with pg_basebackup -R instead of a new cluster. The server returned can also halt() and
- * start() again on the same port.
+ * with pg_basebackup -R instead of a new cluster; ssl: PEM files of a certificate and its key,
+ * and the server then accepts SSL. The server returned can also halt() and start() again on
+ * the same port.
  */
 export async function startTestServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 60000;
@@ -633,9 +653,11 @@ export async function startTestServer(options = {}) {
       fs.writeFileSync(hbaFile, `# pqnode test harness\n${options.hba.join('\n')}\n${fs.readFileSync(hbaFile, 'utf8')}`);
     }
 
+    const sslSettings = options.ssl ? installServerCertificate(dataDir, options.ssl, account) : {};
     const settings = {
       ...DEFAULT_SETTINGS,
       unix_socket_directories: socketDir,
+      ...sslSettings,
       ...options.settings,
     };
     const conf = Object.entries(settings)

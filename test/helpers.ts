@@ -36,6 +36,8 @@ export interface TestServerOptions {
   files?: Record<string, string>;
   /** make a streaming standby of this server (pg_basebackup -R) */
   standbyOf?: { host: string; port: number };
+  /** PEM files of a certificate and its key: the server accepts SSL with them */
+  ssl?: { cert: string; key: string };
 }
 
 export interface TestServerModule {
