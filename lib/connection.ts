@@ -25,6 +25,7 @@ import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
 import { Cursor, type CursorOptions, type ExecuteOptions } from './cursor';
 import { ServerCursor, type ServerCursorOptions } from './server-cursor';
+import { RowStream, type StreamOptions } from './stream';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
@@ -91,6 +92,13 @@ interface CopyHandler {
   onWritable?(): void;
 }
 
+/** @internal Who takes the rows of a streamed statement as they arrive. */
+export interface RowsHandler {
+  /** 1: single-row mode; n > 1: chunks of n rows (libpq 17+) */
+  mode: number;
+  onRows(result: NativeResult): void;
+}
+
 interface Request {
   kind: RequestKind;
   text: string;
@@ -115,6 +123,8 @@ interface Request {
   prepared?: PrepareDecision;
   /** instead of the text: close this prepared statement (libpq 17's PQsendClosePrepared) */
   closePrepared?: string;
+  /** rows streamed as they come, in single-row or chunked mode */
+  rows?: RowsHandler;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -287,6 +297,16 @@ export class Connection extends EventEmitter {
     }
   }
 
+  /**
+   * The rows of one statement (`$1`-style parameters) as they arrive: a Readable in object
+   * mode, also async-iterable. The socket is read no faster than the rows are taken.
+   */
+  stream<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: StreamOptions): RowStream<R> {
+    this.#checkOpen();
+    const query = resolveQuery(text, params, this);
+    return new RowStream<R>(this, query.text, query.values, options);
+  }
+
   /** A new cursor: client-side, or server-side (DECLARE/FETCH) when given a name. */
   cursor<R = unknown[]>(options: ServerCursorOptions): ServerCursor<R>;
   cursor<R = unknown[]>(options?: CursorOptions): Cursor<R>;
@@ -335,6 +355,48 @@ export class Connection extends EventEmitter {
       simple ? undefined : { prepare, retried: false },
     );
     return promise;
+  }
+
+  /**
+   * @internal Run one statement with its rows handed to `handler` as they arrive. Resolves
+   * with the final result (no rows, unless libpq could not stream them). `stop()` cancels
+   * the statement when that harms nothing else: it runs alone, outside a transaction block.
+   */
+  _stream(
+    text: string,
+    values: readonly unknown[] | undefined,
+    handler: RowsHandler,
+    signal?: AbortSignal,
+  ): { done: Promise<NativeResult[]>; stop(): void } {
+    this.#checkOpen();
+    signal?.throwIfAborted();
+    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
+    if (values !== undefined && values !== null) {
+      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
+      adapted = adaptParams(values, this.adapters);
+    }
+    const done = this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, undefined, handler);
+    const stop = () => {
+      if (this.#closed) return;
+      const alone = this.#inflight.length === 1 && this.#inflight[0].rows === handler && this.#waiting.length === 0;
+      if (alone && this.#autocommit && this.#transactionDepth === 0 && !this.#inTransaction) this.cancel().catch(() => undefined);
+    };
+    return { done, stop };
+  }
+
+  /** @internal backpressure for streamed rows: stop reading the socket, then start again */
+  _pauseReading(): void {
+    if (!this.#closed) this.#native.pauseReading();
+  }
+
+  /** @internal */
+  _resumeReading(): void {
+    if (this.#closed) return;
+    this.#native.resumeReading();
+    // results libpq already holds raise no socket event: pump them on the next turn
+    this._processInputSoon();
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */
@@ -638,6 +700,7 @@ export class Connection extends EventEmitter {
     signal?: AbortSignal,
     opensTransaction?: boolean,
     preparable?: Request['preparable'],
+    rows?: RowsHandler,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
       const request: Request = {
@@ -653,6 +716,7 @@ export class Connection extends EventEmitter {
         copy,
         sent: false,
         preparable,
+        rows,
         resolve,
         reject,
       };
@@ -700,6 +764,8 @@ export class Connection extends EventEmitter {
         }
         if (request.closePrepared !== undefined) {
           conn.sendClosePrepared(request.closePrepared, true);
+        } else if (request.rows !== undefined) {
+          conn.sendQuery(request.text, request.values, request.typeOids, true, request.rows.mode);
         } else if (decision === undefined || decision.mode === 'none') {
           conn.sendQuery(request.text, request.values, request.typeOids, true);
         } else {
@@ -764,6 +830,12 @@ export class Connection extends EventEmitter {
         return;
       }
       if (typeof item !== 'number') {
+        if ((item.status === ExecStatus.SingleTuple || item.status === ExecStatus.TuplesChunk) && request.rows !== undefined) {
+          if (request.typecasters !== undefined) resultTypecasters.set(item, request.typecasters);
+          request.rows.onRows(item);
+          if (this.#closed) return;
+          continue;
+        }
         request.results.push(item);
         if (item.status === ExecStatus.CopyIn) request.copy?.onCopyIn?.(request);
         else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);

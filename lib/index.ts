@@ -8,6 +8,8 @@ export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from
 export { Cursor, Column } from './cursor';
 export type { CursorOptions, ExecuteManyOptions, ExecuteOptions, ExecuteValuesOptions } from './cursor';
 export { ServerCursor } from './server-cursor';
+export { RowStream } from './stream';
+export type { StreamOptions } from './stream';
 export type { ServerCursorOptions } from './server-cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';
