@@ -87,11 +87,46 @@ describe('stream', () => {
     expect((await conn.query('select 3 as c')).rows).toEqual([{ c: 3 }]);
   });
 
+  it('a value that cannot be read ends the stream with a DataError; the connection goes on', async () => {
+    const text = "select g, case when g = 3000 then '275761-01-01'::timestamptz else now() end as t from generate_series(1, 5000) g";
+    await expect(collect(conn.stream(text))).rejects.toBeInstanceOf(errors.DataError);
+    expect((await conn.query('select 6 as f')).rows).toEqual([{ f: 6 }]);
+  });
+
   it('bad input is refused before anything is sent', () => {
     expect(thrown(() => conn.stream('select $1', 'x' as unknown as unknown[]))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => conn.stream('select 1', undefined, { highWaterMark: 0 }))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => conn.stream('select 1', undefined, { chunkSize: -1 }))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => conn.stream(sql.query`select ${1}`, [2]))).toBeInstanceOf(errors.ProgrammingError);
+  });
+});
+
+describe('row modes', () => {
+  it('rows are streamed, not held for the final result, behind other requests and an implicit BEGIN too', async () => {
+    const tx = await connectTest();
+    try {
+      for (const on of [conn, tx]) {
+        const before = on.query('select 1');
+        let batches = 0;
+        let streamed = 0;
+        const { done } = on._stream('select g from generate_series(1, 3000) g', undefined, {
+          mode: 1,
+          onRows: (result) => {
+            batches++;
+            streamed += result.rows.length;
+          },
+        });
+        const after = on.query('select 2');
+        const results = await done;
+        await Promise.all([before, after]);
+        expect(streamed).toBe(3000);
+        expect(batches).toBeGreaterThan(0);
+        expect(results[results.length - 1].rows).toEqual([]);
+      }
+      await tx.rollback();
+    } finally {
+      await tx.close();
+    }
   });
 });
 
