@@ -166,6 +166,23 @@ describe('backpressure and early exits', () => {
     }
   });
 
+  it('an AbortSignal cancels the statement and ends the stream with the error', async () => {
+    const controller = new AbortController();
+    const stream = conn.stream('select g from generate_series(1, 100000000) g', undefined, { signal: controller.signal });
+    let taken = 0;
+    const error = await (async () => {
+      try {
+        for await (const _row of stream) if (++taken === 5) controller.abort();
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected the stream to fail');
+    })();
+    expect(error).toBeInstanceOf(errors.QueryCanceled);
+    expect(taken).toBeGreaterThanOrEqual(5);
+    expect((await conn.query('select 7 as g')).rows).toEqual([{ g: 7 }]);
+  });
+
   it('breaking out inside a transaction drains instead of cancelling: the transaction lives on', async () => {
     const tx = await connectTest();
     try {
