@@ -35,6 +35,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
   #discarding = false;
   #stop: () => void = () => undefined;
   #pendingError: Error | undefined;
+  #aborted = false;
 
   /** @internal use conn.stream() */
   constructor(conn: Connection, text: string, values: readonly unknown[] | undefined, options: StreamOptions = {}) {
@@ -48,10 +49,20 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     const mode = chunkSize > 1 && native().hasFeature('chunkedRows') ? chunkSize : 1;
     const { done, stop } = conn._stream(text, values, { mode, onRows: (result) => this.#onRows(result) }, options.signal);
     this.#stop = stop;
-    done.then(
-      (results) => this.#onEnd(results[results.length - 1]),
-      (error: Error) => this.#onError(error),
-    );
+    const signal = options.signal;
+    // Aborted, the statement is cancelled and its error must reach the connection even if
+    // nobody reads: from then on reading never stops.
+    const onAbort = () => {
+      this.#aborted = true;
+      this.#resume();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    done
+      .finally(() => signal?.removeEventListener('abort', onAbort))
+      .then(
+        (results) => this.#onEnd(results[results.length - 1]),
+        (error: Error) => this.#onError(error),
+      );
   }
 
   override _read(): void {
@@ -83,7 +94,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     }
     let more = true;
     for (const row of shaped.rows) more = this.push(row);
-    if (!more && !this.#paused && !this.#finished) {
+    if (!more && !this.#paused && !this.#finished && !this.#aborted) {
       this.#paused = true;
       this.#conn._pauseReading();
     }

@@ -183,6 +183,19 @@ describe('backpressure and early exits', () => {
     expect((await conn.query('select 7 as g')).rows).toEqual([{ g: 7 }]);
   });
 
+  it('aborted while nobody reads, the connection still gets on with what follows', async () => {
+    const controller = new AbortController();
+    const stream = conn.stream("select g, repeat('x', 200) from generate_series(1, 2000000) g", undefined, {
+      signal: controller.signal,
+      highWaterMark: 10,
+    });
+    const failed = new Promise((resolve) => stream.once('error', resolve));
+    stream.once('readable', () => controller.abort());
+    expect((await conn.query('select 8 as h')).rows).toEqual([{ h: 8 }]);
+    stream.resume();
+    expect(await failed).toBeInstanceOf(errors.QueryCanceled);
+  });
+
   it('breaking out inside a transaction drains instead of cancelling: the transaction lives on', async () => {
     const tx = await connectTest();
     try {
