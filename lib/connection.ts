@@ -860,6 +860,10 @@ export class Connection extends EventEmitter {
       this.#inTransaction = status === TransactionStatus.InTransaction || status === TransactionStatus.InError;
     }
     const failure = request.results.find(isError);
+    for (const result of request.results) {
+      // whoever sent it (a pool resetting the connection, say), the server has no prepared statements left
+      if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
+    }
     if (request.preparable !== undefined && this.#afterPrepared(request, failure, status)) return;
     if (failure !== undefined) {
       request.reject(this.#errorFrom(failure, request.text));
@@ -945,9 +949,6 @@ export class Connection extends EventEmitter {
     }
     if (failure === undefined) {
       if (decision.mode === 'none') this.#prepared.ran(request.text, request.typeOids);
-      for (const result of request.results) {
-        if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
-      }
       return false;
     }
     if (decision.mode === 'none' || !isStalePrepared(failure.error?.sqlstate, failure.error?.messagePrimary)) return false;
