@@ -25,6 +25,7 @@ import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
 import { Cursor, type CursorOptions, type ExecuteOptions } from './cursor';
 import { ServerCursor, type ServerCursorOptions } from './server-cursor';
+import { RowStream, type StreamOptions } from './stream';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
@@ -96,6 +97,13 @@ interface CopyHandler {
   onWritable?(): void;
 }
 
+/** @internal Who takes the rows of a streamed statement as they arrive. */
+export interface RowsHandler {
+  /** 1: single-row mode; n > 1: chunks of n rows (libpq 17+) */
+  mode: number;
+  onRows(result: NativeResult): void;
+}
+
 interface Request {
   kind: RequestKind;
   text: string;
@@ -128,6 +136,8 @@ interface Request {
   prepared?: PrepareDecision;
   /** instead of the text: close this prepared statement (libpq 17's PQsendClosePrepared) */
   closePrepared?: string;
+  /** rows streamed as they come, in single-row or chunked mode */
+  rows?: RowsHandler;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -381,6 +391,16 @@ export class Connection extends EventEmitter {
     });
   }
 
+  /**
+   * The rows of one statement (`$1`-style parameters) as they arrive: a Readable in object
+   * mode, also async-iterable. The socket is read no faster than the rows are taken.
+   */
+  stream<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: StreamOptions): RowStream<R> {
+    this.#checkOpen();
+    const query = resolveQuery(text, params, this);
+    return new RowStream<R>(this, query.text, query.values, options);
+  }
+
   /** A new cursor: client-side, or server-side (DECLARE/FETCH) when given a name. */
   cursor<R = unknown[]>(options: ServerCursorOptions): ServerCursor<R>;
   cursor<R = unknown[]>(options?: CursorOptions): Cursor<R>;
@@ -432,6 +452,50 @@ export class Connection extends EventEmitter {
       simple ? undefined : { preparable: { prepare, retried: false } },
     );
     return promise;
+  }
+
+  /**
+   * @internal Run one statement with its rows handed to `handler` as they arrive. Resolves
+   * with the final result (no rows, unless libpq could not stream them). `stop()` cancels
+   * the statement when that harms nothing else: it runs alone, outside a transaction block.
+   */
+  _stream(
+    text: string,
+    values: readonly unknown[] | undefined,
+    handler: RowsHandler,
+    signal?: AbortSignal,
+  ): { done: Promise<NativeResult[]>; stop(): void } {
+    this.#checkOpen();
+    signal?.throwIfAborted();
+    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
+    if (values !== undefined && values !== null) {
+      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
+      adapted = adaptParams(values, this.adapters);
+    }
+    const done = this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
+      rows: handler,
+    });
+    const stop = () => {
+      if (this.#closed) return;
+      const alone = this.#inflight.length === 1 && this.#inflight[0].rows === handler && this.#waiting.length === 0;
+      if (alone && this.#autocommit && this.#transactionDepth === 0 && !this.#inTransaction) this.cancel().catch(() => undefined);
+    };
+    return { done, stop };
+  }
+
+  /** @internal backpressure for streamed rows: stop reading the socket, then start again */
+  _pauseReading(): void {
+    if (!this.#closed) this.#native.pauseReading();
+  }
+
+  /** @internal */
+  _resumeReading(): void {
+    if (this.#closed) return;
+    this.#native.resumeReading();
+    // results libpq already holds raise no socket event: pump them on the next turn
+    this._processInputSoon();
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */
@@ -897,7 +961,7 @@ export class Connection extends EventEmitter {
     copy?: CopyHandler,
     signal?: AbortSignal,
     opensTransaction?: boolean,
-    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable'>>,
+    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows'>>,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
       const request: Request = {
@@ -972,6 +1036,8 @@ export class Connection extends EventEmitter {
         }
         if (request.closePrepared !== undefined) {
           conn.sendClosePrepared(request.closePrepared, request.sync);
+        } else if (request.rows !== undefined) {
+          conn.sendQuery(request.text, request.values, request.typeOids, request.sync, request.rows.mode);
         } else if (decision === undefined || decision.mode === 'none') {
           conn.sendQuery(request.text, request.values, request.typeOids, request.sync);
         } else {
@@ -1050,6 +1116,12 @@ export class Connection extends EventEmitter {
         return;
       }
       if (typeof item !== 'number') {
+        if ((item.status === ExecStatus.SingleTuple || item.status === ExecStatus.TuplesChunk) && request.rows !== undefined) {
+          if (request.typecasters !== undefined) resultTypecasters.set(item, request.typecasters);
+          request.rows.onRows(item);
+          if (this.#closed) return;
+          continue;
+        }
         request.results.push(item);
         if (item.status === ExecStatus.CopyIn) {
           if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
@@ -1092,6 +1164,10 @@ export class Connection extends EventEmitter {
     }
     if (request.syncOnly) return;
     const failure = request.results.find(isError);
+    for (const result of request.results) {
+      // whoever sent it (a pool resetting the connection, say), the server has no prepared statements left
+      if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
+    }
     if (request.preparable !== undefined && this.#afterPrepared(request, failure, status)) return;
     if (failure !== undefined) {
       request.reject(this.#errorFrom(failure, request.text));
@@ -1179,9 +1255,6 @@ export class Connection extends EventEmitter {
     }
     if (failure === undefined) {
       if (decision.mode === 'none') this.#prepared.ran(request.text, request.typeOids);
-      for (const result of request.results) {
-        if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
-      }
       return false;
     }
     if (decision.mode === 'none' || !isStalePrepared(failure.error?.sqlstate, failure.error?.messagePrimary)) return false;

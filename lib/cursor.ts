@@ -10,7 +10,10 @@ import { resolveQuery, type QueryText } from './query-text';
 import { inlineParams } from './inline-params';
 import { Oid } from './types/oids';
 import { Composable, quoteIdent } from './sql';
-import { valuesPages } from './execute-values';
+import { valuesPages, type ValuesPage } from './execute-values';
+
+/** executeValues() statements in flight at once */
+const PAGES_IN_FLIGHT = 32;
 
 export interface ExecuteOptions {
   /** true: prepare the statement now; false: never prepare it; unset: after the connection's prepareThreshold runs */
@@ -262,15 +265,30 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
         if (typeof template !== 'string') throw new errors.ProgrammingError('the executeValues() template must be a string or an sql object');
       }
       const pages = valuesPages(resolved.text, template, rows, options.pageSize ?? 100);
-      // bulk statements vary in length and parameter types: not worth a prepared statement each
-      const pending = pages.map((page) => this.#conn._run(page.text, page.values, undefined, false));
-      const settled = await Promise.allSettled(pending);
-      const failure = settled.find((outcome) => outcome.status === 'rejected');
-      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
-      const results = settled.map((outcome) => {
-        const list = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
-        return list[list.length - 1];
-      });
+      // Pages are pipelined, a window of them in flight at a time: memory holds a window's
+      // statements, not all of them, and after a failure no more pages are sent.
+      const results = new Array<NativeResult>(pages.count);
+      let next = 0;
+      let failed = false;
+      let failure: unknown;
+      let last: ValuesPage | undefined;
+      const worker = async (): Promise<void> => {
+        while (next < pages.count && !failed) {
+          const number = next++;
+          try {
+            const page = pages.page(number);
+            last = page;
+            // bulk statements vary in length and parameter types: not worth preparing each
+            const list = await this.#conn._run(page.text, page.values, undefined, false);
+            results[number] = list[list.length - 1];
+          } catch (error) {
+            if (!failed) failure = error;
+            failed = true;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PAGES_IN_FLIGHT, pages.count) }, worker));
+      if (failed) throw failure;
       const fetched: R[] = [];
       let total = 0;
       for (const result of results) {
@@ -280,15 +298,15 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
           for (const row of this.#conn._makeResult<R>(result, factory).rows) fetched.push(row);
         }
       }
-      this.#query = pages.length > 0 ? pages[pages.length - 1].text : null;
-      this.#params = pages.length > 0 ? pages[pages.length - 1].values : null;
+      this.#query = last?.text ?? null;
+      this.#params = last?.values ?? null;
       this.#results = [];
       this.#resultIndex = 0;
       this.#rows = [];
       this.#position = 0;
       this.#description = null;
       this.#statusmessage = results.length > 0 ? results[results.length - 1].command : null;
-      this.#rowcount = pages.length === 0 ? -1 : total;
+      this.#rowcount = pages.count === 0 ? -1 : total;
       return fetched;
     } catch (error) {
       throw withCallerStack(error);

@@ -15,6 +15,12 @@ export interface ValuesPage {
   rows: number;
 }
 
+/** The statements of one call: `count` pages, each built when asked for. */
+export interface ValuesPages {
+  count: number;
+  page(number: number): ValuesPage;
+}
+
 /** Split the outer statement at its single `%s`; `%%` stands for `%`. */
 function splitStatement(text: string): [string, string] {
   const parts: string[] = [''];
@@ -89,21 +95,21 @@ function mixed(): ProgrammingError {
 
 /**
  * The statements that insert `rows`, `pageSize` rows per statement. Every row is checked
- * against the template before anything is built: a bad row fails the whole call.
+ * against the template before any statement is made: a bad row fails the whole call.
  */
 export function valuesPages(
   statement: string,
   template: string | undefined,
   rows: Iterable<unknown>,
   pageSize: number,
-): ValuesPage[] {
+): ValuesPages {
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new ProgrammingError('pageSize must be a positive integer');
   if (rows === null || rows === undefined || typeof (rows as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw new ProgrammingError('executeValues() takes an iterable of rows');
   }
   const [before, after] = splitStatement(statement);
   const all = Array.from(rows);
-  if (all.length === 0) return [];
+  if (all.length === 0) return { count: 0, page: () => ({ text: '', values: [], rows: 0 }) };
   let parsed: ReturnType<typeof parseTemplate>;
   if (template !== undefined) {
     parsed = parseTemplate(template);
@@ -121,8 +127,11 @@ export function valuesPages(
       `a page of ${Math.min(pageSize, all.length)} rows of ${perRow} values exceeds PostgreSQL's ${MAX_PARAMETERS} parameters per statement: use a smaller pageSize`,
     );
   }
-  const pages: ValuesPage[] = [];
-  for (let start = 0; start < all.length; start += pageSize) {
+  // every row is checked now; the statements are built as they are sent
+  all.forEach((row, index) => rowValuesOf(row, parsed, index));
+  const count = Math.ceil(all.length / pageSize);
+  const page = (number: number): ValuesPage => {
+    const start = number * pageSize;
     const pageRows = all.slice(start, start + pageSize);
     const values: unknown[] = [];
     const tuples: string[] = [];
@@ -138,9 +147,9 @@ export function valuesPages(
       }
       tuples.push(text);
     });
-    pages.push({ text: `${before}${tuples.join(',')}${after}`, values, rows: pageRows.length });
-  }
-  return pages;
+    return { text: `${before}${tuples.join(',')}${after}`, values, rows: pageRows.length };
+  };
+  return { count, page };
 }
 
 function rowValuesOf(row: unknown, template: ReturnType<typeof parseTemplate>, index: number): unknown[] {

@@ -13,6 +13,8 @@ export { LargeObject } from './lobject';
 export { Copy } from './copy-object';
 export type { CursorOptions, ExecuteManyOptions, ExecuteOptions, ExecuteValuesOptions } from './cursor';
 export { ServerCursor } from './server-cursor';
+export { RowStream } from './stream';
+export type { StreamOptions } from './stream';
 export type { ServerCursorOptions } from './server-cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';

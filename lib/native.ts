@@ -151,8 +151,12 @@ export interface NativeConnectionInfo {
 export interface NativeConnection {
   /** PQconnectStartParams + PQconnectPoll driven by the event loop; expand_dbname is on */
   connect(keywords: string[], values: string[], callback: (error: string | null) => void): void;
-  /** PQsendQueryParams in pipeline mode (strings go as text, Buffers as binary); PQpipelineSync after it when sync is true */
-  sendQuery(text: string, values: (string | Buffer | null)[] | null, typeOids: number[] | null, sync: boolean): void;
+  /**
+   * PQsendQueryParams in pipeline mode (strings go as text, Buffers as binary); PQpipelineSync
+   * after it when sync is true. rowMode 1: single-row mode; n > 1: chunks of n rows
+   * (libpq 17+, single-row mode otherwise): the rows come as SingleTuple / TuplesChunk results.
+   */
+  sendQuery(text: string, values: (string | Buffer | null)[] | null, typeOids: number[] | null, sync: boolean, rowMode?: number): void;
   sendPrepare(name: string, text: string, typeOids: number[] | null, sync: boolean): void;
   sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean): void;
   /** PQsendClosePrepared (libpq 17+, hasFeature('closePrepared')): the protocol's Close, which works in an aborted transaction too */
@@ -172,7 +176,10 @@ export interface NativeConnection {
   /** COPY OUT: stop / start reading the socket (backpressure) */
   pauseCopyOut(): void;
   resumeCopyOut(): void;
-  /** read what libpq already holds (after resumeCopyOut) and deliver it through the callbacks */
+  /** stop / start reading results from the socket (backpressure for streamed rows) */
+  pauseReading(): void;
+  resumeReading(): void;
+  /** read what libpq already holds (after resumeCopyOut / resumeReading) and deliver it through the callbacks */
   processInput(): void;
   /** per-OID decoders for this connection's results */
   setDecoders(oids: number[], decoders: number[]): void;

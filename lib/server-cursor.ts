@@ -238,6 +238,10 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     const status = conn.info.transactionStatus;
     // a cursor without hold died with its transaction; an aborted transaction takes no CLOSE
     if (status === 'inerror' || (!this.withhold && status === 'idle')) return;
+    // It may have ended with a transaction since committed, and the one open now is another:
+    // a CLOSE of a cursor that is not there would abort it.
+    const exists = await conn._run('SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1', [this.name], undefined, false);
+    if (exists[exists.length - 1].rows.length === 0) return;
     await conn._control(`CLOSE ${quoteIdent(this.name)}`, undefined);
   }
 

@@ -260,6 +260,9 @@ export function quoteIdent(name: string): string {
 
 /** The tagged template: sql.query`select * from ${sql.Identifier(t)} where id = ${id}`. */
 export function query(strings: TemplateStringsArray, ...values: unknown[]): SqlQuery {
+  if (!Array.isArray(strings) || !Array.isArray((strings as { raw?: unknown }).raw)) {
+    throw new ProgrammingError('sql.query is a tagged template: write sql.query`select ${value}`');
+  }
   return new SqlQuery(Array.from(strings), values);
 }
 

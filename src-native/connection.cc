@@ -39,6 +39,8 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::PutCopyEnd>("putCopyEnd"),
                          InstanceMethod<&Connection::PauseCopyOut>("pauseCopyOut"),
                          InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
+                         InstanceMethod<&Connection::PauseReading>("pauseReading"),
+                         InstanceMethod<&Connection::ResumeReading>("resumeReading"),
                          InstanceMethod<&Connection::PumpInput>("processInput"),
                          InstanceMethod<&Connection::SetDecoders>("setDecoders"),
                          InstanceMethod<&Connection::Cancel>("cancel"),
@@ -225,6 +227,11 @@ void Connection::OnNotice(void* owner, const PGresult* result) {
 
 void Connection::ProcessInput(bool read_socket) {
   Napi::Env env = Env();
+  if (reading_paused_) {
+    // nothing is read until the consumer resumes: TCP slows the server down meanwhile
+    if (output_pending_) WriteOutput();
+    return;
+  }
   // Reading is for when the socket has data: libpq left-justifies its whole input buffer on
   // every PQconsumeInput and grows it while it is nearly full, so reading again while it
   // still holds unprocessed rows (a paused COPY OUT) would grow and copy it without bound.
@@ -264,12 +271,16 @@ void Connection::ProcessInput(bool read_socket) {
 }
 
 void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count) {
-  while (pending_commands_ > 0 && copy_ == CopyState::kNone && state_ == State::kOpen) {
+  // the single-row result the following single rows of the same command join
+  Napi::Object single_rows;
+  while (pending_commands_ > 0 && copy_ == CopyState::kNone && state_ == State::kOpen && !reading_paused_) {
+    ApplyRowMode();
     if (PQisBusy(conn_)) return;
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) {
+      single_rows = Napi::Object();
       items.Set(count++, Napi::Number::New(env, kEndOfCommand));
-      pending_commands_--;
+      CommandDone();
       if (!pipeline_on_ && pending_commands_ == 0) {
         // a simple-protocol query has finished: back to pipeline mode for what follows
         if (PQenterPipelineMode(conn_) == 1) pipeline_on_ = true;
@@ -279,11 +290,18 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
     const ExecStatusType status = PQresultStatus(result);
     if (status == PGRES_PIPELINE_SYNC) {
       items.Set(count++, Napi::Number::New(env, kSyncBase + PQtransactionStatus(conn_)));
-      pending_commands_--;
+      CommandDone();
       PQclear(result);
       continue;
     }
-    items.Set(count++, BuildResult(env, result, decoders_));
+    if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
+      AppendRows(env, single_rows, result, decoders_);
+      PQclear(result);
+      continue;
+    }
+    Napi::Object built = BuildResult(env, result, decoders_);
+    single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
+    items.Set(count++, built);
     PQclear(result);
     if (status == PGRES_COPY_IN) {
       copy_ = CopyState::kIn;
@@ -346,6 +364,9 @@ void Connection::CloseConnection() {
   }
   if (addon_ != nullptr) addon_->live_connections.erase(this);
   pending_commands_ = 0;
+  row_modes_.clear();
+  row_mode_applied_ = false;
+  reading_paused_ = false;
   copy_ = CopyState::kNone;
   output_pending_ = false;
   pipeline_on_ = false;
@@ -354,8 +375,8 @@ void Connection::CloseConnection() {
 void Connection::UpdateWatch() {
   if (state_ != State::kOpen) return;
   int events = output_pending_ ? UV_WRITABLE : 0;
-  // a paused COPY OUT stops reading, so that TCP itself slows the server down
-  if (!(copy_ == CopyState::kOut && copy_out_paused_)) events |= UV_READABLE;
+  // a paused COPY OUT or row stream stops reading, so that TCP itself slows the server down
+  if (!(copy_ == CopyState::kOut && copy_out_paused_) && !reading_paused_) events |= UV_READABLE;
   const int error = watch_.Watch(PQsocket(conn_), events);
   if (error != 0) Fail(std::string("cannot watch the socket: ") + uv_strerror(error));
 }
@@ -418,13 +439,53 @@ PGconn* Connection::PipelineConn(Napi::Env env) {
   return conn;
 }
 
-void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync) {
+void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode) {
   pending_commands_++;
+  row_modes_.push_back(row_mode);
   if (sync) {
     if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
     pending_commands_++;
+    row_modes_.push_back(0);
   }
   AfterSend();
+}
+
+void Connection::CommandDone() {
+  pending_commands_--;
+  if (!row_modes_.empty()) row_modes_.pop_front();
+  row_mode_applied_ = false;
+}
+
+void Connection::ApplyRowMode() {
+  if (row_mode_applied_ || row_modes_.empty()) return;
+  row_mode_applied_ = true;
+  const int mode = row_modes_.front();
+  if (mode == 1) {
+    PQsetSingleRowMode(conn_);
+  } else if (mode > 1) {
+    if (HasChunkedRows()) {
+      PQsetChunkedRowsMode(conn_, mode);
+    } else {
+      PQsetSingleRowMode(conn_);
+    }
+  }
+}
+
+Napi::Value Connection::PauseReading(const Napi::CallbackInfo& info) {
+  if (!reading_paused_) {
+    reading_paused_ = true;
+    UpdateWatch();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::ResumeReading(const Napi::CallbackInfo& info) {
+  if (reading_paused_) {
+    reading_paused_ = false;
+    UpdateWatch();
+    // results libpq already holds raise no socket event: the caller pumps them with processInput()
+  }
+  return info.Env().Undefined();
 }
 
 Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
@@ -436,7 +497,8 @@ Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
                          params.formats(), 0)) {
     ThrowLibpqError(env, "sending the query");
   }
-  CommandSent(env, conn, info[3].ToBoolean());
+  const int row_mode = info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
+  CommandSent(env, conn, info[3].ToBoolean(), row_mode > 0 ? row_mode : 0);
   return env.Undefined();
 }
 
@@ -482,6 +544,7 @@ Napi::Value Connection::Sync(const Napi::CallbackInfo& info) {
   if (!pipeline_on_) throw Napi::Error::New(env, "not in pipeline mode");
   if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
   pending_commands_++;
+  row_modes_.push_back(0);
   AfterSend();
   return env.Undefined();
 }
@@ -511,6 +574,7 @@ Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, message);
   }
   pending_commands_++;
+  row_modes_.push_back(0);
   AfterSend();
   return env.Undefined();
 }
@@ -528,7 +592,10 @@ Napi::Value Connection::Flush(const Napi::CallbackInfo& info) {
 int Connection::FlushState() {
   int state = output_pending_ ? kOutputPending : 0;
   // sending may have made libpq read results into its buffer: no socket event will tell
-  if (pending_commands_ > 0 && copy_ == CopyState::kNone && !PQisBusy(conn_)) state |= kInputWaiting;
+  if (pending_commands_ > 0 && copy_ == CopyState::kNone && !reading_paused_) {
+    ApplyRowMode();
+    if (!PQisBusy(conn_)) state |= kInputWaiting;
+  }
   return state;
 }
 

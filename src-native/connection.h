@@ -54,6 +54,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value PutCopyEnd(const Napi::CallbackInfo& info);
   Napi::Value PauseCopyOut(const Napi::CallbackInfo& info);
   Napi::Value ResumeCopyOut(const Napi::CallbackInfo& info);
+  Napi::Value PauseReading(const Napi::CallbackInfo& info);
+  Napi::Value ResumeReading(const Napi::CallbackInfo& info);
   Napi::Value PumpInput(const Napi::CallbackInfo& info);
   Napi::Value SetDecoders(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
@@ -90,8 +92,14 @@ class Connection : public Napi::ObjectWrap<Connection> {
   int FlushState();
   PGconn* OpenConn(Napi::Env env);  // throws a JS error when the connection is not open
   PGconn* PipelineConn(Napi::Env env);  // open, in pipeline mode, no COPY under way
-  // counts a command just sent (and its sync, when asked for one)
-  void CommandSent(Napi::Env env, PGconn* conn, bool sync);
+  // counts a command just sent (and its sync, when asked for one); row_mode as ApplyRowMode reads it
+  void CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode = 0);
+  // the command at the head of libpq's queue has ended (its NULL, or a sync)
+  void CommandDone();
+  // Single-row (1) or chunked (n > 1) mode for the command at the head of libpq's queue:
+  // libpq takes it only before that command's first result is parsed, so it is set before
+  // anything that parses input (PQisBusy, PQgetResult).
+  void ApplyRowMode();
   void ThrowLibpqError(Napi::Env env, const char* what);
   Napi::Value Callback(const char* name);
   void Invoke(const char* name, const std::vector<napi_value>& args);
@@ -105,6 +113,11 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool output_pending_ = false;
   bool kept_alive_ = false;
   int pending_commands_ = 0;
+  // the row mode of each command in libpq's queue, in order (0: the whole result at once)
+  std::deque<int> row_modes_;
+  bool row_mode_applied_ = false;
+  // the consumer of streamed rows asked to stop reading (backpressure)
+  bool reading_paused_ = false;
   size_t copy_unflushed_ = 0;
   SocketWatch watch_;
   DecoderTable decoders_;

@@ -29,8 +29,9 @@ Napi::Array BuildFields(Napi::Env env, const PGresult* result, int columns) {
   return fields;
 }
 
+// The rows of `result` as JS arrays, set in `rows` from index `offset` on (a new array when null).
 napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders,
-                     std::string* decode_error) {
+                     std::string* decode_error, napi_value rows = nullptr, uint32_t offset = 0) {
   AddonData* addon = nullptr;
   napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
   napi_value row_constructor = addon != nullptr ? addon->RowConstructor(env, columns) : nullptr;
@@ -43,8 +44,7 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
     // binary columns are handed over as raw bytes; only text is decoded here
     column_decoders[column] = PQfformat(result, column) == 0 ? decoders.Get(PQftype(result, column)) : Decoder::kBytea;
   }
-  napi_value rows;
-  napi_create_array_with_length(env, row_count, &rows);
+  if (rows == nullptr) napi_create_array_with_length(env, row_count, &rows);
   napi_value null_value;
   napi_get_null(env, &null_value);
   for (int row = 0; row < row_count; row++) {
@@ -76,13 +76,20 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
       napi_create_array_with_length(env, columns, &row_value);
       for (int column = 0; column < columns; column++) napi_set_element(env, row_value, column, values[column]);
     }
-    napi_set_element(env, rows, row, row_value);
+    napi_set_element(env, rows, offset + row, row_value);
     napi_close_handle_scope(env, scope);
   }
   return rows;
 }
 
 }  // namespace
+
+void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders) {
+  Napi::Array rows = target.Get("rows").As<Napi::Array>();
+  std::string decode_error;
+  BuildRows(env, result, PQnfields(result), decoders, &decode_error, rows, rows.Length());
+  if (!decode_error.empty() && !target.Has("decodeError")) target.Set("decodeError", Napi::String::New(env, decode_error));
+}
 
 Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders) {
   Napi::Object object = Napi::Object::New(env);

@@ -219,6 +219,7 @@ describe('sql.query tagged template', () => {
     await expect(conn.execute(sql.query`select ${1}`, [2])).rejects.toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => sql.query`select ${sql.Placeholder()}`.text)).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => (sql.query as unknown as (s: string) => unknown)('select 1'))).toBeInstanceOf(errors.ProgrammingError);
+    expect(thrown(() => (sql.query as unknown as (s: string[]) => unknown)(['x']))).toBeInstanceOf(errors.ProgrammingError);
   });
 });
 

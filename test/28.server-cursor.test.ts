@@ -140,6 +140,18 @@ describe('transactions, hold and errors', () => {
     expect(conn.info.transactionStatus).toBe('idle');
   });
 
+  it('closing a cursor that ended with an earlier transaction leaves the current one alone', async () => {
+    const cur = conn.cursor({ name: uniqueName('c') });
+    await cur.execute('select 1');
+    await conn.commit();
+    await conn.query('select 2');
+    expect(conn.info.transactionStatus).toBe('intrans');
+    await cur.close();
+    expect(conn.info.transactionStatus).toBe('intrans');
+    expect((await conn.query('select 3 as n')).rows).toEqual([{ n: 3 }]);
+    await conn.rollback();
+  });
+
   it('WITH HOLD outlives the commit, works in autocommit, and close() ends it', async () => {
     const other = await connectTest({ autocommit: true });
     try {

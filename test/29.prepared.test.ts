@@ -154,6 +154,20 @@ describe('stale statements', () => {
     expect(await preparedOnServer()).toEqual(['select 7 as n']);
     await conn.query('discard all');
     expect((await conn.query('select 7 as n')).rows).toEqual([{ n: 7 }]);
+    // also when it comes in a string of statements (the simple protocol)
+    await conn.query('select 7 as n', undefined, { prepare: true });
+    await conn.query('select 1; deallocate all');
+    const tx = await connectTest();
+    try {
+      await tx.query('select 9 as n', undefined, { prepare: true });
+      await tx.commit();
+      await tx.query('select 1; deallocate all');
+      // inside a transaction a stale name could not be retried: the cache must know
+      expect((await tx.query('select 9 as n')).rows).toEqual([{ n: 9 }]);
+      await tx.rollback();
+    } finally {
+      await tx.close();
+    }
     await conn.query('select 8 as n', undefined, { prepare: true });
     const names = await conn.query<{ name: string }>('select name from pg_prepared_statements', undefined, { prepare: false });
     await conn.query(`deallocate "${names.rows[0].name}"`);

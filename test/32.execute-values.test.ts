@@ -129,4 +129,16 @@ describe('executeValues', () => {
       ),
     ).rejects.toBeInstanceOf(errors.UniqueViolation);
   });
+
+  it('after a failing page no more pages are sent (a window of them is in flight)', async () => {
+    const table = await tableOf();
+    const cur = conn.cursor();
+    const rows = Array.from({ length: 300 }, (_, i) => [i === 1 ? 0 : i]);
+    const statements = await statementsOf(() =>
+      expect(cur.executeValues(`insert into ${table} (id) values %s`, rows, { pageSize: 1 })).rejects.toBeInstanceOf(errors.UniqueViolation),
+    );
+    expect(statements.length).toBeLessThan(300);
+    const inserted = (await conn.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0].n;
+    expect(inserted).toBe(statements.length - 1);
+  });
 });

@@ -1,0 +1,140 @@
+// conn.stream(): the rows of one statement as they arrive, without a named cursor, in
+// libpq's single-row mode (or chunked rows mode, libpq 17+). A Readable in object mode,
+// hence async-iterable. Backpressure: when the reader falls behind, the connection stops
+// reading the socket, and TCP slows the server down.
+import { Readable } from 'node:stream';
+
+import * as errors from './errors';
+import { native, type NativeResult } from './native';
+import type { Connection } from './connection';
+import { checkRowFactory, type Field, type RowFactory } from './rows';
+
+export interface StreamOptions {
+  /** row shape; objects unless the connection or this option says otherwise */
+  rowFactory?: RowFactory;
+  signal?: AbortSignal;
+  /** rows buffered before reading stops; default 1000 */
+  highWaterMark?: number;
+  /** rows per chunk with libpq 17+ (chunked rows mode); default 100. 1 asks for single-row mode. */
+  chunkSize?: number;
+}
+
+/** The rows of one statement, as a Readable (object mode) and an async iterable. */
+export class RowStream<R = Record<string, unknown>> extends Readable {
+  /** the columns, once the first rows (or the end) came */
+  fields: Field[] | null = null;
+  /** the command tag, once the statement finished, e.g. 'SELECT 1000' */
+  statusMessage: string | null = null;
+  /** rows the statement returned, once it finished */
+  rowCount: number | null = null;
+
+  #conn: Connection;
+  #factory: RowFactory;
+  #paused = false;
+  #finished = false;
+  #discarding = false;
+  #stop: () => void = () => undefined;
+  #pendingError: Error | undefined;
+  #aborted = false;
+
+  /** @internal use conn.stream() */
+  constructor(conn: Connection, text: string, values: readonly unknown[] | undefined, options: StreamOptions = {}) {
+    const highWaterMark = options.highWaterMark ?? 1000;
+    if (!Number.isInteger(highWaterMark) || highWaterMark < 1) throw new errors.ProgrammingError('highWaterMark must be a positive integer');
+    const chunkSize = options.chunkSize ?? 100;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new errors.ProgrammingError('chunkSize must be a positive integer');
+    super({ objectMode: true, highWaterMark });
+    this.#conn = conn;
+    this.#factory = options.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (conn.rowFactory ?? 'object');
+    const mode = chunkSize > 1 && native().hasFeature('chunkedRows') ? chunkSize : 1;
+    const { done, stop } = conn._stream(text, values, { mode, onRows: (result) => this.#onRows(result) }, options.signal);
+    this.#stop = stop;
+    const signal = options.signal;
+    // Aborted, the statement is cancelled and its error must reach the connection even if
+    // nobody reads: from then on reading never stops.
+    const onAbort = () => {
+      this.#aborted = true;
+      this.#resume();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    done
+      .finally(() => signal?.removeEventListener('abort', onAbort))
+      .then(
+        (results) => this.#onEnd(results[results.length - 1]),
+        (error: Error) => this.#onError(error),
+      );
+  }
+
+  override _read(): void {
+    this.#resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.#finished) {
+      // the reader gave up: what still comes is thrown away; the statement is cancelled
+      // when that harms nothing else (see Connection._stream)
+      this.#discarding = true;
+      this.#resume();
+      this.#stop();
+    }
+    callback(error);
+  }
+
+  #onRows(result: NativeResult): void {
+    if (this.#discarding) return;
+    this.fields ??= result.fields;
+    let shaped: { rows: R[] };
+    try {
+      if (result.decodeError !== undefined) throw new errors.DataError(result.decodeError);
+      shaped = this.#conn._makeResult<R>(result, this.#factory);
+    } catch (error) {
+      // a value that cannot be read ends the stream; the rest of the rows are thrown away
+      this.destroy(error as Error);
+      return;
+    }
+    let more = true;
+    for (const row of shaped.rows) more = this.push(row);
+    if (!more && !this.#paused && !this.#finished && !this.#aborted) {
+      this.#paused = true;
+      this.#conn._pauseReading();
+    }
+  }
+
+  #onEnd(result: NativeResult): void {
+    this.#finished = true;
+    // nothing more comes for this stream: the connection reads on for what follows
+    this.#resume();
+    if (this.#discarding) return;
+    this.fields ??= result.fields;
+    // rows libpq did not stream (the mode could not be set) come with the final result
+    if (result.rows.length > 0) this.#onRows(result);
+    this.statusMessage = result.command;
+    this.rowCount = result.rowCount >= 0 ? result.rowCount : null;
+    this.push(null);
+  }
+
+  #onError(error: Error): void {
+    this.#finished = true;
+    this.#resume();
+    if (this.#discarding) return;
+    // the rows that came before the error are read first, as the server sent them
+    if (this.readableLength === 0) this.destroy(error);
+    else this.#pendingError = error;
+  }
+
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
+    const error = this.#pendingError;
+    if (error !== undefined && this.readableLength === 0) {
+      this.#pendingError = undefined;
+      process.nextTick(() => this.destroy(error));
+    }
+    return chunk;
+  }
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#conn._resumeReading();
+  }
+}
