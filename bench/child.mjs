@@ -2,7 +2,7 @@
 //
 //   node bench/child.mjs DRIVER WORKLOAD COUNT      (BENCH_DSN in the environment)
 //
-// Prints one line of JSON: { count, bytes, seconds, maxRss } or { skipped }.
+// Prints one line of JSON: { count, bytes, seconds, cpuSeconds, maxRss } or { skipped }.
 
 const [driverName, workload, countText] = process.argv.slice(2);
 const dsn = process.env.BENCH_DSN;
@@ -21,12 +21,16 @@ if (skipped !== undefined || driver.workloads[workload] === undefined) {
 
 let started = null;
 let stopped = null;
+let cpuAtStart = null;
+let cpu = null;
 const timer = {
   start() {
+    cpuAtStart = process.cpuUsage();
     started = process.hrtime.bigint();
   },
   stop() {
     stopped = process.hrtime.bigint();
+    cpu = process.cpuUsage(cpuAtStart);
   },
 };
 
@@ -37,6 +41,9 @@ const line = {
   count,
   bytes: extra.bytes ?? 0,
   seconds: Number(stopped - started) / 1e9,
+  // the client's own CPU time (all its threads) in the timed part: less at the mercy of a
+  // busy machine than the wall clock
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
   // kB, as getrusage reports it in floor.c
   maxRss: process.resourceUsage().maxRSS,
   note: driver.notes?.[workload],

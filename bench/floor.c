@@ -6,8 +6,9 @@
  *   floor WORKLOAD DSN COUNT
  *   floor version
  *
- * Prints one line of JSON: {"count":..,"bytes":..,"seconds":..,"maxRss":..}, where
- * seconds covers the timed part only and maxRss is the peak resident set in kB.
+ * Prints one line of JSON: {"count":..,"bytes":..,"seconds":..,"cpuSeconds":..,"maxRss":..},
+ * where seconds (wall clock) and cpuSeconds (this process's CPU time) cover the timed part
+ * only and maxRss is the peak resident set in kB.
  * The data (tables, COPY text) is the same as the Node.js drivers use: see run.mjs.
  */
 #include <errno.h>
@@ -23,10 +24,33 @@
 #define INSERT_PAGE 5000
 #define COPY_CHUNK 65536
 
+/* user + system CPU time of this process so far */
+static double cpu_seconds(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec +
+         (double)usage.ru_stime.tv_usec / 1e6;
+}
+
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The timed part of a run: wall clock and CPU time at its start and end. */
+struct timed {
+  double start, end, cpu_start, cpu_end;
+};
+
+static void clock_start(struct timed *timing) {
+  timing->cpu_start = cpu_seconds();
+  timing->start = now_seconds();
+}
+
+static void clock_stop(struct timed *timing) {
+  timing->end = now_seconds();
+  timing->cpu_end = cpu_seconds();
 }
 
 static void die(const char *what, PGconn *conn) {
@@ -277,54 +301,54 @@ int main(int argc, char **argv) {
   long count = strtol(argv[3], NULL, 10);
   size_t bytes = 0;
   long check = 0;
-  double start = 0, end = 0;
+  struct timed timing = {0, 0, 0, 0};
 
   if (strcmp(workload, "connect") == 0) {
     connect_many(dsn, count / 20 + 1);
-    start = now_seconds();
+    clock_start(&timing);
     connect_many(dsn, count);
-    end = now_seconds();
+    clock_stop(&timing);
   } else if (strcmp(workload, "pool") == 0) {
     PGconn *conns[4];
     for (int c = 0; c < 4; c++) conns[c] = open_connection(dsn);
     pipelined(conns, 4, 50, count / 20 + 1);
-    start = now_seconds();
+    clock_start(&timing);
     check = pipelined(conns, 4, 50, count);
-    end = now_seconds();
+    clock_stop(&timing);
     for (int c = 0; c < 4; c++) PQfinish(conns[c]);
   } else {
     PGconn *conn = open_connection(dsn);
     if (strcmp(workload, "select1") == 0) {
       select1(conn, count / 20 + 1);
-      start = now_seconds();
+      clock_start(&timing);
       check = select1(conn, count);
-      end = now_seconds();
+      clock_stop(&timing);
     } else if (strcmp(workload, "concurrent") == 0) {
       pipelined(&conn, 1, 100, count / 20 + 1);
-      start = now_seconds();
+      clock_start(&timing);
       check = pipelined(&conn, 1, 100, count);
-      end = now_seconds();
+      clock_stop(&timing);
     } else if (strcmp(workload, "wide") == 0) {
-      start = now_seconds();
+      clock_start(&timing);
       check = wide(conn, count);
-      end = now_seconds();
+      clock_stop(&timing);
     } else if (strcmp(workload, "insert") == 0) {
       run_command(conn, "truncate bench_insert");
-      start = now_seconds();
+      clock_start(&timing);
       check = insert(conn, count);
-      end = now_seconds();
+      clock_stop(&timing);
     } else if (strcmp(workload, "copy-in") == 0) {
       size_t length;
       char *text = copy_text(count, &length);
       run_command(conn, "truncate bench_copy_in");
-      start = now_seconds();
+      clock_start(&timing);
       bytes = copy_in(conn, text, length);
-      end = now_seconds();
+      clock_stop(&timing);
       free(text);
     } else if (strcmp(workload, "copy-out") == 0) {
-      start = now_seconds();
+      clock_start(&timing);
       bytes = copy_out(conn);
-      end = now_seconds();
+      clock_stop(&timing);
     } else {
       fprintf(stderr, "floor: unknown workload %s\n", workload);
       return 2;
@@ -334,7 +358,7 @@ int main(int argc, char **argv) {
 
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  printf("{\"count\":%ld,\"bytes\":%zu,\"seconds\":%.6f,\"maxRss\":%ld,\"check\":%ld}\n", count, bytes, end - start,
-         usage.ru_maxrss, check);
+  printf("{\"count\":%ld,\"bytes\":%zu,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"maxRss\":%ld,\"check\":%ld}\n", count,
+         bytes, timing.end - timing.start, timing.cpu_end - timing.cpu_start, usage.ru_maxrss, check);
   return 0;
 }

@@ -149,6 +149,24 @@ async function prepareDatabase(dsn, counts) {
   }
 }
 
+/** The client's own CPU time per operation: lower is better, and steadier on a busy machine. */
+function cpuTable(summary, drivers) {
+  const columns = ['floor', ...drivers];
+  const lines = [
+    `| client CPU per operation | ${columns.map((d) => DRIVER_LABELS[d]).join(' | ')} |`,
+    `|---|${columns.map(() => '---:').join('|')}|`,
+  ];
+  for (const row of summary) {
+    const cells = columns.map((driver) => {
+      const micros = row.drivers[driver]?.cpuMicrosPerOp;
+      return micros == null ? '—' : `${micros < 10 ? micros.toFixed(2) : micros.toFixed(0)} µs`;
+    });
+    const per = { 'queries/s': 'query', 'rows/s': 'row', 'connections/s': 'connection', 'MB/s': 'row' }[row.unit];
+    lines.push(`| ${row.workload} (per ${per}) | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 function markdownTable(summary, drivers) {
   const columns = ['floor', ...drivers];
   const header = `| workload | ${columns.map((d) => DRIVER_LABELS[d]).join(' | ')} |`;
@@ -223,7 +241,7 @@ async function main() {
             ? `skipped: ${sample.skipped}`
             : sample.error
               ? `FAILED: ${sample.error}`
-              : `${formatRate(throughput(spec, sample), spec.unit)}, peak RSS ${(sample.maxRss / 1024).toFixed(0)} MB`;
+              : `${formatRate(throughput(spec, sample), spec.unit)}, CPU ${((sample.cpuSeconds / sample.seconds) * 100).toFixed(0)}%, peak RSS ${(sample.maxRss / 1024).toFixed(0)} MB`;
           log(`round ${round + 1}/${rounds}  ${workload.padEnd(10)} ${DRIVER_LABELS[driver].padEnd(11)} ${shown}`);
         }
       }
@@ -241,6 +259,8 @@ async function main() {
           median: median(rates),
           samples: rates,
           maxRssMB: good.length ? median(good.map((s) => s.maxRss / 1024)) : null,
+          // the client's CPU time per operation (query, row, connection; per row for COPY)
+          cpuMicrosPerOp: good.length ? median(good.map((s) => (s.cpuSeconds / s.count) * 1e6)) : null,
           ...(skipped ? { skipped } : {}),
           ...(list.some((s) => s.error) ? { errors: list.filter((s) => s.error).map((s) => s.error) } : {}),
           ...(good.find((s) => s.note) ? { note: good.find((s) => s.note).note } : {}),
@@ -303,6 +323,8 @@ async function main() {
       machineLine,
       '',
       markdownTable(summary, drivers),
+      '',
+      cpuTable(summary, drivers),
       '',
       ...notes,
       '',
