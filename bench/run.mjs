@@ -143,7 +143,8 @@ async function prepareDatabase(dsn, counts) {
   try {
     for (const statement of setupStatements(counts)) await client.query(statement);
     const { rows } = await client.query('show server_version');
-    return rows[0].server_version;
+    // '15.18 (Debian 15.18-0+deb12u1)' → '15.18'
+    return rows[0].server_version.split(' ')[0];
   } finally {
     await client.end();
   }
