@@ -34,7 +34,8 @@ const floorBinary = path.join(buildDir, 'floor');
 
 const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres'];
 const DRIVER_LABELS = { floor: 'floor (C)', pqnode: 'pqnode', pg: 'pg', 'pg-native': 'pg-native', postgres: 'postgres.js' };
-const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
+// a full-size workload takes seconds; a driver that hangs must not hold the run up for long
+const CHILD_TIMEOUT_MS = 3 * 60 * 1000;
 
 function listFromEnv(name, all) {
   const text = process.env[name];
@@ -109,7 +110,8 @@ function measure(driver, workload, count) {
           // fall through to the error below
         }
       }
-      resolve({ error: `exit ${code ?? signal}: ${(stderr.trim() || stdout.trim()).split('\n').slice(-5).join(' | ')}` });
+      const reason = signal === 'SIGKILL' ? `no result after ${CHILD_TIMEOUT_MS / 1000} s` : `exit ${code ?? signal}`;
+      resolve({ error: `${reason}: ${(stderr.trim() || stdout.trim()).split('\n').slice(-5).join(' | ')}` });
     });
   });
 }

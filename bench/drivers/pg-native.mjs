@@ -1,7 +1,5 @@
 // pg-native: node-postgres's binding to libpq, used directly.
 import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { SQL, copyChunks, inFlight, insertPages, warmupCount } from '../workloads.mjs';
 
@@ -12,6 +10,7 @@ const pg = require('pg');
 export const notes = {
   concurrent: 'one query at a time: pg-native has no queue, the benchmark chains them',
   pool: "pg's Pool over pg-native clients (pg.native.Pool)",
+  'copy-in': "libpq's buffer flushed by the benchmark before the end: pg-native's CopyStream leaves data unsent and hangs",
 };
 
 function open(dsn) {
@@ -52,6 +51,25 @@ function serialized(client) {
     tail = next.catch(() => undefined);
     return next;
   };
+}
+
+/**
+ * pg-native's CopyStream ends the COPY with data still in libpq's output buffer (non-blocking
+ * mode), and then waits for a reply that never comes; flushing first avoids that.
+ */
+async function flushed(client) {
+  for (;;) {
+    const state = client.pq.flush();
+    if (state === 0) return;
+    if (state === -1) throw new Error(client.pq.errorMessage());
+    await new Promise((resolve) => client.pq.writable(resolve));
+  }
+}
+
+async function writeAll(stream, chunks) {
+  for (const chunk of chunks) {
+    if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
+  }
 }
 
 async function copyStarted(client, text) {
@@ -107,7 +125,12 @@ export const workloads = {
     await query(client, 'truncate bench_copy_in');
     timer.start();
     const stream = await copyStarted(client, SQL.copyIn);
-    await pipeline(Readable.from(chunks), stream);
+    await writeAll(stream, chunks);
+    await flushed(client);
+    await new Promise((resolve, reject) => {
+      stream.once('error', reject);
+      stream.end(resolve);
+    });
     timer.stop();
     const rows = await query(client, 'select count(*)::int as n from bench_copy_in');
     if (rows[0].n !== count) throw new Error(`copy-in: ${rows[0].n} rows, expected ${count}`);
