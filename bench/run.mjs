@@ -232,6 +232,7 @@ async function main() {
     /** samples[workload][driver] = [{...}, ...] */
     const samples = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(participants.map((d) => [d, []]))]));
     const started = Date.now();
+    const loadAtStart = os.loadavg()[0];
     for (let round = 0; round < rounds; round++) {
       for (const workload of workloads) {
         // a different driver goes first each round: none always gets the warmest server
@@ -282,6 +283,9 @@ async function main() {
       cpu: cpus[0]?.model ?? 'unknown',
       cores: cpus.length,
       memoryGB: Math.round(os.totalmem() / 2 ** 30),
+      // the 1-minute load average as the run began and ended: above the core count, other
+      // processes were competing with the benchmark for the CPU
+      loadAverage: [loadAtStart, os.loadavg()[0]].map((load) => Math.round(load * 10) / 10),
       os: `${os.type()} ${os.release()}`,
       node: process.version,
       postgresql: serverVersion,
@@ -311,7 +315,7 @@ async function main() {
     fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     fs.writeFileSync(path.join(outDir, 'results.svg'), renderChart(results, drivers, DRIVER_LABELS));
 
-    const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}; Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, libpq ${machine.libpq}`;
+    const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}; Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, libpq ${machine.libpq}; load average ${machine.loadAverage.join(' → ')}`;
     const notes = [];
     for (const row of summary) {
       for (const driver of drivers) {
