@@ -45,6 +45,48 @@ function listFromEnv(name, all) {
   return all.filter((item) => wanted.includes(item));
 }
 
+/**
+ * pqnode's goals, as ratios within one run (the issue that asked for this benchmark):
+ * `of` is what pqnode is measured against, `at least` the ratio it must reach.
+ */
+const TARGETS = [
+  { workload: 'select1', of: 'floor', atLeast: 0.9 },
+  { workload: 'concurrent', of: 'postgres', atLeast: 2 },
+  { workload: 'concurrent', of: 'floor', atLeast: 0.85 },
+  { workload: 'wide', of: 'postgres', atLeast: 1.3 },
+  { workload: 'insert', of: 'floor', atLeast: 0.85 },
+  { workload: 'copy-in', of: 'floor', atLeast: 0.9 },
+  { workload: 'copy-out', of: 'floor', atLeast: 0.9 },
+  { workload: 'wide', of: 'postgres', rss: true },
+];
+
+function checkTargets(summary) {
+  const checks = [];
+  for (const target of TARGETS) {
+    const row = summary.find((r) => r.workload === target.workload);
+    const ours = row?.drivers.pqnode;
+    const theirs = row?.drivers[target.of];
+    if (!ours || !theirs) continue;
+    if (target.rss) {
+      if (ours.maxRssMB == null || theirs.maxRssMB == null) continue;
+      checks.push({
+        goal: `${target.workload}: peak RSS no higher than ${DRIVER_LABELS[target.of]}`,
+        value: `${ours.maxRssMB.toFixed(0)} MB vs ${theirs.maxRssMB.toFixed(0)} MB`,
+        met: ours.maxRssMB <= theirs.maxRssMB,
+      });
+      continue;
+    }
+    if (ours.median === null || !theirs.median) continue;
+    const ratio = ours.median / theirs.median;
+    checks.push({
+      goal: `${target.workload}: ≥ ${target.atLeast}× ${DRIVER_LABELS[target.of]}`,
+      value: `${ratio.toFixed(2)}×`,
+      met: ratio >= target.atLeast,
+    });
+  }
+  return checks;
+}
+
 function log(message) {
   process.stderr.write(`${message}\n`);
 }
@@ -309,6 +351,7 @@ async function main() {
           .map((d) => [d, JSON.parse(fs.readFileSync(path.join(root, 'node_modules', d, 'package.json'), 'utf8')).version]),
       ),
       workloads: summary,
+      targets: drivers.includes('pqnode') ? checkTargets(summary) : [],
     };
 
     fs.mkdirSync(outDir, { recursive: true });
@@ -335,6 +378,7 @@ async function main() {
       '',
       ...notes,
       '',
+      ...(results.targets.length ? ['pqnode against its goals:', ...results.targets.map((t) => `  ${t.met ? 'met    ' : 'not met'}  ${t.goal}: ${t.value}`), ''] : []),
       `wrote ${path.relative(root, path.join(outDir, 'results.json'))} and ${path.relative(root, path.join(outDir, 'results.svg'))}`,
     ];
     process.stdout.write(`${report.join('\n')}\n`);
