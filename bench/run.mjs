@@ -99,17 +99,31 @@ function run(command, args, options = {}) {
   return result.stdout;
 }
 
-/** pqnode is measured from dist/ and build/: build whatever is missing. */
+/** The newest modification time of the files under `dir` (0 when there are none). */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+function mtimeOf(file) {
+  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : -1;
+}
+
+/** pqnode is measured from dist/ and build/: build what is missing or older than its sources. */
 function ensurePqnodeBuilt() {
   const addon = path.join(root, 'build', 'Release', 'pqnode.node');
-  const prebuilds = path.join(root, 'prebuilds');
-  if (!fs.existsSync(addon) && !fs.existsSync(prebuilds)) {
+  const hasPrebuilds = fs.existsSync(path.join(root, 'prebuilds'));
+  if (mtimeOf(addon) < newestMtime(path.join(root, 'src-native')) && !(hasPrebuilds && !fs.existsSync(addon))) {
     log('building the native addon (node-gyp rebuild)');
-    run('npx', ['node-gyp', 'rebuild'], { stdio: 'inherit' });
+    run('npx', ['node-gyp', 'rebuild'], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  if (!fs.existsSync(path.join(root, 'dist', 'index.mjs'))) {
+  if (mtimeOf(path.join(root, 'dist', 'index.mjs')) < newestMtime(path.join(root, 'lib'))) {
     log('building dist/ (npm run build:ts)');
-    run('npm', ['run', 'build:ts'], { stdio: 'inherit' });
+    run('npm', ['run', 'build:ts'], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
 }
 
