@@ -1,0 +1,110 @@
+// pqnode, from the built dist/ of this checkout.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { SQL, copyChunks, inFlight, insertPages, warmupCount } from '../workloads.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pq = await import(pathToFileURL(path.join(root, 'dist', 'index.mjs')).href);
+
+// the other drivers commit each statement on its own: so does pqnode here
+const OPTIONS = { autocommit: true };
+
+export const notes = {};
+if (typeof pq.Pool !== 'function') {
+  notes.pool = 'pqnode has no Pool yet: 4 connections taken in turn';
+}
+
+async function selectOne(conn, i) {
+  const result = await conn.query(SQL.select1, [i]);
+  return result.rows[0].int4;
+}
+
+export const workloads = {
+  async select1({ dsn, count, timer }) {
+    const conn = await pq.connect(dsn, OPTIONS);
+    for (let i = 0; i < warmupCount(count); i++) await selectOne(conn, i);
+    timer.start();
+    for (let i = 0; i < count; i++) await selectOne(conn, i);
+    timer.stop();
+    await conn.close();
+  },
+
+  async concurrent({ dsn, count, timer }) {
+    const conn = await pq.connect(dsn, OPTIONS);
+    await inFlight(warmupCount(count), 100, (i) => selectOne(conn, i));
+    timer.start();
+    await inFlight(count, 100, (i) => selectOne(conn, i));
+    timer.stop();
+    await conn.close();
+  },
+
+  async wide({ dsn, count, timer }) {
+    const conn = await pq.connect(dsn, OPTIONS);
+    timer.start();
+    const result = await conn.query(SQL.wide);
+    timer.stop();
+    if (result.rows.length !== count) throw new Error(`wide: ${result.rows.length} rows, expected ${count}`);
+    await conn.close();
+  },
+
+  async insert({ dsn, count, timer }) {
+    const pages = insertPages(count);
+    const conn = await pq.connect(dsn, OPTIONS);
+    await conn.query('truncate bench_insert');
+    timer.start();
+    for (const page of pages) await conn.query(SQL.insert, [page.ids, page.names, page.scores, page.flags]);
+    timer.stop();
+    await conn.close();
+  },
+
+  async 'copy-in'({ dsn, count, timer }) {
+    const { chunks, bytes } = copyChunks(count);
+    const conn = await pq.connect(dsn, OPTIONS);
+    await conn.query('truncate bench_copy_in');
+    timer.start();
+    const rows = await conn.copyFrom(SQL.copyIn, chunks);
+    timer.stop();
+    if (rows !== count) throw new Error(`copy-in: ${rows} rows, expected ${count}`);
+    await conn.close();
+    return { bytes };
+  },
+
+  async 'copy-out'({ dsn, timer }) {
+    const conn = await pq.connect(dsn, OPTIONS);
+    let bytes = 0;
+    timer.start();
+    for await (const chunk of conn.copyTo(SQL.copyOut)) bytes += chunk.length;
+    timer.stop();
+    await conn.close();
+    return { bytes };
+  },
+
+  async connect({ dsn, count, timer }) {
+    const once = async () => (await pq.connect(dsn, OPTIONS)).close();
+    for (let i = 0; i < warmupCount(count); i++) await once();
+    timer.start();
+    for (let i = 0; i < count; i++) await once();
+    timer.stop();
+  },
+
+  async pool({ dsn, count, timer }) {
+    let run;
+    let close;
+    if (typeof pq.Pool === 'function') {
+      const pool = new pq.Pool(dsn, { min: 4, max: 4 });
+      run = (i) => pool.query(SQL.select1, [i]);
+      close = () => pool.close();
+    } else {
+      const conns = await Promise.all([0, 1, 2, 3].map(() => pq.connect(dsn, OPTIONS)));
+      let turn = 0;
+      run = (i) => conns[turn++ % conns.length].query(SQL.select1, [i]);
+      close = () => Promise.all(conns.map((conn) => conn.close()));
+    }
+    await inFlight(warmupCount(count), 50, run);
+    timer.start();
+    await inFlight(count, 50, run);
+    timer.stop();
+    await close();
+  },
+};

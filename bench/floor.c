@@ -1,0 +1,364 @@
+/*
+ * The floor: the benchmark's workloads written in C directly on libpq. What a Node.js
+ * driver built on libpq could reach if its own layer cost nothing; the drivers are
+ * measured as a ratio to it.
+ *
+ *   floor WORKLOAD DSN COUNT
+ *   floor version
+ *
+ * Prints one line of JSON: {"count":..,"bytes":..,"seconds":..,"cpuSeconds":..,"maxRss":..},
+ * where seconds (wall clock) and cpuSeconds (this process's CPU time) cover the timed part
+ * only and maxRss is the peak resident set in kB.
+ * The data (tables, COPY text) is the same as the Node.js drivers use: see run.mjs.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#define INSERT_PAGE 5000
+#define COPY_CHUNK 65536
+
+/* user + system CPU time of this process so far */
+static double cpu_seconds(void) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec +
+         (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The timed part of a run: wall clock and CPU time at its start and end. */
+struct timed {
+  double start, end, cpu_start, cpu_end;
+};
+
+static void clock_start(struct timed *timing) {
+  timing->cpu_start = cpu_seconds();
+  timing->start = now_seconds();
+}
+
+static void clock_stop(struct timed *timing) {
+  timing->end = now_seconds();
+  timing->cpu_end = cpu_seconds();
+}
+
+static void die(const char *what, PGconn *conn) {
+  fprintf(stderr, "floor: %s: %s\n", what, conn ? PQerrorMessage(conn) : "");
+  exit(1);
+}
+
+static PGconn *open_connection(const char *dsn) {
+  PGconn *conn = PQconnectdb(dsn);
+  if (PQstatus(conn) != CONNECTION_OK) die("connect", conn);
+  return conn;
+}
+
+static void expect(PGresult *result, ExecStatusType status, PGconn *conn, const char *what) {
+  if (PQresultStatus(result) != status) {
+    fprintf(stderr, "floor: %s: %s", what, PQresultErrorMessage(result));
+    (void)conn;
+    exit(1);
+  }
+}
+
+static void run_command(PGconn *conn, const char *sql) {
+  PGresult *result = PQexec(conn, sql);
+  expect(result, PGRES_COMMAND_OK, conn, sql);
+  PQclear(result);
+}
+
+/* What a driver does with the value of select $1::int: turn it into a number. */
+static long read_int_result(PGresult *result) {
+  return strtol(PQgetvalue(result, 0, 0), NULL, 10);
+}
+
+static long select1(PGconn *conn, long count) {
+  char param[24];
+  const char *values[1] = {param};
+  long sum = 0;
+  for (long i = 0; i < count; i++) {
+    snprintf(param, sizeof param, "%ld", i);
+    PGresult *result = PQexecParams(conn, "select $1::int", 1, NULL, values, NULL, NULL, 0);
+    expect(result, PGRES_TUPLES_OK, conn, "select1");
+    sum += read_int_result(result);
+    PQclear(result);
+  }
+  return sum;
+}
+
+/*
+ * `select $1::int` COUNT times over CONNS connections in pipeline mode, at most DEPTH in
+ * flight across all of them, each query its own sync (an implicit transaction, as each
+ * driver's query is). Sends are batched and flushed once per turn of the loop.
+ */
+static long pipelined(PGconn **conns, int nconns, int depth, long count) {
+  long sent = 0, done = 0, sum = 0;
+  int inflight[nconns > 0 ? nconns : 1];
+  struct pollfd fds[nconns > 0 ? nconns : 1];
+  char param[24];
+  const char *values[1] = {param};
+
+  for (int c = 0; c < nconns; c++) {
+    inflight[c] = 0;
+    if (PQsetnonblocking(conns[c], 1) != 0) die("setnonblocking", conns[c]);
+    if (PQenterPipelineMode(conns[c]) != 1) die("enterPipelineMode", conns[c]);
+    fds[c].fd = PQsocket(conns[c]);
+  }
+
+  while (done < count) {
+    int total = 0;
+    for (int c = 0; c < nconns; c++) total += inflight[c];
+    while (total < depth && sent < count) {
+      /* the connection with the fewest queries in flight takes the next one */
+      int target = 0;
+      for (int c = 1; c < nconns; c++)
+        if (inflight[c] < inflight[target]) target = c;
+      snprintf(param, sizeof param, "%ld", sent);
+      if (PQsendQueryParams(conns[target], "select $1::int", 1, NULL, values, NULL, NULL, 0) != 1)
+        die("sendQueryParams", conns[target]);
+#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
+      if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
+#else
+      if (PQpipelineSync(conns[target]) != 1) die("pipelineSync", conns[target]);
+#endif
+      inflight[target]++;
+      total++;
+      sent++;
+    }
+      for (int c = 0; c < nconns; c++) {
+      int flushed = PQflush(conns[c]);
+      if (flushed < 0) die("flush", conns[c]);
+      fds[c].events = POLLIN | (flushed > 0 ? POLLOUT : 0);
+      fds[c].revents = 0;
+    }
+    if (poll(fds, (nfds_t)nconns, -1) < 0 && errno != EINTR) die("poll", NULL);
+
+    for (int c = 0; c < nconns; c++) {
+      if (!(fds[c].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+      PGconn *conn = conns[c];
+      if (PQconsumeInput(conn) != 1) die("consumeInput", conn);
+      while (inflight[c] > 0 && !PQisBusy(conn)) {
+        PGresult *result = PQgetResult(conn);
+        if (result == NULL) continue; /* the end of one query's results */
+        switch (PQresultStatus(result)) {
+          case PGRES_TUPLES_OK:
+            sum += read_int_result(result);
+            break;
+          case PGRES_PIPELINE_SYNC:
+            inflight[c]--;
+            done++;
+            break;
+          default:
+            fprintf(stderr, "floor: pipelined: %s", PQresultErrorMessage(result));
+            exit(1);
+        }
+        PQclear(result);
+      }
+    }
+  }
+  for (int c = 0; c < nconns; c++) {
+    if (PQexitPipelineMode(conns[c]) != 1) die("exitPipelineMode", conns[c]);
+    PQsetnonblocking(conns[c], 0);
+  }
+  return sum;
+}
+
+/* Every cell read and the numbers among them parsed: what a driver does at the least. */
+static long wide(PGconn *conn, long count) {
+  PGresult *result = PQexecParams(conn, "select * from bench_wide", 0, NULL, NULL, NULL, NULL, 0);
+  expect(result, PGRES_TUPLES_OK, conn, "wide");
+  int rows = PQntuples(result);
+  int columns = PQnfields(result);
+  long checksum = 0;
+  double fsum = 0;
+  for (int r = 0; r < rows; r++) {
+    checksum += strtol(PQgetvalue(result, r, 0), NULL, 10);
+    checksum += strtoll(PQgetvalue(result, r, 1), NULL, 10);
+    checksum += PQgetlength(result, r, 2);
+    fsum += strtod(PQgetvalue(result, r, 3), NULL);
+    checksum += PQgetvalue(result, r, 4)[0] == 't';
+    for (int c = 5; c < columns; c++) {
+      if (!PQgetisnull(result, r, c)) checksum += PQgetlength(result, r, c);
+    }
+  }
+  PQclear(result);
+  if (rows != count) {
+    fprintf(stderr, "floor: wide: %d rows, expected %ld\n", rows, count);
+    exit(1);
+  }
+  return checksum + (long)fsum;
+}
+
+/* Pages of INSERT_PAGE rows, each four text arrays of the same data the drivers send. */
+static long insert(PGconn *conn, long count) {
+  size_t cap = (size_t)INSERT_PAGE * 48 + 16;
+  char *ids = malloc(cap), *names = malloc(cap), *scores = malloc(cap), *flags = malloc(cap);
+  const char *sql =
+      "insert into bench_insert (id, name, score, flag) "
+      "select * from unnest($1::int4[], $2::text[], $3::float8[], $4::bool[])";
+  long inserted = 0;
+  for (long start = 0; start < count; start += INSERT_PAGE) {
+    long end = start + INSERT_PAGE < count ? start + INSERT_PAGE : count;
+    size_t a = 0, b = 0, c = 0, d = 0;
+    ids[a++] = names[b++] = scores[c++] = flags[d++] = '{';
+    for (long i = start; i < end; i++) {
+      if (i > start) ids[a++] = names[b++] = scores[c++] = flags[d++] = ',';
+      a += (size_t)sprintf(ids + a, "%ld", i);
+      b += (size_t)sprintf(names + b, "\"name %ld\"", i);
+      c += (size_t)sprintf(scores + c, "%ld.5", i);
+      flags[d++] = (i & 1) ? 't' : 'f';
+    }
+    ids[a++] = names[b++] = scores[c++] = flags[d++] = '}';
+    ids[a] = names[b] = scores[c] = flags[d] = '\0';
+    const char *values[4] = {ids, names, scores, flags};
+    PGresult *result = PQexecParams(conn, sql, 4, NULL, values, NULL, NULL, 0);
+    expect(result, PGRES_COMMAND_OK, conn, "insert");
+    inserted += strtol(PQcmdTuples(result), NULL, 10);
+    PQclear(result);
+  }
+  free(ids);
+  free(names);
+  free(scores);
+  free(flags);
+  if (inserted != count) {
+    fprintf(stderr, "floor: insert: %ld rows, expected %ld\n", inserted, count);
+    exit(1);
+  }
+  return inserted;
+}
+
+/* The COPY text of rows [0, count): made before the clock starts, as in the drivers. */
+static char *copy_text(long count, size_t *length) {
+  size_t cap = (size_t)count * 40 + 1;
+  char *text = malloc(cap);
+  size_t used = 0;
+  for (long i = 0; i < count; i++) used += (size_t)sprintf(text + used, "%ld\tname %ld\t%ld.25\n", i, i, i);
+  *length = used;
+  return text;
+}
+
+static size_t copy_in(PGconn *conn, const char *text, size_t length) {
+  PGresult *result = PQexec(conn, "copy bench_copy_in (id, name, score) from stdin");
+  expect(result, PGRES_COPY_IN, conn, "copy in");
+  PQclear(result);
+  for (size_t offset = 0; offset < length; offset += COPY_CHUNK) {
+    size_t size = length - offset < COPY_CHUNK ? length - offset : COPY_CHUNK;
+    if (PQputCopyData(conn, text + offset, (int)size) != 1) die("putCopyData", conn);
+  }
+  if (PQputCopyEnd(conn, NULL) != 1) die("putCopyEnd", conn);
+  result = PQgetResult(conn);
+  expect(result, PGRES_COMMAND_OK, conn, "copy in end");
+  PQclear(result);
+  while ((result = PQgetResult(conn)) != NULL) PQclear(result);
+  return length;
+}
+
+static size_t copy_out(PGconn *conn) {
+  PGresult *result = PQexec(conn, "copy bench_copy_out to stdout");
+  expect(result, PGRES_COPY_OUT, conn, "copy out");
+  PQclear(result);
+  size_t bytes = 0;
+  char *buffer;
+  int size;
+  while ((size = PQgetCopyData(conn, &buffer, 0)) > 0) {
+    bytes += (size_t)size;
+    PQfreemem(buffer);
+  }
+  if (size == -2) die("getCopyData", conn);
+  result = PQgetResult(conn);
+  expect(result, PGRES_COMMAND_OK, conn, "copy out end");
+  PQclear(result);
+  while ((result = PQgetResult(conn)) != NULL) PQclear(result);
+  return bytes;
+}
+
+static void connect_many(const char *dsn, long count) {
+  for (long i = 0; i < count; i++) PQfinish(open_connection(dsn));
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "version") == 0) {
+    printf("{\"libpqVersion\":%d}\n", PQlibVersion());
+    return 0;
+  }
+  if (argc != 4) {
+    fprintf(stderr, "usage: floor WORKLOAD DSN COUNT\n");
+    return 2;
+  }
+  const char *workload = argv[1];
+  const char *dsn = argv[2];
+  long count = strtol(argv[3], NULL, 10);
+  size_t bytes = 0;
+  long check = 0;
+  struct timed timing = {0, 0, 0, 0};
+
+  if (strcmp(workload, "connect") == 0) {
+    connect_many(dsn, count / 20 + 1);
+    clock_start(&timing);
+    connect_many(dsn, count);
+    clock_stop(&timing);
+  } else if (strcmp(workload, "pool") == 0) {
+    PGconn *conns[4];
+    for (int c = 0; c < 4; c++) conns[c] = open_connection(dsn);
+    pipelined(conns, 4, 50, count / 20 + 1);
+    clock_start(&timing);
+    check = pipelined(conns, 4, 50, count);
+    clock_stop(&timing);
+    for (int c = 0; c < 4; c++) PQfinish(conns[c]);
+  } else {
+    PGconn *conn = open_connection(dsn);
+    if (strcmp(workload, "select1") == 0) {
+      select1(conn, count / 20 + 1);
+      clock_start(&timing);
+      check = select1(conn, count);
+      clock_stop(&timing);
+    } else if (strcmp(workload, "concurrent") == 0) {
+      pipelined(&conn, 1, 100, count / 20 + 1);
+      clock_start(&timing);
+      check = pipelined(&conn, 1, 100, count);
+      clock_stop(&timing);
+    } else if (strcmp(workload, "wide") == 0) {
+      clock_start(&timing);
+      check = wide(conn, count);
+      clock_stop(&timing);
+    } else if (strcmp(workload, "insert") == 0) {
+      run_command(conn, "truncate bench_insert");
+      clock_start(&timing);
+      check = insert(conn, count);
+      clock_stop(&timing);
+    } else if (strcmp(workload, "copy-in") == 0) {
+      size_t length;
+      char *text = copy_text(count, &length);
+      run_command(conn, "truncate bench_copy_in");
+      clock_start(&timing);
+      bytes = copy_in(conn, text, length);
+      clock_stop(&timing);
+      free(text);
+    } else if (strcmp(workload, "copy-out") == 0) {
+      clock_start(&timing);
+      bytes = copy_out(conn);
+      clock_stop(&timing);
+    } else {
+      fprintf(stderr, "floor: unknown workload %s\n", workload);
+      return 2;
+    }
+    PQfinish(conn);
+  }
+
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  printf("{\"count\":%ld,\"bytes\":%zu,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"maxRss\":%ld,\"check\":%ld}\n", count,
+         bytes, timing.end - timing.start, timing.cpu_end - timing.cpu_start, usage.ru_maxrss, check);
+  return 0;
+}

@@ -1,0 +1,407 @@
+// The benchmark: pqnode against pg, pg-native and postgres.js, and against floor.c, the same
+// work written in C on libpq.
+//
+//   npm run bench
+//
+// Each measurement runs in a process of its own. The drivers take turns within each round
+// (in a rotated order) and the rounds repeat; the table shows medians.
+//
+// Environment:
+//   PQNODE_TEST_DSN   a server to use; otherwise a throwaway one is started
+//   BENCH_ROUNDS      rounds (default 3)
+//   BENCH_SCALE       multiplies every workload's size (0.1 for a quick check)
+//   BENCH_WORKLOADS   comma-separated workloads to run (default all)
+//   BENCH_DRIVERS     comma-separated drivers to run (default all; floor always runs)
+//   BENCH_OUT         folder for results.json and results.svg; by default bench/ for a full
+//                     run and bench/.build/ for a partial one, so that a quick check never
+//                     overwrites the published results
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+import { startTestServer } from '../scripts/test-server.mjs';
+import { renderChart } from './chart.mjs';
+import { WORKLOADS, countFor, setupStatements } from './workloads.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(benchDir, '..');
+const buildDir = path.join(benchDir, '.build');
+const floorBinary = path.join(buildDir, 'floor');
+
+const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres'];
+const DRIVER_LABELS = { floor: 'floor (C)', pqnode: 'pqnode', pg: 'pg', 'pg-native': 'pg-native', postgres: 'postgres.js' };
+// a full-size workload takes seconds; a driver that hangs must not hold the run up for long
+const CHILD_TIMEOUT_MS = 3 * 60 * 1000;
+
+function listFromEnv(name, all) {
+  const text = process.env[name];
+  if (!text) return all;
+  const wanted = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of wanted) if (!all.includes(item)) throw new Error(`${name}: unknown ${item} (known: ${all.join(', ')})`);
+  return all.filter((item) => wanted.includes(item));
+}
+
+/**
+ * pqnode's goals, as ratios within one run (the issue that asked for this benchmark):
+ * `of` is what pqnode is measured against, `at least` the ratio it must reach.
+ */
+const TARGETS = [
+  { workload: 'select1', of: 'floor', atLeast: 0.9 },
+  { workload: 'concurrent', of: 'postgres', atLeast: 2 },
+  { workload: 'concurrent', of: 'floor', atLeast: 0.85 },
+  { workload: 'wide', of: 'postgres', atLeast: 1.3 },
+  { workload: 'insert', of: 'floor', atLeast: 0.85 },
+  { workload: 'copy-in', of: 'floor', atLeast: 0.9 },
+  { workload: 'copy-out', of: 'floor', atLeast: 0.9 },
+  { workload: 'wide', of: 'postgres', rss: true },
+];
+
+function checkTargets(summary) {
+  const checks = [];
+  for (const target of TARGETS) {
+    const row = summary.find((r) => r.workload === target.workload);
+    const ours = row?.drivers.pqnode;
+    const theirs = row?.drivers[target.of];
+    if (!ours || !theirs) continue;
+    if (target.rss) {
+      if (ours.maxRssMB == null || theirs.maxRssMB == null) continue;
+      checks.push({
+        goal: `${target.workload}: peak RSS no higher than ${DRIVER_LABELS[target.of]}`,
+        value: `${ours.maxRssMB.toFixed(0)} MB vs ${theirs.maxRssMB.toFixed(0)} MB`,
+        met: ours.maxRssMB <= theirs.maxRssMB,
+      });
+      continue;
+    }
+    if (ours.median === null || !theirs.median) continue;
+    const ratio = ours.median / theirs.median;
+    checks.push({
+      goal: `${target.workload}: ≥ ${target.atLeast}× ${DRIVER_LABELS[target.of]}`,
+      value: `${ratio.toFixed(2)}×`,
+      met: ratio >= target.atLeast,
+    });
+  }
+  return checks;
+}
+
+function log(message) {
+  process.stderr.write(`${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stderr ?? ''}${result.stdout ?? ''}`);
+  }
+  return result.stdout;
+}
+
+/** The newest modification time of the files under `dir` (0 when there are none). */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+function mtimeOf(file) {
+  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : -1;
+}
+
+/** pqnode is measured from dist/ and build/: build what is missing or older than its sources. */
+function ensurePqnodeBuilt() {
+  const addon = path.join(root, 'build', 'Release', 'pqnode.node');
+  const hasPrebuilds = fs.existsSync(path.join(root, 'prebuilds'));
+  if (mtimeOf(addon) < newestMtime(path.join(root, 'src-native')) && !(hasPrebuilds && !fs.existsSync(addon))) {
+    log('building the native addon (node-gyp rebuild)');
+    run('npx', ['node-gyp', 'rebuild'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  if (mtimeOf(path.join(root, 'dist', 'index.mjs')) < newestMtime(path.join(root, 'lib'))) {
+    log('building dist/ (npm run build:ts)');
+    run('npm', ['run', 'build:ts'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+}
+
+function compileFloor() {
+  fs.mkdirSync(buildDir, { recursive: true });
+  const includeDir = run('pg_config', ['--includedir']).trim();
+  const libDir = run('pg_config', ['--libdir']).trim();
+  const compiler = process.env.CC || 'cc';
+  const args = ['-O2', '-o', floorBinary, path.join(benchDir, 'floor.c'), `-I${includeDir}`, `-L${libDir}`, '-lpq'];
+  run(compiler, args);
+  return `${compiler} ${args.map((arg) => path.relative(root, arg) || arg).join(' ')}`.replace(root, '.');
+}
+
+function childCommand(driver, workload, count) {
+  if (driver === 'floor') return [floorBinary, [workload, process.env.BENCH_DSN, String(count)]];
+  return [process.execPath, [path.join(benchDir, 'child.mjs'), driver, workload, String(count)]];
+}
+
+function measure(driver, workload, count) {
+  const [command, args] = childCommand(driver, workload, count);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ error: error.message });
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split('\n').pop();
+      if (code === 0 && line) {
+        try {
+          resolve(JSON.parse(line));
+          return;
+        } catch {
+          // fall through to the error below
+        }
+      }
+      const reason = signal === 'SIGKILL' ? `no result after ${CHILD_TIMEOUT_MS / 1000} s` : `exit ${code ?? signal}`;
+      resolve({ error: `${reason}: ${(stderr.trim() || stdout.trim()).split('\n').slice(-5).join(' | ')}` });
+    });
+  });
+}
+
+/** Throughput in the workload's unit. */
+function throughput(spec, sample) {
+  if (spec.unit === 'MB/s') return sample.bytes / 1e6 / sample.seconds;
+  return sample.count / sample.seconds;
+}
+
+function median(values) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function formatRate(value, unit) {
+  if (value === null) return '—';
+  if (unit === 'MB/s') return `${value.toFixed(value < 100 ? 1 : 0)} MB/s`;
+  const suffix = unit.replace(/^[a-z]+/, '').trim();
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M${suffix}`;
+  if (value >= 1e4) return `${(value / 1e3).toFixed(1)}k${suffix}`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(2)}k${suffix}`;
+  return `${value.toFixed(0)}${suffix}`;
+}
+
+async function prepareDatabase(dsn, counts) {
+  const client = new pg.Client({ connectionString: dsn });
+  await client.connect();
+  try {
+    for (const statement of setupStatements(counts)) await client.query(statement);
+    const { rows } = await client.query('show server_version');
+    // '15.18 (Debian 15.18-0+deb12u1)' → '15.18'
+    return rows[0].server_version.split(' ')[0];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The client's own CPU time per operation: lower is better, and steadier on a busy machine. */
+function cpuTable(summary, drivers) {
+  const columns = ['floor', ...drivers];
+  const lines = [
+    `| client CPU per operation | ${columns.map((d) => DRIVER_LABELS[d]).join(' | ')} |`,
+    `|---|${columns.map(() => '---:').join('|')}|`,
+  ];
+  for (const row of summary) {
+    const cells = columns.map((driver) => {
+      const micros = row.drivers[driver]?.cpuMicrosPerOp;
+      return micros == null ? '—' : `${micros < 10 ? micros.toFixed(2) : micros.toFixed(0)} µs`;
+    });
+    const per = { 'queries/s': 'query', 'rows/s': 'row', 'connections/s': 'connection', 'MB/s': 'row' }[row.unit];
+    lines.push(`| ${row.workload} (per ${per}) | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function markdownTable(summary, drivers) {
+  const columns = ['floor', ...drivers];
+  const header = `| workload | ${columns.map((d) => DRIVER_LABELS[d]).join(' | ')} |`;
+  const rule = `|---|${columns.map(() => '---:').join('|')}|`;
+  const lines = [header, rule];
+  for (const row of summary) {
+    const cells = columns.map((driver) => {
+      const cell = row.drivers[driver];
+      if (cell === undefined) return '—';
+      if (cell.skipped) return 'n/a';
+      if (cell.median === null) return 'failed';
+      const rate = formatRate(cell.median, row.unit);
+      return driver === 'floor' || cell.ratio === null ? rate : `${rate} (${cell.ratio.toFixed(2)}×)`;
+    });
+    lines.push(`| ${row.workload} | ${cells.join(' | ')} |`);
+    if (row.workload === 'wide') {
+      const rss = columns.map((driver) => {
+        const cell = row.drivers[driver];
+        return cell?.maxRssMB != null ? `${cell.maxRssMB.toFixed(0)} MB` : '—';
+      });
+      lines.push(`| wide, peak RSS | ${rss.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  const scale = Number(process.env.BENCH_SCALE ?? 1);
+  if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
+  const workloads = listFromEnv('BENCH_WORKLOADS', WORKLOADS.map((w) => w.name));
+  const drivers = listFromEnv('BENCH_DRIVERS', DRIVERS);
+  const full = scale === 1 && !process.env.BENCH_WORKLOADS && !process.env.BENCH_DRIVERS;
+  const outDir = path.resolve(process.env.BENCH_OUT ?? (full ? benchDir : buildDir));
+
+  ensurePqnodeBuilt();
+  const compileCommand = compileFloor();
+  const { libpqVersion } = JSON.parse(run(floorBinary, ['version']));
+
+  let server = null;
+  if (!process.env.PQNODE_TEST_DSN) {
+    log('starting a throwaway PostgreSQL server');
+    server = await startTestServer();
+    process.env.PQNODE_TEST_DSN = server.dsn;
+  }
+  process.env.BENCH_DSN = process.env.PQNODE_TEST_DSN;
+  const onSignal = () => {
+    // the server's exit hook stops it; the children die with the terminal's signal
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const counts = Object.fromEntries(WORKLOADS.map((w) => [w.name, countFor(w.name, scale)]));
+    log('creating the tables');
+    const serverVersion = await prepareDatabase(process.env.BENCH_DSN, counts);
+
+    const participants = ['floor', ...drivers];
+    /** samples[workload][driver] = [{...}, ...] */
+    const samples = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(participants.map((d) => [d, []]))]));
+    const started = Date.now();
+    const loadAtStart = os.loadavg()[0];
+    for (let round = 0; round < rounds; round++) {
+      for (const workload of workloads) {
+        // a different driver goes first each round: none always gets the warmest server
+        const order = participants.map((_, i) => participants[(i + round) % participants.length]);
+        for (const driver of order) {
+          const sample = await measure(driver, workload, counts[workload]);
+          samples[workload][driver].push(sample);
+          const spec = WORKLOADS.find((w) => w.name === workload);
+          const shown = sample.skipped
+            ? `skipped: ${sample.skipped}`
+            : sample.error
+              ? `FAILED: ${sample.error}`
+              : `${formatRate(throughput(spec, sample), spec.unit)}, CPU ${((sample.cpuSeconds / sample.seconds) * 100).toFixed(0)}%, peak RSS ${(sample.maxRss / 1024).toFixed(0)} MB`;
+          log(`round ${round + 1}/${rounds}  ${workload.padEnd(10)} ${DRIVER_LABELS[driver].padEnd(11)} ${shown}`);
+        }
+      }
+    }
+
+    const summary = workloads.map((workload) => {
+      const spec = WORKLOADS.find((w) => w.name === workload);
+      const row = { workload, unit: spec.unit, count: counts[workload], describe: spec.describe, drivers: {} };
+      for (const driver of participants) {
+        const list = samples[workload][driver];
+        const skipped = list.find((s) => s.skipped)?.skipped;
+        const good = list.filter((s) => !s.skipped && !s.error);
+        const rates = good.map((s) => throughput(spec, s));
+        row.drivers[driver] = {
+          median: median(rates),
+          samples: rates,
+          maxRssMB: good.length ? median(good.map((s) => s.maxRss / 1024)) : null,
+          // the client's CPU time per operation (query, row, connection; per row for COPY)
+          cpuMicrosPerOp: good.length ? median(good.map((s) => (s.cpuSeconds / s.count) * 1e6)) : null,
+          ...(skipped ? { skipped } : {}),
+          ...(list.some((s) => s.error) ? { errors: list.filter((s) => s.error).map((s) => s.error) } : {}),
+          ...(good.find((s) => s.note) ? { note: good.find((s) => s.note).note } : {}),
+        };
+      }
+      const floor = row.drivers.floor.median;
+      for (const driver of participants) {
+        const cell = row.drivers[driver];
+        cell.ratio = floor && cell.median !== null ? cell.median / floor : null;
+      }
+      return row;
+    });
+
+    const cpus = os.cpus();
+    const machine = {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      memoryGB: Math.round(os.totalmem() / 2 ** 30),
+      // the 1-minute load average as the run began and ended: above the core count, other
+      // processes were competing with the benchmark for the CPU
+      loadAverage: [loadAtStart, os.loadavg()[0]].map((load) => Math.round(load * 10) / 10),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      postgresql: serverVersion,
+      libpq: `${Math.floor(libpqVersion / 10000)}.${libpqVersion % 10000}`,
+    };
+    const env = ['BENCH_ROUNDS', 'BENCH_SCALE', 'BENCH_WORKLOADS', 'BENCH_DRIVERS']
+      .filter((name) => process.env[name])
+      .map((name) => `${name}=${process.env[name]}`);
+    const results = {
+      date: new Date().toISOString(),
+      command: [...env, 'npm run bench'].join(' '),
+      rounds,
+      scale,
+      seconds: Math.round((Date.now() - started) / 1000),
+      machine,
+      floorBuild: compileCommand,
+      drivers: Object.fromEntries(participants.map((d) => [d, DRIVER_LABELS[d]])),
+      versions: Object.fromEntries(
+        drivers
+          .filter((d) => d !== 'pqnode')
+          .map((d) => [d, JSON.parse(fs.readFileSync(path.join(root, 'node_modules', d, 'package.json'), 'utf8')).version]),
+      ),
+      workloads: summary,
+      targets: drivers.includes('pqnode') ? checkTargets(summary) : [],
+    };
+
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    fs.writeFileSync(path.join(outDir, 'results.svg'), renderChart(results, drivers, DRIVER_LABELS));
+
+    const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}; Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, libpq ${machine.libpq}; load average ${machine.loadAverage.join(' → ')}`;
+    const notes = [];
+    for (const row of summary) {
+      for (const driver of drivers) {
+        const cell = row.drivers[driver];
+        if (cell.skipped) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: ${cell.skipped}`);
+        else if (cell.note) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: ${cell.note}`);
+        if (cell.errors) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: FAILED ${cell.errors[0]}`);
+      }
+    }
+    const report = [
+      `${results.command}  (${rounds} round${rounds === 1 ? '' : 's'}, medians; ratio to the floor in brackets)`,
+      machineLine,
+      '',
+      markdownTable(summary, drivers),
+      '',
+      cpuTable(summary, drivers),
+      '',
+      ...notes,
+      '',
+      ...(results.targets.length ? ['pqnode against its goals:', ...results.targets.map((t) => `  ${t.met ? 'met    ' : 'not met'}  ${t.goal}: ${t.value}`), ''] : []),
+      `wrote ${path.relative(root, path.join(outDir, 'results.json'))} and ${path.relative(root, path.join(outDir, 'results.svg'))}`,
+    ];
+    process.stdout.write(`${report.join('\n')}\n`);
+  } finally {
+    if (server) await server.stop();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

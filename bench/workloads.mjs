@@ -1,0 +1,110 @@
+// The workloads: their sizes, units, and the data every driver (and floor.c) sends.
+// floor.c makes the same data byte for byte; keep the two in step.
+
+export const WORKLOADS = [
+  { name: 'select1', base: 20_000, unit: 'queries/s', describe: '`select $1::int`, one at a time' },
+  { name: 'concurrent', base: 20_000, unit: 'queries/s', describe: '`select $1::int`, 100 in flight on one connection' },
+  { name: 'wide', base: 200_000, unit: 'rows/s', describe: 'one `select` of 8 mixed columns' },
+  { name: 'insert', base: 100_000, unit: 'rows/s', describe: '`insert ... select from unnest($1..$4)`, pages of 5000 rows' },
+  { name: 'copy-in', base: 1_000_000, unit: 'MB/s', describe: 'COPY FROM STDIN, text format, 3 columns' },
+  { name: 'copy-out', base: 1_000_000, unit: 'MB/s', describe: 'COPY TO STDOUT, text format, 3 columns' },
+  { name: 'connect', base: 500, unit: 'connections/s', describe: 'open and close, one after another' },
+  { name: 'pool', base: 10_000, unit: 'queries/s', describe: '`select $1::int` over a pool of 4, 50 in flight' },
+];
+
+export const INSERT_PAGE = 5000;
+export const COPY_CHUNK = 65536;
+
+export const SQL = {
+  select1: 'select $1::int',
+  wide: 'select * from bench_wide',
+  insert:
+    'insert into bench_insert (id, name, score, flag) ' +
+    'select * from unnest($1::int4[], $2::text[], $3::float8[], $4::bool[])',
+  copyIn: 'copy bench_copy_in (id, name, score) from stdin',
+  copyOut: 'copy bench_copy_out to stdout',
+};
+
+/** The number of operations (queries, rows, connections) of a workload at a scale. */
+export function countFor(workload, scale) {
+  const spec = WORKLOADS.find((w) => w.name === workload);
+  if (spec === undefined) throw new Error(`unknown workload ${workload}`);
+  return Math.max(1, Math.round(spec.base * scale));
+}
+
+/** The tables the workloads read and write; `counts` gives the sizes. */
+export function setupStatements(counts) {
+  return [
+    'drop table if exists bench_wide, bench_insert, bench_copy_in, bench_copy_out',
+    `create unlogged table bench_wide as
+       select i::int4 as id,
+              i::int8 * 1000003 as big,
+              'row number ' || i as name,
+              i / 7.0::float8 as ratio,
+              i % 2 = 0 as flag,
+              timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second' as at,
+              (i * 1.25)::numeric(14, 2) as amount,
+              null::text as nothing
+         from generate_series(1, ${counts.wide}) as i`,
+    'create unlogged table bench_insert (id int4, name text, score float8, flag bool)',
+    'create unlogged table bench_copy_in (id int4, name text, score float8)',
+    `create unlogged table bench_copy_out as
+       select i::int4 as id, 'name ' || i as name, i + 0.25::float8 as score
+         from generate_series(0, ${counts['copy-out'] - 1}) as i`,
+    'vacuum analyze bench_wide, bench_copy_out',
+    // read once so that every driver finds the pages in shared buffers
+    'select count(*) from bench_wide',
+    'select count(*) from bench_copy_out',
+  ];
+}
+
+/** Pages of rows for `insert`, as plain arrays: ids, names, scores, flags. */
+export function insertPages(count) {
+  const pages = [];
+  for (let start = 0; start < count; start += INSERT_PAGE) {
+    const end = Math.min(start + INSERT_PAGE, count);
+    const page = { ids: [], names: [], scores: [], flags: [] };
+    for (let i = start; i < end; i++) {
+      page.ids.push(i);
+      page.names.push(`name ${i}`);
+      page.scores.push(i + 0.5);
+      page.flags.push((i & 1) === 1);
+    }
+    pages.push(page);
+  }
+  return pages;
+}
+
+/**
+ * The COPY text of `count` rows in chunks of about COPY_CHUNK bytes (whole rows), and its
+ * total size. Made chunk by chunk so that the data itself weighs little in the peak RSS.
+ */
+export function copyChunks(count) {
+  const chunks = [];
+  let bytes = 0;
+  let text = '';
+  for (let i = 0; i < count; i++) {
+    text += `${i}\tname ${i}\t${i}.25\n`;
+    if (text.length >= COPY_CHUNK || i === count - 1) {
+      const chunk = Buffer.from(text, 'latin1');
+      chunks.push(chunk);
+      bytes += chunk.length;
+      text = '';
+    }
+  }
+  return { chunks, bytes };
+}
+
+/** Run `fn(i)` for i in [0, count) with at most `depth` calls in flight. */
+export async function inFlight(count, depth, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(depth, count) }, worker));
+}
+
+/** A warm-up size: enough for the JIT and the connection's caches, small next to the run. */
+export function warmupCount(count) {
+  return Math.max(1, Math.floor(count / 20));
+}
