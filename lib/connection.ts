@@ -19,7 +19,7 @@ import {
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
-import { adaptParams, AdapterRegistry, globalAdapters } from './adapt/adapters';
+import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
 import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
@@ -364,16 +364,9 @@ export class Connection extends EventEmitter {
   async _runPipelined(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#pipeline === undefined) throw new errors.ProgrammingError('the pipeline has ended');
-    signal?.throwIfAborted();
-    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
-    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    const adapted = this.#statement(text, values, signal);
     if (countStatements(text, 2) > 1) {
       throw new errors.ProgrammingError('a pipeline takes one statement per query: the simple protocol cannot be pipelined');
-    }
-    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
-    if (values !== undefined && values !== null) {
-      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-      adapted = adaptParams(values, this.adapters);
     }
     return this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
       sync: false,
@@ -430,15 +423,7 @@ export class Connection extends EventEmitter {
     if (this.#tpc?.prepared) {
       throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
     }
-    signal?.throwIfAborted();
-    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
-    // libpq takes the text as a C string: a NUL would cut the statement short
-    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
-    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
-    if (values !== undefined && values !== null) {
-      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-      adapted = adaptParams(values, this.adapters);
-    }
+    const adapted = this.#statement(text, values, signal);
     const simple = adapted === null && countStatements(text, 2) > 1;
     const promise = this.#request(
       simple ? RequestKind.Simple : RequestKind.Pipeline,
@@ -466,14 +451,7 @@ export class Connection extends EventEmitter {
     signal?: AbortSignal,
   ): { done: Promise<NativeResult[]>; stop(): void } {
     this.#checkOpen();
-    signal?.throwIfAborted();
-    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
-    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
-    let adapted: { values: (string | Buffer | null)[]; typeOids: number[] } | null = null;
-    if (values !== undefined && values !== null) {
-      if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-      adapted = adaptParams(values, this.adapters);
-    }
+    const adapted = this.#statement(text, values, signal);
     const done = this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
       rows: handler,
     });
@@ -496,6 +474,17 @@ export class Connection extends EventEmitter {
     this.#native.resumeReading();
     // results libpq already holds raise no socket event: pump them on the next turn
     this._processInputSoon();
+  }
+
+  /** Checks a statement before anything is sent; its parameters adapted, or null when there are none. */
+  #statement(text: string, values: readonly unknown[] | undefined, signal: AbortSignal | undefined): AdaptedParams | null {
+    signal?.throwIfAborted();
+    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+    // libpq takes the text as a C string: a NUL would cut the statement short
+    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    if (values === undefined || values === null) return null;
+    if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
+    return adaptParams(values, this.adapters);
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */
