@@ -24,6 +24,8 @@ interface Entry {
   readonly expiresAt: number;
   /** the autocommit mode `configure` left, restored on every return */
   readonly autocommit: boolean;
+  /** the event listeners `configure` left; the ones callers add are removed on return */
+  readonly listeners: Map<string | symbol, unknown[]>;
   inUse: boolean;
   /** closed by the pool while a caller held it */
   gone: boolean;
@@ -457,6 +459,13 @@ export class Pool {
       if (status === 'active' || status === 'unknown' || conn._native.pendingCommands() > 0) return false;
       if (status !== 'idle' || conn._inTransaction) await conn.rollback();
       if (conn.autocommit !== entry.autocommit) conn.autocommit = entry.autocommit;
+      // a caller's 'notice' or 'notification' handler must not fire for the next caller
+      for (const event of conn.eventNames()) {
+        const kept = entry.listeners.get(event) ?? [];
+        for (const listener of conn.listeners(event)) {
+          if (!kept.includes(listener)) conn.removeListener(event, listener as (...args: unknown[]) => void);
+        }
+      }
       const reset = this.#options.reset;
       if (reset !== undefined) {
         await reset(conn);
@@ -523,6 +532,7 @@ export class Pool {
           conn,
           expiresAt: Date.now() + jitter(this.#options.maxLifetime, -0.05, 0) * 1000,
           autocommit: conn.autocommit,
+          listeners: new Map(conn.eventNames().map((event) => [event, conn.listeners(event)])),
           inUse: false,
           gone: false,
           handedOutAt: 0,

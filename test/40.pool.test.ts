@@ -194,6 +194,35 @@ describe('acquire() and release()', () => {
     }
   });
 
+  it('removes the event listeners a caller added, keeps the ones configure added', async () => {
+    const configured = () => undefined;
+    const pool = makePool({ max: 1, configure: (conn) => void conn.on('notice', configured) });
+    const conn = await pool.acquire();
+    const mine = () => undefined;
+    conn.on('notice', mine);
+    conn.on('notification', mine);
+    await pool.release(conn);
+    expect(conn.listeners('notice')).toEqual([configured]);
+    expect(conn.listenerCount('notification')).toBe(0);
+  });
+
+  it('discards a connection released from inside transaction()', async () => {
+    const pool = makePool({ max: 1 });
+    const conn = await pool.acquire();
+    let released: Promise<void> | undefined;
+    await errorOf(
+      conn.transaction(async () => {
+        released = pool.release(conn);
+        await released;
+        await conn.query('select 1');
+      }),
+    );
+    await released;
+    expect(conn.closed).toBe(true);
+    expect(pool.stats().returnsBad).toBe(1);
+    await expect(pool.query('select 1')).resolves.toBeDefined();
+  });
+
   it('accepts a connection the caller closed, and replaces it', async () => {
     const pool = makePool({ max: 1 });
     const conn = await pool.acquire();
@@ -256,6 +285,25 @@ describe('waiting for a connection', () => {
     const b = await second;
     await pool.release(b);
     expect(pool.stats().requestsErrors).toBe(1);
+  });
+
+  it('serves a burst of callers with max connections, every statement committed once', async () => {
+    const pool = makePool({ min: 1, max: 3, timeout: 10 });
+    const note = uniqueName('burst');
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        pool.connection(async (conn) => {
+          peak = Math.max(peak, pool.stats().poolSize);
+          await conn.query(`insert into ${table} (note) values ($1)`, [note]);
+          if (index % 7 === 0) await conn.query('select pg_sleep(0.001)');
+        }),
+      ),
+    );
+    expect(await count(note)).toBe(200);
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(pool.stats()).toMatchObject({ requestsNum: 200, requestsErrors: 0, returnsBad: 0 });
+    expect(pool.stats().poolSize).toBeLessThanOrEqual(3);
   });
 
   it('grows up to max while callers wait, never beyond', async () => {
