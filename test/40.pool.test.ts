@@ -561,5 +561,9 @@ describe('opening and closing', () => {
     expect(() => new Pool(testDsn(), { maxSize: 3 } as never)).toThrow(/unknown Pool option/);
     const defaults = new Pool(testDsn(), { open: false });
     expect(defaults.stats()).toMatchObject({ poolMin: 4, poolMax: 4 });
+    expect(new Pool(testDsn(), { max: 2, open: false }).stats()).toMatchObject({ poolMin: 2, poolMax: 2 });
+    expect(new Pool(testDsn(), { max: 10, open: false }).stats()).toMatchObject({ poolMin: 4, poolMax: 10 });
+    expect(new Pool(testDsn(), { min: 6, open: false }).stats()).toMatchObject({ poolMin: 6, poolMax: 6 });
+    expect(new Pool(testDsn(), { min: 0, open: false }).stats()).toMatchObject({ poolMin: 0, poolMax: 1 });
   });
 });
