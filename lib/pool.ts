@@ -202,6 +202,10 @@ export class Pool {
     const conn = await this.acquire(options);
     try {
       const value = await fn(conn);
+      if (!conn.closed && conn.info.transactionStatus === 'inerror') {
+        // fn swallowed an error: a COMMIT would quietly roll back, the caller must know
+        throw new errors.InFailedSqlTransaction('the transaction was rolled back: a statement in it failed');
+      }
       // a connection the caller closed on purpose has nothing left to commit
       if (!conn.closed || conn.broken) await conn.commit();
       return value;

@@ -61,6 +61,21 @@ describe('Pool.connection()', () => {
     expect(pool.stats().poolAvailable).toBe(1);
   });
 
+  it('rejects with InFailedSqlTransaction when the function swallowed a failed statement', async () => {
+    const pool = makePool({ max: 1 });
+    const note = uniqueName('swallowed');
+    const error = await errorOf(
+      pool.connection(async (conn) => {
+        await conn.query(`insert into ${table} (note) values ($1)`, [note]);
+        await conn.query('select 1/0').catch(() => undefined);
+        return 'looks fine';
+      }),
+    );
+    expect(error).toBeInstanceOf(errors.InFailedSqlTransaction);
+    expect(await count(note)).toBe(0);
+    expect(await pool.connection((conn) => conn.info.transactionStatus)).toBe('idle');
+  });
+
   it('rolls back after a failed statement and hands out a clean connection next', async () => {
     const pool = makePool({ max: 1 });
     const error = await errorOf(pool.connection((conn) => conn.query('select * from no_such_table_here')));
