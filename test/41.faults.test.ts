@@ -204,6 +204,16 @@ describe('the server stopped and started again', () => {
     });
   }
 
+  it('restart(): a pool with check carries on as if nothing happened', async () => {
+    const pool = makePool({ min: 2, max: 2, check: Pool.checkConnection }, server.dsn);
+    await pool.wait(10);
+    const before = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await server.restart('fast');
+    const after = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+    expect(after.rows[0].pid).not.toBe(before.rows[0].pid);
+    expect(pool.stats().connectionsLost).toBeGreaterThanOrEqual(1);
+  });
+
   it('a lone connection: broken and OperationalError, a new one works once it is back', async () => {
     const conn = await open(server.dsn);
     await server.halt('fast');
