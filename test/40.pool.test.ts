@@ -519,6 +519,16 @@ describe('opening and closing', () => {
     expect(await errorOf(pool.acquire())).toBeInstanceOf(errors.PoolClosed);
   });
 
+  it('gives up a connection attempt after reconnectTimeout and calls reconnectFailed', async () => {
+    const port = await closedPort();
+    const failed: Pool[] = [];
+    const pool = makePool({ min: 1, max: 1, reconnectTimeout: 0.3, reconnectFailed: (p) => failed.push(p) }, `host=127.0.0.1 port=${port}`);
+    expect(await until(() => failed.length === 1, 3000)).toBe(true);
+    expect(failed[0]).toBe(pool);
+    expect(pool.stats().connectionsErrors).toBeGreaterThanOrEqual(2);
+    expect(pool.stats().poolSize).toBe(0);
+  });
+
   it('a pool made with open: false connects only when opened', async () => {
     const pool = makePool({ min: 1, open: false });
     expect(pool.opened).toBe(false);

@@ -2,7 +2,7 @@
 // the server stopped and started again, the network cut or stalled. Each gives a typed error,
 // `broken` where the connection is gone, and the pool carries on with new connections.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection, type PoolOptions } from '../lib';
+import { connect, errors, Pool, type Conninfo, type Connection, type PoolOptions } from '../lib';
 import { errorOf, outcome, sleep, TcpProxy, terminate, until, waitUntilRunning } from './fault-helpers';
 import { loadTestServerModule, testDsn, uniqueName, type TestServer } from './helpers';
 
@@ -11,7 +11,7 @@ const conns: Connection[] = [];
 let admin: Connection;
 let table: string;
 
-function makePool(options: PoolOptions = {}, conninfo: string = testDsn()): Pool {
+function makePool(options: PoolOptions = {}, conninfo: Conninfo = testDsn()): Pool {
   const pool = new Pool(conninfo, { min: 1, max: 1, timeout: 5, ...options });
   pools.push(pool);
   return pool;
@@ -158,7 +158,8 @@ describe('server-side timeouts', () => {
   });
 
   it('idle_in_transaction_session_timeout: the server hangs up, broken, the pool replaces it', async () => {
-    const pool = makePool({ configure: (conn) => conn.query('set idle_in_transaction_session_timeout = 100').then(() => undefined) });
+    // set through the conninfo this time, as a server setting for the session
+    const pool = makePool({}, { dbname: testDsn(), options: '-c idle_in_transaction_session_timeout=100' });
     const conn = await pool.acquire();
     await conn.query('select 1');
     expect(conn.info.transactionStatus).toBe('intrans');
