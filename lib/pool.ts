@@ -8,6 +8,7 @@ import type { QueryText } from './query-text';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type PoolOptions } from './pool/options';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
+import { configureConnection, restoreConnection, runCheck, type CleanState } from './pool/hygiene';
 
 export type { PoolOptions, ConnectionHook } from './pool/options';
 export type { PoolCounters, PoolStats } from './pool/stats';
@@ -22,8 +23,8 @@ interface Entry {
   readonly conn: Connection;
   /** when it is replaced (ms since the epoch), maxLifetime less some jitter */
   readonly expiresAt: number;
-  /** the autocommit mode `configure` left, restored on every return */
-  readonly autocommit: boolean;
+  /** how `configure` left it, restored on every return */
+  readonly clean: CleanState;
   inUse: boolean;
   /** closed by the pool while a caller held it */
   gone: boolean;
@@ -200,6 +201,10 @@ export class Pool {
     const conn = await this.acquire(options);
     try {
       const value = await fn(conn);
+      if (!conn.closed && conn.info.transactionStatus === 'inerror') {
+        // fn swallowed an error: a COMMIT would quietly roll back, the caller must know
+        throw new errors.InFailedSqlTransaction('the transaction was rolled back: a statement in it failed');
+      }
       // a connection the caller closed on purpose has nothing left to commit
       if (!conn.closed || conn.broken) await conn.commit();
       return value;
@@ -288,7 +293,7 @@ export class Pool {
         this.#discard(entry);
         return;
       }
-      if (!(await this.#restore(entry))) {
+      if (!(await restoreConnection(entry.conn, entry.clean, this.#options.reset))) {
         this.#counters.returnsBad++;
         this.#discard(entry);
         return;
@@ -428,44 +433,12 @@ export class Pool {
     }
     const check = this.#options.check;
     if (check === undefined) return true;
-    // a check stuck on a dead network must not hold the caller past its timeout
-    let timer: NodeJS.Timeout | undefined;
-    const overdue = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new errors.PoolTimeout('the check did not finish in time')), Math.max(0, deadline - Date.now()));
-    });
     try {
-      await Promise.race([check(conn), overdue]);
-      if (conn.info.transactionStatus !== 'idle') await Promise.race([conn.rollback(), overdue]);
-      if (conn.info.transactionStatus !== 'idle') throw new errors.InterfaceError('check left the connection busy');
+      await runCheck(conn, check, deadline);
       return true;
     } catch {
       this.#counters.connectionsLost++;
       this.#discard(entry);
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Bring a returned connection back to the state it was handed out in; false when it cannot be. */
-  async #restore(entry: Entry): Promise<boolean> {
-    const conn = entry.conn;
-    if (conn.closed || conn._transactionDepth > 0) return false;
-    try {
-      const status = conn.info.transactionStatus;
-      // a statement still running would land in the next caller's lap
-      if (status === 'active' || status === 'unknown' || conn._native.pendingCommands() > 0) return false;
-      if (status !== 'idle' || conn._inTransaction) await conn.rollback();
-      if (conn.autocommit !== entry.autocommit) conn.autocommit = entry.autocommit;
-      const reset = this.#options.reset;
-      if (reset !== undefined) {
-        await reset(conn);
-        // a RESET or SET opens a transaction when autocommit is off: keep what it did
-        if (!conn.closed && conn.info.transactionStatus === 'intrans') await conn.commit();
-        if (conn.closed || conn.info.transactionStatus !== 'idle' || conn._inTransaction) return false;
-      }
-      return !conn.closed;
-    } catch {
       return false;
     }
   }
@@ -499,9 +472,10 @@ export class Pool {
       while (!this.#closed) {
         const started = Date.now();
         let conn: Connection | undefined;
+        let clean: CleanState;
         try {
           conn = await connect(this.#conninfo, this.#options.connectOptions);
-          await this.#configure(conn);
+          clean = await configureConnection(conn, this.#options.configure);
         } catch (error) {
           conn?.close().catch(() => undefined);
           this.#counters.connectionsErrors++;
@@ -522,7 +496,7 @@ export class Pool {
         const entry: Entry = {
           conn,
           expiresAt: Date.now() + jitter(this.#options.maxLifetime, -0.05, 0) * 1000,
-          autocommit: conn.autocommit,
+          clean,
           inUse: false,
           gone: false,
           handedOutAt: 0,
@@ -539,17 +513,6 @@ export class Pool {
     } finally {
       if (!added) this.#connecting--;
     }
-  }
-
-  async #configure(conn: Connection): Promise<void> {
-    const configure = this.#options.configure;
-    if (configure === undefined) return;
-    await configure(conn);
-    if (conn.closed) throw new errors.InterfaceError('configure closed the connection');
-    // a SET run by configure opens a transaction when autocommit is off: keep what it did
-    const status = conn.info.transactionStatus;
-    if (status === 'intrans') await conn.commit();
-    else if (status !== 'idle') throw new errors.InterfaceError(`configure left the connection ${status}`);
   }
 
   #reconnectFailed(): void {

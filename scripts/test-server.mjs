@@ -580,7 +580,7 @@ function installServerCertificate(dataDir, ssl, account) {
  * (mode 0600), e.g. a server certificate; standbyOf: make a streaming standby of that server
  * with pg_basebackup -R instead of a new cluster; ssl: PEM files of a certificate and its key,
  * and the server then accepts SSL. The server returned can also halt() and start() again on
- * the same port.
+ * the same port and data folder, or restart() (both).
  */
 export async function startTestServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 60000;
@@ -723,9 +723,14 @@ export async function startTestServer(options = {}) {
           const restarted = await waitUntilReady(child, port, Date.now() + timeoutMs);
           if (!restarted.ready) throw new Error(`PostgreSQL test server on port ${port} failed to start again: ${restarted.message}\n${readTail(logFile)}`);
         };
+        const restart = async (mode = 'fast') => {
+          await halt(mode);
+          await start();
+        };
         return {
           halt,
           start,
+          restart,
           get running() {
             return child.exitCode === null && child.signalCode === null;
           },

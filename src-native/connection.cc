@@ -197,7 +197,11 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
     if (status < 0 && self->state_ == State::kOpen) {
       // libpq tells what went wrong better than the poll status does: let it read the socket
       self->ProcessInput(true);
-      if (self->state_ == State::kOpen) self->Fail(std::string("socket error: ") + uv_strerror(status));
+      // libuv reports POLLERR (a reset connection, say) as UV_EBADF, which would read as a bug
+      if (self->state_ == State::kOpen) {
+        self->Fail(status == UV_EBADF ? std::string("the connection to the server was lost (socket error)")
+                                      : std::string("socket error: ") + uv_strerror(status));
+      }
       return;
     }
     if (self->state_ == State::kConnecting) {

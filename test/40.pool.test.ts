@@ -61,6 +61,21 @@ describe('Pool.connection()', () => {
     expect(pool.stats().poolAvailable).toBe(1);
   });
 
+  it('rejects with InFailedSqlTransaction when the function swallowed a failed statement', async () => {
+    const pool = makePool({ max: 1 });
+    const note = uniqueName('swallowed');
+    const error = await errorOf(
+      pool.connection(async (conn) => {
+        await conn.query(`insert into ${table} (note) values ($1)`, [note]);
+        await conn.query('select 1/0').catch(() => undefined);
+        return 'looks fine';
+      }),
+    );
+    expect(error).toBeInstanceOf(errors.InFailedSqlTransaction);
+    expect(await count(note)).toBe(0);
+    expect(await pool.connection((conn) => conn.info.transactionStatus)).toBe('idle');
+  });
+
   it('rolls back after a failed statement and hands out a clean connection next', async () => {
     const pool = makePool({ max: 1 });
     const error = await errorOf(pool.connection((conn) => conn.query('select * from no_such_table_here')));
@@ -194,6 +209,35 @@ describe('acquire() and release()', () => {
     }
   });
 
+  it('removes the event listeners a caller added, keeps the ones configure added', async () => {
+    const configured = () => undefined;
+    const pool = makePool({ max: 1, configure: (conn) => void conn.on('notice', configured) });
+    const conn = await pool.acquire();
+    const mine = () => undefined;
+    conn.on('notice', mine);
+    conn.on('notification', mine);
+    await pool.release(conn);
+    expect(conn.listeners('notice')).toEqual([configured]);
+    expect(conn.listenerCount('notification')).toBe(0);
+  });
+
+  it('discards a connection released from inside transaction()', async () => {
+    const pool = makePool({ max: 1 });
+    const conn = await pool.acquire();
+    let released: Promise<void> | undefined;
+    await errorOf(
+      conn.transaction(async () => {
+        released = pool.release(conn);
+        await released;
+        await conn.query('select 1');
+      }),
+    );
+    await released;
+    expect(conn.closed).toBe(true);
+    expect(pool.stats().returnsBad).toBe(1);
+    await expect(pool.query('select 1')).resolves.toBeDefined();
+  });
+
   it('accepts a connection the caller closed, and replaces it', async () => {
     const pool = makePool({ max: 1 });
     const conn = await pool.acquire();
@@ -256,6 +300,25 @@ describe('waiting for a connection', () => {
     const b = await second;
     await pool.release(b);
     expect(pool.stats().requestsErrors).toBe(1);
+  });
+
+  it('serves a burst of callers with max connections, every statement committed once', async () => {
+    const pool = makePool({ min: 1, max: 3, timeout: 10 });
+    const note = uniqueName('burst');
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        pool.connection(async (conn) => {
+          peak = Math.max(peak, pool.stats().poolSize);
+          await conn.query(`insert into ${table} (note) values ($1)`, [note]);
+          if (index % 7 === 0) await conn.query('select pg_sleep(0.001)');
+        }),
+      ),
+    );
+    expect(await count(note)).toBe(200);
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(pool.stats()).toMatchObject({ requestsNum: 200, requestsErrors: 0, returnsBad: 0 });
+    expect(pool.stats().poolSize).toBeLessThanOrEqual(3);
   });
 
   it('grows up to max while callers wait, never beyond', async () => {
@@ -456,6 +519,16 @@ describe('opening and closing', () => {
     expect(await errorOf(pool.acquire())).toBeInstanceOf(errors.PoolClosed);
   });
 
+  it('gives up a connection attempt after reconnectTimeout and calls reconnectFailed', async () => {
+    const port = await closedPort();
+    const failed: Pool[] = [];
+    const pool = makePool({ min: 1, max: 1, reconnectTimeout: 0.3, reconnectFailed: (p) => failed.push(p) }, `host=127.0.0.1 port=${port}`);
+    expect(await until(() => failed.length === 1, 3000)).toBe(true);
+    expect(failed[0]).toBe(pool);
+    expect(pool.stats().connectionsErrors).toBeGreaterThanOrEqual(2);
+    expect(pool.stats().poolSize).toBe(0);
+  });
+
   it('a pool made with open: false connects only when opened', async () => {
     const pool = makePool({ min: 1, open: false });
     expect(pool.opened).toBe(false);
@@ -513,5 +586,9 @@ describe('opening and closing', () => {
     expect(() => new Pool(testDsn(), { maxSize: 3 } as never)).toThrow(/unknown Pool option/);
     const defaults = new Pool(testDsn(), { open: false });
     expect(defaults.stats()).toMatchObject({ poolMin: 4, poolMax: 4 });
+    expect(new Pool(testDsn(), { max: 2, open: false }).stats()).toMatchObject({ poolMin: 2, poolMax: 2 });
+    expect(new Pool(testDsn(), { max: 10, open: false }).stats()).toMatchObject({ poolMin: 4, poolMax: 10 });
+    expect(new Pool(testDsn(), { min: 6, open: false }).stats()).toMatchObject({ poolMin: 6, poolMax: 6 });
+    expect(new Pool(testDsn(), { min: 0, open: false }).stats()).toMatchObject({ poolMin: 0, poolMax: 1 });
   });
 });

@@ -2,7 +2,7 @@
 // the server stopped and started again, the network cut or stalled. Each gives a typed error,
 // `broken` where the connection is gone, and the pool carries on with new connections.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection, type PoolOptions } from '../lib';
+import { connect, errors, Pool, type Conninfo, type Connection, type PoolOptions } from '../lib';
 import { errorOf, outcome, sleep, TcpProxy, terminate, until, waitUntilRunning } from './fault-helpers';
 import { loadTestServerModule, testDsn, uniqueName, type TestServer } from './helpers';
 
@@ -11,7 +11,7 @@ const conns: Connection[] = [];
 let admin: Connection;
 let table: string;
 
-function makePool(options: PoolOptions = {}, conninfo: string = testDsn()): Pool {
+function makePool(options: PoolOptions = {}, conninfo: Conninfo = testDsn()): Pool {
   const pool = new Pool(conninfo, { min: 1, max: 1, timeout: 5, ...options });
   pools.push(pool);
   return pool;
@@ -158,7 +158,8 @@ describe('server-side timeouts', () => {
   });
 
   it('idle_in_transaction_session_timeout: the server hangs up, broken, the pool replaces it', async () => {
-    const pool = makePool({ configure: (conn) => conn.query('set idle_in_transaction_session_timeout = 100').then(() => undefined) });
+    // set through the conninfo this time, as a server setting for the session
+    const pool = makePool({}, { dbname: testDsn(), options: '-c idle_in_transaction_session_timeout=100' });
     const conn = await pool.acquire();
     await conn.query('select 1');
     expect(conn.info.transactionStatus).toBe('intrans');
@@ -204,6 +205,16 @@ describe('the server stopped and started again', () => {
     });
   }
 
+  it('restart(): a pool with check carries on as if nothing happened', async () => {
+    const pool = makePool({ min: 2, max: 2, check: Pool.checkConnection }, server.dsn);
+    await pool.wait(10);
+    const before = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await server.restart('fast');
+    const after = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+    expect(after.rows[0].pid).not.toBe(before.rows[0].pid);
+    expect(pool.stats().connectionsLost).toBeGreaterThanOrEqual(1);
+  });
+
   it('a lone connection: broken and OperationalError, a new one works once it is back', async () => {
     const conn = await open(server.dsn);
     await server.halt('fast');
@@ -244,7 +255,9 @@ describe('a network that fails', () => {
     const running = outcome(conn.query('select pg_sleep(10)'));
     await sleep(50);
     proxy.drop();
-    expect((await running).error).toBeInstanceOf(errors.OperationalError);
+    const cut = (await running).error;
+    expect(cut).toBeInstanceOf(errors.OperationalError);
+    expect((cut as Error).message).not.toMatch(/bad file descriptor/);
     expect(conn.broken).toBe(true);
     await pool.release(conn);
     // the idle one was cut too: its check fails, and the pool replaces both

@@ -20,6 +20,8 @@ export interface TestServer {
   halt(mode?: 'fast' | 'immediate'): Promise<void>;
   /** start a halted server again on the same port */
   start(): Promise<void>;
+  /** halt() then start() */
+  restart(mode?: 'fast' | 'immediate'): Promise<void>;
   readonly running: boolean;
 }
 

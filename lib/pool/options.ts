@@ -5,7 +5,7 @@ import type { Pool } from '../pool';
 export type ConnectionHook = (conn: Connection) => Promise<void> | void;
 
 export interface PoolOptions {
-  /** connections kept open even when idle (default 4, as psycopg_pool) */
+  /** connections kept open even when idle (default 4, as psycopg_pool, or max when it is less) */
   min?: number;
   /** connections open at most (default: min) */
   max?: number;
@@ -75,8 +75,10 @@ export function checkPoolOptions(options: PoolOptions | undefined): CheckedPoolO
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new TypeError(`unknown Pool option ${JSON.stringify(key)}`);
   }
-  const min = checkCount('min', options.min, 4);
-  const max = checkCount('max', options.max, Math.max(min, 1));
+  // psycopg_pool's min_size of 4, but never above a max given alone ({ max: 2 } is a pool of 2)
+  const givenMax = options.max === undefined ? undefined : checkCount('max', options.max, 0);
+  const min = checkCount('min', options.min, Math.min(4, givenMax ?? 4));
+  const max = givenMax ?? Math.max(min, 1);
   checkSizes(min, max);
   return {
     min,
