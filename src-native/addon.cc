@@ -19,7 +19,8 @@ napi_value AddonData::RowConstructor(napi_env env, int columns) {
       parameters += (i > 0 ? "," : "") + name;
       elements += (i > 0 ? "," : "") + name;
     }
-    const std::string source = "(function (" + parameters + ") { return [" + elements + "]; })";
+    const std::string source =
+        "(function (rows" + std::string(columns > 0 ? "," : "") + parameters + ") { rows[rows.length] = [" + elements + "]; })";
     napi_value script, function;
     if (napi_create_string_utf8(env, source.c_str(), source.size(), &script) != napi_ok) return nullptr;
     if (napi_run_script(env, script, &function) != napi_ok) return nullptr;

@@ -15,8 +15,9 @@ struct AddonData {
   // closed by the environment's cleanup hook when a worker or the process exits
   std::unordered_set<Connection*> live_connections;
   bool shutting_down = false;
-  // (a0, ..., an-1) => [a0, ..., an-1], one per column count: a row leaves C++ in one call
-  // and V8 builds it as a literal, far faster than setting its elements one by one
+  // (rows, a0, ..., an-1) => { rows[rows.length] = [a0, ..., an-1] }, one per column count:
+  // a row leaves C++ in one call, V8 builds it as a literal and appends it in compiled code,
+  // far faster than setting elements (or rows) one by one through the C API
   std::vector<Napi::FunctionReference> row_constructors;
 
   napi_value RowConstructor(napi_env env, int columns);

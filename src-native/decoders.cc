@@ -28,9 +28,22 @@ void DecoderTable::Set(uint32_t oid, Decoder decoder) {
 
 namespace {
 
+// ASCII text (most of what a server sends) skips V8's UTF-8 decoder: as Latin-1 it is
+// copied byte for byte into a one-byte string, which is what V8 would have made of it.
 napi_value MakeString(napi_env env, const char* text, int length) {
   napi_value value;
-  napi_create_string_utf8(env, text, length, &value);
+  bool ascii = true;
+  for (int i = 0; i < length; i++) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    napi_create_string_latin1(env, text, length, &value);
+  } else {
+    napi_create_string_utf8(env, text, length, &value);
+  }
   return value;
 }
 

@@ -35,7 +35,9 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
   AddonData* addon = nullptr;
   napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
   napi_value row_constructor = addon != nullptr ? addon->RowConstructor(env, columns) : nullptr;
-  std::vector<napi_value> values(columns);
+  // arguments of the row constructor: the rows array, then the row's values
+  std::vector<napi_value> arguments(columns + 1);
+  napi_value* values = arguments.data() + 1;
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   const int row_count = PQntuples(result);
@@ -44,7 +46,14 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
     // binary columns are handed over as raw bytes; only text is decoded here
     column_decoders[column] = PQfformat(result, column) == 0 ? decoders.Get(PQftype(result, column)) : Decoder::kBytea;
   }
-  if (rows == nullptr) napi_create_array_with_length(env, row_count, &rows);
+  if (rows == nullptr) {
+    if (row_constructor != nullptr) {
+      napi_create_array(env, &rows);  // the constructor appends to it
+    } else {
+      napi_create_array_with_length(env, row_count, &rows);
+    }
+  }
+  arguments[0] = rows;
   napi_value null_value;
   napi_get_null(env, &null_value);
   for (int row = 0; row < row_count; row++) {
@@ -70,13 +79,14 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
       }
       values[column] = value;
     }
-    napi_value row_value;
+    napi_value ignored;
     if (row_constructor == nullptr ||
-        napi_call_function(env, undefined, row_constructor, columns, values.data(), &row_value) != napi_ok) {
+        napi_call_function(env, undefined, row_constructor, columns + 1, arguments.data(), &ignored) != napi_ok) {
+      napi_value row_value;
       napi_create_array_with_length(env, columns, &row_value);
       for (int column = 0; column < columns; column++) napi_set_element(env, row_value, column, values[column]);
+      napi_set_element(env, rows, offset + row, row_value);
     }
-    napi_set_element(env, rows, offset + row, row_value);
     napi_close_handle_scope(env, scope);
   }
   return rows;

@@ -90,6 +90,35 @@ describe('arrays of every family', () => {
   });
 });
 
+describe('row shapes', () => {
+  it('timestamps become Dates in narrow and very wide rows alike, ±infinity and NULL kept', async () => {
+    const columns = (count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        i % 3 === 0 ? `'2024-02-29 12:00:00.5+00'::timestamptz c${i}` : i % 3 === 1 ? `'infinity'::timestamp c${i}` : `null::timestamptz c${i}`,
+      ).join(', ');
+    for (const count of [3, 300]) {
+      const row = (await conn.query<unknown[]>(`select ${columns(count)}`, [], { rowFactory: 'tuple' })).rows[0];
+      expect(row).toHaveLength(count);
+      row.forEach((value, i) => {
+        if (i % 3 === 0) expect(value).toEqual(new Date('2024-02-29T12:00:00.500Z'));
+        else if (i % 3 === 1) expect(value).toBe(Infinity);
+        else expect(value).toBeNull();
+      });
+    }
+  });
+
+  it('the extremes of a Date come back as Dates', async () => {
+    const row = (
+      await conn.query<unknown[]>("select '275760-09-13 00:00:00+00'::timestamptz, '4714-11-24 00:00:00+00 BC'::timestamptz, '-infinity'::timestamptz", [], {
+        rowFactory: 'tuple',
+      })
+    ).rows[0];
+    expect(row[0]).toEqual(new Date(8.64e15));
+    expect(row[1]).toEqual(new Date('-004713-11-24T00:00:00Z'));
+    expect(row[2]).toBe(-Infinity);
+  });
+});
+
 describe('random values of the main types go in and come back equal', () => {
   const runs = { numRuns: 25 };
 
