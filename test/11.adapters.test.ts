@@ -1,4 +1,5 @@
 // JS → PostgreSQL parameter adaptation: pure, no server.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError, ProgrammingError } from '../lib/errors';
 import { AdaptedValue, AdapterRegistry, adaptParams, adaptValue, globalAdapters, setAdapter } from '../lib/adapt/adapters';
@@ -151,6 +152,39 @@ describe('scalars', () => {
 });
 
 describe('arrays', () => {
+  it('flat arrays of plain values adapt exactly as the general path does', () => {
+    // a second dimension takes the general path; its text is the flat one in braces
+    const element = fc.oneof(
+      fc.integer(),
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.double(),
+      fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 53, 1e20),
+      fc.constant(null),
+    );
+    const arrays = fc.oneof(
+      fc.array(element, { minLength: 1 }),
+      fc.array(fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('', 'NULL', 'null', ' a ', 'a,b', '{x}', '"q"', 'back\\slash'), fc.constant(null)), { minLength: 1 }),
+      fc.array(fc.oneof(fc.boolean(), fc.constant(null)), { minLength: 1 }),
+    );
+    fc.assert(
+      fc.property(arrays, (array) => {
+        fc.pre(array.some((item) => item !== null));
+        const [flatText, flatOid] = one(array);
+        const [nestedText, nestedOid] = one([array]);
+        expect(nestedText).toBe(`{${flatText as string}}`);
+        expect(flatOid).toBe(nestedOid);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a user adapter for the element kind still applies to flat arrays', () => {
+    const registry = new AdapterRegistry(globalAdapters);
+    registry.set(Number, (n) => `n${String(n)}`);
+    // strings an adapter made stay untyped, as elsewhere
+    expect(one([1, 2], registry)).toEqual(['{n1,n2}', 0]);
+  });
+
   it('infers int4[], int8[], float8[] from the numbers', () => {
     expect(one([1, 2, 3])).toEqual(['{1,2,3}', 1007]);
     expect(one([1, 2147483648])).toEqual(['{1,2147483648}', 1016]);

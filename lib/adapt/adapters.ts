@@ -309,6 +309,8 @@ interface Shape {
 }
 
 function adaptArray(array: readonly unknown[], slot: Slot, depth: number): Adapted {
+  const flat = adaptFlatArray(array, slot);
+  if (flat !== undefined) return flat;
   const types = new ElementTypes();
   const shape: Shape = { dims: [], leafLevel: -1, leaves: 0 };
   const texts = adaptElements(array, slot, depth, types, shape, 0);
@@ -319,6 +321,55 @@ function adaptArray(array: readonly unknown[], slot: Slot, depth: number): Adapt
   const elementOid = types.result();
   const arrayOid = elementOid > 0 ? (arrayOidOf(elementOid) ?? 0) : 0;
   return { value: serializeArray(texts, identityText), oid: arrayOid };
+}
+
+/**
+ * One-dimensional arrays of numbers, of strings or of booleans (with NULLs), the usual bulk
+ * parameters (`unnest($1::int[], $2::text[])`), in one pass without an object per element.
+ * Anything else, or a user adapter for the element's kind, takes the general path, which
+ * gives the same text and type.
+ */
+function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefined {
+  let kind: 'number' | 'string' | 'boolean' | undefined;
+  let allInt4 = true;
+  let allSafeIntegers = true;
+  let sample: unknown;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === null || item === undefined) continue;
+    const type = typeof item;
+    if (kind === undefined) {
+      if (type !== 'number' && type !== 'string' && type !== 'boolean') return undefined;
+      kind = type;
+      sample = item;
+    } else if (type !== kind) {
+      return undefined;
+    }
+    if (type === 'number') {
+      const number = item as number;
+      if (!Number.isSafeInteger(number) || Object.is(number, -0)) {
+        allInt4 = false;
+        allSafeIntegers = false;
+      } else if (!isInt4(number)) {
+        allInt4 = false;
+      }
+    } else if (type === 'string' && (item as string).includes('\u0000')) {
+      return undefined; // the general path names the parameter in its error
+    }
+  }
+  if (kind === undefined || slot.registry.lookup(sample) !== undefined) return undefined;
+  const texts = new Array<string | null>(array.length);
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === null || item === undefined) texts[i] = null;
+    else if (kind === 'string') texts[i] = item as string;
+    else if (kind === 'boolean') texts[i] = item ? 't' : 'f';
+    else texts[i] = allSafeIntegers ? String(item) : formatFloat(item as number);
+  }
+  const elementOid = kind === 'string' ? Oid.text : kind === 'boolean' ? Oid.bool : allInt4 ? Oid.int4 : allSafeIntegers ? Oid.int8 : Oid.float8;
+  // numbers and booleans never need quotes in an array literal: no scan of their text
+  const literal = kind === 'string' ? serializeArray(texts, identityText) : `{${texts.map((text) => text ?? 'NULL').join(',')}}`;
+  return { value: literal, oid: arrayOidOf(elementOid) ?? 0 };
 }
 
 function identityText(value: unknown): string | null {
