@@ -118,6 +118,8 @@ interface Request {
   results: NativeResult[];
   /** the typecasters the results are decoded with (C++ and JS must agree) */
   typecasters?: TypecasterRegistry;
+  /** a cursor's own typecasters, when it has any; the connection's otherwise */
+  registry?: TypecasterRegistry;
   /** results.length as each command ended */
   resultsPerCommand: number[];
   copy?: CopyHandler;
@@ -175,9 +177,10 @@ export class Connection extends EventEmitter {
   /** the two-phase transaction under way */
   #tpc: { xid: Xid; prepared: boolean } | undefined;
   #flushScheduled = false;
-  /** the typecasters as of the last change, shared by the requests sent since */
-  #typecasterView: TypecasterRegistry | undefined;
-  #typecasterViewVersion = -1;
+  /** per registry (the connection's, or a cursor's), a snapshot as of its last change */
+  #typecasterViews = new WeakMap<TypecasterRegistry, { version: number; view: TypecasterRegistry }>();
+  /** the snapshot whose decoder table the native layer holds */
+  #uploadedView: TypecasterRegistry | undefined;
   #notificationQueue: NativeNotification[] = [];
   #notificationWaiters: ((notification: NativeNotification | null) => void)[] = [];
   #notificationReaders = 0;
@@ -361,7 +364,12 @@ export class Connection extends EventEmitter {
   }
 
   /** @internal One statement into the explicit pipeline: no sync after it. */
-  async _runPipelined(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal): Promise<NativeResult[]> {
+  async _runPipelined(
+    text: string,
+    values: readonly unknown[] | undefined,
+    signal?: AbortSignal,
+    typecasters?: TypecasterRegistry,
+  ): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#pipeline === undefined) throw new errors.ProgrammingError('the pipeline has ended');
     const adapted = this.#statement(text, values, signal);
@@ -371,6 +379,7 @@ export class Connection extends EventEmitter {
     return this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
       sync: false,
       inPipeline: true,
+      registry: typecasters,
     });
   }
 
@@ -418,7 +427,13 @@ export class Connection extends EventEmitter {
    * @internal Run one request: parameters adapted, the pipeline used unless the text holds
    * several statements and no parameters. Resolves with the results the user asked for.
    */
-  async _run(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal, prepare?: boolean): Promise<NativeResult[]> {
+  async _run(
+    text: string,
+    values: readonly unknown[] | undefined,
+    signal?: AbortSignal,
+    prepare?: boolean,
+    typecasters?: TypecasterRegistry,
+  ): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#tpc?.prepared) {
       throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
@@ -434,7 +449,7 @@ export class Connection extends EventEmitter {
       undefined,
       signal,
       undefined,
-      simple ? undefined : { preparable: { prepare, retried: false } },
+      simple ? { registry: typecasters } : { preparable: { prepare, retried: false }, registry: typecasters },
     );
     return promise;
   }
@@ -474,6 +489,16 @@ export class Connection extends EventEmitter {
     this.#native.resumeReading();
     // results libpq already holds raise no socket event: pump them on the next turn
     this._processInputSoon();
+  }
+
+  /** The registry as it is now, snapshotted once per change (maps are copy-on-write). */
+  #typecasterView(registry: TypecasterRegistry): TypecasterRegistry {
+    const version = registry.version;
+    const cached = this.#typecasterViews.get(registry);
+    if (cached !== undefined && cached.version === version) return cached.view;
+    const view = registry.snapshot();
+    this.#typecasterViews.set(registry, { version, view });
+    return view;
   }
 
   /** Checks a statement before anything is sent; its parameters adapted, or null when there are none. */
@@ -950,7 +975,7 @@ export class Connection extends EventEmitter {
     copy?: CopyHandler,
     signal?: AbortSignal,
     opensTransaction?: boolean,
-    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows'>>,
+    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry'>>,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
       const request: Request = {
@@ -998,14 +1023,15 @@ export class Connection extends EventEmitter {
   #send(request: Request): void {
     const conn = this.#native;
     try {
-      const version = this.typecasters.version;
-      if (version !== this.#typecasterViewVersion || this.#typecasterView === undefined) {
-        this.#typecasterView = this.typecasters.snapshot();
-        this.#typecasterViewVersion = version;
-        const table = this.#typecasterView.nativeDecoderTable();
+      // the native layer decodes each command with the table current when it was sent
+      const registry = request.registry?.hasOwnEntries ? request.registry : this.typecasters;
+      const view = this.#typecasterView(registry);
+      if (view !== this.#uploadedView) {
+        const table = view.nativeDecoderTable();
         conn.setDecoders(table.oids, table.decoders);
+        this.#uploadedView = view;
       }
-      request.typecasters = this.#typecasterView;
+      request.typecasters = view;
       const begin = request.transactional && !this.#autocommit && !this.#inTransaction;
       if (request.kind === RequestKind.Simple) {
         // one round trip: BEGIN goes in the same simple query, its result hidden

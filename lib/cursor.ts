@@ -7,6 +7,7 @@ import { withCallerStack } from './connection';
 import { convertPlaceholders, type QueryParams } from './placeholders';
 import { checkRowFactory, type Field, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
+import { TypecasterRegistry } from './adapt/typecasters';
 import { inlineParams } from './inline-params';
 import { Oid } from './types/oids';
 import { Composable, quoteIdent } from './sql';
@@ -33,6 +34,14 @@ export interface ExecuteManyOptions {
   /** keep each execution's result, to be read through nextset() */
   returning?: boolean;
 }
+
+/** How a cursor sends a statement: through the connection, or through an explicit pipeline. */
+export type CursorRunner = (
+  text: string,
+  values: readonly unknown[] | undefined,
+  prepare?: boolean,
+  typecasters?: TypecasterRegistry,
+) => Promise<NativeResult[]>;
 
 export interface CursorOptions {
   /** row shape; tuples (arrays) unless the connection or this option says otherwise */
@@ -102,16 +111,19 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   #query: string | null = null;
   #params: readonly unknown[] | null = null;
 
-  #run: (text: string, values: readonly unknown[] | undefined, prepare?: boolean) => Promise<NativeResult[]>;
+  #run: CursorRunner;
+
+  /**
+   * This cursor's typecasters: what is set here applies to its results only, over the
+   * connection's and the global ones (psycopg 3's cursor.adapters).
+   */
+  readonly typecasters: TypecasterRegistry;
 
   /** @internal use conn.cursor() */
-  constructor(
-    conn: Connection,
-    options: CursorOptions = {},
-    run?: (text: string, values: readonly unknown[] | undefined, prepare?: boolean) => Promise<NativeResult[]>,
-  ) {
+  constructor(conn: Connection, options: CursorOptions = {}, run?: CursorRunner) {
     this.#conn = conn;
-    this.#run = run ?? ((text, values, prepare) => conn._run(text, values, undefined, prepare));
+    this.typecasters = new TypecasterRegistry(conn.typecasters);
+    this.#run = run ?? ((text, values, prepare, typecasters) => conn._run(text, values, undefined, prepare, typecasters));
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
   }
 
@@ -163,7 +175,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const results = await this.#run(query, values, options.prepare);
+      const results = await this.#run(query, values, options.prepare, this.typecasters);
       this.#setResults(results);
       return this;
     } catch (error) {
@@ -184,7 +196,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       }
       // every parameter set is checked before any is sent: a bad one sends nothing
       const statements = Array.from(paramsSeq, (params) => this.#prepare(text, params));
-      const pending = statements.map(({ query, values }) => this.#run(query, values));
+      const pending = statements.map(({ query, values }) => this.#run(query, values, undefined, this.typecasters));
       const lastQuery = statements.length > 0 ? statements[statements.length - 1].query : null;
       const settled = await Promise.allSettled(pending);
       const failure = settled.find((outcome) => outcome.status === 'rejected');
@@ -241,7 +253,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const text = `SELECT * FROM ${routine}(${args})`;
       this.#query = text;
       this.#params = values;
-      this.#setResults(await this.#conn._run(text, values));
+      this.#setResults(await this.#run(text, values, undefined, this.typecasters));
       return params as P;
     } catch (error) {
       throw withCallerStack(error);
@@ -279,7 +291,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
             const page = pages.page(number);
             last = page;
             // bulk statements vary in length and parameter types: not worth preparing each
-            const list = await this.#conn._run(page.text, page.values, undefined, false);
+            const list = await this.#run(page.text, page.values, false, this.typecasters);
             results[number] = list[list.length - 1];
           } catch (error) {
             if (!failed) failure = error;

@@ -17,7 +17,9 @@ export class Pipeline {
 
   /** A cursor whose statements go through this pipeline (psycopg placeholders). */
   cursor<R = unknown[]>(options?: CursorOptions): Cursor<R> {
-    return new Cursor<R>(this.conn, options, (text, values) => this.conn._runPipelined(text, values));
+    return new Cursor<R>(this.conn, options, (text, values, _prepare, typecasters) =>
+      this.conn._runPipelined(text, values, undefined, typecasters),
+    );
   }
 
   /** Queue a statement on a new cursor (psycopg placeholders). */

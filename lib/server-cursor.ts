@@ -9,6 +9,7 @@ import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { Column, describe } from './cursor';
 import { quoteIdent } from './sql';
+import { TypecasterRegistry } from './adapt/typecasters';
 
 export interface ServerCursorOptions {
   /** the cursor's name on the server */
@@ -29,6 +30,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   arraysize = 1;
   rowFactory: RowFactory | undefined;
   readonly name: string;
+  /** this cursor's typecasters, over the connection's (see Cursor.typecasters) */
+  readonly typecasters: TypecasterRegistry;
   readonly scrollable: boolean | null;
   readonly withhold: boolean;
 
@@ -52,6 +55,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     }
     quoteIdent(options.name);
     this.#conn = conn;
+    this.typecasters = new TypecasterRegistry(conn.typecasters);
     this.name = options.name;
     this.#itersize = checkItersize(options.itersize ?? DEFAULT_ITERSIZE);
     if (options.scrollable !== undefined && options.scrollable !== null && typeof options.scrollable !== 'boolean') {
@@ -135,7 +139,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
       // the description of the rows to come.
       const declared = this.#conn._run(declare, values, undefined, false);
-      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
       const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
       this.#declared = true;
       const description = await described;
@@ -247,7 +251,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
 
   async #fetch(how: string): Promise<R[]> {
     this.#checkFetch();
-    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
     const result = results[results.length - 1];
     if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
     const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';

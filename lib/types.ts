@@ -29,18 +29,18 @@ export type { RegisterHstoreOptions } from './types/hstore';
 export interface ScopeOptions {
   /** set it for this connection only; otherwise for every connection */
   conn?: Connection;
+  /** set it for this cursor's results only (typecasters; a cursor's parameters use its connection's adapters) */
+  cursor?: { readonly typecasters: TypecasterRegistry };
 }
 
 /** Use `fn(text)` for values of a type (by OID, or by a built-in type's name). NULL never reaches it. */
 export function setTypecaster(oidOrName: number | string, fn: Typecaster, options: ScopeOptions = {}): void {
-  const registry = options.conn !== undefined ? options.conn.typecasters : globalTypecasters;
-  registry.set(resolveOid(oidOrName), fn);
+  typecastersOf(options).set(resolveOid(oidOrName), fn);
 }
 
 /** Read values of type `arrayOid` as arrays whose elements go through the typecaster of `elementOid`. */
 export function setArrayTypecaster(arrayOid: number | string, elementOid: number | string, options: ScopeOptions = {}): void {
-  const registry = options.conn !== undefined ? options.conn.typecasters : globalTypecasters;
-  registry.setArray(arrayOid, elementOid);
+  typecastersOf(options).setArray(arrayOid, elementOid);
 }
 
 /** Adapt instances of `cls` with `fn(value)`, which returns something adaptable (a string goes as text of unknown type). */
@@ -50,6 +50,7 @@ export function setAdapter<T>(cls: AdapterKey & { prototype: T }, fn: Adapter<T>
 }
 
 function typecastersOf(options: ScopeOptions): TypecasterRegistry {
+  if (options.cursor !== undefined) return options.cursor.typecasters;
   return options.conn !== undefined ? options.conn.typecasters : globalTypecasters;
 }
 

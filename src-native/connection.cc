@@ -298,12 +298,14 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
       PQclear(result);
       continue;
     }
+    // decoded as the table said when the command was sent
+    const DecoderTable& decoders = sent_commands_.empty() ? *decoders_ : *sent_commands_.front().decoders;
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
-      AppendRows(env, single_rows, result, decoders_);
+      AppendRows(env, single_rows, result, decoders);
       PQclear(result);
       continue;
     }
-    Napi::Object built = BuildResult(env, result, decoders_);
+    Napi::Object built = BuildResult(env, result, decoders);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.Set(count++, built);
     PQclear(result);
@@ -368,7 +370,7 @@ void Connection::CloseConnection() {
   }
   if (addon_ != nullptr) addon_->live_connections.erase(this);
   pending_commands_ = 0;
-  row_modes_.clear();
+  sent_commands_.clear();
   row_mode_applied_ = false;
   reading_paused_ = false;
   copy_ = CopyState::kNone;
@@ -445,25 +447,25 @@ PGconn* Connection::PipelineConn(Napi::Env env) {
 
 void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode) {
   pending_commands_++;
-  row_modes_.push_back(row_mode);
+  sent_commands_.push_back({row_mode, decoders_});
   if (sync) {
     if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
     pending_commands_++;
-    row_modes_.push_back(0);
+    sent_commands_.push_back({0, decoders_});
   }
   AfterSend();
 }
 
 void Connection::CommandDone() {
   pending_commands_--;
-  if (!row_modes_.empty()) row_modes_.pop_front();
+  if (!sent_commands_.empty()) sent_commands_.pop_front();
   row_mode_applied_ = false;
 }
 
 void Connection::ApplyRowMode() {
-  if (row_mode_applied_ || row_modes_.empty()) return;
+  if (row_mode_applied_ || sent_commands_.empty()) return;
   row_mode_applied_ = true;
-  const int mode = row_modes_.front();
+  const int mode = sent_commands_.front().row_mode;
   if (mode == 1) {
     PQsetSingleRowMode(conn_);
   } else if (mode > 1) {
@@ -548,7 +550,7 @@ Napi::Value Connection::Sync(const Napi::CallbackInfo& info) {
   if (!pipeline_on_) throw Napi::Error::New(env, "not in pipeline mode");
   if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
   pending_commands_++;
-  row_modes_.push_back(0);
+  sent_commands_.push_back({0, decoders_});
   AfterSend();
   return env.Undefined();
 }
@@ -578,7 +580,7 @@ Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, message);
   }
   pending_commands_++;
-  row_modes_.push_back(0);
+  sent_commands_.push_back({0, decoders_});
   AfterSend();
   return env.Undefined();
 }
@@ -612,12 +614,14 @@ Napi::Value Connection::SetDecoders(const Napi::CallbackInfo& info) {
   Napi::Array oids = info[0].As<Napi::Array>();
   Napi::Array decoders = info[1].As<Napi::Array>();
   if (oids.Length() != decoders.Length()) throw Napi::TypeError::New(env, "oids and decoders differ in length");
-  decoders_.Clear();
+  auto table = std::make_shared<DecoderTable>();
   for (uint32_t i = 0; i < oids.Length(); i++) {
     const uint32_t decoder = decoders.Get(i).ToNumber().Uint32Value();
     if (decoder >= static_cast<uint32_t>(Decoder::kCount)) throw Napi::RangeError::New(env, "unknown decoder");
-    decoders_.Set(oids.Get(i).ToNumber().Uint32Value(), static_cast<Decoder>(decoder));
+    table->Set(oids.Get(i).ToNumber().Uint32Value(), static_cast<Decoder>(decoder));
   }
+  // commands already sent keep the table they were sent with
+  decoders_ = std::move(table);
   return env.Undefined();
 }
 

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -114,13 +115,20 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool kept_alive_ = false;
   int pending_commands_ = 0;
   // the row mode of each command in libpq's queue, in order (0: the whole result at once)
-  std::deque<int> row_modes_;
+  // What each command sent and not yet finished (syncs included) was sent with: its row
+  // mode, and the decoder table of that moment, so that a table set for a later query never
+  // decodes an earlier one's rows.
+  struct SentCommand {
+    int row_mode;
+    std::shared_ptr<const DecoderTable> decoders;
+  };
+  std::deque<SentCommand> sent_commands_;
   bool row_mode_applied_ = false;
   // the consumer of streamed rows asked to stop reading (backpressure)
   bool reading_paused_ = false;
   size_t copy_unflushed_ = 0;
   SocketWatch watch_;
-  DecoderTable decoders_;
+  std::shared_ptr<const DecoderTable> decoders_ = std::make_shared<DecoderTable>();
   Napi::ObjectReference callbacks_;
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;

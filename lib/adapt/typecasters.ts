@@ -207,6 +207,11 @@ export class TypecasterRegistry {
     return copy;
   }
 
+  /** Whether this registry itself (not a parent) sets anything: otherwise its parent answers the same. */
+  get hasOwnEntries(): boolean {
+    return this.casters.size > 0 || this.derived.size > 0;
+  }
+
   /** Use `fn` for values of type `oid` (an OID or a built-in type name; NULL never reaches `fn`). */
   set(oid: number | string, fn: Typecaster): this {
     if (typeof fn !== 'function') throw new ProgrammingError('a typecaster must be a function (text: string) => unknown');
