@@ -86,7 +86,7 @@ export class Copy implements AsyncIterable<Buffer> {
 
   /** Send data as it is (already in the COPY's format). */
   async write(data: Buffer | Uint8Array | string): Promise<void> {
-    this.#checkWritable();
+    await this.#checkWritable();
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError('write() takes a Buffer, a Uint8Array or a string');
     if (bytes.length === 0) return;
@@ -95,7 +95,7 @@ export class Copy implements AsyncIterable<Buffer> {
 
   /** Send one row; its values are adapted as query parameters are (binary rows need setTypes()). */
   async writeRow(values: readonly unknown[]): Promise<void> {
-    this.#checkWritable();
+    await this.#checkWritable();
     if (!Array.isArray(values)) throw new errors.ProgrammingError('writeRow() takes an array of values');
     if (this.format === 'binary') {
       if (this.#types === null) throw new errors.ProgrammingError('a binary COPY needs setTypes() before writeRow()');
@@ -133,7 +133,11 @@ export class Copy implements AsyncIterable<Buffer> {
     if (this.direction !== 'in') throw new errors.ProgrammingError('abort() is for COPY ... FROM STDIN');
     if (!this.#finished && !this.#conn.closed) {
       const message = reason instanceof Error ? reason.message : String(reason);
-      if (this.#conn._native.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#conn._processInputSoon();
+      try {
+        if (this.#conn._native.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#conn._processInputSoon();
+      } catch {
+        // the connection is failing too: the server rolls the COPY back on its own
+      }
     }
     await this.#done.catch(() => undefined);
   }
@@ -202,10 +206,14 @@ export class Copy implements AsyncIterable<Buffer> {
 
   // ---------------------------------------------------------------------------------------
 
-  #checkWritable(): void {
+  async #checkWritable(): Promise<void> {
     if (this.direction !== 'in') throw new errors.ProgrammingError('write() and writeRow() are for COPY ... FROM STDIN');
+    if (this.#conn.closed) {
+      // the COPY failed with the connection: that error (lost, or closed by the caller) says why
+      await this.#done;
+      throw new errors.InterfaceError('the connection is closed');
+    }
     if (this.#finished) throw new errors.ProgrammingError('the COPY has ended');
-    if (this.#conn.closed) throw new errors.InterfaceError('the connection is closed');
   }
 
   async #put(data: Buffer): Promise<void> {

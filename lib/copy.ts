@@ -29,87 +29,44 @@ function messageOf(error: unknown): string {
 /** Resolves with the number of rows the server copied. */
 export async function copyFromSource(conn: Connection, text: string, source: CopySource): Promise<number> {
   const chunks = chunksOf(source);
-  let started!: () => void;
-  const copyStarted = new Promise<void>((resolve) => (started = resolve));
-  let wakeWriter: (() => void) | undefined;
-  const wake = () => {
-    const waiter = wakeWriter;
-    wakeWriter = undefined;
-    waiter?.();
-  };
-  const done = conn._copy(text, {
-    onCopyIn: () => started(),
-    onWritable: wake,
-    onData: wake,
-  });
-  const notCopyIn = Symbol('not COPY FROM STDIN');
-  const first = await Promise.race([copyStarted, done.then(() => notCopyIn)]);
-  if (first === notCopyIn) throw new errors.ProgrammingError('copyFrom() needs a COPY ... FROM STDIN statement');
-  const nativeConn = conn._native;
-  let sourceError: { error: unknown } | undefined;
-  let sendError: unknown;
+  const copy = await conn.copy(text);
+  if (copy.direction !== 'in') {
+    await copy[Symbol.asyncDispose]();
+    throw new errors.ProgrammingError('copyFrom() needs a COPY ... FROM STDIN statement');
+  }
   const iterator = (Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (chunks as Iterable<CopyChunk>)[Symbol.iterator]()) as
     | AsyncIterator<CopyChunk>
     | Iterator<CopyChunk>;
   for (;;) {
-    let step: IteratorResult<CopyChunk>;
-    try {
-      step = await iterator.next();
-    } catch (error) {
-      sourceError = { error };
-      break;
-    }
-    if (step.done) break;
     let data: Buffer;
     try {
+      const step = await iterator.next();
+      if (step.done) break;
       data = toBuffer(step.value);
     } catch (error) {
-      sourceError = { error };
-      break;
-    }
-    if (data.length === 0) continue;
-    if (conn.closed) break;
-    try {
-      if (nativeConn.putCopyData(data) === 0) await new Promise<void>((resolve) => (wakeWriter = resolve));
-    } catch (error) {
-      sendError = error;
-      break;
-    }
-  }
-  if (sourceError !== undefined || sendError !== undefined) {
-    // stop the source, if it can be stopped, without letting it mask the first error
-    try {
-      await iterator.return?.();
-    } catch {
-      // the first error is the one worth reporting
-    }
-  }
-  if (sendError !== undefined) {
-    // the server refused the data (its error result says why) or the connection went away
-    conn._processInputSoon();
-    await done;
-    throw sendError;
-  }
-  if (!conn.closed) {
-    try {
-      const message = sourceError === undefined ? null : `COPY source failed: ${messageOf(sourceError.error)}`;
+      await stopSource(iterator);
       // ending the COPY with an error message makes the server roll back all of it
-      if (nativeConn.putCopyEnd(message) === 2) conn._processInputSoon();
+      await copy.abort(`COPY source failed: ${messageOf(error)}`);
+      throw error;
+    }
+    try {
+      // a refused write rejects with the server's error, which says why
+      await copy.write(data);
     } catch (error) {
-      if (sourceError === undefined) sendError = error;
+      await stopSource(iterator);
+      throw error;
     }
   }
-  if (sourceError !== undefined) {
-    await done.catch(() => undefined);
-    throw sourceError.error;
+  return copy.end();
+}
+
+/** Stop the source, if it can be stopped, without letting it mask the first error. */
+async function stopSource(iterator: AsyncIterator<CopyChunk> | Iterator<CopyChunk>): Promise<void> {
+  try {
+    await iterator.return?.();
+  } catch {
+    // the first error is the one worth reporting
   }
-  if (sendError !== undefined) {
-    conn._processInputSoon();
-    await done;
-    throw sendError;
-  }
-  const results = await done;
-  return results[results.length - 1].rowCount;
 }
 
 /** A Readable of the COPY's data; it ends once the server has confirmed the COPY. */
