@@ -120,6 +120,8 @@ interface Request {
   typecasters?: TypecasterRegistry;
   /** a cursor's own typecasters, when it has any; the connection's otherwise */
   registry?: TypecasterRegistry;
+  /** the transaction state this statement leaves (COMMIT: false, BEGIN: true) */
+  setsTransaction?: boolean;
   /** results.length as each command ended */
   resultsPerCommand: number[];
   copy?: CopyHandler;
@@ -996,7 +998,7 @@ export class Connection extends EventEmitter {
         reject,
       };
       if (extra !== undefined) Object.assign(request, extra);
-      if (opensTransaction !== undefined) (request as RequestWithState).setsTransaction = opensTransaction;
+      if (opensTransaction !== undefined) request.setsTransaction = opensTransaction;
       if (signal !== undefined) {
         if (signal.aborted) {
           reject(abortReason(signal));
@@ -1068,8 +1070,7 @@ export class Connection extends EventEmitter {
         if (!request.sync) this.#flushRequestNeeded = true;
       }
       if (begin) this.#inTransaction = true;
-      const sets = (request as RequestWithState).setsTransaction;
-      if (sets !== undefined) this.#inTransaction = sets;
+      if (request.setsTransaction !== undefined) this.#inTransaction = request.setsTransaction;
     } catch (error) {
       // nothing of this request can be told apart from what went before: the connection is unusable
       this.#inflight.push(request);
@@ -1319,11 +1320,6 @@ export class Connection extends EventEmitter {
     request.resolve = settle(request.resolve as (value: never) => void);
     request.reject = settle(request.reject as (value: never) => void);
   }
-}
-
-interface RequestWithState extends Request {
-  /** the transaction state this statement leaves (COMMIT: false, BEGIN: true) */
-  setsTransaction?: boolean;
 }
 
 /** What is known about the connection and the server. */
