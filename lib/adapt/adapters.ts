@@ -333,10 +333,15 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
   let kind: 'number' | 'string' | 'boolean' | undefined;
   let allInt4 = true;
   let allSafeIntegers = true;
+  let sawNull = false;
+  let sawNegativeZero = false;
   let sample: unknown;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
-    if (item === null || item === undefined) continue;
+    if (item === null || item === undefined) {
+      sawNull = true;
+      continue;
+    }
     const type = typeof item;
     if (kind === undefined) {
       if (type !== 'number' && type !== 'string' && type !== 'boolean') return undefined;
@@ -348,6 +353,7 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
     if (type === 'number') {
       const number = item as number;
       if (!Number.isSafeInteger(number) || Object.is(number, -0)) {
+        if (Object.is(number, -0)) sawNegativeZero = true;
         allInt4 = false;
         allSafeIntegers = false;
       } else if (!isInt4(number)) {
@@ -358,6 +364,12 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
     }
   }
   if (kind === undefined || slot.registry.lookup(sample) !== undefined) return undefined;
+  const elementOid = kind === 'string' ? Oid.text : kind === 'boolean' ? Oid.bool : allInt4 ? Oid.int4 : allSafeIntegers ? Oid.int8 : Oid.float8;
+  const arrayOid = arrayOidOf(elementOid) ?? 0;
+  if (!sawNull) {
+    const joined = joinedLiteral(array, kind, sawNegativeZero);
+    if (joined !== undefined) return { value: joined, oid: arrayOid };
+  }
   const texts = new Array<string | null>(array.length);
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
@@ -366,10 +378,25 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
     else if (kind === 'boolean') texts[i] = item ? 't' : 'f';
     else texts[i] = allSafeIntegers ? String(item) : formatFloat(item as number);
   }
-  const elementOid = kind === 'string' ? Oid.text : kind === 'boolean' ? Oid.bool : allInt4 ? Oid.int4 : allSafeIntegers ? Oid.int8 : Oid.float8;
   // numbers and booleans never need quotes in an array literal: no scan of their text
   const literal = kind === 'string' ? serializeArray(texts, identityText) : `{${texts.map((text) => text ?? 'NULL').join(',')}}`;
-  return { value: literal, oid: arrayOidOf(elementOid) ?? 0 };
+  return { value: literal, oid: arrayOid };
+}
+
+const QUOTE_OR_BACKSLASH = /["\\]/;
+
+/**
+ * The literal of an array without NULLs made by Array.prototype.join, which builds the text
+ * in one native pass instead of an element at a time: numbers join as String() writes them
+ * (formatFloat's text, but for -0), and strings, when none holds a quote or a backslash, join with every element quoted, which
+ * reads back the same whatever the element (empty, NULL, blanks, braces). Undefined when
+ * the elements need the general path.
+ */
+function joinedLiteral(array: readonly unknown[], kind: 'number' | 'string' | 'boolean', sawNegativeZero: boolean): string | undefined {
+  if (kind === 'number') return sawNegativeZero ? undefined : `{${array.join(',')}}`;
+  if (kind === 'boolean') return undefined; // t and f: half the bytes of true and false
+  if (QUOTE_OR_BACKSLASH.test(array.join(','))) return undefined;
+  return `{"${array.join('","')}"}`;
 }
 
 function identityText(value: unknown): string | null {
