@@ -10,6 +10,7 @@
  * where seconds (wall clock) and cpuSeconds (this process's CPU time) cover the timed part
  * only and maxRss is the peak resident set in kB.
  * The data (tables, COPY text) is the same as the Node.js drivers use: see run.mjs.
+ * run.mjs links it with the same libpq as the pqnode binary it measures (compileFloor()).
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +21,15 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+
+/*
+ * Linked against libpq 17+ (the static libpq of pqnode's prebuilt binary) but compiled with
+ * older headers: run.mjs defines LIBPQ_HAS_SEND_PIPELINE_SYNC itself, and this, for the
+ * declaration those headers lack.
+ */
+#ifdef FLOOR_DECLARE_SEND_PIPELINE_SYNC
+extern int PQsendPipelineSync(PGconn *conn);
+#endif
 
 #define INSERT_PAGE 5000
 #define COPY_CHUNK 65536

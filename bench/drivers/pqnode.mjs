@@ -1,4 +1,5 @@
-// pqnode, from the built dist/ of this checkout.
+// pqnode, from the built dist/ of this checkout, with the native binary run.mjs chose.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -9,6 +10,27 @@ const pq = await import(pathToFileURL(path.join(root, 'dist', 'index.mjs')).href
 
 // the other drivers commit each statement on its own: so does pqnode here
 const OPTIONS = { autocommit: true };
+
+/**
+ * run.mjs names the binary to measure (BENCH_PQNODE_BINARY) and its libpq
+ * (BENCH_PQNODE_LIBPQ), and sets the environment node-gyp-build picks it by: a result of
+ * another binary must not pass for this one's.
+ */
+async function checkBinary(dsn) {
+  const expected = process.env.BENCH_PQNODE_BINARY;
+  if (!expected) return;
+  // the same node-gyp-build, in the same environment, as pqnode's loader
+  const loaded = createRequire(path.join(root, 'package.json'))('node-gyp-build').resolve(root);
+  if (loaded !== expected) throw new Error(`pqnode loads ${loaded}, not the binary to measure: ${expected}`);
+  const conn = await pq.connect(dsn, OPTIONS);
+  const libpqVersion = conn.info.libpqVersion;
+  await conn.close();
+  if (String(libpqVersion) !== process.env.BENCH_PQNODE_LIBPQ) {
+    throw new Error(`pqnode runs on libpq ${libpqVersion}, the binary to measure (${expected}) on ${process.env.BENCH_PQNODE_LIBPQ}`);
+  }
+}
+
+await checkBinary(process.env.BENCH_DSN);
 
 export const notes = {};
 if (typeof pq.Pool !== 'function') {
