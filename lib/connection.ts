@@ -74,7 +74,8 @@ const NOTICES_KEPT = 50;
 export class Result<R = Record<string, unknown>> {
   constructor(
     readonly rows: R[],
-    readonly fields: Field[],
+    /** frozen, and shared by the results of a statement that describes the same columns */
+    readonly fields: readonly Field[],
     /** rows affected or returned; null for commands that report none (DDL, SET, ...) */
     readonly rowCount: number | null,
     /** the command tag without its counts, e.g. 'INSERT', 'CREATE TABLE' */
@@ -980,6 +981,7 @@ export class Connection extends EventEmitter {
     extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry'>>,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
+      // every property present from the start: all requests share one shape
       const request: Request = {
         kind,
         text,
@@ -989,16 +991,23 @@ export class Connection extends EventEmitter {
         commands: 0,
         hidden: 0,
         results: [],
+        typecasters: undefined,
+        registry: extra?.registry,
+        setsTransaction: opensTransaction,
         resultsPerCommand: [],
         copy,
         sent: false,
-        sync: true,
+        sync: extra?.sync ?? true,
+        syncOnly: extra?.syncOnly,
+        inPipeline: extra?.inPipeline,
         seq: this.#requestSeq++,
+        preparable: extra?.preparable,
+        prepared: undefined,
+        closePrepared: undefined,
+        rows: extra?.rows,
         resolve,
         reject,
       };
-      if (extra !== undefined) Object.assign(request, extra);
-      if (opensTransaction !== undefined) request.setsTransaction = opensTransaction;
       if (signal !== undefined) {
         if (signal.aborted) {
           reject(abortReason(signal));
@@ -1179,8 +1188,11 @@ export class Connection extends EventEmitter {
       this.#inTransaction = status === TransactionStatus.InTransaction || status === TransactionStatus.InError;
     }
     if (request.syncOnly) return;
-    const failure = request.results.find(isError);
+    let failure: NativeResult | undefined;
+    let aborted = false;
     for (const result of request.results) {
+      if (failure === undefined && isError(result)) failure = result;
+      if (result.status === ExecStatus.PipelineAborted) aborted = true;
       // whoever sent it (a pool resetting the connection, say), the server has no prepared statements left
       if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
     }
@@ -1189,7 +1201,7 @@ export class Connection extends EventEmitter {
       request.reject(this.#errorFrom(failure, request.text));
       return;
     }
-    if (request.results.some((result) => result.status === ExecStatus.PipelineAborted)) {
+    if (aborted) {
       request.reject(new errors.PipelineAborted('the pipeline was aborted by an earlier error'));
       return;
     }
@@ -1231,7 +1243,6 @@ export class Connection extends EventEmitter {
   #sendDeallocate(name: string): void {
     const ignore = () => undefined;
     const request: Request = {
-      closePrepared: hasClosePrepared() ? name : undefined,
       kind: RequestKind.Pipeline,
       text: `DEALLOCATE ${name}`,
       values: null,
@@ -1240,10 +1251,20 @@ export class Connection extends EventEmitter {
       commands: 0,
       hidden: 0,
       results: [],
+      typecasters: undefined,
+      registry: undefined,
+      setsTransaction: undefined,
       resultsPerCommand: [],
+      copy: undefined,
       sent: false,
       sync: true,
+      syncOnly: undefined,
+      inPipeline: undefined,
       seq: this.#requestSeq++,
+      preparable: undefined,
+      prepared: undefined,
+      closePrepared: hasClosePrepared() ? name : undefined,
+      rows: undefined,
       resolve: ignore,
       reject: ignore,
     };
@@ -1404,15 +1425,25 @@ function isError(result: NativeResult): boolean {
 }
 
 /** 'INSERT 0 1' → 'INSERT', 'CREATE TABLE' → 'CREATE TABLE', 'SELECT 3' → 'SELECT' */
+/** The tag without its trailing counts: 'INSERT 0 1' → 'INSERT', 'SELECT 5' → 'SELECT'. */
 function commandName(tag: string): string {
   let end = tag.length;
-  while (end > 0) {
-    const space = tag.lastIndexOf(' ', end - 1);
-    const word = tag.slice(space + 1, end);
-    if (!/^\d+$/.test(word)) break;
-    end = space < 0 ? 0 : space;
+  for (;;) {
+    let start = end;
+    while (start > 0 && isDigit(tag.charCodeAt(start - 1))) start--;
+    if (start === end) break; // the last word is not a count
+    if (start === 0) {
+      end = 0;
+      break;
+    }
+    if (tag.charCodeAt(start - 1) !== 32) break; // digits ending a word, not a word of digits
+    end = start - 1;
   }
-  return tag.slice(0, end);
+  return end === tag.length ? tag : tag.slice(0, end);
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 function messageOf(error: unknown): string {

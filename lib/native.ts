@@ -53,13 +53,13 @@ export const enum TransactionStatus {
 }
 
 export interface NativeField {
-  name: string;
-  tableOid: number;
-  columnId: number;
-  typeOid: number;
-  typeSize: number;
-  typeModifier: number;
-  format: number;
+  readonly name: string;
+  readonly tableOid: number;
+  readonly columnId: number;
+  readonly typeOid: number;
+  readonly typeSize: number;
+  readonly typeModifier: number;
+  readonly format: number;
 }
 
 /** Every PQresultErrorField of an error or notice, by its libpq name. Absent fields are undefined. */
@@ -90,7 +90,8 @@ export interface NativeResult {
   command: string;
   /** PQcmdTuples as a number, or -1 when the command reports none */
   rowCount: number;
-  fields: NativeField[];
+  /** frozen: results describing the same columns share one list */
+  fields: readonly NativeField[];
   /** one array of values per row, decoded as the connection's decoder table says */
   rows: unknown[][];
   /** set when status is FatalError / NonfatalError / BadResponse */

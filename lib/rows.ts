@@ -27,7 +27,18 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): T {
  * One object literal per row, its shape known to V8 up front: the function is compiled once
  * per list of column names and cached. A later column with the same name wins, as in psycopg.
  */
+// Results of one statement share their (frozen) fields list: its maker is found without a key.
+const objectMakersByFields = new WeakMap<readonly Field[], RowMaker<Record<string, unknown>>>();
+
 function objectMaker(fields: readonly Field[]): RowMaker<Record<string, unknown>> {
+  const known = objectMakersByFields.get(fields);
+  if (known !== undefined) return known;
+  const make = objectMakerByNames(fields);
+  objectMakersByFields.set(fields, make);
+  return make;
+}
+
+function objectMakerByNames(fields: readonly Field[]): RowMaker<Record<string, unknown>> {
   const key = cacheKey(fields);
   const cached = objectMakers.get(key);
   if (cached !== undefined) return cached;

@@ -22,7 +22,7 @@ export interface StreamOptions {
 /** The rows of one statement, as a Readable (object mode) and an async iterable. */
 export class RowStream<R = Record<string, unknown>> extends Readable {
   /** the columns, once the first rows (or the end) came */
-  fields: Field[] | null = null;
+  fields: readonly Field[] | null = null;
   /** the command tag, once the statement finished, e.g. 'SELECT 1000' */
   statusMessage: string | null = null;
   /** rows the statement returned, once it finished */

@@ -29,6 +29,33 @@ napi_value AddonData::RowConstructor(napi_env env, int columns) {
   return cached.Value();
 }
 
+// A function compiled from `source` once per environment; null when that fails.
+static napi_value CompiledOnce(napi_env env, Napi::FunctionReference& cached, const char* source) {
+  if (cached.IsEmpty()) {
+    napi_value script, function;
+    if (napi_create_string_utf8(env, source, NAPI_AUTO_LENGTH, &script) != napi_ok) return nullptr;
+    if (napi_run_script(env, script, &function) != napi_ok) return nullptr;
+    cached = Napi::Persistent(Napi::Function(env, function));
+  }
+  return cached.Value();
+}
+
+napi_value AddonData::ResultConstructor(napi_env env) {
+  // every property a result may carry is there from the start: one hidden class for all
+  return CompiledOnce(env, result_constructor,
+                      "(function (status, command, rowCount, fields, rows) { return { status: status, command: command, "
+                      "rowCount: rowCount, fields: fields, rows: rows, error: undefined, errorMessage: undefined, "
+                      "decodeError: undefined }; })");
+}
+
+napi_value AddonData::FieldConstructor(napi_env env) {
+  // frozen: the results of one statement share their fields
+  return CompiledOnce(env, field_constructor,
+                      "(function (name, tableOid, columnId, typeOid, typeSize, typeModifier, format) { "
+                      "return Object.freeze({ name: name, tableOid: tableOid, columnId: columnId, typeOid: typeOid, "
+                      "typeSize: typeSize, typeModifier: typeModifier, format: format }); })");
+}
+
 namespace {
 
 Napi::Value LibpqVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), PQlibVersion()); }

@@ -19,8 +19,15 @@ struct AddonData {
   // a row leaves C++ in one call, V8 builds it as a literal and appends it in compiled code,
   // far faster than setting elements (or rows) one by one through the C API
   std::vector<Napi::FunctionReference> row_constructors;
+  // (status, command, rowCount, fields, rows) => a result object, and (name, tableOid, ...)
+  // => a frozen field: literals of one shape each, built by V8 in one call rather than
+  // property by property through the C API, which costs far more than the call
+  Napi::FunctionReference result_constructor;
+  Napi::FunctionReference field_constructor;
 
   napi_value RowConstructor(napi_env env, int columns);
+  napi_value ResultConstructor(napi_env env);
+  napi_value FieldConstructor(napi_env env);
 };
 
 }  // namespace pqnode

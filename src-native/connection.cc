@@ -305,7 +305,7 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
       PQclear(result);
       continue;
     }
-    Napi::Object built = BuildResult(env, result, decoders);
+    Napi::Object built = BuildResult(env, result, decoders, fields_cache_);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.Set(count++, built);
     PQclear(result);
@@ -371,6 +371,7 @@ void Connection::CloseConnection() {
   if (addon_ != nullptr) addon_->live_connections.erase(this);
   pending_commands_ = 0;
   sent_commands_.clear();
+  fields_cache_.Clear();
   row_mode_applied_ = false;
   reading_paused_ = false;
   copy_ = CopyState::kNone;

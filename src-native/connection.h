@@ -13,6 +13,7 @@
 #include "addon.h"
 #include "decoders.h"
 #include "error_fields.h"
+#include "result_builder.h"
 #include "socket_watch.h"
 
 namespace pqnode {
@@ -114,7 +115,6 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool output_pending_ = false;
   bool kept_alive_ = false;
   int pending_commands_ = 0;
-  // the row mode of each command in libpq's queue, in order (0: the whole result at once)
   // What each command sent and not yet finished (syncs included) was sent with: its row
   // mode, and the decoder table of that moment, so that a table set for a later query never
   // decodes an earlier one's rows.
@@ -129,6 +129,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   size_t copy_unflushed_ = 0;
   SocketWatch watch_;
   std::shared_ptr<const DecoderTable> decoders_ = std::make_shared<DecoderTable>();
+  FieldsCache fields_cache_;
   Napi::ObjectReference callbacks_;
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;

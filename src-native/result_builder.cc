@@ -12,20 +12,32 @@ namespace pqnode {
 
 namespace {
 
-Napi::Array BuildFields(Napi::Env env, const PGresult* result, int columns) {
-  Napi::Array fields = Napi::Array::New(env, columns);
+napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
+  AddonData* addon = nullptr;
+  napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
+  napi_value constructor = addon != nullptr ? addon->FieldConstructor(env) : nullptr;
+  if (constructor == nullptr) throw Napi::Error::New(env, "cannot compile the field constructor");
+  napi_value fields;
+  napi_create_array_with_length(env, columns, &fields);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
   for (int column = 0; column < columns; column++) {
-    Napi::Object field = Napi::Object::New(env);
     const char* name = PQfname(result, column);  // COPY results have columns without names
-    field.Set("name", Napi::String::New(env, name != nullptr ? name : ""));
-    field.Set("tableOid", Napi::Number::New(env, PQftable(result, column)));
-    field.Set("columnId", Napi::Number::New(env, PQftablecol(result, column)));
-    field.Set("typeOid", Napi::Number::New(env, PQftype(result, column)));
-    field.Set("typeSize", Napi::Number::New(env, PQfsize(result, column)));
-    field.Set("typeModifier", Napi::Number::New(env, PQfmod(result, column)));
-    field.Set("format", Napi::Number::New(env, PQfformat(result, column)));
-    fields.Set(column, field);
+    napi_value args[7];
+    napi_create_string_utf8(env, name != nullptr ? name : "", NAPI_AUTO_LENGTH, &args[0]);
+    napi_create_uint32(env, PQftable(result, column), &args[1]);
+    napi_create_int32(env, PQftablecol(result, column), &args[2]);
+    napi_create_uint32(env, PQftype(result, column), &args[3]);
+    napi_create_int32(env, PQfsize(result, column), &args[4]);
+    napi_create_int32(env, PQfmod(result, column), &args[5]);
+    napi_create_int32(env, PQfformat(result, column), &args[6]);
+    napi_value field;
+    if (napi_call_function(env, undefined, constructor, 7, args, &field) != napi_ok) {
+      throw Napi::Error::New(env, "cannot build a field");
+    }
+    napi_set_element(env, fields, column, field);
   }
+  napi_object_freeze(env, fields);
   return fields;
 }
 
@@ -98,27 +110,79 @@ void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, cons
   Napi::Array rows = target.Get("rows").As<Napi::Array>();
   std::string decode_error;
   BuildRows(env, result, PQnfields(result), decoders, &decode_error, rows, rows.Length());
-  if (!decode_error.empty() && !target.Has("decodeError")) target.Set("decodeError", Napi::String::New(env, decode_error));
+  if (!decode_error.empty() && target.Get("decodeError").IsUndefined()) {
+    target.Set("decodeError", Napi::String::New(env, decode_error));
+  }
 }
 
-Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders) {
-  Napi::Object object = Napi::Object::New(env);
+bool FieldsCache::Describes(const Entry& entry, const PGresult* result, int columns) {
+  if (entry.fields.IsEmpty() || entry.columns.size() != static_cast<size_t>(columns)) return false;
+  for (int c = 0; c < columns; c++) {
+    const Column& column = entry.columns[c];
+    const char* name = PQfname(result, c);
+    if (column.type != PQftype(result, c) || column.table != PQftable(result, c) ||
+        column.column_id != PQftablecol(result, c) || column.size != PQfsize(result, c) ||
+        column.modifier != PQfmod(result, c) || column.format != PQfformat(result, c) ||
+        column.name != (name != nullptr ? name : "")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+napi_value FieldsCache::Fields(napi_env env, const PGresult* result) {
+  const int columns = PQnfields(result);
+  for (const Entry& entry : entries_) {
+    if (Describes(entry, result, columns)) return entry.fields.Value();
+  }
+  napi_value fields = BuildFields(env, result, columns);
+  Entry& entry = entries_[next_];
+  next_ = (next_ + 1) % kEntries;
+  entry.columns.clear();
+  for (int c = 0; c < columns; c++) {
+    const char* name = PQfname(result, c);
+    entry.columns.push_back({name != nullptr ? name : "", PQftable(result, c), PQftablecol(result, c), PQftype(result, c),
+                             PQfsize(result, c), PQfmod(result, c), PQfformat(result, c)});
+  }
+  entry.fields = Napi::Persistent(Napi::Array(env, fields));
+  return fields;
+}
+
+void FieldsCache::Clear() {
+  for (Entry& entry : entries_) {
+    entry.columns.clear();
+    entry.fields.Reset();
+  }
+}
+
+Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields_cache) {
+  AddonData* addon = nullptr;
+  napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
+  napi_value constructor = addon != nullptr ? addon->ResultConstructor(env) : nullptr;
+  if (constructor == nullptr) throw Napi::Error::New(env, "cannot compile the result constructor");
   const ExecStatusType status = PQresultStatus(result);
-  object.Set("status", Napi::Number::New(env, status));
   const char* command = PQcmdStatus(const_cast<PGresult*>(result));
-  object.Set("command", Napi::String::New(env, command != nullptr ? command : ""));
   const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
   const bool has_count = tuples != nullptr && tuples[0] != '\0';
-  object.Set("rowCount", Napi::Number::New(env, has_count ? std::strtod(tuples, nullptr) : -1));
   const int columns = PQnfields(result);
-  object.Set("fields", BuildFields(env, result, columns));
+  napi_value args[5];
+  napi_create_int32(env, status, &args[0]);
+  napi_create_string_utf8(env, command != nullptr ? command : "", NAPI_AUTO_LENGTH, &args[1]);
+  napi_create_double(env, has_count ? std::strtod(tuples, nullptr) : -1, &args[2]);
+  args[3] = fields_cache.Fields(env, result);
+  std::string decode_error;
   if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE || static_cast<int>(status) == kStatusTuplesChunk) {
-    std::string decode_error;
-    object.Set("rows", Napi::Value(env, BuildRows(env, result, columns, decoders, &decode_error)));
-    if (!decode_error.empty()) object.Set("decodeError", Napi::String::New(env, decode_error));
+    args[4] = BuildRows(env, result, columns, decoders, &decode_error);
   } else {
-    object.Set("rows", Napi::Array::New(env, 0));
+    napi_create_array(env, &args[4]);
   }
+  napi_value undefined, built;
+  napi_get_undefined(env, &undefined);
+  if (napi_call_function(env, undefined, constructor, 5, args, &built) != napi_ok) {
+    throw Napi::Error::New(env, "cannot build a result");
+  }
+  Napi::Object object(env, built);
+  if (!decode_error.empty()) object.Set("decodeError", Napi::String::New(env, decode_error));
   if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE) {
     object.Set("error", ErrorFieldsToObject(env, result));
     object.Set("errorMessage", Napi::String::New(env, PQresultErrorMessage(result)));

@@ -4,13 +4,46 @@
 #include <libpq-fe.h>
 #include <napi.h>
 
+#include <array>
+#include <string>
+#include <vector>
+
 #include "decoders.h"
 
 namespace pqnode {
 
+// The field lists of the last results built on a connection. A statement run again and
+// again describes the same columns each time: its results share one frozen array of fields
+// instead of building it anew.
+class FieldsCache {
+ public:
+  napi_value Fields(napi_env env, const PGresult* result);
+  void Clear();
+
+ private:
+  struct Column {
+    std::string name;
+    Oid table;
+    int column_id;
+    Oid type;
+    int size;
+    int modifier;
+    int format;
+  };
+  struct Entry {
+    std::vector<Column> columns;
+    Napi::Reference<Napi::Array> fields;
+  };
+  static bool Describes(const Entry& entry, const PGresult* result, int columns);
+
+  static constexpr size_t kEntries = 4;
+  std::array<Entry, kEntries> entries_;
+  size_t next_ = 0;
+};
+
 // All rows are built in one pass: one JS array per row, each value decoded by the
 // decoder the table names for its column's type.
-Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders);
+Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields);
 
 // Single-row mode gives one PGresult per row: the rows of the next one are appended to the
 // result built from the first, so that JS gets the rows read in one pass as one batch.

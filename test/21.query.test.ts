@@ -239,6 +239,30 @@ describe('Result', () => {
     ]);
   });
 
+  it('results describing the same columns share one frozen list of fields', async () => {
+    const first = await conn.query('select $1::int as n, $2::text as t', [1, 'a']);
+    const second = await conn.query('select $1::int as n, $2::text as t', [2, 'b']);
+    expect(second.fields).toBe(first.fields);
+    expect(Object.isFrozen(first.fields)).toBe(true);
+    expect(Object.isFrozen(first.fields[0])).toBe(true);
+    expect(() => (first.fields as Field[]).push(first.fields[0])).toThrow(TypeError);
+    // a name, a type or a modifier apart is another list
+    const renamed = await conn.query('select $1::int as m, $2::text as t', [1, 'a']);
+    const retyped = await conn.query('select $1::int8 as n, $2::text as t', [1, 'a']);
+    const modified = await conn.query('select $1::numeric(5,1) as n, $2::text as t', [1, 'a']);
+    for (const other of [renamed, retyped, modified]) expect(other.fields).not.toBe(first.fields);
+    expect(renamed.fields[0].name).toBe('m');
+    expect(retyped.fields[0].typeOid).toBe(20);
+    expect(modified.fields[0].typeModifier).toBe(327685);
+    // more statements than the cache holds, then the first again: still the same description
+    for (let i = 0; i < 6; i++) await conn.query(`select $1::int as c${i}`, [i]);
+    const again = await conn.query('select $1::int as n, $2::text as t', [3, 'c']);
+    expect(again.fields.map((f) => [f.name, f.typeOid])).toEqual([
+      ['n', 23],
+      ['t', 25],
+    ]);
+  });
+
   it('a select of no columns gives empty rows', async () => {
     const result = await conn.query('select from generate_series(1, 3)');
     expect(result.fields).toEqual([]);

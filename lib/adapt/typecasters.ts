@@ -165,12 +165,15 @@ interface Resolved {
   casters: Map<number, Typecaster | null>;
   /** what JS still has to run after C++, per OID */
   after: Map<number, Typecaster | null>;
+  /** castersFor() of each fields list seen */
+  byFields: WeakMap<object, readonly (Typecaster | undefined)[]>;
   table?: NativeDecoderTable;
 }
 
 /** how deep types may nest (an array of a composite holding a range of a domain ...) */
 const MAX_DERIVED_DEPTH = 16;
 
+const NO_CASTERS: readonly (Typecaster | undefined)[] = Object.freeze([]);
 const EMPTY_CASTERS: ReadonlyMap<number, Typecaster> = new Map();
 const EMPTY_DERIVED: ReadonlyMap<number, Derived> = new Map();
 
@@ -326,9 +329,13 @@ export class TypecasterRegistry {
    * registry's decoder table: undefined when C++ already decoded the value or when the
    * value stays a string (text, numeric, uuid, unknown OIDs, ...).
    */
-  castersFor(fields: readonly { typeOid: number }[]): (Typecaster | undefined)[] {
+  castersFor(fields: readonly { typeOid: number }[]): readonly (Typecaster | undefined)[] {
     const state = this.current();
+    // the results of one statement share their fields list: worked out once for all of them
+    const known = state.byFields.get(fields);
+    if (known !== undefined) return known;
     const out = new Array<Typecaster | undefined>(fields.length);
+    let any = false;
     for (let i = 0; i < fields.length; i++) {
       const oid = fields[i].typeOid;
       let caster = state.after.get(oid);
@@ -338,14 +345,18 @@ export class TypecasterRegistry {
         state.after.set(oid, caster);
       }
       out[i] = caster ?? undefined;
+      if (caster !== null) any = true;
     }
-    return out;
+    // none to run: an empty list, which every loop over the columns' casters skips at once
+    const casters = any ? out : NO_CASTERS;
+    state.byFields.set(fields, casters);
+    return casters;
   }
 
   private current(): Resolved {
     const version = this.version;
     if (this.resolved === undefined || this.resolved.version !== version) {
-      this.resolved = { version, casters: new Map(), after: new Map() };
+      this.resolved = { version, casters: new Map(), after: new Map(), byFields: new WeakMap() };
     }
     return this.resolved;
   }
