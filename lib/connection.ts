@@ -143,6 +143,8 @@ interface Request {
   closePrepared?: string;
   /** rows streamed as they come, in single-row or chunked mode */
   rows?: RowsHandler;
+  /** rows wanted as objects: C++ makes them so where no JS typecaster has to run */
+  objectRows: boolean;
   resolve(results: NativeResult[]): void;
   reject(error: Error): void;
 }
@@ -317,7 +319,8 @@ export class Connection extends EventEmitter {
     try {
       const query = resolveQuery(text, params, this);
       const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
-      const results = await this._run(query.text, query.values, options?.signal, options?.prepare);
+      // object rows are made in C++ where no JS typecaster has to run first
+      const results = await this._run(query.text, query.values, options?.signal, options?.prepare, undefined, factory === 'object');
       return this._makeResult<R>(results[results.length - 1], factory);
     } catch (error) {
       throw withCallerStack(error);
@@ -436,6 +439,7 @@ export class Connection extends EventEmitter {
     signal?: AbortSignal,
     prepare?: boolean,
     typecasters?: TypecasterRegistry,
+    objectRows?: boolean,
   ): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#tpc?.prepared) {
@@ -452,7 +456,7 @@ export class Connection extends EventEmitter {
       undefined,
       signal,
       undefined,
-      simple ? { registry: typecasters } : { preparable: { prepare, retried: false }, registry: typecasters },
+      simple ? { registry: typecasters } : { preparable: { prepare, retried: false }, registry: typecasters, objectRows },
     );
     return promise;
   }
@@ -517,9 +521,17 @@ export class Connection extends EventEmitter {
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */
   _makeResult<R>(result: NativeResult, factory: RowFactory): Result<R> {
-    const rows = this._castRows(result) as unknown[][];
-    const make = rowMaker(factory, result.fields);
-    const shaped = factory === 'tuple' ? (rows as R[]) : rows.map((values) => make(values) as R);
+    if (result.objectRows && factory !== 'object') {
+      throw new errors.InterfaceError('the rows were made as objects, not for this row factory');
+    }
+    const rows = result.objectRows ? result.rows : this._castRows(result);
+    let shaped: R[];
+    if (result.objectRows || factory === 'tuple') {
+      shaped = rows as R[];
+    } else {
+      const make = rowMaker(factory, result.fields);
+      shaped = rows.map((values) => make(values) as R);
+    }
     const rowCount =
       result.rowCount >= 0 ? result.rowCount : result.status === ExecStatus.TuplesOk ? rows.length : null;
     return new Result<R>(shaped, result.fields, rowCount, commandName(result.command), result.command);
@@ -978,7 +990,7 @@ export class Connection extends EventEmitter {
     copy?: CopyHandler,
     signal?: AbortSignal,
     opensTransaction?: boolean,
-    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry'>>,
+    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry' | 'objectRows'>>,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
       // every property present from the start: all requests share one shape
@@ -1005,6 +1017,7 @@ export class Connection extends EventEmitter {
         prepared: undefined,
         closePrepared: undefined,
         rows: extra?.rows,
+        objectRows: extra?.objectRows ?? false,
         resolve,
         reject,
       };
@@ -1065,7 +1078,7 @@ export class Connection extends EventEmitter {
         } else if (request.rows !== undefined) {
           conn.sendQuery(request.text, request.values, request.typeOids, request.sync, request.rows.mode);
         } else if (decision === undefined || decision.mode === 'none') {
-          conn.sendQuery(request.text, request.values, request.typeOids, request.sync);
+          conn.sendQuery(request.text, request.values, request.typeOids, request.sync, 0, request.objectRows);
         } else {
           if (decision.mode === 'prepare') {
             // the Parse is a hidden command of the same request, as BEGIN is
@@ -1073,7 +1086,7 @@ export class Connection extends EventEmitter {
             request.commands++;
             request.hidden++;
           }
-          conn.sendQueryPrepared(decision.name, request.values, request.sync);
+          conn.sendQueryPrepared(decision.name, request.values, request.sync, request.objectRows);
         }
         request.commands++;
         if (!request.sync) this.#flushRequestNeeded = true;
@@ -1265,6 +1278,7 @@ export class Connection extends EventEmitter {
       prepared: undefined,
       closePrepared: hasClosePrepared() ? name : undefined,
       rows: undefined,
+      objectRows: false,
       resolve: ignore,
       reject: ignore,
     };

@@ -3,6 +3,7 @@
 import path from 'node:path';
 
 import { loadNative } from './native-loader';
+import { objectRowAppender } from './rows';
 
 /** How the native layer turns a column's text into a JS value (set per type OID). */
 export const enum NativeDecoder {
@@ -25,6 +26,12 @@ export const enum NativeDecoder {
   /** date → 'YYYY-MM-DD' string; ±infinity → ±Infinity */
   Date = 8,
 }
+
+/**
+ * Or'ed into a decoder table entry: the value the decoder makes is final, no JS typecaster
+ * follows (so rows may leave C++ as objects). Must match DecoderTable::kFinal.
+ */
+export const NATIVE_FINAL = 0x80;
 
 /** libpq's ExecStatusType. */
 export const enum ExecStatus {
@@ -92,8 +99,13 @@ export interface NativeResult {
   rowCount: number;
   /** frozen: results describing the same columns share one list */
   fields: readonly NativeField[];
-  /** one array of values per row, decoded as the connection's decoder table says */
+  /**
+   * one array of values per row, decoded as the connection's decoder table says; or, when
+   * objectRows is true, one object per row keyed by column name, every value final
+   */
   rows: unknown[][];
+  /** rows are objects: asked for at send time (objectRows) and every column decoded in C++ */
+  objectRows: boolean;
   /** set when status is FatalError / NonfatalError / BadResponse */
   error?: NativeErrorFields;
   /** PQresultErrorMessage: the full text libpq made of the error */
@@ -156,10 +168,19 @@ export interface NativeConnection {
    * PQsendQueryParams in pipeline mode (strings go as text, Buffers as binary); PQpipelineSync
    * after it when sync is true. rowMode 1: single-row mode; n > 1: chunks of n rows
    * (libpq 17+, single-row mode otherwise): the rows come as SingleTuple / TuplesChunk results.
+   * objectRows: rows as objects made by the setObjectRowMaker maker, when every column is final.
    */
-  sendQuery(text: string, values: (string | Buffer | null)[] | null, typeOids: number[] | null, sync: boolean, rowMode?: number): void;
+  sendQuery(
+    text: string,
+    values: (string | Buffer | null)[] | null,
+    typeOids: number[] | null,
+    sync: boolean,
+    rowMode?: number,
+    objectRows?: boolean,
+  ): void;
   sendPrepare(name: string, text: string, typeOids: number[] | null, sync: boolean): void;
-  sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean): void;
+  /** objectRows: as for sendQuery */
+  sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean, objectRows?: boolean): void;
   /** PQsendClosePrepared (libpq 17+, hasFeature('closePrepared')): the protocol's Close, which works in an aborted transaction too */
   sendClosePrepared(name: string, sync: boolean): void;
   /** PQpipelineSync on its own */
@@ -203,12 +224,17 @@ export interface NativeBinding {
   parseConninfo(conninfo: string): Record<string, string>;
   /** whether the linked libpq has a feature: 'pipeline', 'chunkedRows', 'cancelCreate', 'sendPipelineSync', 'closePrepared' */
   hasFeature(name: string): boolean;
+  /** how row objects are made: fields => (rows, ...values) => void appending one row */
+  setObjectRowMaker(maker: (fields: readonly NativeField[]) => (rows: unknown[], ...values: unknown[]) => void): void;
 }
 
 let binding: NativeBinding | undefined;
 
 /** The addon, loaded once: the local build, or the prebuilt binary for this platform. */
 export function native(): NativeBinding {
-  binding ??= loadNative<NativeBinding>(path.join(__dirname, '..'));
+  if (binding === undefined) {
+    binding = loadNative<NativeBinding>(path.join(__dirname, '..'));
+    binding.setObjectRowMaker(objectRowAppender);
+  }
   return binding;
 }

@@ -42,15 +42,42 @@ function objectMakerByNames(fields: readonly Field[]): RowMaker<Record<string, u
   const key = cacheKey(fields);
   const cached = objectMakers.get(key);
   if (cached !== undefined) return cached;
+  const make = new Function('v', `return ${objectLiteral(fields, (index) => `v[${index}]`)};`) as RowMaker<Record<string, unknown>>;
+  return remember(objectMakers, key, make);
+}
+
+/**
+ * The source of a row object literal: a property per column name, in the order names first
+ * appear, the later of duplicate names winning, as in psycopg.
+ */
+function objectLiteral(fields: readonly Field[], valueAt: (index: number) => string): string {
   const lastIndex = new Map<string, number>();
   fields.forEach((field, index) => lastIndex.set(field.name, index));
   const parts: string[] = [];
   for (const [name, index] of lastIndex) {
     // a computed key defines an own property even for '__proto__'
-    parts.push(name === '__proto__' ? `[${JSON.stringify(name)}]: v[${index}]` : `${JSON.stringify(name)}: v[${index}]`);
+    parts.push(name === '__proto__' ? `[${JSON.stringify(name)}]: ${valueAt(index)}` : `${JSON.stringify(name)}: ${valueAt(index)}`);
   }
-  const make = new Function('v', `return {${parts.join(', ')}};`) as RowMaker<Record<string, unknown>>;
-  return remember(objectMakers, key, make);
+  return `{${parts.join(', ')}}`;
+}
+
+export type RowAppender = (rows: unknown[], ...values: unknown[]) => void;
+
+const objectAppenders = new Map<string, RowAppender>();
+
+/**
+ * `(rows, a0, ..., an-1) => void` appending one row object: what the native layer calls
+ * per row when a query's rows are objects and every value is already final, so that no
+ * array is made for a row at all.
+ */
+export function objectRowAppender(fields: readonly Field[]): RowAppender {
+  const key = cacheKey(fields);
+  const cached = objectAppenders.get(key);
+  if (cached !== undefined) return cached;
+  const parameters = fields.map((_, index) => `a${index}`);
+  const body = `rows[rows.length] = ${objectLiteral(fields, (index) => `a${index}`)};`;
+  const append = new Function('rows', ...parameters, body) as RowAppender;
+  return remember(objectAppenders, key, append);
 }
 
 /** Arrays whose columns can also be read by name, like psycopg's namedtuple rows. */

@@ -8,8 +8,7 @@
 namespace pqnode {
 
 napi_value AddonData::RowConstructor(napi_env env, int columns) {
-  constexpr int kMaxColumns = 256;
-  if (columns > kMaxColumns) return nullptr;
+  if (columns > static_cast<int>(kMaxRowArguments)) return nullptr;
   if (row_constructors.size() <= static_cast<size_t>(columns)) row_constructors.resize(columns + 1);
   Napi::FunctionReference& cached = row_constructors[columns];
   if (cached.IsEmpty()) {
@@ -43,9 +42,9 @@ static napi_value CompiledOnce(napi_env env, Napi::FunctionReference& cached, co
 napi_value AddonData::ResultConstructor(napi_env env) {
   // every property a result may carry is there from the start: one hidden class for all
   return CompiledOnce(env, result_constructor,
-                      "(function (status, command, rowCount, fields, rows) { return { status: status, command: command, "
-                      "rowCount: rowCount, fields: fields, rows: rows, error: undefined, errorMessage: undefined, "
-                      "decodeError: undefined }; })");
+                      "(function (status, command, rowCount, fields, rows, objectRows) { return { status: status, "
+                      "command: command, rowCount: rowCount, fields: fields, rows: rows, objectRows: objectRows, "
+                      "error: undefined, errorMessage: undefined, decodeError: undefined }; })");
 }
 
 napi_value AddonData::FieldConstructor(napi_env env) {
@@ -69,6 +68,14 @@ Napi::Value HasFeature(const Napi::CallbackInfo& info) {
   if (name == "closePrepared") has = HasClosePrepared();
   if (name == "cancelCreate") has = HasCancelCreate();
   return Napi::Boolean::New(info.Env(), has);
+}
+
+Napi::Value SetObjectRowMaker(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "setObjectRowMaker(function)");
+  AddonData* data = env.GetInstanceData<AddonData>();
+  data->object_row_maker = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
 }
 
 Napi::Value ParseConninfo(const Napi::CallbackInfo& info) {
@@ -106,6 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("libpqVersion", Napi::Function::New<LibpqVersion>(env, "libpqVersion"));
   exports.Set("hasFeature", Napi::Function::New<HasFeature>(env, "hasFeature"));
   exports.Set("parseConninfo", Napi::Function::New<ParseConninfo>(env, "parseConninfo"));
+  exports.Set("setObjectRowMaker", Napi::Function::New<SetObjectRowMaker>(env, "setObjectRowMaker"));
   return exports;
 }
 

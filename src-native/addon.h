@@ -24,6 +24,10 @@ struct AddonData {
   // property by property through the C API, which costs far more than the call
   Napi::FunctionReference result_constructor;
   Napi::FunctionReference field_constructor;
+  // fields => (rows, a0, ..., an-1) => void, appending a row object: given by the JS layer,
+  // which owns how column names become keys (setObjectRowMaker)
+  Napi::FunctionReference object_row_maker;
+  static constexpr size_t kMaxRowArguments = 256;
 
   napi_value RowConstructor(napi_env env, int columns);
   napi_value ResultConstructor(napi_env env);

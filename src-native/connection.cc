@@ -300,12 +300,13 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
     }
     // decoded as the table said when the command was sent
     const DecoderTable& decoders = sent_commands_.empty() ? *decoders_ : *sent_commands_.front().decoders;
+    const bool object_rows = !sent_commands_.empty() && sent_commands_.front().object_rows;
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
       AppendRows(env, single_rows, result, decoders);
       PQclear(result);
       continue;
     }
-    Napi::Object built = BuildResult(env, result, decoders, fields_cache_);
+    Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.Set(count++, built);
     PQclear(result);
@@ -446,13 +447,13 @@ PGconn* Connection::PipelineConn(Napi::Env env) {
   return conn;
 }
 
-void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode) {
+void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode, bool object_rows) {
   pending_commands_++;
-  sent_commands_.push_back({row_mode, decoders_});
+  sent_commands_.push_back({row_mode, decoders_, object_rows});
   if (sync) {
     if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
     pending_commands_++;
-    sent_commands_.push_back({0, decoders_});
+    sent_commands_.push_back({0, decoders_, false});
   }
   AfterSend();
 }
@@ -505,7 +506,7 @@ Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
     ThrowLibpqError(env, "sending the query");
   }
   const int row_mode = info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
-  CommandSent(env, conn, info[3].ToBoolean(), row_mode > 0 ? row_mode : 0);
+  CommandSent(env, conn, info[3].ToBoolean(), row_mode > 0 ? row_mode : 0, info[5].ToBoolean());
   return env.Undefined();
 }
 
@@ -531,7 +532,7 @@ Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
                            0)) {
     ThrowLibpqError(env, "sending the prepared query");
   }
-  CommandSent(env, conn, info[2].ToBoolean());
+  CommandSent(env, conn, info[2].ToBoolean(), 0, info[3].ToBoolean());
   return env.Undefined();
 }
 
@@ -551,7 +552,7 @@ Napi::Value Connection::Sync(const Napi::CallbackInfo& info) {
   if (!pipeline_on_) throw Napi::Error::New(env, "not in pipeline mode");
   if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
   pending_commands_++;
-  sent_commands_.push_back({0, decoders_});
+  sent_commands_.push_back({0, decoders_, false});
   AfterSend();
   return env.Undefined();
 }
@@ -581,7 +582,7 @@ Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, message);
   }
   pending_commands_++;
-  sent_commands_.push_back({0, decoders_});
+  sent_commands_.push_back({0, decoders_, false});
   AfterSend();
   return env.Undefined();
 }
@@ -617,9 +618,11 @@ Napi::Value Connection::SetDecoders(const Napi::CallbackInfo& info) {
   if (oids.Length() != decoders.Length()) throw Napi::TypeError::New(env, "oids and decoders differ in length");
   auto table = std::make_shared<DecoderTable>();
   for (uint32_t i = 0; i < oids.Length(); i++) {
-    const uint32_t decoder = decoders.Get(i).ToNumber().Uint32Value();
-    if (decoder >= static_cast<uint32_t>(Decoder::kCount)) throw Napi::RangeError::New(env, "unknown decoder");
-    table->Set(oids.Get(i).ToNumber().Uint32Value(), static_cast<Decoder>(decoder));
+    const uint32_t entry = decoders.Get(i).ToNumber().Uint32Value();
+    if ((entry & ~uint32_t{DecoderTable::kFinal}) >= static_cast<uint32_t>(Decoder::kCount)) {
+      throw Napi::RangeError::New(env, "unknown decoder");
+    }
+    table->Set(oids.Get(i).ToNumber().Uint32Value(), static_cast<uint8_t>(entry));
   }
   // commands already sent keep the table they were sent with
   decoders_ = std::move(table);

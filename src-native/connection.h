@@ -95,7 +95,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   PGconn* OpenConn(Napi::Env env);  // throws a JS error when the connection is not open
   PGconn* PipelineConn(Napi::Env env);  // open, in pipeline mode, no COPY under way
   // counts a command just sent (and its sync, when asked for one); row_mode as ApplyRowMode reads it
-  void CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode = 0);
+  void CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode = 0, bool object_rows = false);
   // the command at the head of libpq's queue has ended (its NULL, or a sync)
   void CommandDone();
   // Single-row (1) or chunked (n > 1) mode for the command at the head of libpq's queue:
@@ -116,11 +116,13 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool kept_alive_ = false;
   int pending_commands_ = 0;
   // What each command sent and not yet finished (syncs included) was sent with: its row
-  // mode, and the decoder table of that moment, so that a table set for a later query never
+  // mode, the shape of its rows, and the decoder table of that moment, so that a table set for a later query never
   // decodes an earlier one's rows.
   struct SentCommand {
     int row_mode;
     std::shared_ptr<const DecoderTable> decoders;
+    // rows as objects keyed by column name, where every value is final
+    bool object_rows;
   };
   std::deque<SentCommand> sent_commands_;
   bool row_mode_applied_ = false;

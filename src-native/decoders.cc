@@ -12,17 +12,17 @@
 namespace pqnode {
 
 void DecoderTable::Clear() {
-  std::fill(flat_.begin(), flat_.end(), Decoder::kText);
+  std::fill(flat_.begin(), flat_.end(), 0);
   others_.clear();
 }
 
-void DecoderTable::Set(uint32_t oid, Decoder decoder) {
+void DecoderTable::Set(uint32_t oid, uint8_t entry) {
   if (oid < kFlatSize) {
-    flat_[oid] = decoder;
-  } else if (decoder == Decoder::kText) {
+    flat_[oid] = entry;
+  } else if (entry == 0) {
     others_.erase(oid);
   } else {
-    others_[oid] = decoder;
+    others_[oid] = entry;
   }
 }
 

@@ -23,21 +23,30 @@ enum class Decoder : uint8_t {
   kCount = 9,
 };
 
-// OID → decoder. Built-in OIDs are small, so they live in a flat array; others in a map.
+// OID → decoder, and whether what the decoder makes is final: no JS typecaster follows
+// it (then rows may leave C++ already shaped as objects). An OID the table does not name is
+// text, not final. Built-in OIDs are small, so they live in a flat array; others in a map.
 class DecoderTable {
  public:
+  // Must match NATIVE_FINAL in lib/native.ts: the bit that marks an entry final.
+  static constexpr uint8_t kFinal = 0x80;
+
   void Clear();
-  void Set(uint32_t oid, Decoder decoder);
-  Decoder Get(uint32_t oid) const {
-    if (oid < kFlatSize) return flat_[oid];
-    auto it = others_.find(oid);
-    return it == others_.end() ? Decoder::kText : it->second;
-  }
+  // `entry` is a Decoder, with kFinal or'ed in when its value is final
+  void Set(uint32_t oid, uint8_t entry);
+  Decoder Get(uint32_t oid) const { return static_cast<Decoder>(Entry(oid) & ~kFinal); }
+  bool IsFinal(uint32_t oid) const { return (Entry(oid) & kFinal) != 0; }
 
  private:
+  uint8_t Entry(uint32_t oid) const {
+    if (oid < kFlatSize) return flat_[oid];
+    auto it = others_.find(oid);
+    return it == others_.end() ? 0 : it->second;
+  }
+
   static constexpr uint32_t kFlatSize = 8192;
-  std::vector<Decoder> flat_ = std::vector<Decoder>(kFlatSize, Decoder::kText);
-  std::unordered_map<uint32_t, Decoder> others_;
+  std::vector<uint8_t> flat_ = std::vector<uint8_t>(kFlatSize, 0);
+  std::unordered_map<uint32_t, uint8_t> others_;
 };
 
 // Converts one non-NULL value. Falls back to a string when the text is not in the

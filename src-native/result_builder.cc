@@ -41,12 +41,17 @@ napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
   return fields;
 }
 
-// The rows of `result` as JS arrays, set in `rows` from index `offset` on (a new array when null).
-napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders,
-                     std::string* decode_error, napi_value rows = nullptr, uint32_t offset = 0) {
+AddonData* Addon(napi_env env) {
   AddonData* addon = nullptr;
   napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
-  napi_value row_constructor = addon != nullptr ? addon->RowConstructor(env, columns) : nullptr;
+  return addon;
+}
+
+// The rows of `result`, appended by `row_constructor` ((rows, a0, ..., an-1) => void) to
+// `rows` (a new array when null). Without a constructor: JS arrays, set from index `offset` on.
+napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders,
+                     std::string* decode_error, napi_value row_constructor, napi_value rows = nullptr,
+                     uint32_t offset = 0) {
   // arguments of the row constructor: the rows array, then the row's values
   std::vector<napi_value> arguments(columns + 1);
   napi_value* values = arguments.data() + 1;
@@ -109,7 +114,10 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
 void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders) {
   Napi::Array rows = target.Get("rows").As<Napi::Array>();
   std::string decode_error;
-  BuildRows(env, result, PQnfields(result), decoders, &decode_error, rows, rows.Length());
+  const int columns = PQnfields(result);
+  AddonData* addon = Addon(env);
+  napi_value row_constructor = addon != nullptr ? addon->RowConstructor(env, columns) : nullptr;
+  BuildRows(env, result, columns, decoders, &decode_error, row_constructor, rows, rows.Length());
   if (!decode_error.empty() && target.Get("decodeError").IsUndefined()) {
     target.Set("decodeError", Napi::String::New(env, decode_error));
   }
@@ -130,10 +138,10 @@ bool FieldsCache::Describes(const Entry& entry, const PGresult* result, int colu
   return true;
 }
 
-napi_value FieldsCache::Fields(napi_env env, const PGresult* result) {
+FieldsCache::Entry& FieldsCache::Lookup(napi_env env, const PGresult* result) {
   const int columns = PQnfields(result);
-  for (const Entry& entry : entries_) {
-    if (Describes(entry, result, columns)) return entry.fields.Value();
+  for (Entry& entry : entries_) {
+    if (Describes(entry, result, columns)) return entry;
   }
   napi_value fields = BuildFields(env, result, columns);
   Entry& entry = entries_[next_];
@@ -145,19 +153,52 @@ napi_value FieldsCache::Fields(napi_env env, const PGresult* result) {
                              PQfsize(result, c), PQfmod(result, c), PQfformat(result, c)});
   }
   entry.fields = Napi::Persistent(Napi::Array(env, fields));
-  return fields;
+  entry.object_appender.Reset();
+  entry.object_appender_tried = false;
+  return entry;
+}
+
+napi_value FieldsCache::ObjectAppender(napi_env env, Entry& entry) {
+  if (!entry.object_appender_tried) {
+    entry.object_appender_tried = true;
+    AddonData* addon = Addon(env);
+    if (addon == nullptr || addon->object_row_maker.IsEmpty() || entry.columns.size() > AddonData::kMaxRowArguments) {
+      return nullptr;
+    }
+    napi_value undefined, appender;
+    napi_get_undefined(env, &undefined);
+    napi_value fields = entry.fields.Value();
+    if (napi_call_function(env, undefined, addon->object_row_maker.Value(), 1, &fields, &appender) != napi_ok) {
+      return nullptr;
+    }
+    napi_valuetype type;
+    if (napi_typeof(env, appender, &type) != napi_ok || type != napi_function) return nullptr;
+    entry.object_appender = Napi::Persistent(Napi::Function(env, appender));
+  }
+  if (entry.object_appender.IsEmpty()) return nullptr;
+  return entry.object_appender.Value();
 }
 
 void FieldsCache::Clear() {
   for (Entry& entry : entries_) {
     entry.columns.clear();
     entry.fields.Reset();
+    entry.object_appender.Reset();
+    entry.object_appender_tried = false;
   }
 }
 
-Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields_cache) {
-  AddonData* addon = nullptr;
-  napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
+// Whether every column's value leaves C++ as the user gets it: then a row may be an object.
+static bool AllFinal(const PGresult* result, int columns, const DecoderTable& decoders) {
+  for (int column = 0; column < columns; column++) {
+    if (PQfformat(result, column) != 0 || !decoders.IsFinal(PQftype(result, column))) return false;
+  }
+  return true;
+}
+
+Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields_cache,
+                         bool object_rows) {
+  AddonData* addon = Addon(env);
   napi_value constructor = addon != nullptr ? addon->ResultConstructor(env) : nullptr;
   if (constructor == nullptr) throw Napi::Error::New(env, "cannot compile the result constructor");
   const ExecStatusType status = PQresultStatus(result);
@@ -165,20 +206,29 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
   const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
   const bool has_count = tuples != nullptr && tuples[0] != '\0';
   const int columns = PQnfields(result);
-  napi_value args[5];
+  FieldsCache::Entry& entry = fields_cache.Lookup(env, result);
+  napi_value args[6];
   napi_create_int32(env, status, &args[0]);
   napi_create_string_utf8(env, command != nullptr ? command : "", NAPI_AUTO_LENGTH, &args[1]);
   napi_create_double(env, has_count ? std::strtod(tuples, nullptr) : -1, &args[2]);
-  args[3] = fields_cache.Fields(env, result);
+  args[3] = entry.fields.Value();
+  bool objects = false;
   std::string decode_error;
   if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE || static_cast<int>(status) == kStatusTuplesChunk) {
-    args[4] = BuildRows(env, result, columns, decoders, &decode_error);
+    napi_value row_constructor = nullptr;
+    if (object_rows && AllFinal(result, columns, decoders)) {
+      row_constructor = fields_cache.ObjectAppender(env, entry);
+      objects = row_constructor != nullptr;
+    }
+    if (row_constructor == nullptr && addon != nullptr) row_constructor = addon->RowConstructor(env, columns);
+    args[4] = BuildRows(env, result, columns, decoders, &decode_error, row_constructor);
   } else {
     napi_create_array(env, &args[4]);
   }
+  napi_get_boolean(env, objects, &args[5]);
   napi_value undefined, built;
   napi_get_undefined(env, &undefined);
-  if (napi_call_function(env, undefined, constructor, 5, args, &built) != napi_ok) {
+  if (napi_call_function(env, undefined, constructor, 6, args, &built) != napi_ok) {
     throw Napi::Error::New(env, "cannot build a result");
   }
   Napi::Object object(env, built);

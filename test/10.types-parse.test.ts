@@ -1,7 +1,7 @@
 // Text-format parsers of lib/types and the typecaster registry: pure functions, no server.
 import { describe, expect, it } from 'vitest';
 import { DataError, ProgrammingError } from '../lib/errors';
-import { NativeDecoder } from '../lib/native';
+import { NATIVE_FINAL, NativeDecoder } from '../lib/native';
 import { parseArray, serializeArray } from '../lib/types/array';
 import { parseBool } from '../lib/types/bool';
 import { formatBytea, parseBytea } from '../lib/types/bytea';
@@ -470,40 +470,48 @@ describe('TypecasterRegistry', () => {
     }
   });
 
-  it('gives the native decoder table, minus user-cast OIDs', () => {
+  it('gives the native decoder table: final where no JS typecaster follows, minus user-cast OIDs', () => {
     const parent = new TypecasterRegistry();
     const reg = new TypecasterRegistry(parent);
     const table = reg.nativeDecoderTable();
     const asMap = new Map(table.oids.map((oid, i) => [oid, table.decoders[i]]));
-    expect(asMap.get(21)).toBe(NativeDecoder.Int);
-    expect(asMap.get(23)).toBe(NativeDecoder.Int);
-    expect(asMap.get(26)).toBe(NativeDecoder.Int);
-    expect(asMap.get(700)).toBe(NativeDecoder.Float);
-    expect(asMap.get(701)).toBe(NativeDecoder.Float);
-    expect(asMap.get(16)).toBe(NativeDecoder.Bool);
-    expect(asMap.get(20)).toBe(NativeDecoder.BigInt);
-    expect(asMap.get(17)).toBe(NativeDecoder.Bytea);
-    expect(asMap.get(1184)).toBe(NativeDecoder.TimestampTz);
-    expect(asMap.get(1114)).toBe(NativeDecoder.Timestamp);
-    expect(asMap.get(1082)).toBe(NativeDecoder.Date);
-    expect(asMap.size).toBe(NATIVE_DECODERS.size);
+    expect(asMap.get(21)).toBe(NativeDecoder.Int | NATIVE_FINAL);
+    expect(asMap.get(23)).toBe(NativeDecoder.Int | NATIVE_FINAL);
+    expect(asMap.get(26)).toBe(NativeDecoder.Int | NATIVE_FINAL);
+    expect(asMap.get(700)).toBe(NativeDecoder.Float | NATIVE_FINAL);
+    expect(asMap.get(701)).toBe(NativeDecoder.Float | NATIVE_FINAL);
+    expect(asMap.get(16)).toBe(NativeDecoder.Bool | NATIVE_FINAL);
+    expect(asMap.get(20)).toBe(NativeDecoder.BigInt | NATIVE_FINAL);
+    expect(asMap.get(17)).toBe(NativeDecoder.Bytea | NATIVE_FINAL);
+    expect(asMap.get(1184)).toBe(NativeDecoder.TimestampTz | NATIVE_FINAL);
+    expect(asMap.get(1114)).toBe(NativeDecoder.Timestamp | NATIVE_FINAL);
+    expect(asMap.get(1082)).toBe(NativeDecoder.Date | NATIVE_FINAL);
+    // strings no typecaster touches are final too; what JS casts (arrays, json, unknown OIDs) is not there
+    for (const oid of NATIVE_DECODERS.keys()) expect(asMap.has(oid)).toBe(true);
+    expect(asMap.get(25)).toBe(NativeDecoder.Text | NATIVE_FINAL);
+    expect(asMap.get(1043)).toBe(NativeDecoder.Text | NATIVE_FINAL);
+    expect(asMap.get(1700)).toBe(NativeDecoder.Text | NATIVE_FINAL);
+    expect(asMap.get(2950)).toBe(NativeDecoder.Text | NATIVE_FINAL);
+    for (const oid of [114, 1007, 1186, 600, 424242]) expect(asMap.has(oid)).toBe(false);
 
     const v0 = reg.version;
     parent.set(20, (text) => Number(text));
     expect(reg.version).toBeGreaterThan(v0);
     const v1 = reg.version;
     reg.set('timestamptz', (text) => `ts:${text}`);
+    reg.set('text', (text) => `t:${text}`);
     expect(reg.version).toBeGreaterThan(v1);
 
     const after = reg.nativeDecoderTable();
     const afterMap = new Map(after.oids.map((oid, i) => [oid, after.decoders[i]]));
     expect(afterMap.get(20)).toBe(NativeDecoder.Text);
     expect(afterMap.get(1184)).toBe(NativeDecoder.Text);
-    expect(afterMap.get(23)).toBe(NativeDecoder.Int);
+    expect(afterMap.get(23)).toBe(NativeDecoder.Int | NATIVE_FINAL);
+    expect(afterMap.has(25)).toBe(false);
     // the parent only sees its own change
     const parentTable = parent.nativeDecoderTable();
     const parentMap = new Map(parentTable.oids.map((oid, i) => [oid, parentTable.decoders[i]]));
-    expect(parentMap.get(1184)).toBe(NativeDecoder.TimestampTz);
+    expect(parentMap.get(1184)).toBe(NativeDecoder.TimestampTz | NATIVE_FINAL);
     expect(parentMap.get(20)).toBe(NativeDecoder.Text);
 
     const v2 = reg.version;

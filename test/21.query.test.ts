@@ -239,6 +239,38 @@ describe('Result', () => {
     ]);
   });
 
+  it('object rows are made in C++ only where every column is final', async () => {
+    const made = async (text: string) => (await conn._run(text, undefined, undefined, undefined, undefined, true))[0];
+    const plain = await made("select 1 as a, 'x'::text as b, 2.5::numeric as c, now() as d");
+    expect(plain.objectRows).toBe(true);
+    expect(plain.rows[0]).toEqual({ a: 1, b: 'x', c: '2.5', d: expect.any(Date) });
+    // json, arrays and unknown types are cast in JS: those rows stay arrays for it
+    for (const text of [`select '{"k":1}'::json as j`, 'select array[1,2] as a', "select '(1,2)'::point as p"]) {
+      expect((await made(text)).objectRows).toBe(false);
+    }
+    const viaQuery = await conn.query(`select 1 as n, '{"k":1}'::json as j, array[1,2] as a`);
+    expect(viaQuery.rows).toEqual([{ n: 1, j: { k: 1 }, a: [1, 2] }]);
+    // not asked for: arrays, whatever the columns
+    expect((await conn._run('select 1 as a', undefined))[0].objectRows).toBe(false);
+  });
+
+  it('a typecaster set on the connection turns object rows for its type back to JS', async () => {
+    const own = await connectTest();
+    try {
+      const before = await own.query('select 7 as n, $1::text as t', ['x']);
+      expect(before.rows).toEqual([{ n: 7, t: 'x' }]);
+      own.typecasters.set('int4', (text) => `int:${text}`);
+      own.typecasters.set('text', (text) => text.toUpperCase());
+      const after = await own.query('select 7 as n, $1::text as t', ['x']);
+      expect(after.rows).toEqual([{ n: 'int:7', t: 'X' }]);
+      expect(own.typecasters.delete(23)).toBe(true);
+      expect(own.typecasters.delete(25)).toBe(true);
+      expect((await own.query('select 7 as n, $1::text as t', ['x'])).rows).toEqual([{ n: 7, t: 'x' }]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('results describing the same columns share one frozen list of fields', async () => {
     const first = await conn.query('select $1::int as n, $2::text as t', [1, 'a']);
     const second = await conn.query('select $1::int as n, $2::text as t', [2, 'b']);

@@ -8,7 +8,7 @@
 // For the types the C++ layer decodes itself (NativeDecoder), the connection uploads a
 // decoder table and C++ hands over finished values; a typecaster the user sets for one of
 // those OIDs takes the OID out of the table, so that C++ hands over the text instead.
-import { NativeDecoder } from '../native';
+import { NATIVE_FINAL, NativeDecoder } from '../native';
 import { ProgrammingError } from '../errors';
 import { BUILTIN_TYPES, oidByName } from '../types/oids';
 import { parseArray } from '../types/array';
@@ -308,7 +308,9 @@ export class TypecasterRegistry {
   /**
    * The decoder table for the native layer: every built-in OID C++ can decode, with its
    * decoder, or with NativeDecoder.Text when a user typecaster is set for it (so that the
-   * table also resets what an earlier upload had turned on).
+   * table also resets what an earlier upload had turned on). Entries whose value no JS
+   * typecaster follows are marked NATIVE_FINAL: those C++ decodes, and the built-in types
+   * whose text stays a string (text, varchar, numeric, uuid, ...).
    */
   nativeDecoderTable(): NativeDecoderTable {
     const state = this.current();
@@ -317,7 +319,12 @@ export class TypecasterRegistry {
       const decoders: number[] = [];
       for (const [oid, kind] of NATIVE_DECODERS) {
         oids.push(oid);
-        decoders.push(this.hasUserTypecaster(oid) ? NativeDecoder.Text : kind);
+        decoders.push(this.hasUserTypecaster(oid) ? NativeDecoder.Text : kind | NATIVE_FINAL);
+      }
+      for (const type of BUILTIN_TYPES) {
+        if (NATIVE_DECODERS.has(type.oid) || this.resolve(state, type.oid, 0) !== null) continue;
+        oids.push(type.oid);
+        decoders.push(NativeDecoder.Text | NATIVE_FINAL);
       }
       state.table = { oids, decoders };
     }
