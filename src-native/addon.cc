@@ -55,6 +55,12 @@ napi_value AddonData::FieldConstructor(napi_env env) {
                       "typeSize: typeSize, typeModifier: typeModifier, format: format }); })");
 }
 
+napi_value AddonData::ResultFinisher(napi_env env) {
+  return CompiledOnce(env, result_finisher,
+                      "(function (result, status, command, rowCount) { result.status = status; "
+                      "result.command = command; result.rowCount = rowCount; })");
+}
+
 namespace {
 
 Napi::Value LibpqVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), PQlibVersion()); }

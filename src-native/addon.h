@@ -24,6 +24,8 @@ struct AddonData {
   // property by property through the C API, which costs far more than the call
   Napi::FunctionReference result_constructor;
   Napi::FunctionReference field_constructor;
+  // (result, status, command, rowCount) => void: the end of a result read in chunks
+  Napi::FunctionReference result_finisher;
   // fields => (rows, a0, ..., an-1) => void, appending a row object: given by the JS layer,
   // which owns how column names become keys (setObjectRowMaker)
   Napi::FunctionReference object_row_maker;
@@ -32,6 +34,7 @@ struct AddonData {
   napi_value RowConstructor(napi_env env, int columns);
   napi_value ResultConstructor(napi_env env);
   napi_value FieldConstructor(napi_env env);
+  napi_value ResultFinisher(napi_env env);
 };
 
 }  // namespace pqnode

@@ -277,12 +277,23 @@ void Connection::ProcessInput(bool read_socket) {
 void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count) {
   // the single-row result the following single rows of the same command join
   Napi::Object single_rows;
-  while (pending_commands_ > 0 && copy_ == CopyState::kNone && state_ == State::kOpen && !reading_paused_) {
-    ApplyRowMode();
-    if (PQisBusy(conn_)) return;
-    PGresult* result = PQgetResult(conn_);
+  // a result taken from libpq ahead of its turn (see the first chunk below), NULL included
+  bool has_carried = false;
+  PGresult* carried = nullptr;
+  while (has_carried ||
+         (pending_commands_ > 0 && copy_ == CopyState::kNone && state_ == State::kOpen && !reading_paused_)) {
+    PGresult* result;
+    if (has_carried) {
+      result = carried;
+      has_carried = false;
+    } else {
+      ApplyRowMode();
+      if (PQisBusy(conn_)) return;
+      result = PQgetResult(conn_);
+    }
     if (result == nullptr) {
       single_rows = Napi::Object();
+      merge_target_.Reset();
       items.Set(count++, Napi::Number::New(env, kEndOfCommand));
       CommandDone();
       if (!pipeline_on_ && pending_commands_ == 0) {
@@ -301,8 +312,46 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
     // decoded as the table said when the command was sent
     const DecoderTable& decoders = sent_commands_.empty() ? *decoders_ : *sent_commands_.front().decoders;
     const bool object_rows = !sent_commands_.empty() && sent_commands_.front().object_rows;
+    const bool merging = !sent_commands_.empty() && sent_commands_.front().merge_chunks;
+    if (merging && static_cast<int>(status) == kStatusTuplesChunk && !merge_target_.IsEmpty()) {
+      AppendRows(env, merge_target_.Value(), result, decoders, fields_cache_);
+      if (HasCommandTag(result)) merge_tag_ = CommandTagOf(result);
+      PQclear(result);
+      continue;
+    }
+    if (merging && status == PGRES_TUPLES_OK && !merge_target_.IsEmpty()) {
+      // the chunks' end: the merged result takes the final status, command tag and count
+      FinishMergedResult(env, merge_target_.Value(), result, HasCommandTag(result) ? CommandTagOf(result) : merge_tag_);
+      merge_target_.Reset();
+      PQclear(result);
+      continue;
+    }
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
-      AppendRows(env, single_rows, result, decoders);
+      AppendRows(env, single_rows, result, decoders, fields_cache_);
+      PQclear(result);
+      continue;
+    }
+    if (merging && static_cast<int>(status) == kStatusTuplesChunk) {
+      // The first chunk. When libpq already holds what follows it and that is the end of the
+      // rows (a result of one chunk: most are), the two make one result at once.
+      PGresult* end = nullptr;
+      if (!PQisBusy(conn_)) {
+        PGresult* next = PQgetResult(conn_);
+        if (next != nullptr && PQresultStatus(next) == PGRES_TUPLES_OK) {
+          end = next;
+        } else {
+          carried = next;
+          has_carried = true;
+        }
+      }
+      Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows, end);
+      if (end != nullptr) {
+        PQclear(end);
+      } else {
+        merge_target_ = Napi::Persistent(built);
+        merge_tag_ = CommandTagOf(result);
+      }
+      items.Set(count++, built);
       PQclear(result);
       continue;
     }
@@ -373,6 +422,7 @@ void Connection::CloseConnection() {
   pending_commands_ = 0;
   sent_commands_.clear();
   fields_cache_.Clear();
+  merge_target_.Reset();
   row_mode_applied_ = false;
   reading_paused_ = false;
   copy_ = CopyState::kNone;
@@ -447,13 +497,14 @@ PGconn* Connection::PipelineConn(Napi::Env env) {
   return conn;
 }
 
-void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode, bool object_rows) {
+void Connection::CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode, bool object_rows,
+                             bool returns_rows) {
   pending_commands_++;
-  sent_commands_.push_back({row_mode, decoders_, object_rows});
+  sent_commands_.push_back({row_mode, decoders_, object_rows, returns_rows && row_mode == 0 && HasChunkedRows()});
   if (sync) {
     if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
     pending_commands_++;
-    sent_commands_.push_back({0, decoders_, false});
+    sent_commands_.push_back({0, decoders_, false, false});
   }
   AfterSend();
 }
@@ -468,7 +519,9 @@ void Connection::ApplyRowMode() {
   if (row_mode_applied_ || sent_commands_.empty()) return;
   row_mode_applied_ = true;
   const int mode = sent_commands_.front().row_mode;
-  if (mode == 1) {
+  if (sent_commands_.front().merge_chunks) {
+    PQsetChunkedRowsMode(conn_, kMergedChunkRows);
+  } else if (mode == 1) {
     PQsetSingleRowMode(conn_);
   } else if (mode > 1) {
     if (HasChunkedRows()) {
@@ -506,7 +559,7 @@ Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
     ThrowLibpqError(env, "sending the query");
   }
   const int row_mode = info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
-  CommandSent(env, conn, info[3].ToBoolean(), row_mode > 0 ? row_mode : 0, info[5].ToBoolean());
+  CommandSent(env, conn, info[3].ToBoolean(), row_mode > 0 ? row_mode : 0, info[5].ToBoolean(), true);
   return env.Undefined();
 }
 
@@ -532,7 +585,7 @@ Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
                            0)) {
     ThrowLibpqError(env, "sending the prepared query");
   }
-  CommandSent(env, conn, info[2].ToBoolean(), 0, info[3].ToBoolean());
+  CommandSent(env, conn, info[2].ToBoolean(), 0, info[3].ToBoolean(), true);
   return env.Undefined();
 }
 
@@ -552,7 +605,7 @@ Napi::Value Connection::Sync(const Napi::CallbackInfo& info) {
   if (!pipeline_on_) throw Napi::Error::New(env, "not in pipeline mode");
   if (!SendSyncMarker(conn)) ThrowLibpqError(env, "sending a sync");
   pending_commands_++;
-  sent_commands_.push_back({0, decoders_, false});
+  sent_commands_.push_back({0, decoders_, false, false});
   AfterSend();
   return env.Undefined();
 }
@@ -582,7 +635,7 @@ Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, message);
   }
   pending_commands_++;
-  sent_commands_.push_back({0, decoders_, false});
+  sent_commands_.push_back({0, decoders_, false, false});
   AfterSend();
   return env.Undefined();
 }

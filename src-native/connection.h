@@ -91,11 +91,15 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // Must match FlushState in lib/native.ts.
   static constexpr int kOutputPending = 1;
   static constexpr int kInputWaiting = 2;
+  // rows per chunk of a result read in chunks and merged: libpq holds no more than these
+  static constexpr int kMergedChunkRows = 8192;
   int FlushState();
   PGconn* OpenConn(Napi::Env env);  // throws a JS error when the connection is not open
   PGconn* PipelineConn(Napi::Env env);  // open, in pipeline mode, no COPY under way
   // counts a command just sent (and its sync, when asked for one); row_mode as ApplyRowMode reads it
-  void CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode = 0, bool object_rows = false);
+  // `returns_rows`: a query whose rows, when row_mode is 0, are read in chunks and merged
+  void CommandSent(Napi::Env env, PGconn* conn, bool sync, int row_mode = 0, bool object_rows = false,
+                   bool returns_rows = false);
   // the command at the head of libpq's queue has ended (its NULL, or a sync)
   void CommandDone();
   // Single-row (1) or chunked (n > 1) mode for the command at the head of libpq's queue:
@@ -123,6 +127,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
     std::shared_ptr<const DecoderTable> decoders;
     // rows as objects keyed by column name, where every value is final
     bool object_rows;
+    // one result wanted, read in chunks (libpq 17+) so that libpq never holds all its rows
+    bool merge_chunks;
   };
   std::deque<SentCommand> sent_commands_;
   bool row_mode_applied_ = false;
@@ -132,6 +138,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   SocketWatch watch_;
   std::shared_ptr<const DecoderTable> decoders_ = std::make_shared<DecoderTable>();
   FieldsCache fields_cache_;
+  // the result that the chunks of the command being read are merged into
+  Napi::ObjectReference merge_target_;
+  // the command tag, should it come with a chunk rather than with the end
+  CommandTag merge_tag_;
   Napi::ObjectReference callbacks_;
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;

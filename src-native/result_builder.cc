@@ -111,15 +111,51 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
 
 }  // namespace
 
-void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders) {
+void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders,
+                FieldsCache& fields_cache) {
   Napi::Array rows = target.Get("rows").As<Napi::Array>();
   std::string decode_error;
   const int columns = PQnfields(result);
   AddonData* addon = Addon(env);
-  napi_value row_constructor = addon != nullptr ? addon->RowConstructor(env, columns) : nullptr;
+  napi_value row_constructor = nullptr;
+  if (target.Get("objectRows").ToBoolean()) {
+    // the same columns as the rows already there: final as they were, the same appender
+    row_constructor = fields_cache.ObjectAppender(env, fields_cache.Lookup(env, result));
+    if (row_constructor == nullptr) throw Napi::Error::New(env, "cannot make row objects for the rest of a result");
+  } else if (addon != nullptr) {
+    row_constructor = addon->RowConstructor(env, columns);
+  }
   BuildRows(env, result, columns, decoders, &decode_error, row_constructor, rows, rows.Length());
   if (!decode_error.empty() && target.Get("decodeError").IsUndefined()) {
     target.Set("decodeError", Napi::String::New(env, decode_error));
+  }
+}
+
+bool HasCommandTag(const PGresult* result) {
+  const char* command = PQcmdStatus(const_cast<PGresult*>(result));
+  return command != nullptr && command[0] != '\0';
+}
+
+CommandTag CommandTagOf(const PGresult* result) {
+  const char* command = PQcmdStatus(const_cast<PGresult*>(result));
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
+  const bool has_count = tuples != nullptr && tuples[0] != '\0';
+  return {command != nullptr ? command : "", has_count ? std::strtod(tuples, nullptr) : -1};
+}
+
+void FinishMergedResult(Napi::Env env, Napi::Object target, const PGresult* result, const CommandTag& tag) {
+  AddonData* addon = Addon(env);
+  napi_value finisher = addon != nullptr ? addon->ResultFinisher(env) : nullptr;
+  if (finisher == nullptr) throw Napi::Error::New(env, "cannot compile the result finisher");
+  napi_value args[4];
+  args[0] = target;
+  napi_create_int32(env, PQresultStatus(result), &args[1]);
+  napi_create_string_utf8(env, tag.command.c_str(), tag.command.size(), &args[2]);
+  napi_create_double(env, tag.row_count, &args[3]);
+  napi_value undefined, ignored;
+  napi_get_undefined(env, &undefined);
+  if (napi_call_function(env, undefined, finisher, 4, args, &ignored) != napi_ok) {
+    throw Napi::Error::New(env, "cannot finish a result");
   }
 }
 
@@ -197,18 +233,22 @@ static bool AllFinal(const PGresult* result, int columns, const DecoderTable& de
 }
 
 Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields_cache,
-                         bool object_rows) {
+                         bool object_rows, const PGresult* end) {
   AddonData* addon = Addon(env);
   napi_value constructor = addon != nullptr ? addon->ResultConstructor(env) : nullptr;
   if (constructor == nullptr) throw Napi::Error::New(env, "cannot compile the result constructor");
   const ExecStatusType status = PQresultStatus(result);
-  const char* command = PQcmdStatus(const_cast<PGresult*>(result));
-  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
+  // The status is the end's when the rows came as a chunk before it; the command tag is the
+  // chunk's when the server ended the command while that chunk was being filled.
+  const PGresult* outcome = end != nullptr ? end : result;
+  const PGresult* tagged = end != nullptr && HasCommandTag(end) ? end : result;
+  const char* command = PQcmdStatus(const_cast<PGresult*>(tagged));
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(tagged));
   const bool has_count = tuples != nullptr && tuples[0] != '\0';
   const int columns = PQnfields(result);
   FieldsCache::Entry& entry = fields_cache.Lookup(env, result);
   napi_value args[6];
-  napi_create_int32(env, status, &args[0]);
+  napi_create_int32(env, PQresultStatus(outcome), &args[0]);
   napi_create_string_utf8(env, command != nullptr ? command : "", NAPI_AUTO_LENGTH, &args[1]);
   napi_create_double(env, has_count ? std::strtod(tuples, nullptr) : -1, &args[2]);
   args[3] = entry.fields.Value();

@@ -51,11 +51,27 @@ class FieldsCache {
 // All rows are built in one pass, each value decoded by the decoder the table names for its
 // column's type: one JS array per row, or, when `object_rows` is asked for and every value is
 // final, one object per row keyed by column name (the result's objectRows says which).
+// `end`, when given, is the rowless PGresult that followed `result`, a chunk holding all the
+// rows: the status, command tag and count are taken from it.
 Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields,
-                         bool object_rows);
+                         bool object_rows, const PGresult* end = nullptr);
 
-// Single-row mode gives one PGresult per row: the rows of the next one are appended to the
-// result built from the first, so that JS gets the rows read in one pass as one batch.
-void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders);
+// Single-row and chunked modes give one PGresult per row or chunk: the rows of the next one
+// are appended to the result built from the first (as objects when its rows are objects).
+void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders,
+                FieldsCache& fields);
+
+// A command tag ("SELECT 5") and the count in it (-1 for none).
+struct CommandTag {
+  std::string command;
+  double row_count;
+};
+bool HasCommandTag(const PGresult* result);
+CommandTag CommandTagOf(const PGresult* result);
+
+// The end of a result read in chunks: `target` takes the status of `result`, the rowless
+// PGresult libpq gives after the last chunk, and `tag`. (The server's CommandComplete goes
+// to the chunk being filled when it arrives, so the tag may have come with the last chunk.)
+void FinishMergedResult(Napi::Env env, Napi::Object target, const PGresult* result, const CommandTag& tag);
 
 }  // namespace pqnode

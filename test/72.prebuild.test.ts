@@ -194,6 +194,65 @@ describe.runIf(onLinuxX64)('the linux-x64 prebuilt binary', () => {
   });
 });
 
+// Runs in the child: results read in chunks (libpq 17+) and merged into one, at the edges of
+// a chunk (8192 rows), with object rows and arrays, and cut short by an error.
+const chunkScript = `
+const path = require('path');
+const pqnode = require(path.join(process.env.PACKAGE_ROOT, 'dist', 'index.js'));
+(async () => {
+  const conn = await pqnode.connect(process.env.TCP_DSN, { autocommit: true });
+  const out = {};
+  for (const n of [0, 1, 8191, 8192, 8193, 16384, 20000]) {
+    const text = 'select g, g::text as t, g % 2 = 0 as even from generate_series(1, ' + n + ') g';
+    const objects = await conn.query(text);
+    const tuples = await conn.query(text, undefined, { rowFactory: 'tuple' });
+    const inOrder = objects.rows.every((row, i) => row.g === i + 1 && row.t === String(i + 1) && row.even === ((i + 1) % 2 === 0))
+      && tuples.rows.every((row, i) => row[0] === i + 1 && row[1] === String(i + 1));
+    out[n] = { objects: objects.rows.length, tuples: tuples.rows.length, rowCount: objects.rowCount,
+      statusMessage: objects.statusMessage, tupleStatus: tuples.statusMessage, inOrder };
+  }
+  // a column JS casts (json) keeps the rows arrays until JS shapes them, across chunks too
+  const json = await conn.query("select g, json_build_object('g', g) as j from generate_series(1, 10000) g");
+  out.json = { rows: json.rows.length, last: json.rows[9999] };
+  // an error after whole chunks have come: the statement fails, the connection goes on
+  try {
+    await conn.query('select 1 / (9000 - g) as v from generate_series(1, 10000) g');
+    out.error = 'none';
+  } catch (error) {
+    out.error = error.constructor.name;
+  }
+  // many at once, large and small, each its own result
+  const mixed = await Promise.all([
+    conn.query('select count(*)::int as c from generate_series(1, 10)'),
+    conn.query('select g from generate_series(1, 9000) g'),
+    conn.query('select 7 as seven'),
+    conn.query('select g from generate_series(1, 8192) g'),
+  ]);
+  out.mixed = [mixed[0].rows[0].c, mixed[1].rows.length, mixed[2].rows[0].seven, mixed[3].rows.length];
+  out.insert = (await conn.query('create temp table t as select g from generate_series(1, 9000) g')).statusMessage;
+  out.returning = (await conn.query('delete from t returning g')).rowCount;
+  await conn.close();
+  process.stdout.write(JSON.stringify(out));
+})().catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
+`;
+
+describe.runIf(onLinuxX64)('results in chunks with the prebuilt binary (libpq 18)', () => {
+  it('merges the chunks of each result into one, whatever the row count, and fails whole on an error', () => {
+    const result = run(installedRoot, chunkScript, { TCP_DSN: withParameter(server!.dsn, 'sslmode=disable') });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const seen = JSON.parse(result.stdout) as Record<string, unknown>;
+    for (const n of [0, 1, 8191, 8192, 8193, 16384, 20000]) {
+      expect(seen[n]).toEqual({ objects: n, tuples: n, rowCount: n, statusMessage: `SELECT ${n}`, tupleStatus: `SELECT ${n}`, inOrder: true });
+    }
+    expect(seen.json).toEqual({ rows: 10000, last: { g: 10000, j: { g: 10000 } } });
+    expect(seen.error).toBe('DivisionByZero');
+    expect(seen.mixed).toEqual([10, 9000, 7, 8192]);
+    expect(seen.insert).toBe('SELECT 9000');
+    expect(seen.returning).toBe(9000);
+  });
+});
+
 /** The dynamic symbols of a binary, as `nm -D` lists them: [type, name@version] pairs. */
 function dynamicSymbols(binary: string, which: '--defined-only' | '--undefined-only'): [string, string][] {
   let output: string;
