@@ -541,7 +541,7 @@ export class Connection extends EventEmitter {
   _castRows(result: NativeResult): unknown[][] {
     const rows = result.rows;
     if (rows.length === 0) return rows;
-    const casters = (resultTypecasters.get(result) ?? this.typecasters).castersFor(result.fields);
+    const casters = (result.typecasters ?? this.typecasters).castersFor(result.fields);
     for (let column = 0; column < casters.length; column++) {
       const cast = casters[column];
       if (cast === undefined) continue;
@@ -1155,7 +1155,7 @@ export class Connection extends EventEmitter {
       }
       if (typeof item !== 'number') {
         if ((item.status === ExecStatus.SingleTuple || item.status === ExecStatus.TuplesChunk) && request.rows !== undefined) {
-          if (request.typecasters !== undefined) resultTypecasters.set(item, request.typecasters);
+          if (request.typecasters !== undefined) item.typecasters = request.typecasters;
           request.rows.onRows(item);
           if (this.#closed) return;
           continue;
@@ -1218,10 +1218,9 @@ export class Connection extends EventEmitter {
       request.reject(new errors.PipelineAborted('the pipeline was aborted by an earlier error'));
       return;
     }
-    const visible =
-      request.kind === RequestKind.Pipeline
-        ? request.results.slice(request.hidden > 0 ? request.resultsPerCommand[request.hidden - 1] : 0)
-        : request.results.slice(request.hidden);
+    const from =
+      request.kind === RequestKind.Pipeline ? (request.hidden > 0 ? request.resultsPerCommand[request.hidden - 1] : 0) : request.hidden;
+    const visible = from === 0 ? request.results : request.results.slice(from);
     if (visible.length === 0) {
       request.reject(new errors.InterfaceError('the server sent no result for the statement'));
       return;
@@ -1232,7 +1231,7 @@ export class Connection extends EventEmitter {
       return;
     }
     if (request.typecasters !== undefined) {
-      for (const result of visible) resultTypecasters.set(result, request.typecasters);
+      for (const result of visible) result.typecasters = request.typecasters;
     }
     request.resolve(visible);
   }
@@ -1412,9 +1411,6 @@ export class ConnectionInfo {
 }
 
 const CONSTRUCT = Symbol('pqnode.Connection');
-
-/** the typecasters each result was decoded with, for the JS half of the decoding */
-const resultTypecasters = new WeakMap<NativeResult, TypecasterRegistry>();
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { loadNative } from './native-loader';
 import { objectRowAppender } from './rows';
+import type { TypecasterRegistry } from './adapt/typecasters';
 
 /** How the native layer turns a column's text into a JS value (set per type OID). */
 export const enum NativeDecoder {
@@ -106,6 +107,8 @@ export interface NativeResult {
   rows: unknown[][];
   /** rows are objects: asked for at send time (objectRows) and every column decoded in C++ */
   objectRows: boolean;
+  /** the JS layer's slot: the typecasters the rows were decoded with, for the JS half of decoding */
+  typecasters?: TypecasterRegistry;
   /** set when status is FatalError / NonfatalError / BadResponse */
   error?: NativeErrorFields;
   /** PQresultErrorMessage: the full text libpq made of the error */

@@ -20,13 +20,23 @@ export type PrepareDecision =
 
 const NONE: PrepareDecision = { mode: 'none' };
 
+/** A prepared statement; itself the decision to use it, so that a hit allocates nothing. */
+interface Prepared {
+  mode: 'use';
+  name: string;
+  key: string;
+  /** when it was last used, on the cache's own clock */
+  used: number;
+}
+
 export class PreparedStatements {
   #threshold: number | null = DEFAULT_PREPARE_THRESHOLD;
   #max = DEFAULT_PREPARED_MAX;
   /** runs so far of statements not prepared yet, least recently used first */
   #counts = new Map<string, number>();
-  /** names of the prepared statements, least recently used first */
-  #names = new Map<string, string>();
+  /** the prepared statements by key */
+  #names = new Map<string, Prepared>();
+  #clock = 0;
   #serial = 0;
   /** names evicted whose DEALLOCATE the connection has yet to send */
   #evicted: string[] = [];
@@ -66,11 +76,10 @@ export class PreparedStatements {
   decide(text: string, typeOids: readonly number[] | null, prepare: boolean | undefined): PrepareDecision {
     if (prepare === false) return NONE;
     const key = typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
-    const name = this.#names.get(key);
-    if (name !== undefined) {
-      this.#names.delete(key);
-      this.#names.set(key, name);
-      return { mode: 'use', name, key };
+    const prepared = this.#names.get(key);
+    if (prepared !== undefined) {
+      prepared.used = ++this.#clock;
+      return prepared;
     }
     if (prepare !== true) {
       if (this.#threshold === null) return NONE;
@@ -79,7 +88,7 @@ export class PreparedStatements {
     this.#counts.delete(key);
     if (this.#names.size >= this.#max) this.#evictOldest();
     const fresh = `_pqnode_${++this.#serial}`;
-    this.#names.set(key, fresh);
+    this.#names.set(key, { mode: 'use', name: fresh, key, used: ++this.#clock });
     return { mode: 'prepare', name: fresh, key };
   }
 
@@ -100,7 +109,7 @@ export class PreparedStatements {
    * it again on its next run.
    */
   forget(key: string, name: string, deallocate: boolean, reprepare = false): void {
-    if (this.#names.get(key) === name) this.#names.delete(key);
+    if (this.#names.get(key)?.name === name) this.#names.delete(key);
     if (deallocate) this.#evicted.push(name);
     // it had earned its place: prepared again on its next run
     if (reprepare && this.#threshold !== null) this.#counts.set(key, this.#threshold);
@@ -121,12 +130,15 @@ export class PreparedStatements {
     return names;
   }
 
+  /** Deallocate the least recently used: a scan, but only when the cache is full. */
   #evictOldest(): void {
-    const oldest = this.#names.keys().next();
-    if (oldest.done === true) return;
-    const name = this.#names.get(oldest.value) as string;
-    this.#names.delete(oldest.value);
-    this.#evicted.push(name);
+    let oldest: Prepared | undefined;
+    for (const prepared of this.#names.values()) {
+      if (oldest === undefined || prepared.used < oldest.used) oldest = prepared;
+    }
+    if (oldest === undefined) return;
+    this.#names.delete(oldest.key);
+    this.#evicted.push(oldest.name);
   }
 }
 

@@ -41,10 +41,11 @@ static napi_value CompiledOnce(napi_env env, Napi::FunctionReference& cached, co
 
 napi_value AddonData::ResultConstructor(napi_env env) {
   // every property a result may carry is there from the start: one hidden class for all
+  // (typecasters is a slot the JS layer fills)
   return CompiledOnce(env, result_constructor,
                       "(function (status, command, rowCount, fields, rows, objectRows) { return { status: status, "
                       "command: command, rowCount: rowCount, fields: fields, rows: rows, objectRows: objectRows, "
-                      "error: undefined, errorMessage: undefined, decodeError: undefined }; })");
+                      "error: undefined, errorMessage: undefined, decodeError: undefined, typecasters: undefined }; })");
 }
 
 napi_value AddonData::FieldConstructor(napi_env env) {
