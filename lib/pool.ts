@@ -220,17 +220,10 @@ export class Pool {
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
     const conn = await this.acquire();
     try {
-      // the COMMIT goes in the same round trip as the statement
-      const result = conn.query<R>(text, params, options);
-      const committed = conn.commit();
-      try {
-        await result;
-      } finally {
-        // a COMMIT still in flight would get the connection discarded on release
-        await committed.catch(() => undefined);
-      }
-      await committed;
-      return await result;
+      // One statement is a transaction of its own without BEGIN and COMMIT around it: one
+      // command for the server instead of three. release() restores the connection's mode.
+      if (!conn.autocommit) conn.autocommit = true;
+      return await conn.query<R>(text, params, options);
     } catch (error) {
       throw withCallerStack(error);
     } finally {

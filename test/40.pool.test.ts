@@ -102,6 +102,22 @@ describe('Pool.query()', () => {
     expect((await pool.query<{ n: number }>('select 2 as n')).rows[0].n).toBe(2);
     expect(pool.stats().connectionsNum).toBe(1);
   });
+
+  it('sends the statement alone, in a transaction of its own, and leaves the connection as it was', async () => {
+    const pool = makePool({ max: 1 });
+    // no BEGIN before it: what cannot run inside a transaction block runs
+    await expect(pool.query(`vacuum ${table}`)).resolves.toBeDefined();
+    // several statements in one text are one transaction: a failure undoes the ones before
+    const note = uniqueName('multi');
+    const failed = await errorOf(pool.query(`insert into ${table} (note) values ('${note}'); select 1/0`));
+    expect(failed).toBeInstanceOf(errors.DivisionByZero);
+    expect(await count(note)).toBe(0);
+    await pool.connection(async (conn) => {
+      expect(conn.autocommit).toBe(false);
+      await conn.query('select 1');
+      expect(conn.info.transactionStatus).toBe('intrans');
+    });
+  });
 });
 
 describe('acquire() and release()', () => {
