@@ -41,6 +41,11 @@ async function oneRound(admin) {
     [7, 'héllo', Buffer.from([0, 1, 2, 255])],
   );
   await conn.query('select i, md5(i::text) as h from generate_series(1, 3000) i');
+  // several chunks merged into one result (libpq 17+), as objects and as arrays, and cut short
+  await conn.query('select i, md5(i::text) as h, i % 2 = 0 as even from generate_series(1, 20000) i');
+  await conn.query('select i, md5(i::text) as h from generate_series(1, 20000) i', undefined, { rowFactory: 'tuple' });
+  await expectError(conn.query('select 1 / (12000 - i) from generate_series(1, 20000) i'), errors.DivisionByZero);
+  await conn.rollback();
   await conn.query('select 1; select 2; select 3');
   await Promise.all([conn.query('select 1'), conn.query('select $1::text', ['x']), conn.query('select pg_sleep(0.01)')]);
   await expectError(conn.query('select 1/0'), errors.DivisionByZero);
