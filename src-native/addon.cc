@@ -7,27 +7,6 @@
 
 namespace pqnode {
 
-napi_value AddonData::RowConstructor(napi_env env, int columns) {
-  if (columns > static_cast<int>(kMaxRowArguments)) return nullptr;
-  if (row_constructors.size() <= static_cast<size_t>(columns)) row_constructors.resize(columns + 1);
-  Napi::FunctionReference& cached = row_constructors[columns];
-  if (cached.IsEmpty()) {
-    std::string parameters, elements;
-    for (int i = 0; i < columns; i++) {
-      const std::string name = "a" + std::to_string(i);
-      parameters += (i > 0 ? "," : "") + name;
-      elements += (i > 0 ? "," : "") + name;
-    }
-    const std::string source =
-        "(function (rows" + std::string(columns > 0 ? "," : "") + parameters + ") { rows[rows.length] = [" + elements + "]; })";
-    napi_value script, function;
-    if (napi_create_string_utf8(env, source.c_str(), source.size(), &script) != napi_ok) return nullptr;
-    if (napi_run_script(env, script, &function) != napi_ok) return nullptr;
-    cached = Napi::Persistent(Napi::Function(env, function));
-  }
-  return cached.Value();
-}
-
 // A function compiled from `source` once per environment; null when that fails.
 static napi_value CompiledOnce(napi_env env, Napi::FunctionReference& cached, const char* source) {
   if (cached.IsEmpty()) {
@@ -37,6 +16,18 @@ static napi_value CompiledOnce(napi_env env, Napi::FunctionReference& cached, co
     cached = Napi::Persistent(Napi::Function(env, function));
   }
   return cached.Value();
+}
+
+napi_value AddonData::RowConstructor(napi_env env, int columns) {
+  if (columns > static_cast<int>(kMaxRowArguments)) return nullptr;
+  if (row_constructors.size() <= static_cast<size_t>(columns)) row_constructors.resize(columns + 1);
+  Napi::FunctionReference& cached = row_constructors[columns];
+  if (!cached.IsEmpty()) return cached.Value();
+  std::string names;  // a0,a1,...: the parameters, and the elements of the row
+  for (int i = 0; i < columns; i++) names += (i > 0 ? ",a" : "a") + std::to_string(i);
+  const std::string source =
+      "(function (rows" + std::string(columns > 0 ? "," : "") + names + ") { rows[rows.length] = [" + names + "]; })";
+  return CompiledOnce(env, cached, source.c_str());
 }
 
 napi_value AddonData::ResultConstructor(napi_env env) {

@@ -12,9 +12,14 @@ namespace pqnode {
 
 namespace {
 
-napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
+AddonData* Addon(napi_env env) {
   AddonData* addon = nullptr;
   napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
+  return addon;
+}
+
+napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
+  AddonData* addon = Addon(env);
   napi_value constructor = addon != nullptr ? addon->FieldConstructor(env) : nullptr;
   if (constructor == nullptr) throw Napi::Error::New(env, "cannot compile the field constructor");
   napi_value fields;
@@ -39,12 +44,6 @@ napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
   }
   napi_object_freeze(env, fields);
   return fields;
-}
-
-AddonData* Addon(napi_env env) {
-  AddonData* addon = nullptr;
-  napi_get_instance_data(env, reinterpret_cast<void**>(&addon));
-  return addon;
 }
 
 // The rows of `result`, appended by `row_constructor` ((rows, a0, ..., an-1) => void) to
@@ -241,16 +240,13 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
   // The status is the end's when the rows came as a chunk before it; the command tag is the
   // chunk's when the server ended the command while that chunk was being filled.
   const PGresult* outcome = end != nullptr ? end : result;
-  const PGresult* tagged = end != nullptr && HasCommandTag(end) ? end : result;
-  const char* command = PQcmdStatus(const_cast<PGresult*>(tagged));
-  const char* tuples = PQcmdTuples(const_cast<PGresult*>(tagged));
-  const bool has_count = tuples != nullptr && tuples[0] != '\0';
+  const CommandTag tag = CommandTagOf(end != nullptr && HasCommandTag(end) ? end : result);
   const int columns = PQnfields(result);
   FieldsCache::Entry& entry = fields_cache.Lookup(env, result);
   napi_value args[6];
   napi_create_int32(env, PQresultStatus(outcome), &args[0]);
-  napi_create_string_utf8(env, command != nullptr ? command : "", NAPI_AUTO_LENGTH, &args[1]);
-  napi_create_double(env, has_count ? std::strtod(tuples, nullptr) : -1, &args[2]);
+  napi_create_string_utf8(env, tag.command.c_str(), tag.command.size(), &args[1]);
+  napi_create_double(env, tag.row_count, &args[2]);
   args[3] = entry.fields.Value();
   bool objects = false;
   std::string decode_error;
