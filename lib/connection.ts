@@ -149,6 +149,56 @@ interface Request {
   reject(error: Error): void;
 }
 
+/** What a request may set beyond its statement; the rest starts empty. */
+type RequestExtras = Partial<
+  Pick<Request, 'copy' | 'setsTransaction' | 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry' | 'objectRows' | 'closePrepared'>
+>;
+
+interface RequestOptions extends RequestExtras {
+  signal?: AbortSignal;
+}
+
+/** A request with every property present from the start: all requests share one shape. */
+function newRequest(
+  kind: RequestKind,
+  text: string,
+  values: (string | Buffer | null)[] | null,
+  typeOids: number[] | null,
+  transactional: boolean,
+  seq: number,
+  resolve: Request['resolve'],
+  reject: Request['reject'],
+  extras?: RequestExtras,
+): Request {
+  return {
+    kind,
+    text,
+    values,
+    typeOids,
+    transactional,
+    commands: 0,
+    hidden: 0,
+    results: [],
+    typecasters: undefined,
+    registry: extras?.registry,
+    setsTransaction: extras?.setsTransaction,
+    resultsPerCommand: [],
+    copy: extras?.copy,
+    sent: false,
+    sync: extras?.sync ?? true,
+    syncOnly: extras?.syncOnly,
+    inPipeline: extras?.inPipeline,
+    seq,
+    preparable: extras?.preparable,
+    prepared: undefined,
+    closePrepared: extras?.closePrepared,
+    rows: extras?.rows,
+    objectRows: extras?.objectRows ?? false,
+    resolve,
+    reject,
+  };
+}
+
 /** A connection to a PostgreSQL server. Create one with `connect()`. */
 export class Connection extends EventEmitter {
   /** the last notices the server sent, oldest first */
@@ -382,7 +432,8 @@ export class Connection extends EventEmitter {
     if (countStatements(text, 2) > 1) {
       throw new errors.ProgrammingError('a pipeline takes one statement per query: the simple protocol cannot be pipelined');
     }
-    return this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
+    return this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, {
+      signal,
       sync: false,
       inPipeline: true,
       registry: typecasters,
@@ -392,7 +443,7 @@ export class Connection extends EventEmitter {
   /** @internal */
   async _pipelineSync(): Promise<void> {
     this.#checkOpen();
-    await this.#request(RequestKind.Pipeline, '', null, null, false, undefined, undefined, undefined, {
+    await this.#request(RequestKind.Pipeline, '', null, null, false, {
       sync: true,
       syncOnly: true,
       inPipeline: true,
@@ -453,10 +504,7 @@ export class Connection extends EventEmitter {
       adapted?.values ?? null,
       adapted?.typeOids ?? null,
       true,
-      undefined,
-      signal,
-      undefined,
-      simple ? { registry: typecasters } : { preparable: { prepare, retried: false }, registry: typecasters, objectRows },
+      simple ? { signal, registry: typecasters } : { signal, preparable: { prepare, retried: false }, registry: typecasters, objectRows },
     );
     return promise;
   }
@@ -474,7 +522,8 @@ export class Connection extends EventEmitter {
   ): { done: Promise<NativeResult[]>; stop(): void } {
     this.#checkOpen();
     const adapted = this.#statement(text, values, signal);
-    const done = this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, undefined, signal, undefined, {
+    const done = this.#request(RequestKind.Pipeline, text, adapted?.values ?? null, adapted?.typeOids ?? null, true, {
+      signal,
       rows: handler,
     });
     const stop = () => {
@@ -755,7 +804,7 @@ export class Connection extends EventEmitter {
   /** @internal Send a transaction-control statement; `opens` tells what it does to the transaction state. */
   async _control(text: string, opens: boolean | undefined): Promise<void> {
     this.#checkOpen();
-    await this.#request(RequestKind.Pipeline, text, null, null, false, undefined, undefined, opens);
+    await this.#request(RequestKind.Pipeline, text, null, null, false, { setsTransaction: opens });
   }
 
   /** @internal */
@@ -766,7 +815,7 @@ export class Connection extends EventEmitter {
   async #endTransaction(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     // With nothing open and nothing in flight that could open one, there is nothing to end.
     if (!this.#inTransaction && this.#inflight.length === 0 && this.#waiting.length === 0) return;
-    await this.#request(RequestKind.Pipeline, statement, null, null, false, undefined, undefined, false);
+    await this.#request(RequestKind.Pipeline, statement, null, null, false, { setsTransaction: false });
   }
 
   #checkNoTransaction(what: string): void {
@@ -832,7 +881,7 @@ export class Connection extends EventEmitter {
   /** @internal Start a COPY with the simple protocol; `handler` gets the data events. */
   _copy(text: string, handler: CopyHandler): Promise<NativeResult[]> {
     this.#checkOpen();
-    return this.#request(RequestKind.Simple, text, null, null, true, handler);
+    return this.#request(RequestKind.Simple, text, null, null, true, { copy: handler });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -987,40 +1036,11 @@ export class Connection extends EventEmitter {
     values: (string | Buffer | null)[] | null,
     typeOids: number[] | null,
     transactional: boolean,
-    copy?: CopyHandler,
-    signal?: AbortSignal,
-    opensTransaction?: boolean,
-    extra?: Partial<Pick<Request, 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry' | 'objectRows'>>,
+    options?: RequestOptions,
   ): Promise<NativeResult[]> {
     return new Promise<NativeResult[]>((resolve, reject) => {
-      // every property present from the start: all requests share one shape
-      const request: Request = {
-        kind,
-        text,
-        values,
-        typeOids,
-        transactional,
-        commands: 0,
-        hidden: 0,
-        results: [],
-        typecasters: undefined,
-        registry: extra?.registry,
-        setsTransaction: opensTransaction,
-        resultsPerCommand: [],
-        copy,
-        sent: false,
-        sync: extra?.sync ?? true,
-        syncOnly: extra?.syncOnly,
-        inPipeline: extra?.inPipeline,
-        seq: this.#requestSeq++,
-        preparable: extra?.preparable,
-        prepared: undefined,
-        closePrepared: undefined,
-        rows: extra?.rows,
-        objectRows: extra?.objectRows ?? false,
-        resolve,
-        reject,
-      };
+      const request = newRequest(kind, text, values, typeOids, transactional, this.#requestSeq++, resolve, reject, options);
+      const signal = options?.signal;
       if (signal !== undefined) {
         if (signal.aborted) {
           reject(abortReason(signal));
@@ -1254,34 +1274,8 @@ export class Connection extends EventEmitter {
    */
   #sendDeallocate(name: string): void {
     const ignore = () => undefined;
-    const request: Request = {
-      kind: RequestKind.Pipeline,
-      text: `DEALLOCATE ${name}`,
-      values: null,
-      typeOids: null,
-      transactional: false,
-      commands: 0,
-      hidden: 0,
-      results: [],
-      typecasters: undefined,
-      registry: undefined,
-      setsTransaction: undefined,
-      resultsPerCommand: [],
-      copy: undefined,
-      sent: false,
-      sync: true,
-      syncOnly: undefined,
-      inPipeline: undefined,
-      seq: this.#requestSeq++,
-      preparable: undefined,
-      prepared: undefined,
-      closePrepared: hasClosePrepared() ? name : undefined,
-      rows: undefined,
-      objectRows: false,
-      resolve: ignore,
-      reject: ignore,
-    };
-    this.#send(request);
+    const closePrepared = hasClosePrepared() ? name : undefined;
+    this.#send(newRequest(RequestKind.Pipeline, `DEALLOCATE ${name}`, null, null, false, this.#requestSeq++, ignore, ignore, { closePrepared }));
   }
 
   /**
@@ -1434,8 +1428,7 @@ function isError(result: NativeResult): boolean {
   return result.status === ExecStatus.FatalError || result.status === ExecStatus.BadResponse;
 }
 
-/** 'INSERT 0 1' → 'INSERT', 'CREATE TABLE' → 'CREATE TABLE', 'SELECT 3' → 'SELECT' */
-/** The tag without its trailing counts: 'INSERT 0 1' → 'INSERT', 'SELECT 5' → 'SELECT'. */
+/** The tag without its trailing counts: 'INSERT 0 1' → 'INSERT', 'CREATE TABLE' → 'CREATE TABLE', 'SELECT 3' → 'SELECT' */
 function commandName(tag: string): string {
   let end = tag.length;
   for (;;) {

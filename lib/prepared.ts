@@ -29,6 +29,11 @@ interface Prepared {
   used: number;
 }
 
+/** The cache's key: the server fixes a statement's parameter types when it prepares it. */
+function statementKey(text: string, typeOids: readonly number[] | null): string {
+  return typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
+}
+
 export class PreparedStatements {
   #threshold: number | null = DEFAULT_PREPARE_THRESHOLD;
   #max = DEFAULT_PREPARED_MAX;
@@ -75,7 +80,7 @@ export class PreparedStatements {
   /** What to do with a statement about to be sent. `prepare` is the caller's wish, if any. */
   decide(text: string, typeOids: readonly number[] | null, prepare: boolean | undefined): PrepareDecision {
     if (prepare === false) return NONE;
-    const key = typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
+    const key = statementKey(text, typeOids);
     const prepared = this.#names.get(key);
     if (prepared !== undefined) {
       prepared.used = ++this.#clock;
@@ -95,7 +100,7 @@ export class PreparedStatements {
   /** A statement that was not prepared ran: count it towards the threshold. */
   ran(text: string, typeOids: readonly number[] | null): void {
     if (this.#threshold === null) return;
-    const key = typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
+    const key = statementKey(text, typeOids);
     if (this.#names.has(key)) return;
     const count = (this.#counts.get(key) ?? 0) + 1;
     this.#counts.delete(key);

@@ -388,9 +388,9 @@ const QUOTE_OR_BACKSLASH = /["\\]/;
 /**
  * The literal of an array without NULLs made by Array.prototype.join, which builds the text
  * in one native pass instead of an element at a time: numbers join as String() writes them
- * (formatFloat's text, but for -0), and strings, when none holds a quote or a backslash, join with every element quoted, which
- * reads back the same whatever the element (empty, NULL, blanks, braces). Undefined when
- * the elements need the general path.
+ * (formatFloat's text, but for -0), and strings, when none holds a quote or a backslash,
+ * join with every element quoted, which reads back the same whatever the element (empty,
+ * NULL, blanks, braces). Undefined when the elements need the general path.
  */
 function joinedLiteral(array: readonly unknown[], kind: 'number' | 'string' | 'boolean', sawNegativeZero: boolean): string | undefined {
   if (kind === 'number') return sawNegativeZero ? undefined : `{${array.join(',')}}`;
