@@ -16,21 +16,21 @@ const OPTIONS = { autocommit: true };
  * (BENCH_PQNODE_LIBPQ), and sets the environment node-gyp-build picks it by: a result of
  * another binary must not pass for this one's.
  */
-async function checkBinary(dsn) {
+async function checkBinary() {
   const expected = process.env.BENCH_PQNODE_BINARY;
   if (!expected) return;
   // the same node-gyp-build, in the same environment, as pqnode's loader
   const loaded = createRequire(path.join(root, 'package.json'))('node-gyp-build').resolve(root);
   if (loaded !== expected) throw new Error(`pqnode loads ${loaded}, not the binary to measure: ${expected}`);
-  const conn = await pq.connect(dsn, OPTIONS);
-  const libpqVersion = conn.info.libpqVersion;
-  await conn.close();
+  // the addon pqnode has loaded, asked without a connection
+  const { native } = await import(pathToFileURL(path.join(root, 'dist', 'native.js')).href);
+  const libpqVersion = native().libpqVersion();
   if (String(libpqVersion) !== process.env.BENCH_PQNODE_LIBPQ) {
     throw new Error(`pqnode runs on libpq ${libpqVersion}, the binary to measure (${expected}) on ${process.env.BENCH_PQNODE_LIBPQ}`);
   }
 }
 
-await checkBinary(process.env.BENCH_DSN);
+await checkBinary();
 
 export const notes = {};
 if (typeof pq.Pool !== 'function') {
