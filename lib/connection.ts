@@ -565,7 +565,7 @@ export class Connection extends EventEmitter {
     if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-    return adaptParams(values, this.adapters);
+    return adaptParams(values, this.adapters, true);
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError, ProgrammingError } from '../lib/errors';
 import { AdaptedValue, AdapterRegistry, adaptParams, adaptValue, globalAdapters, setAdapter } from '../lib/adapt/adapters';
+import { Composite } from '../lib/types/composite';
 import { Json } from '../lib/types/json';
 import { parseArray } from '../lib/types/array';
 import { parseTimestamptz } from '../lib/types/datetime';
@@ -259,6 +260,93 @@ describe('arrays', () => {
   it('names the parameter when an element cannot be adapted', () => {
     expect(() => adaptParams([1, [1, () => 2]])).toThrow(/\$2.*function/);
     expect(() => adaptParams([[new Date(NaN)]])).toThrow(/\$1/);
+  });
+});
+
+/** Reads PostgreSQL's binary array format back: one dimension, as binaryArray writes it. */
+function readBinaryArray(buffer: Buffer): { elementOid: number; hasNulls: boolean; values: unknown[] } {
+  expect(buffer.readInt32BE(0)).toBe(1); // dimensions
+  const elementOid = buffer.readUInt32BE(8);
+  const length = buffer.readInt32BE(12);
+  expect(buffer.readInt32BE(16)).toBe(1); // lower bound
+  const values: unknown[] = [];
+  let offset = 20;
+  for (let i = 0; i < length; i++) {
+    const size = buffer.readInt32BE(offset);
+    offset += 4;
+    if (size === -1) {
+      values.push(null);
+      continue;
+    }
+    if (elementOid === 16) values.push(buffer.readUInt8(offset) === 1);
+    else if (elementOid === 23) values.push(buffer.readInt32BE(offset));
+    else if (elementOid === 20) values.push(Number(buffer.readBigInt64BE(offset)));
+    else values.push(buffer.readDoubleBE(offset));
+    offset += size;
+  }
+  expect(offset).toBe(buffer.length);
+  return { elementOid, hasNulls: buffer.readInt32BE(4) === 1, values };
+}
+
+describe('arrays bound for the wire', () => {
+  function wire(value: unknown, registry?: AdapterRegistry): [string | Buffer | null, number] {
+    const { values, typeOids } = adaptParams([value], registry, true);
+    return [values[0], typeOids[0]];
+  }
+
+  it('sends flat arrays of numbers and booleans in binary, with the type the text form has', () => {
+    const cases: [unknown[], number, number][] = [
+      [[1, 2, -3, 2147483647, -2147483648], 1007, 23],
+      [[1, 2147483648, -(2 ** 53 - 1), 2 ** 53 - 1, -1, -(2 ** 32)], 1016, 20],
+      [[1.5, -0, NaN, Infinity, -Infinity, 5e-324, Number.MAX_VALUE], 1022, 701],
+      [[true, false, true], 1000, 16],
+      [[null, 7, undefined], 1007, 23],
+      [[false, null], 1000, 16],
+    ];
+    for (const [array, arrayOid, elementOid] of cases) {
+      const [value, oid] = wire(array);
+      expect(oid).toBe(arrayOid);
+      expect(oid).toBe(one(array)[1]);
+      expect(Buffer.isBuffer(value)).toBe(true);
+      const back = readBinaryArray(value as Buffer);
+      expect(back.elementOid).toBe(elementOid);
+      expect(back.hasNulls).toBe(array.some((item) => item === null || item === undefined));
+      back.values.forEach((item, i) => expect(Object.is(item, array[i] ?? null)).toBe(true));
+    }
+  });
+
+  it('random number and boolean arrays read back as they were', () => {
+    const number = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.double(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.oneof(fc.array(number, { minLength: 1 }), fc.array(fc.option(fc.boolean(), { nil: null }), { minLength: 1 })), (array) => {
+        fc.pre(array.some((item) => item !== null));
+        const [value, oid] = wire(array);
+        expect(oid).toBe(one(array)[1]);
+        readBinaryArray(value as Buffer).values.forEach((item, i) => expect(Object.is(item, array[i])).toBe(true));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps text where the array is not the parameter itself, and for strings', () => {
+    expect(wire(['a', 'b'])).toEqual(['{"a","b"}', 1009]);
+    expect(wire([])).toEqual(['{}', 0]);
+    expect(wire([null])).toEqual(['{NULL}', 0]);
+    expect(wire([[1, 2], [3, 4]])).toEqual(['{{1,2},{3,4}}', 1007]);
+    expect(wire([1, 'a'])).toEqual(['{1,a}', 0]);
+    // an array as a field of a composite is text inside the record's text
+    expect(wire(new Composite([[1, 2], [true]]))).toEqual(['("{1,2}",{t})', 0]);
+    // an element that an adapter turns into an array is text inside the outer array
+    const registry = new AdapterRegistry(globalAdapters);
+    class Pair {
+      constructor(readonly a: number, readonly b: number) {}
+    }
+    registry.set(Pair, (pair) => [pair.a, pair.b]);
+    expect(wire(new Pair(1, 2), registry)[0]).toBeInstanceOf(Buffer);
+    expect(wire([new Pair(1, 2), new Pair(3, 4)], registry)).toEqual(['{"{1,2}","{3,4}"}', 0]);
+    // a user adapter for the element kind keeps its text
+    registry.set(Number, (n) => `n${String(n)}`);
+    expect(wire([1, 2], registry)).toEqual(['{n1,n2}', 0]);
   });
 });
 

@@ -1,6 +1,8 @@
-// JS → PostgreSQL: every parameter becomes text (the native layer sends all parameters in
-// the text format) plus the OID of the type it stands for, or 0 to let the server infer
-// the type from the context, as it does for a quoted literal.
+// JS → PostgreSQL: every parameter becomes text plus the OID of the type it stands for, or
+// 0 to let the server infer the type from the context, as it does for a quoted literal.
+// Bytes go in the binary format (a Buffer), and so do flat arrays of numbers or booleans
+// bound for the wire (see binary-array.ts); where the value ends up inside other text (an
+// element, a composite field, a literal quoted into a statement) it is text.
 //
 // User adapters are looked up by class, walking the value's prototype chain, as psycopg
 // looks dumpers up along a class's MRO. Registries form a chain: global → connection.
@@ -12,6 +14,7 @@ import { formatTimestamptz } from '../types/datetime';
 import { Json } from '../types/json';
 import { formatFloat, isInt4, isInt8 } from '../types/numeric';
 import { arrayOidOf, Oid } from '../types/oids';
+import { binaryArray, type BinaryElementOid } from './binary-array';
 import { isToPostgres, TO_POSTGRES, type PostgresText } from './to-postgres';
 
 /** A parameter as the native layer takes it. */
@@ -147,15 +150,22 @@ interface Adapted {
   oid: number;
 }
 
-/** Context of the parameter being adapted, for the error messages. */
+/** Context of the parameter being adapted: its name for the error messages, where it goes. */
 class Slot {
   constructor(
     readonly position: number,
     readonly registry: AdapterRegistry,
+    /** the value is the parameter itself, sent as it is: it may take the binary format */
+    readonly wire = false,
   ) {}
 
   get name(): string {
     return `$${this.position}`;
+  }
+
+  /** The same parameter, for a value that ends up inside a text. */
+  inText(): Slot {
+    return this.wire ? new Slot(this.position, this.registry, false) : this;
   }
 }
 
@@ -236,8 +246,9 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
   }
   if (isToPostgres(object)) {
     // the library's own value classes: Interval, Range, Composite, ...
+    const fieldSlot = slot.inText();
     const inner = (item: unknown): PostgresText | null => {
-      const adapted = adaptOne(item, slot, depth + 1);
+      const adapted = adaptOne(item, fieldSlot, depth + 1);
       if (adapted.value === null) return null;
       return { text: typeof adapted.value === 'string' ? adapted.value : formatBytea(adapted.value), oid: adapted.oid };
     };
@@ -313,7 +324,7 @@ function adaptArray(array: readonly unknown[], slot: Slot, depth: number): Adapt
   if (flat !== undefined) return flat;
   const types = new ElementTypes();
   const shape: Shape = { dims: [], leafLevel: -1, leaves: 0 };
-  const texts = adaptElements(array, slot, depth, types, shape, 0);
+  const texts = adaptElements(array, slot.inText(), depth, types, shape, 0);
   if (shape.leaves === 0) {
     // '{{}}' is not a valid literal: an array with no elements at all is just '{}'
     return { value: '{}', oid: 0 };
@@ -327,19 +338,19 @@ function adaptArray(array: readonly unknown[], slot: Slot, depth: number): Adapt
  * One-dimensional arrays of numbers, of strings or of booleans (with NULLs), the usual bulk
  * parameters (`unnest($1::int[], $2::text[])`), in one pass without an object per element.
  * Anything else, or a user adapter for the element's kind, takes the general path, which
- * gives the same text and type.
+ * gives the same text and type. Numbers and booleans bound for the wire go in binary.
  */
 function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefined {
   let kind: 'number' | 'string' | 'boolean' | undefined;
   let allInt4 = true;
   let allSafeIntegers = true;
-  let sawNull = false;
+  let nulls = 0;
   let sawNegativeZero = false;
   let sample: unknown;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
     if (item === null || item === undefined) {
-      sawNull = true;
+      nulls++;
       continue;
     }
     const type = typeof item;
@@ -366,7 +377,10 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
   if (kind === undefined || slot.registry.lookup(sample) !== undefined) return undefined;
   const elementOid = kind === 'string' ? Oid.text : kind === 'boolean' ? Oid.bool : allInt4 ? Oid.int4 : allSafeIntegers ? Oid.int8 : Oid.float8;
   const arrayOid = arrayOidOf(elementOid) ?? 0;
-  if (!sawNull) {
+  if (slot.wire && kind !== 'string' && arrayOid !== 0) {
+    return { value: binaryArray(array, elementOid as BinaryElementOid, nulls), oid: arrayOid };
+  }
+  if (nulls === 0) {
     const joined = joinedLiteral(array, kind, sawNegativeZero);
     if (joined !== undefined) return { value: joined, oid: arrayOid };
   }
@@ -461,13 +475,17 @@ export function adaptValue(value: unknown, registry: AdapterRegistry = globalAda
   return adaptOne(value, new Slot(position, registry), 0);
 }
 
-/** Parameters for the native layer: their text and the type OIDs to declare (0: the server infers). */
-export function adaptParams(values: readonly unknown[], registry: AdapterRegistry = globalAdapters): AdaptedParams {
+/**
+ * Parameters for the native layer: their values and the type OIDs to declare (0: the server
+ * infers). With `wire`, the values are sent as they are, and flat arrays of numbers or
+ * booleans come in the binary format; without it every value but bytes is text.
+ */
+export function adaptParams(values: readonly unknown[], registry: AdapterRegistry = globalAdapters, wire = false): AdaptedParams {
   const n = values.length;
   const out: ParamValue[] = new Array<ParamValue>(n);
   const typeOids: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const adapted = adaptOne(values[i], new Slot(i + 1, registry), 0);
+    const adapted = adaptOne(values[i], new Slot(i + 1, registry, wire), 0);
     out[i] = adapted.value;
     typeOids[i] = adapted.oid;
   }

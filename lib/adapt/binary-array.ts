@@ -1,0 +1,103 @@
+// One-dimensional arrays of numbers or booleans in PostgreSQL's binary array format (what
+// array_recv reads), for parameters that go straight onto the wire. Writing 8 bytes per
+// float8 costs a fraction of formatting its shortest decimal text, and the server reads the
+// bytes without parsing: on bulk parameters (`unnest($1::float8[])`) both sides do less.
+// The values are the same either way: the text of a double reads back as that double, and
+// the binary form also keeps -0 and NaN as they are.
+import { Oid } from '../types/oids';
+
+/** The element types written here: the server checks the header's against the parameter's. */
+export type BinaryElementOid = typeof Oid.int4 | typeof Oid.int8 | typeof Oid.float8 | typeof Oid.bool;
+
+const HEADER_BYTES = 20; // ndim, has-nulls flag, element type, then length and lower bound of the one dimension
+const TWO_TO_32 = 2 ** 32;
+
+function elementBytes(elementOid: BinaryElementOid): number {
+  return elementOid === Oid.bool ? 1 : elementOid === Oid.int4 ? 4 : 8;
+}
+
+/**
+ * The binary form of `array`, whose elements are all numbers fitting `elementOid` (int4 or
+ * safe integers for int8), or all booleans for bool, apart from `nulls` nulls or undefineds.
+ */
+export function binaryArray(array: readonly unknown[], elementOid: BinaryElementOid, nulls: number): Buffer {
+  const n = array.length;
+  const size = elementBytes(elementOid);
+  const buffer = Buffer.allocUnsafe(HEADER_BYTES + n * 4 + (n - nulls) * size);
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  view.setInt32(0, 1);
+  view.setInt32(4, nulls > 0 ? 1 : 0);
+  view.setUint32(8, elementOid);
+  view.setInt32(12, n);
+  view.setInt32(16, 1);
+  // a loop per element type: each stays monomorphic
+  if (elementOid === Oid.float8) writeFloat8s(view, array);
+  else if (elementOid === Oid.int4) writeInt4s(view, array);
+  else if (elementOid === Oid.int8) writeInt8s(view, array);
+  else writeBools(view, array);
+  return buffer;
+}
+
+function writeFloat8s(view: DataView, array: readonly unknown[]): void {
+  let offset = HEADER_BYTES;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === null || item === undefined) {
+      view.setInt32(offset, -1);
+      offset += 4;
+    } else {
+      view.setInt32(offset, 8);
+      view.setFloat64(offset + 4, item as number);
+      offset += 12;
+    }
+  }
+}
+
+function writeInt4s(view: DataView, array: readonly unknown[]): void {
+  let offset = HEADER_BYTES;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === null || item === undefined) {
+      view.setInt32(offset, -1);
+      offset += 4;
+    } else {
+      view.setInt32(offset, 4);
+      view.setInt32(offset + 4, item as number);
+      offset += 8;
+    }
+  }
+}
+
+function writeInt8s(view: DataView, array: readonly unknown[]): void {
+  let offset = HEADER_BYTES;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === null || item === undefined) {
+      view.setInt32(offset, -1);
+      offset += 4;
+    } else {
+      // a safe integer as two's complement halves: floor keeps the sign in the high word
+      const value = item as number;
+      const high = Math.floor(value / TWO_TO_32);
+      view.setInt32(offset, 8);
+      view.setInt32(offset + 4, high);
+      view.setUint32(offset + 8, value - high * TWO_TO_32);
+      offset += 12;
+    }
+  }
+}
+
+function writeBools(view: DataView, array: readonly unknown[]): void {
+  let offset = HEADER_BYTES;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === null || item === undefined) {
+      view.setInt32(offset, -1);
+      offset += 4;
+    } else {
+      view.setInt32(offset, 1);
+      view.setUint8(offset + 4, item === true ? 1 : 0);
+      offset += 5;
+    }
+  }
+}
