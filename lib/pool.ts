@@ -4,7 +4,8 @@
 import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
-import type { QueryText } from './query-text';
+import { resolveQuery, type QueryText } from './query-text';
+import { hasMultipleStatements, leadingKeyword } from './sql-split';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type PoolOptions } from './pool/options';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
@@ -30,13 +31,36 @@ interface Entry {
   gone: boolean;
   handedOutAt: number;
   returnedAt: number;
+  /** the pool.query() statements running on it while it is shared; 0 otherwise */
+  sharedBy: number;
 }
 
 interface Waiter {
-  resolve(conn: Connection): void;
+  resolve(entry: Entry): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
   queuedAt: number;
+  /** waiting for a pool.query() statement, which may share its connection */
+  shareable: boolean;
+}
+
+/**
+ * Whether a pool.query() statement may be pipelined on a connection with others. Each runs
+ * in autocommit with a sync of its own, so one's failure touches no other. Not a text of
+ * several statements (the simple protocol runs them as one transaction), nor BEGIN or
+ * START TRANSACTION, which would leave the statements pipelined after them inside its
+ * transaction block.
+ */
+function shareable(text: QueryText): boolean {
+  let sqlText: string;
+  try {
+    sqlText = resolveQuery(text, undefined).text;
+  } catch {
+    return false; // run alone, where the same error reaches the caller
+  }
+  if (hasMultipleStatements(sqlText)) return false;
+  const keyword = leadingKeyword(sqlText);
+  return keyword !== 'begin' && keyword !== 'start';
 }
 
 let poolCounter = 0;
@@ -56,6 +80,8 @@ export class Pool {
   /** idle connections, the one returned last at the end */
   #idle: Entry[] = [];
   #inUse = new Set<Entry>();
+  /** connections in use by pool.query() statements, which others may join */
+  #shared = new Set<Entry>();
   #waiters: Waiter[] = [];
   #connecting = 0;
   #opened = false;
@@ -216,8 +242,33 @@ export class Pool {
     }
   }
 
-  /** Run one statement on a connection of the pool, committed (or rolled back when it fails). */
+  /**
+   * Run one statement on a connection of the pool, in autocommit: committed, or rolled back
+   * when it fails. Statements issued while every connection is busy are pipelined on the
+   * connection running the fewest pool.query() statements, as one connection's concurrent
+   * queries are, instead of waiting for a connection to be free; callers already waiting in
+   * line (acquire(), connection()) are served first.
+   */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
+    if (!shareable(text)) return this.#queryAlone(text, params, options);
+    try {
+      this.#checkUsable();
+      const entry = this.#joinShared() ?? (await this.#acquireEntry(undefined, true));
+      try {
+        return await entry.conn.query<R>(text, params, options);
+      } finally {
+        if (--entry.sharedBy === 0) {
+          this.#shared.delete(entry);
+          await this.release(entry.conn);
+        }
+      }
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  /** A statement that must have its connection to itself (see shareable()). */
+  async #queryAlone<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
     const conn = await this.acquire();
     try {
       // One statement is a transaction of its own without BEGIN and COMMIT around it: one
@@ -238,34 +289,77 @@ export class Pool {
    */
   async acquire(options?: AcquireOptions): Promise<Connection> {
     try {
-      const timeout = checkSeconds('timeout', options?.timeout, this.#options.timeout);
-      this.#checkUsable();
-      this.#counters.requestsNum++;
-      const started = Date.now();
-      const deadline = started + timeout * 1000;
-      let retried = false;
-      for (;;) {
-        const entry = this.#idle.pop();
-        if (entry === undefined) break;
-        const usable = await this.#usable(entry, deadline);
-        if (this.#closed) {
-          if (usable) this.#discard(entry);
-          this.#counters.requestsErrors++;
-          throw new errors.PoolClosed(`pool ${this.name} was closed`);
-        }
-        if (usable) {
-          this.#handOut(entry);
-          return entry.conn;
-        }
-        retried = true;
-        if (Date.now() >= deadline) {
-          this.#counters.requestsErrors++;
-          throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
-        }
-      }
-      return await this.#enqueue(deadline - Date.now(), started, retried);
+      return (await this.#acquireEntry(options, false)).conn;
     } catch (error) {
       throw withCallerStack(error);
+    }
+  }
+
+  /** acquire(), for a caller alone or for a pool.query() statement (`shareable`). */
+  async #acquireEntry(options: AcquireOptions | undefined, shareable: boolean): Promise<Entry> {
+    const timeout = checkSeconds('timeout', options?.timeout, this.#options.timeout);
+    this.#checkUsable();
+    this.#counters.requestsNum++;
+    const started = Date.now();
+    const deadline = started + timeout * 1000;
+    let retried = false;
+    for (;;) {
+      const entry = this.#idle.pop();
+      if (entry === undefined) break;
+      // without a check there is nothing to wait for: the connection is taken in this tick
+      const usable = this.#options.check === undefined ? this.#fresh(entry) : await this.#usable(entry, deadline);
+      if (this.#closed) {
+        if (usable) this.#discard(entry);
+        this.#counters.requestsErrors++;
+        throw new errors.PoolClosed(`pool ${this.name} was closed`);
+      }
+      if (usable) {
+        this.#handOut(entry);
+        if (shareable) this.#share(entry);
+        return entry;
+      }
+      retried = true;
+      if (Date.now() >= deadline) {
+        this.#counters.requestsErrors++;
+        throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
+      }
+    }
+    return await this.#enqueue(deadline - Date.now(), started, retried, shareable);
+  }
+
+  /**
+   * A shared connection a pool.query() statement may join now, counted as joined; none while
+   * a connection is idle (it is taken instead) or callers wait in line: they are served
+   * first, and the statements among them that come first share the next connection.
+   */
+  #joinShared(): Entry | undefined {
+    if (this.#shared.size === 0 || this.#idle.length > 0 || this.#waiters.length > 0) return undefined;
+    let best: Entry | undefined;
+    const now = Date.now();
+    for (const entry of this.#shared) {
+      // an expired connection takes no more: once it drains it is replaced, as on any return
+      if (entry.conn.closed || now >= entry.expiresAt) continue;
+      if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
+    }
+    if (best === undefined) return undefined;
+    best.sharedBy++;
+    this.#counters.requestsNum++;
+    // the pool may still grow toward max: the next statements would find a connection idle
+    this.#maybeGrow(1);
+    return best;
+  }
+
+  /**
+   * A connection just handed out for a pool.query() statement becomes one that others may
+   * join, starting with the statements waiting at the head of the line.
+   */
+  #share(entry: Entry): void {
+    entry.sharedBy = 1;
+    this.#shared.add(entry);
+    if (!entry.conn.autocommit) entry.conn.autocommit = true;
+    while (this.#waiters.length > 0 && this.#waiters[0].shareable) {
+      entry.sharedBy++;
+      this.#serveWaiter(entry);
     }
   }
 
@@ -355,18 +449,19 @@ export class Pool {
     if (!this.#opened) throw new errors.PoolClosed(`pool ${this.name} is not open yet: call open()`);
   }
 
-  #enqueue(remainingMs: number, started: number, first: boolean): Promise<Connection> {
+  #enqueue(remainingMs: number, started: number, first: boolean, shareable: boolean): Promise<Entry> {
     const { maxWaiting } = this.#options;
     if (maxWaiting > 0 && this.#waiters.length >= maxWaiting) {
       this.#counters.requestsErrors++;
       return Promise.reject(new errors.TooManyRequests(`pool ${this.name} already has ${this.#waiters.length} requests waiting`));
     }
     this.#counters.requestsQueued++;
-    return new Promise<Connection>((resolve, reject) => {
+    return new Promise<Entry>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         queuedAt: Date.now(),
+        shareable,
         timer: setTimeout(() => {
           const index = this.#waiters.indexOf(waiter);
           if (index >= 0) this.#waiters.splice(index, 1);
@@ -398,24 +493,33 @@ export class Pool {
     this.#inUse.add(entry);
   }
 
-  /** A connection is ready: the first caller in line gets it, or it waits in the idle set. */
+  /**
+   * A connection is ready: the first caller in line gets it, or it waits in the idle set.
+   * When that caller has a pool.query() statement, the statements waiting right behind it
+   * share the connection with it.
+   */
   #offer(entry: Entry): void {
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      clearTimeout(waiter.timer);
-      this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
-      this.#handOut(entry);
-      waiter.resolve(entry.conn);
+    if (this.#waiters.length === 0) {
+      entry.returnedAt = Date.now();
+      this.#idle.push(entry);
       return;
     }
-    entry.returnedAt = Date.now();
-    this.#idle.push(entry);
+    this.#handOut(entry);
+    if (this.#serveWaiter(entry).shareable) this.#share(entry);
   }
 
-  /** Whether an idle connection may be handed out; a lost or expired one is closed and replaced. */
-  async #usable(entry: Entry, deadline: number): Promise<boolean> {
-    const conn = entry.conn;
-    if (conn.closed) {
+  /** The first waiter gets `entry`. */
+  #serveWaiter(entry: Entry): Waiter {
+    const waiter = this.#waiters.shift() as Waiter;
+    clearTimeout(waiter.timer);
+    this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
+    waiter.resolve(entry);
+    return waiter;
+  }
+
+  /** Whether an idle connection is neither lost nor expired; such a one is closed and replaced. */
+  #fresh(entry: Entry): boolean {
+    if (entry.conn.closed) {
       this.#counters.connectionsLost++;
       this.#discard(entry);
       return false;
@@ -424,8 +528,15 @@ export class Pool {
       this.#discard(entry);
       return false;
     }
+    return true;
+  }
+
+  /** Whether an idle connection may be handed out: fresh, and passing the `check` when there is one. */
+  async #usable(entry: Entry, deadline: number): Promise<boolean> {
+    if (!this.#fresh(entry)) return false;
     const check = this.#options.check;
     if (check === undefined) return true;
+    const conn = entry.conn;
     try {
       await runCheck(conn, check, deadline);
       return true;
@@ -445,13 +556,16 @@ export class Pool {
     this.#maybeGrow();
   }
 
-  /** Start connecting while the pool is below `min`, or callers wait with no attempt for them. */
-  #maybeGrow(): void {
+  /**
+   * Start connecting while the pool is below `min`, or callers wait with no attempt for them
+   * (`demand`: statements that joined a busy connection, waiting in no line).
+   */
+  #maybeGrow(demand = 0): void {
     if (this.#closed || !this.#opened) return;
     for (;;) {
       const size = this.#entries.size + this.#connecting;
       if (size >= this.#max) return;
-      if (size >= this.#min && this.#waiters.length <= this.#connecting) return;
+      if (size >= this.#min && this.#waiters.length + demand <= this.#connecting) return;
       this.#connecting++;
       void this.#addConnection();
     }
@@ -494,6 +608,7 @@ export class Pool {
           gone: false,
           handedOutAt: 0,
           returnedAt: 0,
+          sharedBy: 0,
         };
         this.#connecting--;
         added = true;

@@ -133,3 +133,30 @@ export function hasMultipleStatements(text: string): boolean {
   if (text.indexOf(';') === -1) return false;
   return countStatements(text, 2) > 1;
 }
+
+/**
+ * The first word of the text, lower-cased, past blanks, comments and empty statements; ''
+ * when the text does not start with a word (a parenthesis, say) or holds nothing.
+ */
+export function leadingKeyword(text: string): string {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c) || c === 0x3b /* ; */) {
+      i++;
+    } else if (c === 0x2d /* - */ && text.charCodeAt(i + 1) === 0x2d) {
+      const eol = text.indexOf('\n', i + 2);
+      i = eol === -1 ? n : eol + 1;
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a) {
+      i = skipBlockComment(text, i);
+    } else if (isIdentStart(c)) {
+      const start = i;
+      while (i < n && isIdentChar(text.charCodeAt(i))) i++;
+      return text.slice(start, i).toLowerCase();
+    } else {
+      return '';
+    }
+  }
+  return '';
+}

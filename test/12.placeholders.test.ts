@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProgrammingError } from '../lib/errors';
 import { clearPlaceholderCache, convertPlaceholders, placeholderCacheSize } from '../lib/placeholders';
-import { countStatements, hasMultipleStatements } from '../lib/sql-split';
+import { countStatements, hasMultipleStatements, leadingKeyword } from '../lib/sql-split';
 import { thrownBy as errorOf } from './helpers';
 
 describe('convertPlaceholders', () => {
@@ -182,5 +182,22 @@ describe('countStatements / hasMultipleStatements', () => {
   it('stops counting at the limit', () => {
     expect(countStatements('a;b;c;d', 2)).toBe(2);
     expect(countStatements('a;b;c;d')).toBe(4);
+  });
+});
+
+describe('leadingKeyword', () => {
+  it('reads the first word past blanks, comments and empty statements, lower-cased', () => {
+    expect(leadingKeyword('BEGIN')).toBe('begin');
+    expect(leadingKeyword('  \n\tStart transaction')).toBe('start');
+    expect(leadingKeyword('-- a note\n/* and /* nested */ one */ ;; begin;')).toBe('begin');
+    expect(leadingKeyword('select 1')).toBe('select');
+    expect(leadingKeyword('_x1$y + 1')).toBe('_x1$y');
+  });
+
+  it('is empty when no word starts the text', () => {
+    expect(leadingKeyword('')).toBe('');
+    expect(leadingKeyword('  -- only a comment')).toBe('');
+    expect(leadingKeyword('(select 1)')).toBe('');
+    expect(leadingKeyword("'begin'")).toBe('');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection, type PoolOptions } from '../lib';
 import { Backoff, jitter } from '../lib/pool/timing';
-import { closedPort, errorOf, outcome, sleep, terminate, until } from './fault-helpers';
+import { closedPort, errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
 import { testDsn, uniqueName } from './helpers';
 
 const pools: Pool[] = [];
@@ -117,6 +117,99 @@ describe('Pool.query()', () => {
       await conn.query('select 1');
       expect(conn.info.transactionStatus).toBe('intrans');
     });
+  });
+});
+
+describe('Pool.query() on busy connections', () => {
+  it('pipelines statements on the busy connections instead of queueing them', async () => {
+    const pool = makePool({ min: 2, max: 2 });
+    await pool.wait();
+    const pending = Array.from({ length: 40 }, (_, i) => pool.query<{ pid: number; i: number }>('select pg_backend_pid() as pid, $1::int as i', [i]));
+    // nobody waits in line: each statement went out on one of the two connections
+    expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsQueued: 0, poolSize: 2 });
+    const results = await Promise.all(pending);
+    expect(results.map((result) => result.rows[0].i)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(new Set(results.map((result) => result.rows[0].pid)).size).toBe(2);
+    expect(pool.stats()).toMatchObject({ requestsNum: 40, requestsErrors: 0, returnsBad: 0, poolAvailable: 2 });
+  });
+
+  it("runs each statement in a transaction of its own: one's failure touches no other", async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait();
+    const note = uniqueName('shared');
+    const insert = () => pool.query(`insert into ${table} (note) values ($1)`, [note]);
+    const settled = await Promise.all([insert(), pool.query('select 1/0'), insert(), pool.query('select pg_sleep(0.02)'), insert()].map(outcome));
+    expect(settled.map((item) => item.error === undefined)).toEqual([true, false, true, true, true]);
+    expect(settled[1].error).toBeInstanceOf(errors.DivisionByZero);
+    expect(await count(note)).toBe(3);
+    expect(pool.stats().connectionsNum).toBe(1);
+  });
+
+  it('runs BEGIN, START TRANSACTION and texts of several statements alone, so nothing lands in their transaction', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait();
+    for (const opener of ['begin', ' /* a comment */ START TRANSACTION', '-- note\nBegin isolation level serializable', 'select 1; begin']) {
+      const note = uniqueName('alone');
+      const insert = () => pool.query(`insert into ${table} (note) values ($1)`, [note]);
+      const settled = await Promise.all([insert(), pool.query(opener), insert()].map(outcome));
+      expect(settled.map((item) => item.error)).toEqual([undefined, undefined, undefined]);
+      // the transaction the opener left was rolled back on release, and held neither insert
+      expect(await count(note)).toBe(2);
+    }
+  });
+
+  it('serves a caller already waiting for a connection of its own before later statements', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait();
+    const order: string[] = [];
+    const first = pool.query('select pg_sleep(0.05)').then(() => order.push('first'));
+    const held = pool.acquire().then(async (conn) => {
+      order.push('acquired');
+      await sleep(50);
+      order.push('released');
+      await pool.release(conn);
+    });
+    const later = pool.query('select 2').then(() => order.push('later'));
+    expect(pool.stats().requestsWaiting).toBe(2);
+    await Promise.all([first, held, later]);
+    expect(order).toEqual(['first', 'acquired', 'released', 'later']);
+  });
+
+  it('fails every statement on a connection whose backend dies, and replaces the connection', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait();
+    const pid = (await pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
+    const sleeping = outcome(pool.query('select pg_sleep(10)'));
+    await waitUntilRunning(admin, pid, 'pg_sleep(10)');
+    // pipelined behind the sleep on the one connection
+    const behind = [pool.query('select 1'), pool.query('select 2')].map(outcome);
+    expect(pool.stats().requestsWaiting).toBe(0);
+    await terminate(admin, pid);
+    for (const item of await Promise.all([sleeping, ...behind])) expect(item.error).toBeInstanceOf(errors.OperationalError);
+    const after = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+    expect(after.rows[0].pid).not.toBe(pid);
+    expect(pool.stats().poolSize).toBe(1);
+  });
+
+  it('replaces an expired connection even while statements keep it busy', async () => {
+    const pool = makePool({ min: 1, max: 1, maxLifetime: 0.2 });
+    await pool.wait();
+    // a statement every 5 ms, each lasting 20: the connection never runs out of statements
+    const pending: Promise<void>[] = [];
+    const pids = new Set<number>();
+    for (let started = Date.now(); Date.now() - started < 1000; await sleep(5)) {
+      pending.push(pool.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.02)').then((result) => void pids.add(result.rows[0].pid)));
+    }
+    await Promise.all(pending);
+    expect(pids.size).toBeGreaterThan(1);
+    expect(pool.stats().requestsErrors).toBe(0);
+  });
+
+  it('grows toward max while statements share the connections it has', async () => {
+    const pool = makePool({ min: 0, max: 3 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => pool.query('select $1::int', [i])));
+    expect(pool.stats().poolSize).toBe(3);
+    expect(await until(() => pool.stats().poolAvailable === 3)).toBe(true);
   });
 });
 
