@@ -74,6 +74,17 @@ function skipBlockComment(text: string, i: number): number {
   return n;
 }
 
+/** Index past a comment (-- or /*) that starts at `i`, or `i` itself when none does. */
+function skipComment(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === 0x2d /* - */ && text.charCodeAt(i + 1) === 0x2d) {
+    const eol = text.indexOf('\n', i + 2);
+    return eol === -1 ? text.length : eol + 1;
+  }
+  if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a) return skipBlockComment(text, i);
+  return i;
+}
+
 /**
  * The number of non-empty statements in the text: a trailing ';', blanks, comments and
  * empty statements (';;') do not count. Stops counting once `limit` is reached.
@@ -94,11 +105,8 @@ export function countStatements(text: string, limit = Infinity): number {
         if (count >= limit) return count;
       }
       i++;
-    } else if (c === 0x2d /* - */ && text.charCodeAt(i + 1) === 0x2d) {
-      const eol = text.indexOf('\n', i + 2);
-      i = eol === -1 ? n : eol + 1;
-    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a) {
-      i = skipBlockComment(text, i);
+    } else if ((c === 0x2d || c === 0x2f) && skipComment(text, i) !== i) {
+      i = skipComment(text, i);
     } else if (c === 0x27 /* ' */) {
       inStatement = true;
       i = skipQuoted(text, i, 0x27, false);
@@ -143,13 +151,11 @@ export function leadingKeyword(text: string): string {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (isSpace(c) || c === 0x3b /* ; */) {
+    const past = skipComment(text, i);
+    if (past !== i) {
+      i = past;
+    } else if (isSpace(c) || c === 0x3b /* ; */) {
       i++;
-    } else if (c === 0x2d /* - */ && text.charCodeAt(i + 1) === 0x2d) {
-      const eol = text.indexOf('\n', i + 2);
-      i = eol === -1 ? n : eol + 1;
-    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a) {
-      i = skipBlockComment(text, i);
     } else if (isIdentStart(c)) {
       const start = i;
       while (i < n && isIdentChar(text.charCodeAt(i))) i++;

@@ -30,74 +30,33 @@ export function binaryArray(array: readonly unknown[], elementOid: BinaryElement
   view.setUint32(8, elementOid);
   view.setInt32(12, n);
   view.setInt32(16, 1);
-  // a loop per element type: each stays monomorphic
-  if (elementOid === Oid.float8) writeFloat8s(view, array);
-  else if (elementOid === Oid.int4) writeInt4s(view, array);
-  else if (elementOid === Oid.int8) writeInt8s(view, array);
-  else writeBools(view, array);
+  writeElements(view, array, elementOid, size);
   return buffer;
 }
 
-function writeFloat8s(view: DataView, array: readonly unknown[]): void {
+function writeElements(view: DataView, array: readonly unknown[], elementOid: BinaryElementOid, size: number): void {
   let offset = HEADER_BYTES;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
     if (item === null || item === undefined) {
       view.setInt32(offset, -1);
       offset += 4;
-    } else {
-      view.setInt32(offset, 8);
-      view.setFloat64(offset + 4, item as number);
-      offset += 12;
+      continue;
     }
-  }
-}
-
-function writeInt4s(view: DataView, array: readonly unknown[]): void {
-  let offset = HEADER_BYTES;
-  for (let i = 0; i < array.length; i++) {
-    const item = array[i];
-    if (item === null || item === undefined) {
-      view.setInt32(offset, -1);
-      offset += 4;
-    } else {
-      view.setInt32(offset, 4);
-      view.setInt32(offset + 4, item as number);
-      offset += 8;
-    }
-  }
-}
-
-function writeInt8s(view: DataView, array: readonly unknown[]): void {
-  let offset = HEADER_BYTES;
-  for (let i = 0; i < array.length; i++) {
-    const item = array[i];
-    if (item === null || item === undefined) {
-      view.setInt32(offset, -1);
-      offset += 4;
-    } else {
+    view.setInt32(offset, size);
+    offset += 4;
+    if (elementOid === Oid.float8) {
+      view.setFloat64(offset, item as number);
+    } else if (elementOid === Oid.int4) {
+      view.setInt32(offset, item as number);
+    } else if (elementOid === Oid.int8) {
       // a safe integer as two's complement halves: floor keeps the sign in the high word
-      const value = item as number;
-      const high = Math.floor(value / TWO_TO_32);
-      view.setInt32(offset, 8);
-      view.setInt32(offset + 4, high);
-      view.setUint32(offset + 8, value - high * TWO_TO_32);
-      offset += 12;
-    }
-  }
-}
-
-function writeBools(view: DataView, array: readonly unknown[]): void {
-  let offset = HEADER_BYTES;
-  for (let i = 0; i < array.length; i++) {
-    const item = array[i];
-    if (item === null || item === undefined) {
-      view.setInt32(offset, -1);
-      offset += 4;
+      const high = Math.floor((item as number) / TWO_TO_32);
+      view.setInt32(offset, high);
+      view.setUint32(offset + 4, (item as number) - high * TWO_TO_32);
     } else {
-      view.setInt32(offset, 1);
-      view.setUint8(offset + 4, item === true ? 1 : 0);
-      offset += 5;
+      view.setUint8(offset, item === true ? 1 : 0);
     }
+    offset += size;
   }
 }
