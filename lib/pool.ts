@@ -6,7 +6,7 @@ import type { Conninfo } from './conninfo';
 import * as errors from './errors';
 import { resolveQuery, type QueryText } from './query-text';
 import { hasMultipleStatements, leadingKeyword } from './sql-split';
-import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type PoolOptions } from './pool/options';
+import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
 import { configureConnection, restoreConnection, runCheck, type CleanState } from './pool/hygiene';
@@ -307,7 +307,8 @@ export class Pool {
       const entry = this.#idle.pop();
       if (entry === undefined) break;
       // without a check there is nothing to wait for: the connection is taken in this tick
-      const usable = this.#options.check === undefined ? this.#fresh(entry) : await this.#usable(entry, deadline);
+      const check = this.#options.check;
+      const usable = this.#fresh(entry) && (check === undefined || (await this.#passesCheck(entry, check, deadline)));
       if (this.#closed) {
         if (usable) this.#discard(entry);
         this.#counters.requestsErrors++;
@@ -531,14 +532,10 @@ export class Pool {
     return true;
   }
 
-  /** Whether an idle connection may be handed out: fresh, and passing the `check` when there is one. */
-  async #usable(entry: Entry, deadline: number): Promise<boolean> {
-    if (!this.#fresh(entry)) return false;
-    const check = this.#options.check;
-    if (check === undefined) return true;
-    const conn = entry.conn;
+  /** Whether an idle connection passes the `check`; one that fails it is closed and replaced. */
+  async #passesCheck(entry: Entry, check: ConnectionHook, deadline: number): Promise<boolean> {
     try {
-      await runCheck(conn, check, deadline);
+      await runCheck(entry.conn, check, deadline);
       return true;
     } catch {
       this.#counters.connectionsLost++;

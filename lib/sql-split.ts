@@ -96,8 +96,12 @@ export function countStatements(text: string, limit = Infinity): number {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
+    // only '-' and '/' can open a comment: no call for every other character
+    const past = c === 0x2d || c === 0x2f ? skipComment(text, i) : i;
     if (isSpace(c)) {
       i++;
+    } else if (past !== i) {
+      i = past;
     } else if (c === 0x3b /* ; */) {
       if (inStatement) {
         count++;
@@ -105,8 +109,6 @@ export function countStatements(text: string, limit = Infinity): number {
         if (count >= limit) return count;
       }
       i++;
-    } else if ((c === 0x2d || c === 0x2f) && skipComment(text, i) !== i) {
-      i = skipComment(text, i);
     } else if (c === 0x27 /* ' */) {
       inStatement = true;
       i = skipQuoted(text, i, 0x27, false);
