@@ -250,7 +250,7 @@ void Connection::ProcessInput(bool read_socket) {
     DeliverNotices(env);
     if (state_ != State::kOpen) return;
     if (count > 0) {
-      Invoke("onResults", {items});
+      Invoke(Callback::kResults, {items});
       if (state_ != State::kOpen) return;
     }
     if (copy_ == CopyState::kOut && !copy_out_paused_) {
@@ -380,7 +380,7 @@ void Connection::WriteOutput() {
   const bool was_pending = output_pending_;
   output_pending_ = flushed == 1;
   UpdateWatch();
-  if (was_pending && !output_pending_ && copy_ == CopyState::kIn) Invoke("onWritable", {});
+  if (was_pending && !output_pending_ && copy_ == CopyState::kIn) Invoke(Callback::kWritable, {});
 }
 
 void Connection::Fail(const std::string& message) {
@@ -388,14 +388,14 @@ void Connection::Fail(const std::string& message) {
   CloseConnection();
   state_ = State::kClosed;
   UpdateKeepAlive();
-  Invoke("onFailure", {Napi::String::New(Env(), message)});
+  Invoke(Callback::kFailure, {Napi::String::New(Env(), message)});
 }
 
 void Connection::DeliverNotices(Napi::Env env) {
   while (!notices_.empty() && state_ != State::kClosed) {
     Notice notice = std::move(notices_.front());
     notices_.pop_front();
-    Invoke("onNotice", {ErrorFieldsToObject(env, notice.fields), Napi::String::New(env, notice.message)});
+    Invoke(Callback::kNotice, {ErrorFieldsToObject(env, notice.fields), Napi::String::New(env, notice.message)});
   }
 }
 
@@ -408,7 +408,7 @@ void Connection::DeliverNotifications(Napi::Env env) {
     notification.Set("payload", Napi::String::New(env, notify->extra != nullptr ? notify->extra : ""));
     notification.Set("pid", Napi::Number::New(env, notify->be_pid));
     PQfreemem(notify);
-    Invoke("onNotification", {notification});
+    Invoke(Callback::kNotification, {notification});
   }
 }
 
@@ -452,13 +452,20 @@ void Connection::UpdateKeepAlive() {
   }
 }
 
-void Connection::Invoke(const char* name, const std::vector<napi_value>& args) {
+void Connection::Invoke(Callback callback, const std::vector<napi_value>& args) {
+  static constexpr const char* kNames[] = {"onResults",  "onWritable",     "onFailure",
+                                           "onNotice",   "onNotification", "onCopyData"};
   if (callbacks_.IsEmpty()) return;
   Napi::Object callbacks = callbacks_.Value();
   if (callbacks.IsEmpty()) return;
-  Napi::Value callback = callbacks.Get(name);
-  if (!callback.IsFunction()) return;
-  callback.As<Napi::Function>().MakeCallback(callbacks, args, *async_context_);
+  Napi::Env env = Env();
+  const auto slot = static_cast<uint32_t>(callback);
+  // the key made once per environment (none is left once the environment shuts down)
+  Napi::Value key = addon_ != nullptr ? Napi::Value(env, addon_->PropertyKey(env, slot, kNames[slot]))
+                                      : Napi::String::New(env, kNames[slot]);
+  Napi::Value function = callbacks.Get(key);
+  if (!function.IsFunction()) return;
+  function.As<Napi::Function>().MakeCallback(callbacks, args, *async_context_);
 }
 
 // ---------------------------------------------------------------------------------------

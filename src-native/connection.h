@@ -107,8 +107,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // anything that parses input (PQisBusy, PQgetResult).
   void ApplyRowMode();
   void ThrowLibpqError(Napi::Env env, const char* what);
-  Napi::Value Callback(const char* name);
-  void Invoke(const char* name, const std::vector<napi_value>& args);
+  // the JS callbacks, each read from the callbacks object when it is called
+  enum class Callback : uint32_t { kResults, kWritable, kFailure, kNotice, kNotification, kCopyData };
+  void Invoke(Callback callback, const std::vector<napi_value>& args);
 
   AddonData* addon_;
   PGconn* conn_ = nullptr;

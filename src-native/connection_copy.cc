@@ -125,7 +125,7 @@ void Connection::ReadCopyOut(Napi::Env env) {
     if (!batch.empty() || done) {
       Napi::Value chunk = batch.empty() ? env.Null() : Napi::Buffer<char>::Copy(env, batch.data(), batch.size());
       batch.clear();
-      Invoke("onCopyData", {chunk, Napi::Boolean::New(env, done)});
+      Invoke(Callback::kCopyData, {chunk, Napi::Boolean::New(env, done)});
       if (state_ != State::kOpen) return;
     }
     if (size == 0 || done) break;
