@@ -20,6 +20,9 @@ export type PrepareDecision =
 
 const NONE: PrepareDecision = { mode: 'none' };
 
+/** keys kept per text (for its type combinations), and texts kept per statement the cache may hold */
+const KEPT_KEYS_PER_PREPARED = 4;
+
 /** A prepared statement; itself the decision to use it, so that a hit allocates nothing. */
 interface Prepared {
   mode: 'use';
@@ -27,11 +30,6 @@ interface Prepared {
   key: string;
   /** when it was last used, on the cache's own clock */
   used: number;
-}
-
-/** The cache's key: the server fixes a statement's parameter types when it prepares it. */
-function statementKey(text: string, typeOids: readonly number[] | null): string {
-  return typeOids === null || typeOids.length === 0 ? text : `${text}\u0000${typeOids.join(',')}`;
 }
 
 export class PreparedStatements {
@@ -45,6 +43,8 @@ export class PreparedStatements {
   #serial = 0;
   /** names evicted whose DEALLOCATE the connection has yet to send */
   #evicted: string[] = [];
+  /** each statement's key, made once: by text, then by parameter types */
+  #keys = new Map<string, Map<number | string, string>>();
 
   /** runs before a statement is prepared; null: never prepare automatically */
   get threshold(): number | null {
@@ -80,7 +80,7 @@ export class PreparedStatements {
   /** What to do with a statement about to be sent. `prepare` is the caller's wish, if any. */
   decide(text: string, typeOids: readonly number[] | null, prepare: boolean | undefined): PrepareDecision {
     if (prepare === false) return NONE;
-    const key = statementKey(text, typeOids);
+    const key = this.#keyOf(text, typeOids);
     const prepared = this.#names.get(key);
     if (prepared !== undefined) {
       prepared.used = ++this.#clock;
@@ -100,7 +100,7 @@ export class PreparedStatements {
   /** A statement that was not prepared ran: count it towards the threshold. */
   ran(text: string, typeOids: readonly number[] | null): void {
     if (this.#threshold === null) return;
-    const key = statementKey(text, typeOids);
+    const key = this.#keyOf(text, typeOids);
     if (this.#names.has(key)) return;
     const count = (this.#counts.get(key) ?? 0) + 1;
     this.#counts.delete(key);
@@ -133,6 +133,30 @@ export class PreparedStatements {
     const names = this.#evicted;
     this.#evicted = [];
     return names;
+  }
+
+  /**
+   * The cache's key: the text and the parameter type OIDs, since the server fixes a
+   * statement's parameter types when it prepares it. A key joined afresh on every run would
+   * be a new string, hashed over the whole text at each lookup; a text's string keeps its
+   * hash, and so does a key kept here. Kept for a bounded number of texts.
+   */
+  #keyOf(text: string, typeOids: readonly number[] | null): string {
+    if (typeOids === null || typeOids.length === 0) return text;
+    const types = typeOids.length === 1 ? typeOids[0] : typeOids.join(',');
+    let byTypes = this.#keys.get(text);
+    if (byTypes === undefined) {
+      if (this.#keys.size >= KEPT_KEYS_PER_PREPARED * this.#max) this.#keys.clear();
+      byTypes = new Map();
+      this.#keys.set(text, byTypes);
+    }
+    let key = byTypes.get(types);
+    if (key === undefined) {
+      if (byTypes.size >= KEPT_KEYS_PER_PREPARED) byTypes.clear();
+      key = `${text}\u0000${typeOids.join(',')}`;
+      byTypes.set(types, key);
+    }
+    return key;
   }
 
   /** Deallocate the least recently used: a scan, but only when the cache is full. */

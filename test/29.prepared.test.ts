@@ -107,6 +107,28 @@ describe('the LRU', () => {
       await small.close();
     }
   });
+
+  it('keeps statements apart by parameter types while many texts and type mixes come and go', async () => {
+    // each mix prepared on its first run and found again by its types, while other texts
+    // come and go and push statements out
+    const small = await connectTest({ autocommit: true, preparedMax: 4, prepareThreshold: 0 });
+    try {
+      const mixes: unknown[][] = [[1], ['x'], [true], [1.5], [[1, 2]], [BigInt(2 ** 40)], [1, 'x'], ['x', 1], [false, [3]]];
+      const run = async (params: unknown[]) => {
+        const text = params.length === 1 ? 'select $1 as a' : 'select $1 as a, $2 as b';
+        expect(Object.values((await small.query(text, params)).rows[0])).toEqual(params);
+      };
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < mixes.length; i++) {
+          const other = mixes[(i + 1) % mixes.length];
+          for (const params of [mixes[i], other, mixes[i], other]) await run(params);
+          for (let n = 0; n < 10; n++) expect((await small.query(`select ${n} as other_${round}`)).rowCount).toBe(1);
+        }
+      }
+    } finally {
+      await small.close();
+    }
+  });
 });
 
 describe('stale statements', () => {
