@@ -118,7 +118,12 @@ describe('failover under load', () => {
       while (running && Date.now() < hardStop) {
         const id = nextId++;
         try {
-          const result = await pool.query<{ port: number }>('insert into failover_rows (id, port) values ($1, inet_server_port()) returning port', [id]);
+          // each statement lasts 10 ms, next to well under 1 ms for the pool's check before it:
+          // when the primary goes, statements (not only checks, which are retried) are in flight
+          const result = await pool.query<{ port: number }>(
+            'insert into failover_rows (id, port) select $1, inet_server_port() from pg_sleep(0.01) returning port',
+            [id],
+          );
           committed.set(id, result.rows[0].port);
         } catch (error) {
           failures.push(error);
