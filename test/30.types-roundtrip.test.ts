@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errors, Json, types, type Connection } from '../lib';
 import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
-import { connectTest, uniqueName } from './helpers';
+import { connectTest, singleValue, uniqueName, withConnection } from './helpers';
 
 let conn: Connection;
 
@@ -15,28 +15,13 @@ afterAll(async () => {
   await conn?.close();
 });
 
-/** The single value of a one-row, one-column query. */
-async function one<T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> {
-  const result = await c.query<unknown[]>(text, params, { rowFactory: 'tuple' });
-  expect(result.rows).toHaveLength(1);
-  expect(result.rows[0]).toHaveLength(1);
-  return result.rows[0][0] as T;
-}
+const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
 
 /** A Date for a UTC wall-clock time, any year (Date.UTC maps years 0-99 to 1900-1999). */
 function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): Date {
   const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
   date.setUTCFullYear(year);
   return date;
-}
-
-async function withConnection<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
-  const c = await connectTest({ autocommit: true });
-  try {
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
 }
 
 describe('integers', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { types, type Connection } from '../lib';
-import { connectTest } from './helpers';
+import { connectTest, singleValue } from './helpers';
 
 let conn: Connection;
 
@@ -13,9 +13,7 @@ afterAll(async () => {
   await conn?.close();
 });
 
-async function one<T = unknown>(text: string, params?: unknown[]): Promise<T> {
-  return (await conn.query<unknown[]>(text, params, { rowFactory: 'tuple' })).rows[0][0] as T;
-}
+const one = <T = unknown>(text: string, params?: unknown[]): Promise<T> => singleValue<T>(conn, text, params);
 
 describe('arrays of every family', () => {
   it('each element goes through its type, NULLs kept, in one row', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, types, type Connection } from '../lib';
 import { parseInterval } from '../lib/types/interval';
-import { connectTest, rejectionOf, thrownBy } from './helpers';
+import { connectTest, rejectionOf, singleValue, thrownBy } from './helpers';
 
 const { Interval } = types;
 const HOUR = 3_600_000_000;
@@ -17,10 +17,7 @@ afterAll(async () => {
   await conn?.close();
 });
 
-async function one<T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> {
-  const result = await c.query<unknown[]>(text, params, { rowFactory: 'tuple' });
-  return result.rows[0][0] as T;
-}
+const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
 
 function parts(value: unknown): [number, number, number] {
   expect(value).toBeInstanceOf(Interval);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, types, type Connection } from '../lib';
 import { parseMultirange, parseRange } from '../lib/types/range';
-import { connectTest, thrownBy, uniqueName } from './helpers';
+import { connectTest, singleValue, thrownBy, uniqueName } from './helpers';
 
 const { Range } = types;
 type AnyRange = InstanceType<typeof Range>;
@@ -17,10 +17,7 @@ afterAll(async () => {
   await conn?.close();
 });
 
-async function one<T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> {
-  const result = await c.query<unknown[]>(text, params, { rowFactory: 'tuple' });
-  return result.rows[0][0] as T;
-}
+const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
 
 function shape(value: unknown): unknown {
   expect(value).toBeInstanceOf(Range);

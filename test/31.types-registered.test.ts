@@ -4,7 +4,7 @@ import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
 import { parseRecord } from '../lib/types/composite';
 import { formatHstore, parseHstorePairs } from '../lib/types/hstore';
-import { connectTest, rejectionOf, thrownBy, uniqueName } from './helpers';
+import { connectTest, rejectionOf, singleValue, thrownBy, uniqueName, withConnection } from './helpers';
 
 let conn: Connection;
 const schema = uniqueName('reg');
@@ -19,19 +19,7 @@ afterAll(async () => {
   await conn?.close();
 });
 
-async function one<T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> {
-  return (await c.query<unknown[]>(text, params, { rowFactory: 'tuple' })).rows[0][0] as T;
-}
-
-/** A fresh connection for tests that register types (registrations stay on it). */
-async function withConnection<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
-  const c = await connectTest({ autocommit: true });
-  try {
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
+const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
 
 describe('fetchTypeInfo', () => {
   it('describes built-in, enum, composite, range and domain types', async () => {

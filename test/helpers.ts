@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { connect, type Connection, type ConnectOptions } from '../lib';
 
 export interface TestServer {
@@ -79,6 +79,24 @@ export function uniqueName(prefix = 't'): string {
 /** A connection to the test server; closed by the caller (or by `await using`). */
 export async function connectTest(options: ConnectOptions = {}): Promise<Connection> {
   return connect(testDsn(), options);
+}
+
+/** The single value of a one-row, one-column query; fails the test on any other shape. */
+export async function singleValue<T = unknown>(conn: Connection, text: string, params?: unknown[]): Promise<T> {
+  const result = await conn.query<unknown[]>(text, params, { rowFactory: 'tuple' });
+  expect(result.rows).toHaveLength(1);
+  expect(result.rows[0]).toHaveLength(1);
+  return result.rows[0][0] as T;
+}
+
+/** `fn` on a fresh autocommit connection to the test server, closed after it. */
+export async function withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
+  const conn = await connectTest({ autocommit: true });
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.close();
+  }
 }
 
 /** The error `fn` throws; fails the test when it returns. */
