@@ -108,3 +108,20 @@ export async function inFlight(count, depth, fn) {
 export function warmupCount(count) {
   return Math.max(1, Math.floor(count / 20));
 }
+
+/** `fn(i)` for i in [0, count): one after another when `depth` is 1, else as inFlight(). */
+async function runs(count, depth, fn) {
+  if (depth === 1) {
+    for (let i = 0; i < count; i++) await fn(i);
+  } else {
+    await inFlight(count, depth, fn);
+  }
+}
+
+/** `count` runs of `fn(i)`, `depth` at a time, timed by `timer`, after a warm-up of the same kind. */
+export async function timedRuns(count, depth, timer, fn) {
+  await runs(warmupCount(count), depth, fn);
+  timer.start();
+  await runs(count, depth, fn);
+  timer.stop();
+}

@@ -1,7 +1,7 @@
 // pg-native: node-postgres's binding to libpq, used directly.
 import { createRequire } from 'node:module';
 
-import { SQL, copyChunks, inFlight, insertPages, warmupCount } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, timedRuns } from '../workloads.mjs';
 
 const require = createRequire(import.meta.url);
 const Client = require('pg-native');
@@ -81,20 +81,14 @@ async function copyStarted(client, text) {
 export const workloads = {
   async select1({ dsn, count, timer }) {
     const client = await open(dsn);
-    for (let i = 0; i < warmupCount(count); i++) await selectOne(client, i);
-    timer.start();
-    for (let i = 0; i < count; i++) await selectOne(client, i);
-    timer.stop();
+    await timedRuns(count, 1, timer, (i) => selectOne(client, i));
     await end(client);
   },
 
   async concurrent({ dsn, count, timer }) {
     const client = await open(dsn);
     const run = serialized(client);
-    await inFlight(warmupCount(count), 100, run);
-    timer.start();
-    await inFlight(count, 100, run);
-    timer.stop();
+    await timedRuns(count, 100, timer, run);
     await end(client);
   },
 
@@ -151,19 +145,13 @@ export const workloads = {
 
   async connect({ dsn, count, timer }) {
     const once = async () => end(await open(dsn));
-    for (let i = 0; i < warmupCount(count); i++) await once();
-    timer.start();
-    for (let i = 0; i < count; i++) await once();
-    timer.stop();
+    await timedRuns(count, 1, timer, once);
   },
 
   async pool({ dsn, count, timer }) {
     const pool = new pg.native.Pool({ connectionString: dsn, max: 4 });
     const run = (i) => pool.query(SQL.select1, [i]);
-    await inFlight(warmupCount(count), 50, run);
-    timer.start();
-    await inFlight(count, 50, run);
-    timer.stop();
+    await timedRuns(count, 50, timer, run);
     await pool.end();
   },
 };

@@ -1,7 +1,7 @@
 // pg (node-postgres), its pure JavaScript client.
 import pg from 'pg';
 
-import { SQL, inFlight, insertPages, warmupCount } from '../workloads.mjs';
+import { SQL, insertPages, timedRuns } from '../workloads.mjs';
 
 const NO_COPY = 'pg has no COPY without the pg-copy-streams package';
 
@@ -34,20 +34,14 @@ function serialized(client) {
 export const workloads = {
   async select1({ dsn, count, timer }) {
     const client = await open(dsn);
-    for (let i = 0; i < warmupCount(count); i++) await selectOne(client, i);
-    timer.start();
-    for (let i = 0; i < count; i++) await selectOne(client, i);
-    timer.stop();
+    await timedRuns(count, 1, timer, (i) => selectOne(client, i));
     await client.end();
   },
 
   async concurrent({ dsn, count, timer }) {
     const client = await open(dsn);
     const run = serialized(client);
-    await inFlight(warmupCount(count), 100, run);
-    timer.start();
-    await inFlight(count, 100, run);
-    timer.stop();
+    await timedRuns(count, 100, timer, run);
     await client.end();
   },
 
@@ -72,19 +66,13 @@ export const workloads = {
 
   async connect({ dsn, count, timer }) {
     const once = async () => (await open(dsn)).end();
-    for (let i = 0; i < warmupCount(count); i++) await once();
-    timer.start();
-    for (let i = 0; i < count; i++) await once();
-    timer.stop();
+    await timedRuns(count, 1, timer, once);
   },
 
   async pool({ dsn, count, timer }) {
     const pool = new pg.Pool({ connectionString: dsn, max: 4 });
     const run = (i) => pool.query(SQL.select1, [i]);
-    await inFlight(warmupCount(count), 50, run);
-    timer.start();
-    await inFlight(count, 50, run);
-    timer.stop();
+    await timedRuns(count, 50, timer, run);
     await pool.end();
   },
 };

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { copyChunks, inFlight, insertPages, warmupCount } from '../workloads.mjs';
+import { copyChunks, insertPages, timedRuns } from '../workloads.mjs';
 
 export const notes = {
   connect: 'each new connection also reads pg_type (postgres.js default fetch_types)',
@@ -20,19 +20,13 @@ async function selectOne(sql, i) {
 export const workloads = {
   async select1({ dsn, count, timer }) {
     const sql = open(dsn);
-    for (let i = 0; i < warmupCount(count); i++) await selectOne(sql, i);
-    timer.start();
-    for (let i = 0; i < count; i++) await selectOne(sql, i);
-    timer.stop();
+    await timedRuns(count, 1, timer, (i) => selectOne(sql, i));
     await sql.end();
   },
 
   async concurrent({ dsn, count, timer }) {
     const sql = open(dsn);
-    await inFlight(warmupCount(count), 100, (i) => selectOne(sql, i));
-    timer.start();
-    await inFlight(count, 100, (i) => selectOne(sql, i));
-    timer.stop();
+    await timedRuns(count, 100, timer, (i) => selectOne(sql, i));
     await sql.end();
   },
 
@@ -93,19 +87,13 @@ export const workloads = {
       reserved.release();
       await sql.end();
     };
-    for (let i = 0; i < warmupCount(count); i++) await once();
-    timer.start();
-    for (let i = 0; i < count; i++) await once();
-    timer.stop();
+    await timedRuns(count, 1, timer, once);
   },
 
   async pool({ dsn, count, timer }) {
     const sql = open(dsn, { max: 4 });
     const run = (i) => selectOne(sql, i);
-    await inFlight(warmupCount(count), 50, run);
-    timer.start();
-    await inFlight(count, 50, run);
-    timer.stop();
+    await timedRuns(count, 50, timer, run);
     await sql.end();
   },
 };

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { SQL, copyChunks, inFlight, insertPages, warmupCount } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, timedRuns } from '../workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pq = await import(pathToFileURL(path.join(root, 'dist', 'index.mjs')).href);
@@ -45,19 +45,13 @@ async function selectOne(conn, i) {
 export const workloads = {
   async select1({ dsn, count, timer }) {
     const conn = await pq.connect(dsn, OPTIONS);
-    for (let i = 0; i < warmupCount(count); i++) await selectOne(conn, i);
-    timer.start();
-    for (let i = 0; i < count; i++) await selectOne(conn, i);
-    timer.stop();
+    await timedRuns(count, 1, timer, (i) => selectOne(conn, i));
     await conn.close();
   },
 
   async concurrent({ dsn, count, timer }) {
     const conn = await pq.connect(dsn, OPTIONS);
-    await inFlight(warmupCount(count), 100, (i) => selectOne(conn, i));
-    timer.start();
-    await inFlight(count, 100, (i) => selectOne(conn, i));
-    timer.stop();
+    await timedRuns(count, 100, timer, (i) => selectOne(conn, i));
     await conn.close();
   },
 
@@ -104,10 +98,7 @@ export const workloads = {
 
   async connect({ dsn, count, timer }) {
     const once = async () => (await pq.connect(dsn, OPTIONS)).close();
-    for (let i = 0; i < warmupCount(count); i++) await once();
-    timer.start();
-    for (let i = 0; i < count; i++) await once();
-    timer.stop();
+    await timedRuns(count, 1, timer, once);
   },
 
   async pool({ dsn, count, timer }) {
@@ -123,10 +114,7 @@ export const workloads = {
       run = (i) => conns[turn++ % conns.length].query(SQL.select1, [i]);
       close = () => Promise.all(conns.map((conn) => conn.close()));
     }
-    await inFlight(warmupCount(count), 50, run);
-    timer.start();
-    await inFlight(count, 50, run);
-    timer.stop();
+    await timedRuns(count, 50, timer, run);
     await close();
   },
 };
