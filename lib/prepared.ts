@@ -153,7 +153,7 @@ export class PreparedStatements {
     let key = byTypes.get(types);
     if (key === undefined) {
       if (byTypes.size >= KEPT_KEYS_PER_PREPARED) byTypes.clear();
-      key = `${text}\u0000${typeOids.join(',')}`;
+      key = `${text}\u0000${types}`;
       byTypes.set(types, key);
     }
     return key;
