@@ -104,6 +104,16 @@ export async function inFlight(count, depth, fn) {
   await Promise.all(Array.from({ length: Math.min(depth, count) }, worker));
 }
 
+/** `fn` for callers that may overlap, run one call at a time in the order of the calls. */
+export function serialized(fn) {
+  let tail = Promise.resolve();
+  return (i) => {
+    const next = tail.then(() => fn(i));
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
 /** A warm-up size: enough for the JIT and the connection's caches, small next to the run. */
 export function warmupCount(count) {
   return Math.max(1, Math.floor(count / 20));

@@ -1,7 +1,7 @@
 // pg-native: node-postgres's binding to libpq, used directly.
 import { createRequire } from 'node:module';
 
-import { SQL, copyChunks, insertPages, timedRuns } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, serialized, timedRuns } from '../workloads.mjs';
 
 const require = createRequire(import.meta.url);
 const Client = require('pg-native');
@@ -43,16 +43,6 @@ async function selectOne(client, i) {
   return rows[0].int4;
 }
 
-/** One query at a time on one client, whoever calls. */
-function serialized(client) {
-  let tail = Promise.resolve();
-  return (i) => {
-    const next = tail.then(() => selectOne(client, i));
-    tail = next.catch(() => undefined);
-    return next;
-  };
-}
-
 /**
  * pg-native's CopyStream ends the COPY with data still in libpq's output buffer (non-blocking
  * mode), and then waits for a reply that never comes; flushing first avoids that.
@@ -87,7 +77,7 @@ export const workloads = {
 
   async concurrent({ dsn, count, timer }) {
     const client = await open(dsn);
-    const run = serialized(client);
+    const run = serialized((i) => selectOne(client, i));
     await timedRuns(count, 100, timer, run);
     await end(client);
   },

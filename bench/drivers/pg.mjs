@@ -1,7 +1,7 @@
 // pg (node-postgres), its pure JavaScript client.
 import pg from 'pg';
 
-import { SQL, insertPages, timedRuns } from '../workloads.mjs';
+import { SQL, insertPages, serialized, timedRuns } from '../workloads.mjs';
 
 const NO_COPY = 'pg has no COPY without the pg-copy-streams package';
 
@@ -21,16 +21,6 @@ async function selectOne(client, i) {
   return result.rows[0].int4;
 }
 
-/** One query at a time on one client, whoever calls (pg deprecates queueing them itself). */
-function serialized(client) {
-  let tail = Promise.resolve();
-  return (i) => {
-    const next = tail.then(() => selectOne(client, i));
-    tail = next.catch(() => undefined);
-    return next;
-  };
-}
-
 export const workloads = {
   async select1({ dsn, count, timer }) {
     const client = await open(dsn);
@@ -40,7 +30,7 @@ export const workloads = {
 
   async concurrent({ dsn, count, timer }) {
     const client = await open(dsn);
-    const run = serialized(client);
+    const run = serialized((i) => selectOne(client, i));
     await timedRuns(count, 100, timer, run);
     await client.end();
   },
