@@ -34,6 +34,7 @@ import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
 import { Copy, type CopyHooks } from './copy-object';
+import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import type { Readable } from 'node:stream';
 
@@ -220,7 +221,7 @@ export class Connection extends EventEmitter {
   /** depth of transaction() blocks */
   #transactionDepth = 0;
   #waiting: Request[] = [];
-  #inflight: Request[] = [];
+  #inflight = new Fifo<Request>();
   #simpleInFlight = 0;
   #cancelsInFlight = 0;
   #requestSeq = 0;
@@ -250,8 +251,8 @@ export class Connection extends EventEmitter {
       onFailure: (message) => this.#fail(message),
       onNotice: (fields, message) => this.#onNotice(fields, message),
       onNotification: (notification) => this.#onNotification(notification),
-      onCopyData: (chunk, done) => this.#inflight[0]?.copy?.onData?.(chunk, done),
-      onWritable: () => this.#inflight[0]?.copy?.onWritable?.(),
+      onCopyData: (chunk, done) => this.#inflight.first()?.copy?.onData?.(chunk, done),
+      onWritable: () => this.#inflight.first()?.copy?.onWritable?.(),
     });
   }
 
@@ -533,7 +534,7 @@ export class Connection extends EventEmitter {
     });
     const stop = () => {
       if (this.#closed) return;
-      const alone = this.#inflight.length === 1 && this.#inflight[0].rows === handler && this.#waiting.length === 0;
+      const alone = this.#inflight.length === 1 && this.#inflight.first()?.rows === handler && this.#waiting.length === 0;
       if (alone && this.#autocommit && this.#transactionDepth === 0 && !this.#inTransaction) this.cancel().catch(() => undefined);
     };
     return { done, stop };
@@ -1017,8 +1018,7 @@ export class Connection extends EventEmitter {
   }
 
   #rejectAll(makeError: () => Error): void {
-    const requests = [...this.#inflight, ...this.#waiting];
-    this.#inflight = [];
+    const requests = [...this.#inflight.drain(), ...this.#waiting];
     this.#waiting = [];
     this.#simpleInFlight = 0;
     for (const request of requests) {
@@ -1173,7 +1173,7 @@ export class Connection extends EventEmitter {
 
   #onResults(items: NativeItem[]): void {
     for (const item of items) {
-      const request = this.#inflight[0];
+      const request = this.#inflight.first();
       if (request === undefined) {
         this.#fail('the server sent a result nothing was waiting for');
         return;
@@ -1337,7 +1337,7 @@ export class Connection extends EventEmitter {
         // never sent: it can simply be dropped
         this.#waiting.splice(waitingIndex, 1);
         request.reject(abortReason(signal));
-      } else if (this.#inflight[0] === request) {
+      } else if (this.#inflight.first() === request) {
         this.cancel().catch(() => undefined);
       } else if (this.#inflight.includes(request)) {
         // Pipelined behind others: a cancel could hit another statement, so the caller stops

@@ -36,6 +36,26 @@ describe('concurrent queries on one connection', () => {
     expect(conn._native.pendingCommands()).toBe(0);
   });
 
+  it('thousands of queries kept 150 in flight each get their own result, in order', async () => {
+    // A new query as each one completes; the results are large enough to arrive a few per
+    // read, so the queue in flight never empties while thousands pass through it.
+    const total = 5000;
+    const depth = 150;
+    let next = 0;
+    const completed: number[] = [];
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        const result = await conn.query<{ n: number; s: string }>('select $1::int as n, repeat($2::text, 500) as s', [i, `v${i}`]);
+        expect(result.rows).toEqual([{ n: i, s: `v${i}`.repeat(500) }]);
+        completed.push(i);
+      }
+    };
+    await Promise.all(Array.from({ length: depth }, worker));
+    expect(completed).toEqual([...Array(total).keys()]);
+    expect(conn._native.pendingCommands()).toBe(0);
+  });
+
   it('queries issued together are all sent before the first result arrives', async () => {
     const c = await connectTest({ autocommit: true });
     try {
