@@ -247,7 +247,7 @@ export class Connection extends EventEmitter {
     super();
     if (token !== CONSTRUCT) throw new TypeError('use connect() to create a Connection');
     this.#native = new (native().Connection)({
-      onResults: (items) => this.#onResults(items),
+      onResults: (...items) => this.#onResults(items),
       onFailure: (message) => this.#fail(message),
       onNotice: (fields, message) => this.#onNotice(fields, message),
       onNotification: (notification) => this.#onNotification(notification),

@@ -142,8 +142,8 @@ export interface NativeNotification {
 }
 
 export interface NativeCallbacks {
-  /** results read from the socket: one call per batch */
-  onResults(items: NativeItem[]): void;
+  /** results read from the socket: one call per batch, its items as the arguments (at most 1024) */
+  onResults(...items: NativeItem[]): void;
   /** the connection failed while open (socket closed, protocol error): message from libpq */
   onFailure(message: string): void;
   onNotice(fields: NativeErrorFields, message: string): void;

@@ -14,6 +14,10 @@ namespace {
 // Must match END_OF_COMMAND and SYNC_BASE in lib/native.ts.
 constexpr int kEndOfCommand = -1;
 constexpr int kSyncBase = 100;
+// A batch goes to JS as the arguments of one onResults call (V8 makes them an array at
+// once; setting elements one by one from here costs a generic property store each).
+// Bounded, so that a backlog of thousands of results never makes an outsized call.
+constexpr size_t kMaxBatch = 1024;
 
 uv_loop_t* LoopOf(Napi::Env env) {
   uv_loop_t* loop = nullptr;
@@ -243,16 +247,16 @@ void Connection::ProcessInput(bool read_socket) {
   std::string failure;
   if (!consumed) failure = PQerrorMessage(conn_);
   for (;;) {
-    Napi::Array items = Napi::Array::New(env);
-    uint32_t count = 0;
-    DrainResults(env, items, count);
+    std::vector<napi_value> items;
+    const bool more = DrainResults(env, items);
     // a statement's notices come before its result, as the server sent them
     DeliverNotices(env);
     if (state_ != State::kOpen) return;
-    if (count > 0) {
-      Invoke(Callback::kResults, {items});
+    if (!items.empty()) {
+      Invoke(Callback::kResults, items);
       if (state_ != State::kOpen) return;
     }
+    if (more) continue;
     if (copy_ == CopyState::kOut && !copy_out_paused_) {
       ReadCopyOut(env);
       if (state_ != State::kOpen) return;
@@ -274,7 +278,8 @@ void Connection::ProcessInput(bool read_socket) {
   UpdateKeepAlive();
 }
 
-void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count) {
+bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
+  items.reserve(16);
   // the single-row result the following single rows of the same command join
   Napi::Object single_rows;
   // a result taken from libpq ahead of its turn (see the first chunk below), NULL included
@@ -287,14 +292,15 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
       result = carried;
       has_carried = false;
     } else {
+      if (items.size() >= kMaxBatch) return true;
       ApplyRowMode();
-      if (PQisBusy(conn_)) return;
+      if (PQisBusy(conn_)) return false;
       result = PQgetResult(conn_);
     }
     if (result == nullptr) {
       single_rows = Napi::Object();
       merge_target_.Reset();
-      items.Set(count++, Napi::Number::New(env, kEndOfCommand));
+      items.push_back(Napi::Number::New(env, kEndOfCommand));
       CommandDone();
       if (!pipeline_on_ && pending_commands_ == 0) {
         // a simple-protocol query has finished: back to pipeline mode for what follows
@@ -304,7 +310,7 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
     }
     const ExecStatusType status = PQresultStatus(result);
     if (status == PGRES_PIPELINE_SYNC) {
-      items.Set(count++, Napi::Number::New(env, kSyncBase + PQtransactionStatus(conn_)));
+      items.push_back(Napi::Number::New(env, kSyncBase + PQtransactionStatus(conn_)));
       CommandDone();
       PQclear(result);
       continue;
@@ -351,13 +357,13 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
         merge_target_ = Napi::Persistent(built);
         merge_tag_ = CommandTagOf(result);
       }
-      items.Set(count++, built);
+      items.push_back(built);
       PQclear(result);
       continue;
     }
     Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
-    items.Set(count++, built);
+    items.push_back(built);
     PQclear(result);
     if (status == PGRES_COPY_IN) {
       copy_ = CopyState::kIn;
@@ -366,9 +372,10 @@ void Connection::DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count
       copy_out_paused_ = false;
     } else if (status == PGRES_COPY_BOTH) {
       Fail("COPY BOTH (replication) is not supported");
-      return;
+      return false;
     }
   }
+  return false;
 }
 
 void Connection::WriteOutput() {

@@ -76,7 +76,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void ContinueConnect();
   void FinishConnect(const char* error);
   void ProcessInput(bool read_socket);
-  void DrainResults(Napi::Env env, Napi::Array& items, uint32_t& count);
+  // Appends what libpq holds to `items`, up to kMaxBatch of them; true when it stopped at
+  // that limit with more perhaps to come.
+  bool DrainResults(Napi::Env env, std::vector<napi_value>& items);
   void ReadCopyOut(Napi::Env env);
   void WriteOutput();
   void Fail(const std::string& message);

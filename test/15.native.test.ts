@@ -115,7 +115,7 @@ function roundTrip(conn: NativeConnection, text: string): Promise<NativeItem[]> 
   return new Promise((resolve) => {
     const items: NativeItem[] = [];
     const callbacks = (conn as unknown as { callbacks: NativeCallbacks }).callbacks;
-    callbacks.onResults = (batch) => {
+    callbacks.onResults = (...batch) => {
       items.push(...batch);
       if (items.length >= 3) resolve(items);
     };

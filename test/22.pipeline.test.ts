@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
+import type { NativeCallbacks } from '../lib/native';
 import { connectTest, uniqueName } from './helpers';
 
 let conn: Connection;
@@ -143,6 +144,28 @@ describe('volume', () => {
       expect(result.rowCount).toBe(5000 + i);
       expect(result.rows[result.rows.length - 1]).toEqual({ g: 5000 + i });
     });
+  });
+
+  it('a backlog of results is handed over in batches of at most 1024, nothing lost or reordered', async () => {
+    const c = await connectTest({ autocommit: true });
+    try {
+      const callbacks = (c._native as unknown as { callbacks: NativeCallbacks }).callbacks;
+      const deliver = callbacks.onResults.bind(callbacks);
+      const batches: number[] = [];
+      callbacks.onResults = (...items) => {
+        batches.push(items.length);
+        deliver(...items);
+      };
+      // the large result grows libpq's input buffer, so later reads take thousands of results at once
+      const large = c.query<{ x: string }>("select repeat('x', 4000000) as x");
+      const small = Array.from({ length: 20_000 }, (_, i) => c.query<{ n: number }>('select $1::int as n', [i]));
+      expect((await large).rows[0].x.length).toBe(4_000_000);
+      const results = await Promise.all(small);
+      results.forEach((result, i) => expect(result.rows).toEqual([{ n: i }]));
+      expect(Math.max(...batches)).toBe(1024);
+    } finally {
+      await c.close();
+    }
   });
 
   it('closing with many queries in flight rejects every one of them', async () => {
