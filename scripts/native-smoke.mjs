@@ -48,6 +48,10 @@ async function oneRound(admin) {
   await conn.rollback();
   await conn.query('select 1; select 2; select 3');
   await Promise.all([conn.query('select 1'), conn.query('select $1::text', ['x']), conn.query('select pg_sleep(0.01)')]);
+  // parameters past the inline storage: long texts (moved as the bytes grow), more than eight, a Buffer
+  const many = ['x'.repeat(600), 'é'.repeat(300), null, Buffer.from([0, 1, 2]), ...Array.from({ length: 8 }, (_, i) => `p${i}`), 'z'.repeat(70000)];
+  await conn.query(`select ${many.map((value, i) => `$${i + 1}::${Buffer.isBuffer(value) ? 'bytea' : 'text'}`).join(', ')}`, many);
+  await conn.query(`select '${'😀'.repeat(100)}' as long_text`);
   await expectError(conn.query('select 1/0'), errors.DivisionByZero);
   await conn.rollback();
   await expectError(conn.query('select * from no_such_table'), errors.UndefinedTable);

@@ -478,12 +478,27 @@ void Connection::Invoke(Callback callback, const std::vector<napi_value>& args) 
 // ---------------------------------------------------------------------------------------
 // sending
 
-// Statement texts travel as C strings: a NUL would silently cut the statement short.
-static std::string StatementText(Napi::Env env, Napi::Value value) {
-  if (!value.IsString()) throw Napi::TypeError::New(env, "the statement text must be a string");
-  std::string text = value.As<Napi::String>().Utf8Value();
-  if (text.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "the statement text contains a NUL byte");
-  return text;
+// A statement's text or a prepared statement's name, converted in one pass. Statement
+// texts travel as C strings: a NUL would silently cut the statement short.
+class StatementText {
+ public:
+  StatementText(Napi::Env env, Napi::Value value) {
+    if (!text_.Set(env, value)) throw Napi::TypeError::New(env, "the statement text must be a string");
+    if (text_.HasNul()) throw Napi::TypeError::New(env, "the statement text contains a NUL byte");
+  }
+  const char* c_str() const { return text_.c_str(); }
+  const char* data() const { return text_.c_str(); }
+  size_t size() const { return text_.size(); }
+
+ private:
+  Utf8String<256> text_;
+};
+
+// A boolean argument: read as one when it is one (the common case, one call), else coerced.
+static bool Flag(Napi::Value value) {
+  bool flag = false;
+  if (napi_get_value_bool(value.Env(), value, &flag) == napi_ok) return flag;
+  return value.ToBoolean();
 }
 
 PGconn* Connection::OpenConn(Napi::Env env) {
@@ -566,40 +581,40 @@ Napi::Value Connection::ResumeReading(const Napi::CallbackInfo& info) {
 Napi::Value Connection::SendQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = PipelineConn(env);
-  std::string text = StatementText(env, info[0]);
+  const StatementText text(env, info[0]);
   Params params(env, info[1], info[2]);
   if (!PQsendQueryParams(conn, text.c_str(), params.count(), params.types(), params.values(), params.lengths(),
                          params.formats(), 0)) {
     ThrowLibpqError(env, "sending the query");
   }
   const int row_mode = info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
-  CommandSent(env, conn, info[3].ToBoolean(), row_mode > 0 ? row_mode : 0, info[5].ToBoolean(), true);
+  CommandSent(env, conn, Flag(info[3]), row_mode > 0 ? row_mode : 0, Flag(info[5]), true);
   return env.Undefined();
 }
 
 Napi::Value Connection::SendPrepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = PipelineConn(env);
-  std::string name = StatementText(env, info[0]);
-  std::string text = StatementText(env, info[1]);
+  const StatementText name(env, info[0]);
+  const StatementText text(env, info[1]);
   Params params(env, env.Null(), info[2]);
   if (!PQsendPrepare(conn, name.c_str(), text.c_str(), params.type_count(), params.types())) {
     ThrowLibpqError(env, "sending the statement to prepare");
   }
-  CommandSent(env, conn, info[3].ToBoolean());
+  CommandSent(env, conn, Flag(info[3]));
   return env.Undefined();
 }
 
 Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = PipelineConn(env);
-  std::string name = StatementText(env, info[0]);
+  const StatementText name(env, info[0]);
   Params params(env, info[1], env.Null());
   if (!PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(), params.formats(),
                            0)) {
     ThrowLibpqError(env, "sending the prepared query");
   }
-  CommandSent(env, conn, info[2].ToBoolean(), 0, info[3].ToBoolean(), true);
+  CommandSent(env, conn, Flag(info[2]), 0, Flag(info[3]), true);
   return env.Undefined();
 }
 
@@ -607,9 +622,9 @@ Napi::Value Connection::SendClosePrepared(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!HasClosePrepared()) throw Napi::Error::New(env, "the linked libpq has no PQsendClosePrepared (libpq 17+)");
   PGconn* conn = PipelineConn(env);
-  std::string name = StatementText(env, info[0]);
+  const StatementText name(env, info[0]);
   if (!PQsendClosePrepared(conn, name.c_str())) ThrowLibpqError(env, "sending the close of a prepared statement");
-  CommandSent(env, conn, info[1].ToBoolean());
+  CommandSent(env, conn, Flag(info[1]));
   return env.Undefined();
 }
 
@@ -638,7 +653,7 @@ Napi::Value Connection::SendSimpleQuery(const Napi::CallbackInfo& info) {
   if (pending_commands_ > 0 || copy_ != CopyState::kNone) {
     throw Napi::Error::New(env, "a simple query needs the connection to itself");
   }
-  std::string text = StatementText(env, info[0]);
+  const StatementText text(env, info[0]);
   if (pipeline_on_) {
     if (PQexitPipelineMode(conn) != 1) ThrowLibpqError(env, "leaving pipeline mode");
     pipeline_on_ = false;
@@ -707,7 +722,7 @@ Napi::Value Connection::Cancel(const Napi::CallbackInfo& info) {
 Napi::Value Connection::EscapeLiteral(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  std::string text = StatementText(env, info[0]);
+  const StatementText text(env, info[0]);
   char* escaped = PQescapeLiteral(conn, text.data(), text.size());
   if (escaped == nullptr) ThrowLibpqError(env, "escaping a literal");
   Napi::String result = Napi::String::New(env, escaped);
@@ -718,7 +733,7 @@ Napi::Value Connection::EscapeLiteral(const Napi::CallbackInfo& info) {
 Napi::Value Connection::EscapeIdentifier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  std::string text = StatementText(env, info[0]);
+  const StatementText text(env, info[0]);
   char* escaped = PQescapeIdentifier(conn, text.data(), text.size());
   if (escaped == nullptr) ThrowLibpqError(env, "escaping an identifier");
   Napi::String result = Napi::String::New(env, escaped);

@@ -4,53 +4,51 @@
 #include <libpq-fe.h>
 #include <napi.h>
 
-#include <cstring>
+#include <cstddef>
+#include <memory>
 #include <string>
-#include <vector>
+
+#include "utf8.h"
 
 namespace pqnode {
 
+// An array whose first few elements live inline: no allocation for the common query with
+// a handful of parameters.
+template <typename T, size_t kInline>
+class SmallArray {
+ public:
+  void Resize(size_t size) {
+    if (size > kInline) {
+      heap_.reset(new T[size]());
+      data_ = heap_.get();
+    }
+    size_ = size;
+  }
+  T& operator[](size_t index) { return data_[index]; }
+  const T* data() const { return size_ == 0 ? nullptr : data_; }
+  size_t size() const { return size_; }
+
+ private:
+  T inline_[kInline] = {};
+  std::unique_ptr<T[]> heap_;
+  T* data_ = inline_;
+  size_t size_ = 0;
+};
+
 // Strings are sent in text format, Buffers in binary format, null as SQL NULL. The
-// storage lives as long as this object: libpq copies the values while sending.
+// storage lives as long as this object: libpq copies the values while sending. A Buffer's
+// bytes are its own, held by the values array for as long as the call lasts.
 class Params {
  public:
   Params(Napi::Env env, Napi::Value values, Napi::Value types) {
-    if (values.IsArray()) {
-      Napi::Array array = values.As<Napi::Array>();
-      const uint32_t count = array.Length();
-      texts_.resize(count);
-      pointers_.resize(count, nullptr);
-      lengths_.resize(count, 0);
-      formats_.resize(count, 0);
-      buffers_.reserve(count);
-      for (uint32_t i = 0; i < count; i++) {
-        Napi::Value value = array.Get(i);
-        if (value.IsNull() || value.IsUndefined()) continue;
-        if (value.IsBuffer()) {
-          Napi::Buffer<char> buffer = value.As<Napi::Buffer<char>>();
-          buffers_.push_back(buffer);  // keeps the handle in this scope
-          pointers_[i] = buffer.Length() > 0 ? buffer.Data() : "";
-          lengths_[i] = static_cast<int>(buffer.Length());
-          formats_[i] = 1;
-          continue;
-        }
-        if (!value.IsString()) {
-          throw Napi::TypeError::New(env, "parameter $" + std::to_string(i + 1) + " must be a string, a Buffer or null");
-        }
-        texts_[i] = value.As<Napi::String>().Utf8Value();
-        // text parameters travel as C strings: a NUL would silently cut the value short
-        if (std::memchr(texts_[i].data(), '\0', texts_[i].size()) != nullptr) {
-          throw Napi::TypeError::New(env, "parameter $" + std::to_string(i + 1) + " contains a NUL byte");
-        }
-        pointers_[i] = texts_[i].c_str();
-        lengths_[i] = static_cast<int>(texts_[i].size());
-      }
-    }
-    if (types.IsArray()) {
-      Napi::Array array = types.As<Napi::Array>();
-      types_.resize(array.Length());
-      for (uint32_t i = 0; i < array.Length(); i++) types_[i] = array.Get(i).ToNumber().Uint32Value();
-      if (values.IsArray() && types_.size() != pointers_.size()) {
+    bool is_array = false;
+    if (!values.IsEmpty()) napi_is_array(env, values, &is_array);
+    if (is_array) ReadValues(env, values);
+    is_array = false;
+    if (!types.IsEmpty()) napi_is_array(env, types, &is_array);
+    if (is_array) {
+      ReadTypes(env, types);
+      if (values_given_ && types_.size() != pointers_.size()) {
         throw Napi::TypeError::New(env, "values and type OIDs differ in length");
       }
     }
@@ -58,18 +56,86 @@ class Params {
 
   int count() const { return static_cast<int>(pointers_.size()); }
   int type_count() const { return static_cast<int>(types_.size()); }
-  const Oid* types() const { return types_.empty() ? nullptr : types_.data(); }
-  const char* const* values() const { return pointers_.empty() ? nullptr : pointers_.data(); }
-  const int* lengths() const { return lengths_.empty() ? nullptr : lengths_.data(); }
-  const int* formats() const { return formats_.empty() ? nullptr : formats_.data(); }
+  const Oid* types() const { return types_.data(); }
+  const char* const* values() const { return pointers_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
 
  private:
-  std::vector<std::string> texts_;
-  std::vector<Napi::Buffer<char>> buffers_;
-  std::vector<const char*> pointers_;
-  std::vector<int> lengths_;
-  std::vector<int> formats_;
-  std::vector<Oid> types_;
+  static constexpr size_t kInlineParams = 8;
+
+  void ReadValues(napi_env env, napi_value array) {
+    values_given_ = true;
+    uint32_t count = 0;
+    napi_get_array_length(env, array, &count);
+    pointers_.Resize(count);
+    lengths_.Resize(count);
+    formats_.Resize(count);
+    // where each text value starts among the bytes: pointers are taken once all are in
+    SmallArray<size_t, kInlineParams> text_at;
+    text_at.Resize(count);
+    for (uint32_t i = 0; i < count; i++) {
+      napi_value value;
+      napi_valuetype type;
+      if (napi_get_element(env, array, i, &value) != napi_ok || napi_typeof(env, value, &type) != napi_ok) {
+        // an exception thrown while reading (a getter, a proxy) is the one to report
+        bool pending = false;
+        napi_is_exception_pending(env, &pending);
+        if (pending) throw Napi::Error::New(env);
+        throw Napi::Error::New(env, "cannot read parameter $" + std::to_string(i + 1));
+      }
+      text_at[i] = kNotText;
+      if (type == napi_null || type == napi_undefined) continue;
+      if (type == napi_string) {
+        size_t length = 0;
+        bytes_.Append(env, value, &text_at[i], &length);
+        // text parameters travel as C strings: a NUL would silently cut the value short
+        if (bytes_.HasNul(text_at[i], length)) {
+          throw Napi::TypeError::New(env, "parameter $" + std::to_string(i + 1) + " contains a NUL byte");
+        }
+        lengths_[i] = static_cast<int>(length);
+        continue;
+      }
+      bool is_buffer = false;
+      if (type == napi_object) napi_is_buffer(env, value, &is_buffer);
+      if (!is_buffer) {
+        throw Napi::TypeError::New(env, "parameter $" + std::to_string(i + 1) + " must be a string, a Buffer or null");
+      }
+      void* data = nullptr;
+      size_t length = 0;
+      napi_get_buffer_info(env, value, &data, &length);
+      pointers_[i] = length > 0 ? static_cast<const char*>(data) : "";
+      lengths_[i] = static_cast<int>(length);
+      formats_[i] = 1;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+      if (text_at[i] != kNotText) pointers_[i] = bytes_.At(text_at[i]);
+    }
+  }
+
+  void ReadTypes(napi_env env, napi_value array) {
+    uint32_t count = 0;
+    napi_get_array_length(env, array, &count);
+    types_.Resize(count);
+    for (uint32_t i = 0; i < count; i++) {
+      napi_value value;
+      napi_get_element(env, array, i, &value);
+      uint32_t oid = 0;
+      if (napi_get_value_uint32(env, value, &oid) != napi_ok) {
+        oid = Napi::Value(env, value).ToNumber().Uint32Value();
+      }
+      types_[i] = oid;
+    }
+  }
+
+  static constexpr size_t kNotText = static_cast<size_t>(-1);
+
+  bool values_given_ = false;
+  Utf8Bytes<512> bytes_;
+  SmallArray<const char*, kInlineParams> pointers_;
+  SmallArray<int, kInlineParams> lengths_;
+  SmallArray<int, kInlineParams> formats_;
+  SmallArray<Oid, kInlineParams> types_;
 };
 
 }  // namespace pqnode

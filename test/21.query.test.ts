@@ -518,6 +518,54 @@ describe('server errors', () => {
   });
 });
 
+describe('texts and parameters of every length', () => {
+  // 1, 2, 3 and 4 bytes of UTF-8 (the last a surrogate pair in JS)
+  const pieces = ['a', 'é', '€', '😀'];
+
+  it('each parameter comes back whole, whatever character lands at the end of the inline storage', async () => {
+    const lengths = [0, 1, 250, 251, 252, 253, 254, 255, 256, 257, 505, 506, 507, 508, 509, 510, 511, 512, 513, 4000, 70_000];
+    const cases = pieces.flatMap((piece) => lengths.map((length) => `${'x'.repeat(length)}${piece}y`));
+    for (const prepare of [false, true]) {
+      const results = await Promise.all(
+        cases.map((value) => conn.query<{ v: string; n: number }>('select $1::text as v, octet_length($1::text) as n', [value], { prepare })),
+      );
+      results.forEach((result, i) => {
+        expect(result.rows[0].v).toBe(cases[i]);
+        expect(result.rows[0].n).toBe(Buffer.byteLength(cases[i]));
+      });
+    }
+  });
+
+  it('many parameters of mixed kinds, long ones among them, each keep their own value', async () => {
+    const values = [
+      'x'.repeat(600),
+      'second',
+      null,
+      Buffer.from([0, 1, 2, 255]),
+      'é'.repeat(300),
+      '',
+      '😀'.repeat(200),
+      'eighth',
+      'ninth',
+      null,
+      'z'.repeat(5000),
+      'last',
+    ];
+    const text = `select ${values.map((value, i) => (Buffer.isBuffer(value) ? `$${i + 1}::bytea as p${i + 1}` : `$${i + 1}::text as p${i + 1}`)).join(', ')}`;
+    for (const prepare of [false, true]) {
+      const result = await conn.query(text, values, { prepare });
+      expect(Object.values(result.rows[0])).toEqual(values);
+    }
+  });
+
+  it('statement texts come through whole, whatever character lands at the end of the inline storage', async () => {
+    // "select '" is 8 bytes: the piece sits on each byte from 240 to 260
+    const cases = pieces.flatMap((piece) => Array.from({ length: 21 }, (_, i) => `${'x'.repeat(232 + i)}${piece}`));
+    const results = await Promise.all(cases.map((value) => conn.query<{ v: string }>(`select '${value}' as v`)));
+    results.forEach((result, i) => expect(result.rows[0].v).toBe(cases[i]));
+  });
+});
+
 describe('bad input', () => {
   it('a string parameter with a NUL byte is a DataError and nothing is sent', async () => {
     const promise = conn.query('select $1::text as v', ['a\u0000b']);
