@@ -30,13 +30,31 @@ napi_value AddonData::RowConstructor(napi_env env, int columns) {
   return CompiledOnce(env, cached, source.c_str());
 }
 
+// Every property a result may carry is there from the start: one hidden class for all
+// results, however they are built (typecasters is a slot the JS layer fills).
+#define PQNODE_RESULT_LITERAL                                                                     \
+  "{ status: status, command: command, rowCount: rowCount, fields: fields, rows: rows, "          \
+  "objectRows: objectRows, error: undefined, errorMessage: undefined, decodeError: undefined, " \
+  "typecasters: undefined }"
+
 napi_value AddonData::ResultConstructor(napi_env env) {
-  // every property a result may carry is there from the start: one hidden class for all
-  // (typecasters is a slot the JS layer fills)
   return CompiledOnce(env, result_constructor,
-                      "(function (status, command, rowCount, fields, rows, objectRows) { return { status: status, "
-                      "command: command, rowCount: rowCount, fields: fields, rows: rows, objectRows: objectRows, "
-                      "error: undefined, errorMessage: undefined, decodeError: undefined, typecasters: undefined }; })");
+                      "(function (status, command, rowCount, fields, rows, objectRows) { return " PQNODE_RESULT_LITERAL
+                      "; })");
+}
+
+napi_value AddonData::OneRowResultConstructor(napi_env env, int columns) {
+  if (columns > static_cast<int>(kMaxRowArguments)) return nullptr;
+  if (one_row_result_constructors.size() <= static_cast<size_t>(columns)) {
+    one_row_result_constructors.resize(columns + 1);
+  }
+  Napi::FunctionReference& cached = one_row_result_constructors[columns];
+  if (!cached.IsEmpty()) return cached.Value();
+  std::string names;  // a0,a1,...: the row's values
+  for (int i = 0; i < columns; i++) names += ",a" + std::to_string(i);
+  const std::string source = "(function (append, status, command, rowCount, fields, objectRows" + names +
+                             ") { var rows = []; append(rows" + names + "); return " PQNODE_RESULT_LITERAL "; })";
+  return CompiledOnce(env, cached, source.c_str());
 }
 
 napi_value AddonData::FieldConstructor(napi_env env) {

@@ -23,6 +23,10 @@ struct AddonData {
   // => a frozen field: literals of one shape each, built by V8 in one call rather than
   // property by property through the C API, which costs far more than the call
   Napi::FunctionReference result_constructor;
+  // (append, status, command, rowCount, fields, objectRows, a0, ..., an-1) => a result whose
+  // one row `append` (a row constructor) made: one call out of C++ for the most common result
+  // instead of two, one per column count
+  std::vector<Napi::FunctionReference> one_row_result_constructors;
   Napi::FunctionReference field_constructor;
   // (result, status, command, rowCount) => void: the end of a result read in chunks
   Napi::FunctionReference result_finisher;
@@ -37,6 +41,7 @@ struct AddonData {
 
   napi_value RowConstructor(napi_env env, int columns);
   napi_value ResultConstructor(napi_env env);
+  napi_value OneRowResultConstructor(napi_env env, int columns);
   napi_value FieldConstructor(napi_env env);
   napi_value ResultFinisher(napi_env env);
   // the key `name` kept in slot `slot` (each caller owns its slots and always passes the same name)

@@ -5,35 +5,12 @@
 #include <napi.h>
 
 #include <cstddef>
-#include <memory>
 #include <string>
 
+#include "small_array.h"
 #include "utf8.h"
 
 namespace pqnode {
-
-// An array whose first few elements live inline: no allocation for the common query with
-// a handful of parameters.
-template <typename T, size_t kInline>
-class SmallArray {
- public:
-  void Resize(size_t size) {
-    if (size > kInline) {
-      heap_.reset(new T[size]());
-      data_ = heap_.get();
-    }
-    size_ = size;
-  }
-  T& operator[](size_t index) { return data_[index]; }
-  const T* data() const { return size_ == 0 ? nullptr : data_; }
-  size_t size() const { return size_; }
-
- private:
-  T inline_[kInline] = {};
-  std::unique_ptr<T[]> heap_;
-  T* data_ = inline_;
-  size_t size_ = 0;
-};
 
 // Strings are sent in text format, Buffers in binary format, null as SQL NULL. The
 // storage lives as long as this object: libpq copies the values while sending. A Buffer's

@@ -8,6 +8,7 @@
 #include "addon.h"
 #include "error_fields.h"
 #include "libpq_compat.h"
+#include "small_array.h"
 
 namespace pqnode {
 
@@ -47,22 +48,57 @@ napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
   return fields;
 }
 
+// The decoder of each column. Binary columns are handed over as raw bytes; only text is
+// decoded here.
+using ColumnDecoders = SmallArray<Decoder, 32>;
+
+void ReadColumnDecoders(const PGresult* result, int columns, const DecoderTable& decoders, ColumnDecoders& out) {
+  out.Resize(columns);
+  for (int column = 0; column < columns; column++) {
+    out[column] = PQfformat(result, column) == 0 ? decoders.Get(PQftype(result, column)) : Decoder::kBytea;
+  }
+}
+
+// The values of one row, decoded into `values`; the first value that has no JS equivalent
+// is described in `decode_error`.
+void DecodeRow(napi_env env, const PGresult* result, int row, int columns, ColumnDecoders& column_decoders,
+               napi_value null_value, napi_value* values, std::string* decode_error) {
+  for (int column = 0; column < columns; column++) {
+    napi_value value;
+    if (PQgetisnull(result, row, column)) {
+      value = null_value;
+    } else if (PQfformat(result, column) != 0) {
+      void* data = nullptr;
+      const int length = PQgetlength(result, row, column);
+      napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value);
+    } else {
+      bool failed = false;
+      const char* text = PQgetvalue(result, row, column);
+      const int length = PQgetlength(result, row, column);
+      value = DecodeValue(env, column_decoders[column], text, length, &failed);
+      if (failed && decode_error->empty()) {
+        *decode_error = std::string("column \"") + PQfname(result, column) + "\": value out of range for a JS Date: " +
+                        std::string(text, length);
+      }
+    }
+    values[column] = value;
+  }
+}
+
 // The rows of `result`, appended by `row_constructor` ((rows, a0, ..., an-1) => void) to
 // `rows` (a new array when null). Without a constructor: JS arrays, set from index `offset` on.
 napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders,
                      std::string* decode_error, napi_value row_constructor, napi_value rows = nullptr,
                      uint32_t offset = 0) {
   // arguments of the row constructor: the rows array, then the row's values
-  std::vector<napi_value> arguments(columns + 1);
-  napi_value* values = arguments.data() + 1;
+  SmallArray<napi_value, 32> arguments;
+  arguments.Resize(columns + 1);
+  napi_value* values = &arguments[1];
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   const int row_count = PQntuples(result);
-  std::vector<Decoder> column_decoders(columns);
-  for (int column = 0; column < columns; column++) {
-    // binary columns are handed over as raw bytes; only text is decoded here
-    column_decoders[column] = PQfformat(result, column) == 0 ? decoders.Get(PQftype(result, column)) : Decoder::kBytea;
-  }
+  ColumnDecoders column_decoders;
+  ReadColumnDecoders(result, columns, decoders, column_decoders);
   if (rows == nullptr) {
     if (row_constructor != nullptr) {
       napi_create_array(env, &rows);  // the constructor appends to it
@@ -76,26 +112,7 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
   for (int row = 0; row < row_count; row++) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    for (int column = 0; column < columns; column++) {
-      napi_value value;
-      if (PQgetisnull(result, row, column)) {
-        value = null_value;
-      } else if (PQfformat(result, column) != 0) {
-        void* data = nullptr;
-        const int length = PQgetlength(result, row, column);
-        napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value);
-      } else {
-        bool failed = false;
-        const char* text = PQgetvalue(result, row, column);
-        const int length = PQgetlength(result, row, column);
-        value = DecodeValue(env, column_decoders[column], text, length, &failed);
-        if (failed && decode_error->empty()) {
-          *decode_error = std::string("column \"") + PQfname(result, column) + "\": value out of range for a JS Date: " +
-                          std::string(text, length);
-        }
-      }
-      values[column] = value;
-    }
+    DecodeRow(env, result, row, columns, column_decoders, null_value, values, decode_error);
     napi_value ignored;
     if (row_constructor == nullptr ||
         napi_call_function(env, undefined, row_constructor, columns + 1, arguments.data(), &ignored) != napi_ok) {
@@ -259,6 +276,8 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
   args[3] = entry.fields.Value();
   bool objects = false;
   std::string decode_error;
+  napi_value undefined, built = nullptr;
+  napi_get_undefined(env, &undefined);
   if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE || static_cast<int>(status) == kStatusTuplesChunk) {
     napi_value row_constructor = nullptr;
     if (object_rows && AllFinal(result, columns, decoders)) {
@@ -266,15 +285,35 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
       objects = row_constructor != nullptr;
     }
     if (row_constructor == nullptr && addon != nullptr) row_constructor = addon->RowConstructor(env, columns);
-    args[4] = BuildRows(env, result, columns, decoders, &decode_error, row_constructor);
+    napi_value one_row = row_constructor != nullptr && PQntuples(result) == 1 && addon != nullptr
+                             ? addon->OneRowResultConstructor(env, columns)
+                             : nullptr;
+    if (one_row != nullptr) {
+      // (append, status, command, rowCount, fields, objectRows, the row's values...)
+      SmallArray<napi_value, 38> one_row_args;
+      one_row_args.Resize(columns + 6);
+      one_row_args[0] = row_constructor;
+      for (int i = 0; i < 4; i++) one_row_args[i + 1] = args[i];
+      napi_get_boolean(env, objects, &one_row_args[5]);
+      ColumnDecoders column_decoders;
+      ReadColumnDecoders(result, columns, decoders, column_decoders);
+      napi_value null_value;
+      napi_get_null(env, &null_value);
+      DecodeRow(env, result, 0, columns, column_decoders, null_value, &one_row_args[6], &decode_error);
+      if (napi_call_function(env, undefined, one_row, columns + 6, one_row_args.data(), &built) != napi_ok) {
+        throw Napi::Error::New(env, "cannot build a result");
+      }
+    } else {
+      args[4] = BuildRows(env, result, columns, decoders, &decode_error, row_constructor);
+    }
   } else {
     napi_create_array(env, &args[4]);
   }
-  napi_get_boolean(env, objects, &args[5]);
-  napi_value undefined, built;
-  napi_get_undefined(env, &undefined);
-  if (napi_call_function(env, undefined, constructor, 6, args, &built) != napi_ok) {
-    throw Napi::Error::New(env, "cannot build a result");
+  if (built == nullptr) {
+    napi_get_boolean(env, objects, &args[5]);
+    if (napi_call_function(env, undefined, constructor, 6, args, &built) != napi_ok) {
+      throw Napi::Error::New(env, "cannot build a result");
+    }
   }
   Napi::Object object(env, built);
   if (!decode_error.empty()) object.Set("decodeError", Napi::String::New(env, decode_error));

@@ -518,6 +518,31 @@ describe('server errors', () => {
   });
 });
 
+describe('results of every width', () => {
+  // the row's values leave C++ as arguments: inline for a few columns, on the heap past
+  // that, and past 256 columns element by element
+  for (const columns of [1, 31, 32, 33, 256, 257, 1000]) {
+    it(`${columns} columns, in one row and in three, as objects, tuples and named rows`, async () => {
+      const list = Array.from({ length: columns }, (_, i) => (i % 3 === 2 ? `null::int as c${i}` : `g * ${i + 1} as c${i}`));
+      const expected = (g: number) => Array.from({ length: columns }, (_, i) => (i % 3 === 2 ? null : g * (i + 1)));
+      for (const count of [1, 3]) {
+        const text = `select ${list.join(', ')} from generate_series(1, ${count}) g`;
+        const objects = await conn.query<Record<string, number | null>>(text);
+        const tuples = await conn.query<(number | null)[]>(text, undefined, { rowFactory: 'tuple' });
+        const named = await conn.query<(number | null)[] & Record<string, number | null>>(text, undefined, { rowFactory: 'named' });
+        for (const result of [objects, tuples, named]) {
+          expect(result.rowCount).toBe(count);
+          expect(result.fields.map((field) => field.name)).toEqual(list.map((_, i) => `c${i}`));
+        }
+        expect(objects.rows).toEqual(Array.from({ length: count }, (_, g) => Object.fromEntries(expected(g + 1).map((v, i) => [`c${i}`, v]))));
+        expect(tuples.rows).toEqual(Array.from({ length: count }, (_, g) => expected(g + 1)));
+        expect(named.rows.map((row) => [...row])).toEqual(Array.from({ length: count }, (_, g) => expected(g + 1)));
+        expect(named.rows[count - 1][`c${columns - 1}`]).toBe(expected(count)[columns - 1]);
+      }
+    });
+  }
+});
+
 describe('texts and parameters of every length', () => {
   // 1, 2, 3 and 4 bytes of UTF-8 (the last a surrogate pair in JS)
   const pieces = ['a', 'é', '€', '😀'];
