@@ -23,13 +23,13 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): T {
   return value;
 }
 
+// Results of one statement share their (frozen) fields list: its maker is found without a key.
+const objectMakersByFields = new WeakMap<readonly Field[], RowMaker<Record<string, unknown>>>();
+
 /**
  * One object literal per row, its shape known to V8 up front: the function is compiled once
  * per list of column names and cached. A later column with the same name wins, as in psycopg.
  */
-// Results of one statement share their (frozen) fields list: its maker is found without a key.
-const objectMakersByFields = new WeakMap<readonly Field[], RowMaker<Record<string, unknown>>>();
-
 function objectMaker(fields: readonly Field[]): RowMaker<Record<string, unknown>> {
   const known = objectMakersByFields.get(fields);
   if (known !== undefined) return known;
