@@ -18,16 +18,27 @@ static napi_value CompiledOnce(napi_env env, Napi::FunctionReference& cached, co
   return cached.Value();
 }
 
-napi_value AddonData::RowConstructor(napi_env env, int columns) {
-  if (columns > static_cast<int>(kMaxRowArguments)) return nullptr;
-  if (row_constructors.size() <= static_cast<size_t>(columns)) row_constructors.resize(columns + 1);
-  Napi::FunctionReference& cached = row_constructors[columns];
+// The function for `columns` values in `cache`, compiled the first time from the source
+// `make_source` gives for the list of their names (",a0,a1,...,an-1"); null past the most
+// arguments a row may take.
+template <typename MakeSource>
+static napi_value CompiledPerColumnCount(napi_env env, std::vector<Napi::FunctionReference>& cache, int columns,
+                                         MakeSource make_source) {
+  if (columns > static_cast<int>(AddonData::kMaxRowArguments)) return nullptr;
+  if (cache.size() <= static_cast<size_t>(columns)) cache.resize(columns + 1);
+  Napi::FunctionReference& cached = cache[columns];
   if (!cached.IsEmpty()) return cached.Value();
-  std::string names;  // a0,a1,...: the parameters, and the elements of the row
-  for (int i = 0; i < columns; i++) names += (i > 0 ? ",a" : "a") + std::to_string(i);
-  const std::string source =
-      "(function (rows" + std::string(columns > 0 ? "," : "") + names + ") { rows[rows.length] = [" + names + "]; })";
-  return CompiledOnce(env, cached, source.c_str());
+  std::string names;
+  for (int i = 0; i < columns; i++) names += ",a" + std::to_string(i);
+  return CompiledOnce(env, cached, make_source(names).c_str());
+}
+
+napi_value AddonData::RowConstructor(napi_env env, int columns) {
+  return CompiledPerColumnCount(env, row_constructors, columns, [](const std::string& names) {
+    // the values are the parameters and the elements of the row (names without its leading comma)
+    const std::string elements = names.empty() ? names : names.substr(1);
+    return "(function (rows" + names + ") { rows[rows.length] = [" + elements + "]; })";
+  });
 }
 
 // Every property a result may carry is there from the start: one hidden class for all
@@ -44,17 +55,10 @@ napi_value AddonData::ResultConstructor(napi_env env) {
 }
 
 napi_value AddonData::OneRowResultConstructor(napi_env env, int columns) {
-  if (columns > static_cast<int>(kMaxRowArguments)) return nullptr;
-  if (one_row_result_constructors.size() <= static_cast<size_t>(columns)) {
-    one_row_result_constructors.resize(columns + 1);
-  }
-  Napi::FunctionReference& cached = one_row_result_constructors[columns];
-  if (!cached.IsEmpty()) return cached.Value();
-  std::string names;  // a0,a1,...: the row's values
-  for (int i = 0; i < columns; i++) names += ",a" + std::to_string(i);
-  const std::string source = "(function (append, status, command, rowCount, fields, objectRows" + names +
-                             ") { var rows = []; append(rows" + names + "); return " PQNODE_RESULT_LITERAL "; })";
-  return CompiledOnce(env, cached, source.c_str());
+  return CompiledPerColumnCount(env, one_row_result_constructors, columns, [](const std::string& names) {
+    return "(function (append, status, command, rowCount, fields, objectRows" + names + ") { var rows = []; append(rows" +
+           names + "); return " PQNODE_RESULT_LITERAL "; })";
+  });
 }
 
 napi_value AddonData::FieldConstructor(napi_env env) {

@@ -19,15 +19,15 @@ struct AddonData {
   // a row leaves C++ in one call, V8 builds it as a literal and appends it in compiled code,
   // far faster than setting elements (or rows) one by one through the C API
   std::vector<Napi::FunctionReference> row_constructors;
-  // (status, command, rowCount, fields, rows) => a result object, and (name, tableOid, ...)
-  // => a frozen field: literals of one shape each, built by V8 in one call rather than
-  // property by property through the C API, which costs far more than the call
+  // (status, command, rowCount, fields, rows, objectRows) => a result object, and (name,
+  // tableOid, ...) => a frozen field: literals of one shape each, built by V8 in one call
+  // rather than property by property through the C API, which costs far more than the call
   Napi::FunctionReference result_constructor;
+  Napi::FunctionReference field_constructor;
   // (append, status, command, rowCount, fields, objectRows, a0, ..., an-1) => a result whose
   // one row `append` (a row constructor) made: one call out of C++ for the most common result
   // instead of two, one per column count
   std::vector<Napi::FunctionReference> one_row_result_constructors;
-  Napi::FunctionReference field_constructor;
   // (result, status, command, rowCount) => void: the end of a result read in chunks
   Napi::FunctionReference result_finisher;
   // fields => (rows, a0, ..., an-1) => void, appending a row object: given by the JS layer,

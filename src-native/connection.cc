@@ -6,6 +6,7 @@
 #include "libpq_compat.h"
 #include "params.h"
 #include "result_builder.h"
+#include "utf8.h"
 
 namespace pqnode {
 
@@ -483,15 +484,19 @@ void Connection::Invoke(Callback callback, const std::vector<napi_value>& args) 
 class StatementText {
  public:
   StatementText(Napi::Env env, Napi::Value value) {
-    if (!text_.Set(env, value)) throw Napi::TypeError::New(env, "the statement text must be a string");
-    if (text_.HasNul()) throw Napi::TypeError::New(env, "the statement text contains a NUL byte");
+    size_t offset = 0;  // the only string appended: at 0
+    if (!bytes_.Append(env, value, &offset, &length_)) {
+      throw Napi::TypeError::New(env, "the statement text must be a string");
+    }
+    if (bytes_.HasNul(0, length_)) throw Napi::TypeError::New(env, "the statement text contains a NUL byte");
   }
-  const char* c_str() const { return text_.c_str(); }
-  const char* data() const { return text_.c_str(); }
-  size_t size() const { return text_.size(); }
+  const char* c_str() const { return bytes_.At(0); }
+  const char* data() const { return bytes_.At(0); }
+  size_t size() const { return length_; }
 
  private:
-  Utf8String<256> text_;
+  Utf8Bytes<256> bytes_;
+  size_t length_ = 0;
 };
 
 // A boolean argument: read as one when it is one (the common case, one call), else coerced.

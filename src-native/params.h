@@ -18,14 +18,14 @@ namespace pqnode {
 class Params {
  public:
   Params(Napi::Env env, Napi::Value values, Napi::Value types) {
-    bool is_array = false;
-    if (!values.IsEmpty()) napi_is_array(env, values, &is_array);
-    if (is_array) ReadValues(env, values);
-    is_array = false;
-    if (!types.IsEmpty()) napi_is_array(env, types, &is_array);
-    if (is_array) {
+    bool has_values = false;
+    if (!values.IsEmpty()) napi_is_array(env, values, &has_values);
+    if (has_values) ReadValues(env, values);
+    bool has_types = false;
+    if (!types.IsEmpty()) napi_is_array(env, types, &has_types);
+    if (has_types) {
       ReadTypes(env, types);
-      if (values_given_ && types_.size() != pointers_.size()) {
+      if (has_values && types_.size() != pointers_.size()) {
         throw Napi::TypeError::New(env, "values and type OIDs differ in length");
       }
     }
@@ -42,7 +42,6 @@ class Params {
   static constexpr size_t kInlineParams = 8;
 
   void ReadValues(napi_env env, napi_value array) {
-    values_given_ = true;
     uint32_t count = 0;
     napi_get_array_length(env, array, &count);
     pointers_.Resize(count);
@@ -107,7 +106,6 @@ class Params {
 
   static constexpr size_t kNotText = static_cast<size_t>(-1);
 
-  bool values_given_ = false;
   Utf8Bytes<512> bytes_;
   SmallArray<const char*, kInlineParams> pointers_;
   SmallArray<int, kInlineParams> lengths_;

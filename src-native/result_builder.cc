@@ -126,6 +126,29 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
   return rows;
 }
 
+// A result of one row in one call: `constructor` (a one-row result constructor) takes
+// `append` (the row constructor), the result's status, command, rowCount and fields (the
+// first four of `head`), whether rows are objects, then the row's values.
+napi_value BuildOneRowResult(napi_env env, napi_value constructor, napi_value append, const napi_value* head,
+                             bool objects, const PGresult* result, int columns, const DecoderTable& decoders,
+                             std::string* decode_error) {
+  SmallArray<napi_value, 38> args;
+  args.Resize(columns + 6);
+  args[0] = append;
+  for (int i = 0; i < 4; i++) args[i + 1] = head[i];
+  napi_get_boolean(env, objects, &args[5]);
+  ColumnDecoders column_decoders;
+  ReadColumnDecoders(result, columns, decoders, column_decoders);
+  napi_value null_value, undefined, built;
+  napi_get_null(env, &null_value);
+  napi_get_undefined(env, &undefined);
+  DecodeRow(env, result, 0, columns, column_decoders, null_value, &args[6], decode_error);
+  if (napi_call_function(env, undefined, constructor, columns + 6, args.data(), &built) != napi_ok) {
+    throw Napi::Error::New(env, "cannot build a result");
+  }
+  return built;
+}
+
 }  // namespace
 
 void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders,
@@ -289,20 +312,7 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
                              ? addon->OneRowResultConstructor(env, columns)
                              : nullptr;
     if (one_row != nullptr) {
-      // (append, status, command, rowCount, fields, objectRows, the row's values...)
-      SmallArray<napi_value, 38> one_row_args;
-      one_row_args.Resize(columns + 6);
-      one_row_args[0] = row_constructor;
-      for (int i = 0; i < 4; i++) one_row_args[i + 1] = args[i];
-      napi_get_boolean(env, objects, &one_row_args[5]);
-      ColumnDecoders column_decoders;
-      ReadColumnDecoders(result, columns, decoders, column_decoders);
-      napi_value null_value;
-      napi_get_null(env, &null_value);
-      DecodeRow(env, result, 0, columns, column_decoders, null_value, &one_row_args[6], &decode_error);
-      if (napi_call_function(env, undefined, one_row, columns + 6, one_row_args.data(), &built) != napi_ok) {
-        throw Napi::Error::New(env, "cannot build a result");
-      }
+      built = BuildOneRowResult(env, one_row, row_constructor, args, objects, result, columns, decoders, &decode_error);
     } else {
       args[4] = BuildRows(env, result, columns, decoders, &decode_error, row_constructor);
     }

@@ -47,12 +47,9 @@ class Utf8Bytes {
   void Reserve(size_t needed) {
     if (needed <= capacity_) return;
     const size_t capacity = needed > 2 * capacity_ ? needed : 2 * capacity_;
-    if (data_ == inline_) {
-      heap_.resize(capacity);
-      std::memcpy(heap_.data(), inline_, used_);
-    } else {
-      heap_.resize(capacity);
-    }
+    const bool was_inline = data_ == inline_;
+    heap_.resize(capacity);
+    if (was_inline) std::memcpy(heap_.data(), inline_, used_);
     data_ = heap_.data();
     capacity_ = capacity;
   }
@@ -62,22 +59,6 @@ class Utf8Bytes {
   char* data_ = inline_;
   size_t capacity_ = kInlineBytes;
   size_t used_ = 0;
-};
-
-// One string: a statement's text or a prepared statement's name.
-template <size_t kInlineBytes>
-class Utf8String {
- public:
-  // false when `value` is not a string
-  bool Set(napi_env env, napi_value value) { return bytes_.Append(env, value, &offset_, &length_); }
-  const char* c_str() const { return bytes_.At(offset_); }
-  size_t size() const { return length_; }
-  bool HasNul() const { return bytes_.HasNul(offset_, length_); }
-
- private:
-  Utf8Bytes<kInlineBytes> bytes_;
-  size_t offset_ = 0;
-  size_t length_ = 0;
 };
 
 }  // namespace pqnode
