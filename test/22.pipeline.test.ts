@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
 import type { NativeCallbacks } from '../lib/native';
-import { connectTest, uniqueName } from './helpers';
+import { connectTest, uniqueName, withConnection } from './helpers';
 
 let conn: Connection;
 
@@ -147,8 +147,7 @@ describe('volume', () => {
   });
 
   it('a backlog of results is handed over in batches of at most 1024, nothing lost or reordered', async () => {
-    const c = await connectTest({ autocommit: true });
-    try {
+    await withConnection(async (c) => {
       const callbacks = (c._native as unknown as { callbacks: NativeCallbacks }).callbacks;
       const deliver = callbacks.onResults.bind(callbacks);
       const batches: number[] = [];
@@ -163,9 +162,7 @@ describe('volume', () => {
       const results = await Promise.all(small);
       results.forEach((result, i) => expect(result.rows).toEqual([{ n: i }]));
       expect(Math.max(...batches)).toBe(1024);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('closing with many queries in flight rejects every one of them', async () => {
