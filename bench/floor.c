@@ -88,6 +88,19 @@ static void run_command(PGconn *conn, const char *sql) {
   PQclear(result);
 }
 
+/*
+ * `select $1::int` prepared once under this name: the statement the drivers that prepare
+ * (pqnode, postgres.js) run by name, the server skipping parsing and planning, as a driver
+ * on libpq at its best would.
+ */
+#define SELECT_ONE "select_one"
+
+static void prepare_select_one(PGconn *conn) {
+  PGresult *result = PQprepare(conn, SELECT_ONE, "select $1::int", 0, NULL);
+  expect(result, PGRES_COMMAND_OK, conn, "prepare");
+  PQclear(result);
+}
+
 /* What a driver does with the value of select $1::int: turn it into a number. */
 static long read_int_result(PGresult *result) {
   return strtol(PQgetvalue(result, 0, 0), NULL, 10);
@@ -99,7 +112,7 @@ static long select1(PGconn *conn, long count) {
   long sum = 0;
   for (long i = 0; i < count; i++) {
     snprintf(param, sizeof param, "%ld", i);
-    PGresult *result = PQexecParams(conn, "select $1::int", 1, NULL, values, NULL, NULL, 0);
+    PGresult *result = PQexecPrepared(conn, SELECT_ONE, 1, values, NULL, NULL, 0);
     expect(result, PGRES_TUPLES_OK, conn, "select1");
     sum += read_int_result(result);
     PQclear(result);
@@ -108,7 +121,7 @@ static long select1(PGconn *conn, long count) {
 }
 
 /*
- * `select $1::int` COUNT times over CONNS connections in pipeline mode, at most DEPTH in
+ * The prepared `select $1::int` COUNT times over CONNS connections in pipeline mode, at most DEPTH in
  * flight across all of them, each query its own sync (an implicit transaction, as each
  * driver's query is). Sends are batched and flushed once per turn of the loop.
  */
@@ -135,7 +148,7 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
       for (int c = 1; c < nconns; c++)
         if (inflight[c] < inflight[target]) target = c;
       snprintf(param, sizeof param, "%ld", sent);
-      if (PQsendQueryParams(conns[target], "select $1::int", 1, NULL, values, NULL, NULL, 0) != 1)
+      if (PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0) != 1)
         die("sendQueryParams", conns[target]);
 #ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
       if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
@@ -320,7 +333,10 @@ int main(int argc, char **argv) {
     clock_stop(&timing);
   } else if (strcmp(workload, "pool") == 0) {
     PGconn *conns[4];
-    for (int c = 0; c < 4; c++) conns[c] = open_connection(dsn);
+    for (int c = 0; c < 4; c++) {
+      conns[c] = open_connection(dsn);
+      prepare_select_one(conns[c]);
+    }
     pipelined(conns, 4, 50, count / 20 + 1);
     clock_start(&timing);
     check = pipelined(conns, 4, 50, count);
@@ -328,6 +344,7 @@ int main(int argc, char **argv) {
     for (int c = 0; c < 4; c++) PQfinish(conns[c]);
   } else {
     PGconn *conn = open_connection(dsn);
+    if (strcmp(workload, "select1") == 0 || strcmp(workload, "concurrent") == 0) prepare_select_one(conn);
     if (strcmp(workload, "select1") == 0) {
       select1(conn, count / 20 + 1);
       clock_start(&timing);
