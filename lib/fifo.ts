@@ -4,60 +4,87 @@
  * Array.prototype.shift moves every element one place down, and when the array has lived
  * long enough to be in V8's old space each move of a newer object is a write barrier: with
  * a hundred statements in flight, taking the finished one cost more than the rest of its
- * completion. Here the taken slot is cleared and the start moves on; the array is emptied
- * when the queue is, and compacted when the taken slots outnumber the kept ones.
+ * completion. Here the items sit in a ring: taking one clears its slot and moves the start
+ * on. The ring doubles, in place, when it is full, and never shrinks.
+ *
+ * Every path a busy queue takes runs from its first items on: a branch first reached later
+ * (compacting once a thousand slots were taken, say) would throw away the optimised code of
+ * every caller it was inlined into, in the middle of the run that made them hot.
  */
 export class Fifo<T> {
-  #items: (T | undefined)[] = [];
+  /** the ring: its length a power of two, the slots not in use undefined */
+  readonly #slots: (T | undefined)[] = emptySlots(INITIAL_CAPACITY);
+  /** the slot of the oldest item */
   #head = 0;
+  #size = 0;
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#size;
   }
 
   /** the oldest item, left in place */
   first(): T | undefined {
-    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+    // undefined when the queue is empty: a slot not in use holds nothing
+    return this.#slots[this.#head];
   }
 
   push(item: T): void {
-    this.#items.push(item);
+    const slots = this.#slots;
+    if (this.#size === slots.length) this.#grow();
+    slots[(this.#head + this.#size) & (slots.length - 1)] = item;
+    this.#size++;
   }
 
   /** removes and returns the oldest item */
   shift(): T | undefined {
-    const items = this.#items;
-    if (this.#head >= items.length) return undefined;
-    const item = items[this.#head];
-    items[this.#head] = undefined;
-    this.#head++;
-    if (this.#head === items.length) {
-      items.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= items.length) {
-      this.#items = items.slice(this.#head);
-      this.#head = 0;
-    }
+    if (this.#size === 0) return undefined;
+    const slots = this.#slots;
+    const head = this.#head;
+    const item = slots[head];
+    slots[head] = undefined;
+    this.#head = (head + 1) & (slots.length - 1);
+    this.#size--;
     return item;
   }
 
   includes(item: T): boolean {
-    const items = this.#items;
-    for (let index = this.#head; index < items.length; index++) {
-      if (items[index] === item) return true;
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    for (let index = 0; index < this.#size; index++) {
+      if (slots[(this.#head + index) & mask] === item) return true;
     }
     return false;
   }
 
   /** removes every item and returns them, oldest first */
   drain(): T[] {
-    const items = this.#items.slice(this.#head) as T[];
-    this.#items = [];
-    this.#head = 0;
+    const items: T[] = [];
+    while (this.#size > 0) items.push(this.shift() as T);
     return items;
+  }
+
+  /**
+   * Doubles the ring, keeping the same array (its elements of one kind, and the field never
+   * reassigned, so code that has read it stays valid): the items that wrapped round to the
+   * start move to just past the old end, where the ring now continues.
+   */
+  #grow(): void {
+    const slots = this.#slots;
+    const capacity = slots.length;
+    for (let index = 0; index < capacity; index++) slots.push(undefined);
+    for (let index = 0; index < this.#head; index++) {
+      slots[capacity + index] = slots[index];
+      slots[index] = undefined;
+    }
   }
 }
 
-// taken slots kept before the array is compacted: compaction copies the kept items, so it
-// waits until there are many more taken slots than a full pipeline holds
-const COMPACT_AFTER = 1024;
+// the ring's first size: a power of two, as every later one
+const INITIAL_CAPACITY = 16;
+
+/** `count` slots holding nothing, in an array of packed elements (not holes) */
+function emptySlots(count: number): undefined[] {
+  const slots: undefined[] = [];
+  for (let index = 0; index < count; index++) slots.push(undefined);
+  return slots;
+}

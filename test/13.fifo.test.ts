@@ -1,4 +1,4 @@
-// The queue of requests in flight: order kept through every compaction, nothing kept after it is taken.
+// The queue of requests in flight: order kept as the ring wraps and grows, nothing kept after it is taken.
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -37,11 +37,10 @@ describe('Fifo', () => {
     expect(fifo.length).toBe(1);
   });
 
-  it('keeps the order while the queue never empties (taken slots compacted away)', () => {
+  it('keeps the order while the queue never empties (the ring wrapping round many times)', () => {
     const fifo = new Fifo<number>();
     const kept = 150;
     for (let i = 0; i < kept; i++) fifo.push(i);
-    // far past the compaction point, with `kept` items always waiting
     for (let i = kept; i < 10_000; i++) {
       fifo.push(i);
       expect(fifo.shift()).toBe(i - kept);
@@ -53,6 +52,29 @@ describe('Fifo', () => {
     expect(fifo.drain()).toEqual(Array.from({ length: kept }, (_, i) => 10_000 - kept + i));
     expect(fifo.length).toBe(0);
     expect(fifo.first()).toBeUndefined();
+  });
+
+  it('keeps the order when the ring grows while its items wrap round its end', () => {
+    // every start position in the ring, then growth from there through several doublings
+    for (let start = 0; start < 40; start++) {
+      const fifo = new Fifo<number>();
+      for (let i = 0; i < start; i++) fifo.push(-1);
+      for (let i = 0; i < start; i++) fifo.shift();
+      let next = 0;
+      let expected = 0;
+      for (let round = 0; round < 5; round++) {
+        // push more than are taken, so the ring fills and grows with its start anywhere
+        for (let i = 0; i < 13 * (round + 1); i++) fifo.push(next++);
+        for (let i = 0; i < 5; i++) expect(fifo.shift()).toBe(expected++);
+        expect(fifo.length).toBe(next - expected);
+        expect(fifo.first()).toBe(expected);
+      }
+      expect(fifo.includes(next - 1)).toBe(true);
+      expect(fifo.includes(expected)).toBe(true);
+      expect(fifo.includes(expected - 1)).toBe(false);
+      expect(fifo.drain()).toEqual(Array.from({ length: next - expected }, (_, i) => expected + i));
+      expect(fifo.shift()).toBeUndefined();
+    }
   });
 
   it('drain() returns what is left, oldest first, and leaves the queue empty and usable', () => {
@@ -70,7 +92,7 @@ describe('Fifo', () => {
     const gc = exposedGc();
     const fifo = new Fifo<object>();
     const taken = pushTaken(fifo);
-    fifo.push({}); // the queue is not emptied: the taken slot stays in the array
+    fifo.push({}); // the queue is not emptied: the ring keeps its slots
     expect(fifo.shift()).toBeDefined();
     // a WeakRef holds its target until the current job ends
     await new Promise((resolve) => setTimeout(resolve, 1));
