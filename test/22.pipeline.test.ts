@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
@@ -35,6 +36,23 @@ describe('concurrent queries on one connection', () => {
     results.forEach((result, i) => expect(result.rows).toEqual([{ n: i, s: `v${i}` }]));
     expect(order).toEqual([...Array(200).keys()]);
     expect(conn._native.pendingCommands()).toBe(0);
+  });
+
+  it('each caller resumes in its own async context (AsyncLocalStorage), with statements sent together', async () => {
+    const context = new AsyncLocalStorage<number>();
+    // 50 callers, each in a store of its own, whose statements leave in the same flush
+    const seen = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        context.run(i, async () => {
+          const first = await conn.query<{ n: number }>('select $1::int as n', [i]);
+          const before = context.getStore();
+          const second = await conn.query<{ n: number }>('select $1::int + 1 as n', [first.rows[0].n]);
+          return [before, context.getStore(), second.rows[0].n];
+        }),
+      ),
+    );
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => [i, i, i + 1]));
+    expect(context.getStore()).toBeUndefined();
   });
 
   it('thousands of queries kept 150 in flight each get their own result, in order', async () => {
