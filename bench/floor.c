@@ -121,9 +121,9 @@ static long select1(PGconn *conn, long count) {
 }
 
 /*
- * The prepared `select $1::int` COUNT times over CONNS connections in pipeline mode, at most DEPTH in
- * flight across all of them, each query its own sync (an implicit transaction, as each
- * driver's query is). Sends are batched and flushed once per turn of the loop.
+ * The prepared `select $1::int` COUNT times over CONNS connections in pipeline mode, at most
+ * DEPTH in flight across all of them, each query its own sync (an implicit transaction, as
+ * each driver's query is). Sends are batched and flushed once per turn of the loop.
  */
 static long pipelined(PGconn **conns, int nconns, int depth, long count) {
   long sent = 0, done = 0, sum = 0;
@@ -149,7 +149,7 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
         if (inflight[c] < inflight[target]) target = c;
       snprintf(param, sizeof param, "%ld", sent);
       if (PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0) != 1)
-        die("sendQueryParams", conns[target]);
+        die("sendQueryPrepared", conns[target]);
 #ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
       if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
 #else
@@ -344,13 +344,14 @@ int main(int argc, char **argv) {
     for (int c = 0; c < 4; c++) PQfinish(conns[c]);
   } else {
     PGconn *conn = open_connection(dsn);
-    if (strcmp(workload, "select1") == 0 || strcmp(workload, "concurrent") == 0) prepare_select_one(conn);
     if (strcmp(workload, "select1") == 0) {
+      prepare_select_one(conn);
       select1(conn, count / 20 + 1);
       clock_start(&timing);
       check = select1(conn, count);
       clock_stop(&timing);
     } else if (strcmp(workload, "concurrent") == 0) {
+      prepare_select_one(conn);
       pipelined(&conn, 1, 100, count / 20 + 1);
       clock_start(&timing);
       check = pipelined(&conn, 1, 100, count);
