@@ -38,9 +38,9 @@ describe('concurrent queries on one connection', () => {
     expect(conn._native.pendingCommands()).toBe(0);
   });
 
-  it('each caller resumes in its own async context (AsyncLocalStorage), with statements sent together', async () => {
+  it('each caller resumes in its own async context (AsyncLocalStorage)', async () => {
     const context = new AsyncLocalStorage<number>();
-    // 50 callers, each in a store of its own, whose statements leave in the same flush
+    // 50 callers, each in a store of its own, issuing their statements in the same tick
     const seen = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         context.run(i, async () => {
