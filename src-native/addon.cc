@@ -75,17 +75,6 @@ napi_value AddonData::ResultFinisher(napi_env env) {
                       "result.command = command; result.rowCount = rowCount; })");
 }
 
-napi_value AddonData::PropertyKey(napi_env env, uint32_t slot, const char* name) {
-  if (property_keys.IsEmpty()) property_keys = Napi::Persistent(Napi::Array::New(env).As<Napi::Object>());
-  Napi::Object keys = property_keys.Value();
-  Napi::Value key = keys.Get(slot);
-  if (!key.IsString()) {
-    key = Napi::String::New(env, name);
-    keys.Set(slot, key);
-  }
-  return key;
-}
-
 namespace {
 
 Napi::Value LibpqVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), PQlibVersion()); }

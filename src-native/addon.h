@@ -33,10 +33,6 @@ struct AddonData {
   // fields => (rows, a0, ..., an-1) => void, appending a row object: given by the JS layer,
   // which owns how column names become keys (setObjectRowMaker)
   Napi::FunctionReference object_row_maker;
-  // property names made once, in an array by slot (a reference holds objects, not strings):
-  // a property read by a C string makes and hashes a new string on every call, and a
-  // connection reads its onResults callback once per batch of results
-  Napi::ObjectReference property_keys;
   static constexpr size_t kMaxRowArguments = 256;
 
   napi_value RowConstructor(napi_env env, int columns);
@@ -44,8 +40,6 @@ struct AddonData {
   napi_value OneRowResultConstructor(napi_env env, int columns);
   napi_value FieldConstructor(napi_env env);
   napi_value ResultFinisher(napi_env env);
-  // the key `name` kept in slot `slot` (each caller owns its slots and always passes the same name)
-  napi_value PropertyKey(napi_env env, uint32_t slot, const char* name);
 };
 
 }  // namespace pqnode

@@ -13,6 +13,7 @@
 #include "addon.h"
 #include "decoders.h"
 #include "error_fields.h"
+#include "own_methods.h"
 #include "result_builder.h"
 #include "socket_watch.h"
 
@@ -109,8 +110,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // anything that parses input (PQisBusy, PQgetResult).
   void ApplyRowMode();
   void ThrowLibpqError(Napi::Env env, const char* what);
-  // the JS callbacks, each read from the callbacks object when it is called
+  // the JS callbacks, read from the callbacks object once, when the connection is made
   enum class Callback : uint32_t { kResults, kWritable, kFailure, kNotice, kNotification, kCopyData };
+  static constexpr size_t kCallbackCount = 6;
   void Invoke(Callback callback, const std::vector<napi_value>& args);
 
   AddonData* addon_;
@@ -145,10 +147,14 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::ObjectReference merge_target_;
   // the command tag, should it come with a chunk rather than with the end
   CommandTag merge_tag_;
-  Napi::ObjectReference callbacks_;
+  // weak: the callbacks object hangs off the JS object, so that a connection nobody holds
+  // can be garbage-collected (and closed by the finalizer)
+  Napi::FunctionReference callbacks_[kCallbackCount];
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;
   std::deque<Notice> notices_;
+  // sendQuery(), sendQueryPrepared() and the like, without napi_unwrap on every call
+  OwnMethods<Connection> own_methods_{this};
 };
 
 }  // namespace pqnode

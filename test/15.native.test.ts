@@ -48,6 +48,8 @@ describe('native binding', () => {
     const Ctor = native().Connection as unknown as new (arg?: unknown) => NativeConnection;
     expect(() => new Ctor()).toThrow(TypeError);
     expect(() => new Ctor(42)).toThrow(TypeError);
+    // each callback is read once, when the connection is made: all must be there
+    expect(() => new Ctor({ onResults: () => undefined })).toThrow(/onWritable is not a function/);
   });
 });
 
@@ -72,7 +74,8 @@ describe('misuse of a native connection throws instead of crashing', () => {
   });
 
   it('with bad arguments', async () => {
-    const conn = await openNative();
+    const results = resultCollector();
+    const conn = await openNative({ onResults: results.onResults });
     try {
       expect(() => (conn.connect as unknown as (...a: unknown[]) => void)('x')).toThrow();
       expect(() => conn.sendQuery('select $1', [{}] as unknown as string[], [0], true)).toThrow(TypeError);
@@ -84,8 +87,12 @@ describe('misuse of a native connection throws instead of crashing', () => {
       expect(() => conn.putCopyEnd(null)).toThrow(/no COPY/);
       expect(() => conn.cancel(undefined as unknown as () => void)).toThrow(TypeError);
       // nothing above reached the server: the connection still works
-      const items = await roundTrip(conn, 'select 1');
+      conn.sendQuery('select 1', null, null, true);
+      conn.flush();
+      // the result, the end of its command, the sync
+      const items = await results.take(3);
       expect(items).toHaveLength(3);
+      expect(items[0]).toMatchObject({ rows: [['1']] });
     } finally {
       conn.close();
     }
@@ -111,17 +118,20 @@ describe('misuse of a native connection throws instead of crashing', () => {
   });
 });
 
-function roundTrip(conn: NativeConnection, text: string): Promise<NativeItem[]> {
-  return new Promise((resolve) => {
-    const items: NativeItem[] = [];
-    const callbacks = (conn as unknown as { callbacks: NativeCallbacks }).callbacks;
-    callbacks.onResults = (...batch) => {
+/** An onResults that keeps every item, and a wait for the first `count` of them. */
+function resultCollector(): { onResults: NativeCallbacks['onResults']; take(count: number): Promise<NativeItem[]> } {
+  const items: NativeItem[] = [];
+  let wake: () => void = () => undefined;
+  return {
+    onResults: (...batch) => {
       items.push(...batch);
-      if (items.length >= 3) resolve(items);
-    };
-    conn.sendQuery(text, null, null, true);
-    conn.flush();
-  });
+      wake();
+    },
+    async take(count) {
+      while (items.length < count) await new Promise<void>((resolve) => (wake = resolve));
+      return items.splice(0, count);
+    },
+  };
 }
 
 describe('lifetime', () => {
@@ -179,6 +189,42 @@ describe('lifetime', () => {
     } finally {
       child.stdin.end('bye');
       child.kill();
+    }
+  });
+
+  it('a method kept after its connection was collected throws instead of reaching freed memory', () => {
+    const script = `
+      const { native } = require(${JSON.stringify(path.join(root, 'dist', 'native.js'))});
+      const noop = () => undefined;
+      const callbacks = { onResults: noop, onWritable: noop, onFailure: noop, onNotice: noop, onNotification: noop, onCopyData: noop };
+      let conn = new (native().Connection)(callbacks);
+      const kept = { flush: conn.flush, sendQuery: conn.sendQuery, transactionStatus: conn.transactionStatus };
+      const before = kept.transactionStatus();
+      const gone = new WeakRef(conn);
+      conn = null;
+      (async () => {
+        for (let i = 0; i < 50 && gone.deref() !== undefined; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          global.gc();
+        }
+        // the C++ finalizer runs on a later turn than the collection
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        const outcome = (call) => { try { call(); return 'returned'; } catch (error) { return error.message; } };
+        console.log(JSON.stringify({
+          before,
+          collected: gone.deref() === undefined,
+          flush: outcome(() => kept.flush()),
+          sendQuery: outcome(() => kept.sendQuery('select 1', null, null, true)),
+          transactionStatus: outcome(() => kept.transactionStatus()),
+        }));
+      })();
+    `;
+    const report = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script]).toString());
+    // unconnected, the status is PQTRANS_UNKNOWN
+    expect(report.before).toBe(4);
+    expect(report.collected).toBe(true);
+    for (const method of ['flush', 'sendQuery', 'transactionStatus']) {
+      expect(report[method]).toMatch(/no longer exists/);
     }
   });
 

@@ -2,8 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
-import type { NativeCallbacks } from '../lib/native';
-import { connectTest, uniqueName, withConnection } from './helpers';
+import { native, type NativeCallbacks } from '../lib/native';
+import { connectTest, uniqueName } from './helpers';
 
 let conn: Connection;
 
@@ -165,14 +165,29 @@ describe('volume', () => {
   });
 
   it('a backlog of results is handed over in batches of at most 1024, nothing lost or reordered', async () => {
-    await withConnection(async (c) => {
-      const callbacks = (c._native as unknown as { callbacks: NativeCallbacks }).callbacks;
-      const deliver = callbacks.onResults.bind(callbacks);
-      const batches: number[] = [];
-      callbacks.onResults = (...items) => {
-        batches.push(items.length);
-        deliver(...items);
-      };
+    // the native layer reads its callbacks once: the connection is made with onResults wrapped
+    const batches: number[] = [];
+    const binding = native();
+    const Original = binding.Connection;
+    binding.Connection = class extends Original {
+      constructor(callbacks: NativeCallbacks) {
+        super({
+          ...callbacks,
+          onResults: (...items) => {
+            batches.push(items.length);
+            callbacks.onResults(...items);
+          },
+        });
+      }
+    };
+    let connecting: Promise<Connection>;
+    try {
+      connecting = connectTest({ autocommit: true });
+    } finally {
+      binding.Connection = Original;
+    }
+    const c = await connecting;
+    try {
       // the large result grows libpq's input buffer, so later reads take thousands of results at once
       const large = c.query<{ x: string }>("select repeat('x', 4000000) as x");
       const small = Array.from({ length: 20_000 }, (_, i) => c.query<{ n: number }>('select $1::int as n', [i]));
@@ -180,7 +195,9 @@ describe('volume', () => {
       const results = await Promise.all(small);
       results.forEach((result, i) => expect(result.rows).toEqual([{ n: i }]));
       expect(Math.max(...batches)).toBe(1024);
-    });
+    } finally {
+      await c.close();
+    }
   });
 
   it('closing with many queries in flight rejects every one of them', async () => {
