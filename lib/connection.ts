@@ -124,8 +124,12 @@ interface Request {
   registry?: TypecasterRegistry;
   /** the transaction state this statement leaves (COMMIT: false, BEGIN: true) */
   setsTransaction?: boolean;
-  /** results.length as each command ended */
-  resultsPerCommand: number[];
+  /** commands ended so far (pipeline) */
+  commandsEnded: number;
+  /** results.length when the last hidden command ended: the user's results follow */
+  hiddenResults: number;
+  /** results.length when the command before the last hidden one ended: a Parse's results follow */
+  beforeLastHidden: number;
   copy?: CopyHandler;
   sent: boolean;
   /** followed by a sync of its own; false inside an explicit pipeline */
@@ -183,7 +187,9 @@ function newRequest(
     typecasters: undefined,
     registry: extras?.registry,
     setsTransaction: extras?.setsTransaction,
-    resultsPerCommand: [],
+    commandsEnded: 0,
+    hiddenResults: 0,
+    beforeLastHidden: 0,
     copy: extras?.copy,
     sent: false,
     sync: extras?.sync ?? true,
@@ -1053,6 +1059,11 @@ export class Connection extends EventEmitter {
         }
         this.#watchSignal(request, signal);
       }
+      // nothing waiting ahead of it: send at once rather than through the queue
+      if (this.#waiting.length === 0 && !this.#heldForPipeline(request) && this.#canSend(request) && !this.#closed) {
+        this.#send(request);
+        return;
+      }
       this.#waiting.push(request);
       this.#pump();
     });
@@ -1192,7 +1203,9 @@ export class Connection extends EventEmitter {
           if (this.#closed) return;
           continue;
         }
-        request.results.push(item);
+        // most requests get one result: a literal allocates it no room to grow into
+        if (request.results.length === 0) request.results = [item];
+        else request.results.push(item);
         if (item.status === ExecStatus.CopyIn) {
           if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
           else this.#refuseCopyIn();
@@ -1200,9 +1213,11 @@ export class Connection extends EventEmitter {
         continue;
       }
       if (item === END_OF_COMMAND) {
-        request.resultsPerCommand.push(request.results.length);
+        const ended = ++request.commandsEnded;
+        if (ended === request.hidden - 1) request.beforeLastHidden = request.results.length;
+        if (ended === request.hidden) request.hiddenResults = request.results.length;
         if (request.kind === RequestKind.Simple) this.#complete(request, this.#native.transactionStatus());
-        else if (!request.sync && request.resultsPerCommand.length === request.commands) this.#complete(request, undefined);
+        else if (!request.sync && ended === request.commands) this.#complete(request, undefined);
       } else if (item >= SYNC_BASE) {
         this.#complete(request, (item - SYNC_BASE) as TransactionStatus);
       }
@@ -1250,8 +1265,7 @@ export class Connection extends EventEmitter {
       request.reject(new errors.PipelineAborted('the pipeline was aborted by an earlier error'));
       return;
     }
-    const from =
-      request.kind === RequestKind.Pipeline ? (request.hidden > 0 ? request.resultsPerCommand[request.hidden - 1] : 0) : request.hidden;
+    const from = request.kind === RequestKind.Pipeline ? request.hiddenResults : request.hidden;
     const visible = from === 0 ? request.results : request.results.slice(from);
     if (visible.length === 0) {
       request.reject(new errors.InterfaceError('the server sent no result for the statement'));
@@ -1301,9 +1315,10 @@ export class Connection extends EventEmitter {
     const wish = request.preparable as NonNullable<Request['preparable']>;
     if (decision === undefined) return false;
     if (decision.mode === 'prepare') {
-      const parse = request.hidden - 1;
-      const from = parse > 0 ? (request.resultsPerCommand[parse - 1] ?? 0) : 0;
-      const parsed = request.results.slice(from, request.resultsPerCommand[parse] ?? from).some((r) => r.status === ExecStatus.CommandOk);
+      // the Parse is the last hidden command
+      const parsed = request.results
+        .slice(request.beforeLastHidden, request.hiddenResults)
+        .some((r) => r.status === ExecStatus.CommandOk);
       if (!parsed) {
         this.#prepared.forget(decision.key, decision.name, false);
         return false;
@@ -1321,7 +1336,9 @@ export class Connection extends EventEmitter {
     request.commands = 0;
     request.hidden = 0;
     request.results = [];
-    request.resultsPerCommand = [];
+    request.commandsEnded = 0;
+    request.hiddenResults = 0;
+    request.beforeLastHidden = 0;
     request.sent = false;
     request.prepared = undefined;
     this.#waiting.unshift(request);
