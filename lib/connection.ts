@@ -1122,7 +1122,10 @@ export class Connection extends EventEmitter {
             request.commands++;
             request.hidden++;
           }
-          conn.sendQueryPrepared(decision.name, request.values, request.sync, request.objectRows);
+          const values = request.values;
+          if (values === null) conn.sendQueryPrepared(decision.name, request.sync, request.objectRows);
+          else if (values.length <= SPREAD_PARAMS) conn.sendQueryPrepared(decision.name, request.sync, request.objectRows, ...values);
+          else conn.sendQueryPrepared(decision.name, request.sync, request.objectRows, values);
         }
         request.commands++;
         if (!request.sync) this.#flushRequestNeeded = true;
@@ -1437,6 +1440,12 @@ const CONSTRUCT = Symbol('pqnode.Connection');
 
 /** already settled: what is given to its then() runs as a microtask */
 const SETTLED = Promise.resolve();
+
+/**
+ * Up to this many parameters go to the native layer as the call's own arguments (it reads
+ * no more than 16 of those without allocating); more go as one array.
+ */
+const SPREAD_PARAMS = 13;
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {

@@ -182,8 +182,12 @@ export interface NativeConnection {
     objectRows?: boolean,
   ): void;
   sendPrepare(name: string, text: string, typeOids: number[] | null, sync: boolean): void;
-  /** objectRows: as for sendQuery */
-  sendQueryPrepared(name: string, values: (string | Buffer | null)[] | null, sync: boolean, objectRows?: boolean): void;
+  /**
+   * objectRows: as for sendQuery. The values come as the call's own arguments (cheaper to
+   * read in C++ than an array's elements) or, past a handful, as one array.
+   */
+  sendQueryPrepared(name: string, sync: boolean, objectRows: boolean, ...values: (string | Buffer | null)[]): void;
+  sendQueryPrepared(name: string, sync: boolean, objectRows: boolean, values: (string | Buffer | null)[]): void;
   /** PQsendClosePrepared (libpq 17+, hasFeature('closePrepared')): the protocol's Close, which works in an aborted transaction too */
   sendClosePrepared(name: string, sync: boolean): void;
   /** PQpipelineSync on its own */

@@ -6,6 +6,7 @@
 #include "libpq_compat.h"
 #include "params.h"
 #include "result_builder.h"
+#include "small_array.h"
 #include "utf8.h"
 
 namespace pqnode {
@@ -615,16 +616,27 @@ Napi::Value Connection::SendPrepare(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sendQueryPrepared(name, sync, objectRows, ...values), or (name, sync, objectRows, values)
+// with the values in an array: parameters are strings, Buffers or null, never arrays.
 Napi::Value Connection::SendQueryPrepared(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = PipelineConn(env);
   const StatementText name(env, info[0]);
-  Params params(env, info[1], env.Null());
+  constexpr size_t kFirstValue = 3;
+  const size_t argc = info.Length();
+  const bool in_array = argc == kFirstValue + 1 && info[kFirstValue].IsArray();
+  // napi_values of the call's arguments, valid for as long as the call lasts
+  SmallArray<napi_value, 16> spread;
+  if (!in_array && argc > kFirstValue) {
+    spread.Resize(argc - kFirstValue);
+    for (size_t i = kFirstValue; i < argc; i++) spread[i - kFirstValue] = info[i];
+  }
+  Params params = in_array ? Params(env, info[kFirstValue], env.Null()) : Params(env, spread.data(), spread.size());
   if (!PQsendQueryPrepared(conn, name.c_str(), params.count(), params.values(), params.lengths(), params.formats(),
                            0)) {
     ThrowLibpqError(env, "sending the prepared query");
   }
-  CommandSent(env, conn, Flag(info[2]), 0, Flag(info[3]), true);
+  CommandSent(env, conn, Flag(info[1]), 0, Flag(info[2]), true);
   return env.Undefined();
 }
 

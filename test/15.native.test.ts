@@ -98,6 +98,26 @@ describe('misuse of a native connection throws instead of crashing', () => {
     }
   });
 
+  it('takes a prepared statement values as arguments of the call or as one array', async () => {
+    const results = resultCollector();
+    const conn = await openNative({ onResults: results.onResults });
+    try {
+      conn.sendPrepare('two', 'select $1::text || $2::text', null, true);
+      conn.sendQueryPrepared('two', true, false, 'a', 'b');
+      conn.sendQueryPrepared('two', true, false, ['c', 'd']);
+      conn.sendQueryPrepared('two', true, false, Buffer.from('e'), null);
+      expect(() => conn.sendQueryPrepared('two', true, false, {} as unknown as string)).toThrow(/parameter \$1 must be/);
+      expect(() => conn.sendQueryPrepared('two', true, false, 'x', 'y\u0000')).toThrow(/parameter \$2 contains a NUL/);
+      conn.flush();
+      // each command: its result, its end, its sync
+      const items = await results.take(12);
+      const rows = items.filter((item) => typeof item !== 'number').map((result) => result.rows);
+      expect(rows).toEqual([[], [['ab']], [['cd']], [[null]]]);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('after closing', async () => {
     const conn = await openNative();
     conn.close();

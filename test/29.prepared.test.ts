@@ -54,6 +54,20 @@ describe('when statements are prepared', () => {
     expect(await preparedOnServer()).toEqual(['select 1 as a', 'select 3 as c']);
   });
 
+  it('runs prepared with no parameters, a few, and more than travel as separate arguments', async () => {
+    for (const count of [0, 1, 13, 14, 300]) {
+      const values = Array.from({ length: count }, (_, i) => (i % 7 === 3 ? null : `v${i}`));
+      const columns = values.map((_, i) => `$${i + 1}::text as c${i}`).join(', ');
+      const text = count === 0 ? 'select 0 as none' : `select ${columns}`;
+      const first = await conn.query(text, values, { prepare: true });
+      const again = await conn.query(text, values, { prepare: true });
+      const expected = count === 0 ? { none: 0 } : Object.fromEntries(values.map((value, i) => [`c${i}`, value]));
+      expect(first.rows).toEqual([expected]);
+      expect(again.rows).toEqual([expected]);
+    }
+    expect(await preparedOnServer()).toHaveLength(5);
+  });
+
   it('prepareThreshold: null turns automatic preparing off; 0 prepares on the first run', async () => {
     const off = await connectTest({ autocommit: true, prepareThreshold: null });
     const eager = await connectTest({ autocommit: true, prepareThreshold: 0 });
