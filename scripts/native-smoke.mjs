@@ -51,6 +51,10 @@ async function oneRound(admin) {
   // parameters past the inline storage: long texts (moved as the bytes grow), more than eight, a Buffer
   const many = ['x'.repeat(600), 'é'.repeat(300), null, Buffer.from([0, 1, 2]), ...Array.from({ length: 8 }, (_, i) => `p${i}`), 'z'.repeat(70000)];
   await conn.query(`select ${many.map((value, i) => `$${i + 1}::${Buffer.isBuffer(value) ? 'bytea' : 'text'}`).join(', ')}`, many);
+  // prepared statements: values as the call's arguments and, past a handful, as one array
+  await conn.query('select 1 as none', undefined, { prepare: true });
+  await conn.query('select $1::text || $2::text as ab', ['a', null], { prepare: true });
+  await conn.query(`select ${many.map((value, i) => `$${i + 1}::${Buffer.isBuffer(value) ? 'bytea' : 'text'}`).join(', ')}`, many, { prepare: true });
   await conn.query(`select '${'😀'.repeat(100)}' as long_text`);
   await expectError(conn.query('select 1/0'), errors.DivisionByZero);
   await conn.rollback();
@@ -118,23 +122,36 @@ async function oneRound(admin) {
   await pool.close();
 }
 
-/** Connections dropped without close(), with and without a statement run, for the finalizer. */
+/**
+ * Connections dropped without close(), with and without a statement run, for the finalizer;
+ * one leaves a method of its native connection behind, to be called once it is collected.
+ */
 async function leaveToTheCollector() {
   for (let i = 0; i < 3; i++) {
     const conn = await connect(dsn);
     await conn.query('select 1');
   }
   await connect(dsn);
+  const kept = (await connect(dsn))._native.transactionStatus;
+  return kept;
 }
 
 async function main() {
   if (!dsn) throw new Error('PQNODE_TEST_DSN is not set');
   const admin = await connect(dsn, { autocommit: true });
   for (let round = 0; round < rounds; round++) await oneRound(admin);
-  await leaveToTheCollector();
+  const kept = await leaveToTheCollector();
   for (let i = 0; i < 5; i++) {
     global.gc?.();
     await sleep(50);
+  }
+  if (global.gc !== undefined) {
+    try {
+      kept();
+      throw new Error('a method of a collected connection still ran');
+    } catch (error) {
+      if (!/no longer exists/.test(error.message)) throw error;
+    }
   }
   await admin.close();
   process.stdout.write('native smoke: ok\n');
