@@ -114,7 +114,12 @@ export function serialized(fn) {
   };
 }
 
-/** A warm-up size: enough for the JIT and the connection's caches, small next to the run. */
+/**
+ * A warm-up size, small next to the run: enough for the connection's caches (prepared
+ * statements, row shapes) and V8's first tiers. Not for its optimising compiler: on the
+ * short workloads (concurrent, pool) the timed span still includes a client's JIT warm-up,
+ * as the first seconds of any process do; see the README on what that costs pqnode.
+ */
 export function warmupCount(count) {
   return Math.max(1, Math.floor(count / 20));
 }
