@@ -55,9 +55,12 @@ napi_value AddonData::ResultConstructor(napi_env env) {
 }
 
 napi_value AddonData::OneRowResultConstructor(napi_env env, int columns) {
+  // The row is appended to a scratch array kept by the function and taken back from it: an
+  // empty array appended to gets room for 17 elements, a literal of one only what it holds.
   return CompiledPerColumnCount(env, one_row_result_constructors, columns, [](const std::string& names) {
-    return "(function (append, status, command, rowCount, fields, objectRows" + names + ") { var rows = []; append(rows" +
-           names + "); return " PQNODE_RESULT_LITERAL "; })";
+    return "(function () { var scratch = []; return function (append, status, command, rowCount, fields, objectRows" +
+           names + ") { append(scratch" + names + "); var rows = [scratch.pop()]; return " PQNODE_RESULT_LITERAL
+           "; }; })()";
   });
 }
 
