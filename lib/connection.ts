@@ -1274,10 +1274,11 @@ export class Connection extends EventEmitter {
       request.reject(new errors.InterfaceError('the server sent no result for the statement'));
       return;
     }
-    const undecodable = visible.find((result) => result.decodeError !== undefined);
-    if (undecodable !== undefined) {
-      request.reject(new errors.DataError(undecodable.decodeError as string));
-      return;
+    for (const result of visible) {
+      if (result.decodeError !== undefined) {
+        request.reject(new errors.DataError(result.decodeError));
+        return;
+      }
     }
     if (request.typecasters !== undefined) {
       for (const result of visible) result.typecasters = request.typecasters;
@@ -1469,8 +1470,20 @@ function isError(result: NativeResult): boolean {
   return result.status === ExecStatus.FatalError || result.status === ExecStatus.BadResponse;
 }
 
+/** the last tag commandName() was given, and its name: most statements repeat their tag */
+let lastCommandTag = '';
+let lastCommandName = '';
+
 /** The tag without its trailing counts: 'INSERT 0 1' → 'INSERT', 'CREATE TABLE' → 'CREATE TABLE', 'SELECT 3' → 'SELECT' */
 function commandName(tag: string): string {
+  if (tag === lastCommandTag) return lastCommandName;
+  const name = commandNameOf(tag);
+  lastCommandTag = tag;
+  lastCommandName = name;
+  return name;
+}
+
+function commandNameOf(tag: string): string {
   let end = tag.length;
   for (;;) {
     let start = end;
