@@ -140,8 +140,12 @@ interface Request {
   inPipeline?: boolean;
   /** order of issue, to tell requests made before a pipeline began from those after */
   seq: number;
-  /** a statement of the user's that may be prepared; `prepare` is their wish */
-  preparable?: { prepare: boolean | undefined; retried: boolean };
+  /** a statement of the user's that may be prepared */
+  preparable: boolean;
+  /** their wish: prepare it (true), never (false), or as the threshold says (undefined) */
+  prepare?: boolean;
+  /** already sent again once, prepared anew, after its prepared statement went stale */
+  retried: boolean;
   /** what was done about preparing it when it was sent */
   prepared?: PrepareDecision;
   /** instead of the text: close this prepared statement (libpq 17's PQsendClosePrepared) */
@@ -156,7 +160,10 @@ interface Request {
 
 /** What a request may set beyond its statement; the rest starts empty. */
 type RequestExtras = Partial<
-  Pick<Request, 'copy' | 'setsTransaction' | 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'rows' | 'registry' | 'objectRows' | 'closePrepared'>
+  Pick<
+    Request,
+    'copy' | 'setsTransaction' | 'sync' | 'syncOnly' | 'inPipeline' | 'preparable' | 'prepare' | 'rows' | 'registry' | 'objectRows' | 'closePrepared'
+  >
 >;
 
 interface RequestOptions extends RequestExtras {
@@ -196,7 +203,9 @@ function newRequest(
     syncOnly: extras?.syncOnly,
     inPipeline: extras?.inPipeline,
     seq,
-    preparable: extras?.preparable,
+    preparable: extras?.preparable ?? false,
+    prepare: extras?.prepare,
+    retried: false,
     prepared: undefined,
     closePrepared: extras?.closePrepared,
     rows: extras?.rows,
@@ -514,7 +523,7 @@ export class Connection extends EventEmitter {
         adapted?.values ?? null,
         adapted?.typeOids ?? null,
         true,
-        simple ? { signal, registry: typecasters } : { signal, preparable: { prepare, retried: false }, registry: typecasters, objectRows },
+        simple ? { signal, registry: typecasters } : { signal, preparable: true, prepare, registry: typecasters, objectRows },
       );
     } catch (error) {
       return Promise.reject(error);
@@ -1049,24 +1058,36 @@ export class Connection extends EventEmitter {
     transactional: boolean,
     options?: RequestOptions,
   ): Promise<NativeResult[]> {
-    return new Promise<NativeResult[]>((resolve, reject) => {
-      const request = newRequest(kind, text, values, typeOids, transactional, this.#requestSeq++, resolve, reject, options);
-      const signal = options?.signal;
+    const request = newRequest(kind, text, values, typeOids, transactional, this.#requestSeq++, unsettled, unsettled, options);
+    // the executor keeps only the request: a closure over all of the above would be
+    // allocated with every statement
+    const done = new Promise<NativeResult[]>((resolve, reject) => {
+      request.resolve = resolve;
+      request.reject = reject;
+    });
+    this.#enqueue(request, options?.signal);
+    return done;
+  }
+
+  /** Send the request now if nothing waits ahead of it, else queue it; failures reject it. */
+  #enqueue(request: Request, signal: AbortSignal | undefined): void {
+    try {
       if (signal !== undefined) {
         if (signal.aborted) {
-          reject(abortReason(signal));
+          request.reject(abortReason(signal));
           return;
         }
         this.#watchSignal(request, signal);
       }
-      // nothing waiting ahead of it: send at once rather than through the queue
       if (this.#waiting.length === 0 && !this.#heldForPipeline(request) && this.#canSend(request) && !this.#closed) {
         this.#send(request);
         return;
       }
       this.#waiting.push(request);
       this.#pump();
-    });
+    } catch (error) {
+      request.reject(error as Error);
+    }
   }
 
   /** A pipeline has the connection to itself: what was issued after it began waits for its end. */
@@ -1103,7 +1124,7 @@ export class Connection extends EventEmitter {
       } else if (request.syncOnly) {
         conn.sync();
       } else {
-        const decision = request.preparable !== undefined ? this.#decidePrepare(request) : undefined;
+        const decision = request.preparable ? this.#decidePrepare(request) : undefined;
         if (begin) {
           conn.sendQuery(this._beginStatement(), null, null, false);
           request.commands++;
@@ -1259,7 +1280,7 @@ export class Connection extends EventEmitter {
       // whoever sent it (a pool resetting the connection, say), the server has no prepared statements left
       if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#prepared.clear();
     }
-    if (request.preparable !== undefined && this.#afterPrepared(request, failure, status)) return;
+    if (request.preparable && this.#afterPrepared(request, failure, status)) return;
     if (failure !== undefined) {
       request.reject(this.#errorFrom(failure, request.text));
       return;
@@ -1291,8 +1312,7 @@ export class Connection extends EventEmitter {
 
   /** At send time: prepare, use a prepared statement, or neither; DEALLOCATE what was evicted first. */
   #decidePrepare(request: Request): PrepareDecision {
-    const wish = request.preparable as NonNullable<Request['preparable']>;
-    const decision = this.#prepared.decide(request.text, request.typeOids, wish.prepare);
+    const decision = this.#prepared.decide(request.text, request.typeOids, request.prepare);
     for (const name of this.#prepared.takeEvicted()) this.#sendDeallocate(name);
     request.prepared = decision;
     return decision;
@@ -1316,7 +1336,6 @@ export class Connection extends EventEmitter {
    */
   #afterPrepared(request: Request, failure: NativeResult | undefined, status: TransactionStatus | undefined): boolean {
     const decision = request.prepared;
-    const wish = request.preparable as NonNullable<Request['preparable']>;
     if (decision === undefined) return false;
     if (decision.mode === 'prepare') {
       // the Parse is the last hidden command
@@ -1335,8 +1354,8 @@ export class Connection extends EventEmitter {
     if (decision.mode === 'none' || !isStalePrepared(failure.error?.sqlstate, failure.error?.messagePrimary)) return false;
     this.#prepared.forget(decision.key, decision.name, failure.error?.sqlstate !== '26000', true);
     const nothingLost = status === TransactionStatus.Idle && this.#inflight.length === 0;
-    if (!nothingLost || wish.retried || this.#closed) return false;
-    wish.retried = true;
+    if (!nothingLost || request.retried || this.#closed) return false;
+    request.retried = true;
     request.commands = 0;
     request.hidden = 0;
     request.results = [];
@@ -1438,6 +1457,11 @@ export class ConnectionInfo {
 }
 
 const CONSTRUCT = Symbol('pqnode.Connection');
+
+/** a request's resolve and reject until its promise gives it its own */
+function unsettled(): void {
+  throw new Error('a request settled before its promise existed');
+}
 
 /** already settled: what is given to its then() runs as a microtask */
 const SETTLED = Promise.resolve();
