@@ -104,6 +104,8 @@ describe('multi-host conninfo', () => {
   });
 });
 
+const SLOW_STATEMENT = 'select pg_sleep(10)';
+
 describe('failover under load', () => {
   it('in-flight queries fail with OperationalError, later ones reach the promoted standby, nothing committed is lost', async () => {
     const pool = new Pool(hosts('read-write', 'primary-first'), { min: 2, max: 4, timeout: 10, check: Pool.checkConnection });
@@ -135,8 +137,29 @@ describe('failover under load', () => {
       await pool.wait(10);
       const workers = [worker(), worker(), worker(), worker()];
       expect(await until(() => committed.size >= 50, 10_000)).toBe(true);
+      // One pool statement surely in flight when the primary goes: it runs for seconds, and
+      // the halt waits until the server shows it running. The workers' statements last 10 ms
+      // each and may all fall between two (rarely, but it happened).
+      const slow = pool.query(SLOW_STATEMENT).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      const watcher = await connect(primary.dsn, { autocommit: true });
+      try {
+        const running = async () => {
+          const result = await watcher.query<{ n: number }>(
+            "select count(*)::int as n from pg_stat_activity where query = $1 and state = 'active'",
+            [SLOW_STATEMENT],
+          );
+          return result.rows[0].n > 0;
+        };
+        expect(await until(running, 5_000)).toBe(true);
+      } finally {
+        await watcher.close();
+      }
       // the primary goes away with statements in flight, then the standby takes over
       await primary.halt('immediate');
+      failures.push(await slow);
       const admin = await connect(standby.dsn, { autocommit: true });
       try {
         await admin.query('select pg_promote(true, 20)');
