@@ -21,6 +21,30 @@ constexpr int kSyncBase = 100;
 // Bounded, so that a backlog of thousands of results never makes an outsized call.
 constexpr size_t kMaxBatch = 1024;
 
+// The vector a batch of results is gathered in, borrowed from the connection so that its
+// storage is reused: most batches hold one result, and allocating for it on every read
+// cost a malloc and a free. A nested ProcessInput (JS pumping input from a callback) finds
+// nothing to borrow and uses a vector of its own.
+class BorrowedBatch {
+ public:
+  explicit BorrowedBatch(std::vector<napi_value>& spare) : spare_(spare) { items_.swap(spare); }
+  BorrowedBatch(const BorrowedBatch&) = delete;
+  BorrowedBatch& operator=(const BorrowedBatch&) = delete;
+  ~BorrowedBatch() {
+    // a vector grown for a backlog is let go rather than kept for the connection's life
+    if (spare_.capacity() == 0 && items_.capacity() <= kKeptCapacity) {
+      items_.clear();
+      spare_.swap(items_);
+    }
+  }
+  std::vector<napi_value>& items() { return items_; }
+
+ private:
+  static constexpr size_t kKeptCapacity = 64;
+  std::vector<napi_value>& spare_;
+  std::vector<napi_value> items_;
+};
+
 uv_loop_t* LoopOf(Napi::Env env) {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -260,8 +284,10 @@ void Connection::ProcessInput(bool read_socket) {
   const bool consumed = !read_socket || PQconsumeInput(conn_) == 1;
   std::string failure;
   if (!consumed) failure = PQerrorMessage(conn_);
+  BorrowedBatch batch(spare_batch_);
+  std::vector<napi_value>& items = batch.items();
   for (;;) {
-    std::vector<napi_value> items;
+    items.clear();
     const bool more = DrainResults(env, items);
     // a statement's notices come before its result, as the server sent them
     DeliverNotices(env);

@@ -153,6 +153,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;
   std::deque<Notice> notices_;
+  // the storage ProcessInput gathers each batch of results in, kept between reads
+  std::vector<napi_value> spare_batch_;
   // sendQuery(), sendQueryPrepared() and the like, without napi_unwrap on every call
   OwnMethods<Connection> own_methods_{this};
 };

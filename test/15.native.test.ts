@@ -118,6 +118,56 @@ describe('misuse of a native connection throws instead of crashing', () => {
     }
   });
 
+  it('delivers every result once and in order when onResults pumps input itself', async () => {
+    const count = 3000;
+    const values: number[] = [];
+    let ends = 0;
+    let nested = 0;
+    let depth = 0;
+    let deliveredNested = 0;
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const conn: NativeConnection = await openNative({
+      onResults: (...batch) => {
+        for (const item of batch) {
+          if (typeof item === 'number') {
+            if (item >= 100) ends++;
+          } else {
+            const value = String(item.rows[0][0]);
+            if (value.length < 100) values.push(Number(value));
+          }
+        }
+        if (ends === count + 1) done();
+        if (depth > 0) deliveredNested += batch.length;
+        // a nested read, while this batch is being delivered
+        if (nested < 50) {
+          nested++;
+          depth++;
+          conn.processInput();
+          depth--;
+        }
+      },
+    });
+    try {
+      conn.pauseReading();
+      // a large result first grows libpq's input buffer: the small ones after it are then
+      // read many at a time, more than one batch holds
+      conn.sendQuery("select repeat('x', 4000000)", null, null, true);
+      for (let i = 0; i < count; i++) conn.sendQuery('select $1::int', [String(i)], [23], true);
+      conn.flush();
+      // the results pile up in the socket, to be read in large batches
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      conn.resumeReading();
+      conn.processInput();
+      await finished;
+      // some results were delivered by a nested read, with a batch of the outer one pending
+      expect(deliveredNested).toBeGreaterThan(0);
+      expect(values).toEqual(Array.from({ length: count }, (_, i) => i));
+    } finally {
+      conn.close();
+    }
+  });
+
   it('after closing', async () => {
     const conn = await openNative();
     conn.close();
