@@ -1069,7 +1069,7 @@ export class Connection extends EventEmitter {
     return done;
   }
 
-  /** Send the request now if nothing waits ahead of it, else queue it; failures reject it. */
+  /** Queue the request and send what may go; failures reject it. */
   #enqueue(request: Request, signal: AbortSignal | undefined): void {
     try {
       if (signal !== undefined) {
@@ -1078,10 +1078,6 @@ export class Connection extends EventEmitter {
           return;
         }
         this.#watchSignal(request, signal);
-      }
-      if (this.#waiting.length === 0 && !this.#heldForPipeline(request) && this.#canSend(request) && !this.#closed) {
-        this.#send(request);
-        return;
       }
       this.#waiting.push(request);
       this.#pump();
@@ -1208,7 +1204,9 @@ export class Connection extends EventEmitter {
         continue;
       }
       if (!this.#canSend(request)) break;
-      this.#waiting.splice(index, 1);
+      // the head, as almost always, taken without splice()'s array of what it removed
+      if (index === 0) this.#waiting.shift();
+      else this.#waiting.splice(index, 1);
       this.#send(request);
     }
   }
