@@ -50,11 +50,12 @@ async function oneRound(admin) {
   await Promise.all([conn.query('select 1'), conn.query('select $1::text', ['x']), conn.query('select pg_sleep(0.01)')]);
   // parameters past the inline storage: long texts (moved as the bytes grow), more than eight, a Buffer
   const many = ['x'.repeat(600), 'é'.repeat(300), null, Buffer.from([0, 1, 2]), ...Array.from({ length: 8 }, (_, i) => `p${i}`), 'z'.repeat(70000)];
-  await conn.query(`select ${many.map((value, i) => `$${i + 1}::${Buffer.isBuffer(value) ? 'bytea' : 'text'}`).join(', ')}`, many);
+  const selectMany = `select ${many.map((value, i) => `$${i + 1}::${Buffer.isBuffer(value) ? 'bytea' : 'text'}`).join(', ')}`;
+  await conn.query(selectMany, many);
   // prepared statements: values as the call's arguments and, past a handful, as one array
   await conn.query('select 1 as none', undefined, { prepare: true });
   await conn.query('select $1::text || $2::text as ab', ['a', null], { prepare: true });
-  await conn.query(`select ${many.map((value, i) => `$${i + 1}::${Buffer.isBuffer(value) ? 'bytea' : 'text'}`).join(', ')}`, many, { prepare: true });
+  await conn.query(selectMany, many, { prepare: true });
   await conn.query(`select '${'😀'.repeat(100)}' as long_text`);
   await expectError(conn.query('select 1/0'), errors.DivisionByZero);
   await conn.rollback();
