@@ -1,7 +1,7 @@
 // A grouped bar chart of the results as plain SVG: one group per workload, one bar per
 // driver, each bar the driver's throughput divided by the floor's.
 
-const COLORS = { pqnode: '#2563eb', pg: '#9ca3af', 'pg-native': '#d97706', postgres: '#059669' };
+const COLORS = { pqnode: '#2563eb', pg: '#9ca3af', 'pg-native': '#d97706', postgres: '#059669', 'node-wire': '#7c3aed' };
 const WIDTH = 960;
 const HEIGHT = 470;
 const MARGIN = { top: 78, right: 20, bottom: 56, left: 56 };

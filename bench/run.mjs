@@ -1,5 +1,7 @@
 // The benchmark: pqnode against pg, pg-native and postgres.js, and against floor.c, the same
-// work written in C on libpq.
+// work written in C on libpq. For the round trips (select1, concurrent) a Node program with
+// no driver at all (drivers/node-wire.mjs) shows the part of the way to the floor that is
+// Node's own.
 //
 //   npm run bench
 //
@@ -44,8 +46,18 @@ const prebuildDir = path.join(root, 'prebuilds', platformTag);
 const sourceAddon = path.join(root, 'build', 'Release', 'pqnode.node');
 const PQNODE_BINARIES = { prebuilt: 'pqnode prebuilt', source: 'pqnode source build' };
 
-const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres'];
-const DRIVER_LABELS = { floor: 'floor (C)', pqnode: 'pqnode', pg: 'pg', 'pg-native': 'pg-native', postgres: 'postgres.js' };
+// node-wire is no driver: round trips written straight onto a socket, what Node itself costs
+const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres', 'node-wire'];
+const DRIVER_LABELS = {
+  floor: 'floor (C)',
+  pqnode: 'pqnode',
+  pg: 'pg',
+  'pg-native': 'pg-native',
+  postgres: 'postgres.js',
+  'node-wire': 'Node, no driver',
+};
+/** The drivers that are npm packages, whose versions the results record. */
+const PACKAGES = new Set(['pg', 'pg-native', 'postgres']);
 // a full-size workload takes seconds; a driver that hangs must not hold the run up for long
 const CHILD_TIMEOUT_MS = 3 * 60 * 1000;
 
@@ -486,7 +498,7 @@ async function main() {
             : sample.error
               ? `FAILED: ${sample.error}`
               : `${formatRate(throughput(spec, sample), spec.unit)}, CPU ${((sample.cpuSeconds / sample.seconds) * 100).toFixed(0)}%, peak RSS ${(sample.maxRss / 1024).toFixed(0)} MB`;
-          log(`round ${round + 1}/${rounds}  ${workload.padEnd(10)} ${DRIVER_LABELS[driver].padEnd(11)} ${shown}`);
+          log(`round ${round + 1}/${rounds}  ${workload.padEnd(10)} ${DRIVER_LABELS[driver].padEnd(15)} ${shown}`);
         }
       }
     }
@@ -558,7 +570,7 @@ async function main() {
       drivers: Object.fromEntries(participants.map((d) => [d, DRIVER_LABELS[d]])),
       versions: Object.fromEntries(
         drivers
-          .filter((d) => d !== 'pqnode')
+          .filter((d) => PACKAGES.has(d))
           .map((d) => [d, JSON.parse(fs.readFileSync(path.join(root, 'node_modules', d, 'package.json'), 'utf8')).version]),
       ),
       workloads: summary,
