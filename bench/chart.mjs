@@ -33,7 +33,7 @@ export function renderChart(results, drivers, labels) {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${MARGIN.left}" y="24" font-size="16" font-weight="bold" fill="#111827">Throughput relative to the same work in C on libpq (floor = 1.0); higher is better</text>`,
-    `<text x="${MARGIN.left}" y="42" font-size="11" fill="#4b5563">${escapeXml(
+    `<text x="${MARGIN.left}" y="42" font-size="10" fill="#4b5563">${escapeXml(
       `${results.machine.cpu}, ${results.machine.cores} cores · Node.js ${results.machine.node} · PostgreSQL ${results.machine.postgresql} · libpq ${results.machine.libpq} · ${results.date.slice(0, 10)} · median of ${results.rounds}`,
     )}</text>`,
   );
