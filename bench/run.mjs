@@ -584,14 +584,27 @@ async function main() {
     const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}; Node.js ${machine.node}, PostgreSQL ${machine.postgresql}, libpq ${machine.libpq}; load average ${machine.loadAverage.join(' → ')}`;
     const notes = [];
     if (stale) notes.push(`- pqnode: WARNING: the prebuilt binary measured is stale (older native sources): npm run build:prebuild`);
+    // a reason a driver skips several workloads for is said once, with the workloads it covers
+    const skips = new Map(); // driver and reason → the note that lists their workloads
     for (const row of summary) {
       for (const driver of drivers) {
         const cell = row.drivers[driver];
-        if (cell.skipped) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: ${cell.skipped}`);
-        else if (cell.note) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: ${cell.note}`);
+        if (cell.skipped) {
+          const key = `${driver}\n${cell.skipped}`;
+          let note = skips.get(key);
+          if (note === undefined) {
+            note = { label: DRIVER_LABELS[driver], reason: cell.skipped, workloads: [] };
+            skips.set(key, note);
+            notes.push(note);
+          }
+          note.workloads.push(row.workload);
+        } else if (cell.note) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: ${cell.note}`);
         if (cell.errors) notes.push(`- ${row.workload}, ${DRIVER_LABELS[driver]}: FAILED ${cell.errors[0]}`);
       }
     }
+    const noteLines = notes.map((note) =>
+      typeof note === 'string' ? note : `- ${note.label} (${note.workloads.join(', ')}): ${note.reason}`,
+    );
     const report = [
       `${results.command}  (${rounds} round${rounds === 1 ? '' : 's'}, medians; ratio to the floor in brackets)`,
       machineLine,
@@ -600,7 +613,7 @@ async function main() {
       '',
       cpuTable(summary, drivers),
       '',
-      ...notes,
+      ...noteLines,
       '',
       ...(results.targets.length ? ['pqnode against its goals:', ...results.targets.map((t) => `  ${t.met ? 'met    ' : 'not met'}  ${t.goal}: ${t.value}`), ''] : []),
       `wrote ${path.relative(root, path.join(outDir, 'results.json'))} and ${path.relative(root, path.join(outDir, 'results.svg'))}`,
