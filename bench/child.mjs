@@ -34,7 +34,15 @@ const timer = {
   },
 };
 
-const extra = (await driver.workloads[workload]({ dsn, count, timer })) ?? {};
+let extra;
+try {
+  extra = (await driver.workloads[workload]({ dsn, count, timer })) ?? {};
+} catch (error) {
+  // the report shows the end of stderr, where an uncaught error's own message would be lost
+  // above its stack
+  process.stderr.write(`${driverName} ${workload}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 if (started === null || stopped === null) throw new Error(`${driverName} ${workload}: the timer was not started and stopped`);
 
 const line = {

@@ -64,7 +64,7 @@ class WireClient {
   static async connect(dsn) {
     const url = new URL(dsn);
     if (url.password !== '' || url.hostname === '' || url.searchParams.has('host')) {
-      throw new Error('node-wire speaks trust authentication over TCP only: give a DSN with a host and no password');
+      throw new Error('it speaks trust authentication over TCP only: give a DSN with a host and no password');
     }
     const socket = net.connect(Number(url.port || 5432), url.hostname);
     socket.setNoDelay(true);
@@ -179,11 +179,14 @@ class WireClient {
         this.#copyInReady?.();
         this.#copyInReady = null;
         break;
-      case 0x52: // 'R' Authentication: only "ok" is spoken here
-        if (input.readInt32BE(start) !== 0) this.#error = new Error('node-wire: the server asks for a password');
+      case 0x52: // 'R' Authentication: only "ok" is spoken here; the server would wait for a password
+        if (input.readInt32BE(start) !== 0) {
+          this.#failAll(new Error('the server asks for a password'));
+          this.#socket.destroy();
+        }
         break;
       case 0x45: // 'E' ErrorResponse: the text of its message field
-        this.#error ??= new Error(`node-wire: ${errorMessage(input, start, end)}`);
+        this.#error ??= new Error(errorMessage(input, start, end));
         break;
       case 0x5a: {
         // 'Z' ReadyForQuery: the oldest round trip is over
@@ -206,8 +209,10 @@ class WireClient {
   }
 
   #failAll(error) {
-    for (const waiter of this.#waiting.splice(this.#head)) waiter.reject(error);
+    const pending = this.#waiting.slice(this.#head);
+    this.#waiting = [];
     this.#head = 0;
+    for (const waiter of pending) waiter.reject(error);
   }
 }
 
