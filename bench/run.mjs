@@ -1,7 +1,7 @@
 // The benchmark: pqnode against pg, pg-native and postgres.js, and against floor.c, the same
-// work written in C on libpq. For the round trips (select1, concurrent) a Node program with
-// no driver at all (drivers/node-wire.mjs) shows the part of the way to the floor that is
-// Node's own.
+// work written in C on libpq. For the round trips (select1, concurrent) and COPY a Node
+// program with no driver at all (drivers/node-wire.mjs) shows the part of the way to the
+// floor that is Node's own.
 //
 //   npm run bench
 //
@@ -46,7 +46,7 @@ const prebuildDir = path.join(root, 'prebuilds', platformTag);
 const sourceAddon = path.join(root, 'build', 'Release', 'pqnode.node');
 const PQNODE_BINARIES = { prebuilt: 'pqnode prebuilt', source: 'pqnode source build' };
 
-// node-wire is no driver: round trips written straight onto a socket, what Node itself costs
+// node-wire is no driver: round trips and COPY written straight onto a socket, what Node itself costs
 const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres', 'node-wire'];
 const DRIVER_LABELS = {
   floor: 'floor (C)',
