@@ -36,6 +36,7 @@ import { openLargeObject, type LargeObject } from './lobject';
 import { Copy, type CopyHooks } from './copy-object';
 import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
+import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
 import type { Readable } from 'node:stream';
 
 export interface ConnectOptions {
@@ -252,9 +253,11 @@ export class Connection extends EventEmitter {
   #typecasterViews = new WeakMap<TypecasterRegistry, { version: number; view: TypecasterRegistry }>();
   /** the snapshot whose decoder table the native layer holds */
   #uploadedView: TypecasterRegistry | undefined;
-  #notificationQueue: NativeNotification[] = [];
-  #notificationWaiters: ((notification: NativeNotification | null) => void)[] = [];
-  #notificationReaders = 0;
+  #notifications = new NotificationHub();
+  /** why the connection was lost: the server's FATAL error when it sent one */
+  #lostError: errors.Error | undefined;
+  /** a FATAL error the server sent while no statement was running: the reason for what follows */
+  #fatalNotice: NativeErrorFields | undefined;
   #prepared = new PreparedStatements();
 
   /** @internal use connect() */
@@ -929,25 +932,14 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** The notifications this connection receives, as they arrive. Ends when the connection closes. */
-  async *notifies(): AsyncIterableIterator<NativeNotification> {
+  /**
+   * The notifications this connection receives from now on, as they arrive. Every iterator
+   * gets every notification. It ends when the connection is closed, and throws the
+   * connection's error when the connection is lost.
+   */
+  notifies(options?: NotifiesOptions): AsyncIterableIterator<Notification> {
     this.#checkOpen();
-    this.#notificationReaders++;
-    try {
-      for (;;) {
-        let next = this.#notificationQueue.shift();
-        if (next === undefined) {
-          if (this.#closed) return;
-          const arrived = await new Promise<NativeNotification | null>((resolve) => this.#notificationWaiters.push(resolve));
-          if (arrived === null) return;
-          next = arrived;
-        }
-        yield next;
-      }
-    } finally {
-      this.#notificationReaders--;
-      if (this.#notificationReaders === 0) this.#notificationQueue.length = 0;
-    }
+    return this.#notifications.iterator(options);
   }
 
   async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string): Promise<void> {
@@ -963,12 +955,13 @@ export class Connection extends EventEmitter {
 
   #onNotification(notification: NativeNotification): void {
     this.emit('notification', notification);
-    const waiter = this.#notificationWaiters.shift();
-    if (waiter !== undefined) waiter(notification);
-    else if (this.#notificationReaders > 0) this.#notificationQueue.push(notification);
+    this.#notifications.publish(notification);
   }
 
   #onNotice(fields: NativeErrorFields, message: string): void {
+    // libpq hands on a FATAL error that arrives between statements as a notice; the server
+    // hangs up right after it, and it says why
+    if (isFatal(fields)) this.#fatalNotice = fields;
     const notice: Notice = {
       severity: fields.severity,
       sqlstate: fields.sqlstate,
@@ -1012,6 +1005,7 @@ export class Connection extends EventEmitter {
     this.#closed = true;
     this.#native.close();
     this.#rejectAll(() => new errors.InterfaceError('the connection was closed'));
+    this.#notifications.end(null);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -1019,28 +1013,55 @@ export class Connection extends EventEmitter {
   }
 
   #checkOpen(): void {
-    if (this.#broken) throw new errors.OperationalError('the connection is lost');
+    if (this.#broken) {
+      const reason = this.#lostError?.message;
+      throw new errors.OperationalError(reason === undefined ? 'the connection is lost' : `the connection is lost: ${reason}`);
+    }
     if (this.#closed) throw new errors.InterfaceError('the connection is closed');
   }
 
-  #fail(message: string): void {
+  /**
+   * The connection is gone (libpq says so, or the server sent a FATAL error). What was in
+   * flight fails with the server's reason where it gave one: a statement that has an error
+   * result of its own fails with that one, the others with the same class as the reason.
+   */
+  #fail(message: string, fatal?: NativeResult): void {
     if (this.#closed) return;
     this.#broken = true;
     this.#closed = true;
     this.#native.close();
     const text = this.#redact(message.trim() || 'the connection to the server was lost');
-    this.#rejectAll(() => new errors.OperationalError(text));
+    const requests = this.#takeAll();
+    const reason = fatal?.error ?? this.#fatalNotice ?? fatalResultIn(requests);
+    const makeError = (): errors.Error =>
+      reason === undefined ? new errors.OperationalError(text) : errors.fromDiagnostic(reason, this.#redact(reason.messagePrimary ?? text));
+    this.#lostError = makeError();
+    for (const request of requests) {
+      // an error the server sent for this statement says more than the loss; libpq's own
+      // error for the loss (no sqlstate) says no more than `text`
+      const own = request.results.find((result) => isError(result) && result.error?.sqlstate !== undefined);
+      request.copy?.onData?.(null, true);
+      request.reject(own === undefined ? makeError() : this.#errorFrom(own, request.text));
+    }
+    this.#notifications.end(makeError());
+    // Nobody listening is not a reason to throw: the loss shows as `broken`, in the
+    // rejections, and at the next call. Those who listen hear of it once.
+    if (this.listenerCount('error') > 0) this.emit('error', makeError());
   }
 
   #rejectAll(makeError: () => Error): void {
-    const requests = [...this.#inflight.drain(), ...this.#waiting];
-    this.#waiting = [];
-    this.#simpleInFlight = 0;
-    for (const request of requests) {
+    for (const request of this.#takeAll()) {
       request.copy?.onData?.(null, true);
       request.reject(makeError());
     }
-    for (const waiter of this.#notificationWaiters.splice(0)) waiter(null);
+  }
+
+  /** Every request, sent or not, in order; the queues are left empty. */
+  #takeAll(): Request[] {
+    const requests = [...this.#inflight.drain(), ...this.#waiting];
+    this.#waiting = [];
+    this.#simpleInFlight = 0;
+    return requests;
   }
 
   #redact(message: string): string {
@@ -1228,6 +1249,11 @@ export class Connection extends EventEmitter {
         // most requests get one result: a literal allocates it no room to grow into
         if (request.results.length === 0) request.results = [item];
         else request.results.push(item);
+        if (item.status === ExecStatus.FatalError && isFatal(item.error)) {
+          // the server ends the session after a FATAL error: broken before any caller resumes
+          this.#fail(item.errorMessage ?? '', item);
+          return;
+        }
         if (item.status === ExecStatus.CopyIn) {
           if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
           else this.#refuseCopyIn();
@@ -1490,6 +1516,20 @@ function hasClosePrepared(): boolean {
 
 function isError(result: NativeResult): boolean {
   return result.status === ExecStatus.FatalError || result.status === ExecStatus.BadResponse;
+}
+
+/** An error after which the server ends the session (libpq's own errors carry no severity). */
+function isFatal(fields: NativeErrorFields | undefined): boolean {
+  const severity = fields?.severityNonlocalized ?? fields?.severity;
+  return severity === 'FATAL' || severity === 'PANIC';
+}
+
+/** The server's FATAL error among the results of the statements in flight. */
+function fatalResultIn(requests: readonly Request[]): NativeErrorFields | undefined {
+  for (const request of requests) {
+    for (const result of request.results) if (isError(result) && isFatal(result.error)) return result.error;
+  }
+  return undefined;
 }
 
 /** the last tag commandName() was given, and its name: most statements repeat their tag */

@@ -289,6 +289,9 @@ void Connection::ProcessInput(bool read_socket) {
   for (;;) {
     items.clear();
     const bool more = DrainResults(env, items);
+    // libpq closes the socket when it finds the connection gone. The watcher lets go of it
+    // before any JS runs: a connection opened from a callback may get the same descriptor.
+    if (PQsocket(conn_) < 0) watch_.Release();
     // a statement's notices come before its result, as the server sent them
     DeliverNotices(env);
     if (state_ != State::kOpen) return;
@@ -479,6 +482,11 @@ void Connection::CloseConnection() {
 
 void Connection::UpdateWatch() {
   if (state_ != State::kOpen) return;
+  if (PQsocket(conn_) < 0) {
+    // libpq dropped the connection: say what libpq says, not that the socket cannot be watched
+    Fail(PQerrorMessage(conn_));
+    return;
+  }
   int events = output_pending_ ? UV_WRITABLE : 0;
   // a paused COPY OUT or row stream stops reading, so that TCP itself slows the server down
   if (!(copy_ == CopyState::kOut && copy_out_paused_) && !reading_paused_) events |= UV_READABLE;

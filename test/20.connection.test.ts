@@ -971,19 +971,22 @@ describe('LISTEN / NOTIFY', () => {
     expect(ended).toBe(true);
   });
 
-  it('notifies() ends when the connection is lost', async () => {
+  it('notifies() throws when the connection is lost', async () => {
     const admin = await open({ autocommit: true });
     const listener = await open({ autocommit: true });
-    let ended = false;
+    let thrown: unknown;
     const loop = (async () => {
-      for await (const _notification of listener.notifies()) {
-        // nothing is sent
+      try {
+        for await (const _notification of listener.notifies()) {
+          // nothing is sent
+        }
+      } catch (error) {
+        thrown = error;
       }
-      ended = true;
     })();
     await admin.query('select pg_terminate_backend($1)', [listener.info.backendPid]);
     await Promise.race([loop, sleep(3000)]);
-    expect(ended).toBe(true);
+    expect(thrown).toBeInstanceOf(errors.OperationalError);
     expect(listener.broken).toBe(true);
   });
 });
