@@ -1,6 +1,9 @@
 // A pool of connections in the manner of psycopg_pool: a fixed or growing set of connections,
 // callers served in order, connections checked, reset and replaced behind their backs.
-// Nothing here emits events: a failure reaches the caller that asked, or the counters.
+// A failure reaches the caller that asked, or the counters; a failure no caller sees (a
+// `reset` that throws) is also told through an event, never 'error', so that a pool with
+// no listener cannot crash the process.
+import { EventEmitter } from 'node:events';
 import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
@@ -9,7 +12,7 @@ import { hasMultipleStatements, leadingKeyword } from './sql-split';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
-import { configureConnection, restoreConnection, runCheck, type CleanState } from './pool/hygiene';
+import { configureConnection, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
 
 export type { PoolOptions, ConnectionHook } from './pool/options';
 export type { PoolCounters, PoolStats } from './pool/stats';
@@ -65,7 +68,11 @@ function shareable(text: QueryText): boolean {
 
 let poolCounter = 0;
 
-export class Pool {
+/**
+ * Events: 'resetError' (error, connection) when `reset` threw or left the connection unusable;
+ * the connection is closed and replaced after the listeners ran.
+ */
+export class Pool extends EventEmitter {
   readonly name: string;
 
   /** kept private: it may hold a password */
@@ -98,6 +105,7 @@ export class Pool {
   #drainWaiter: (() => void) | undefined;
 
   constructor(conninfo?: Conninfo, options?: PoolOptions) {
+    super();
     this.#options = checkPoolOptions(options);
     this.#min = this.#options.min;
     this.#max = this.#options.max;
@@ -381,11 +389,13 @@ export class Pool {
         this.#discard(entry);
         return;
       }
-      if (!(await restoreConnection(entry.conn, entry.clean, this.#options.reset))) {
+      if (!(await restoreConnection(entry.conn, entry.clean))) {
         this.#counters.returnsBad++;
         this.#discard(entry);
         return;
       }
+      const reset = this.#options.reset;
+      if (reset !== undefined && !(await this.#passesReset(entry, reset))) return;
       if (this.#closed || Date.now() >= entry.expiresAt || this.#entries.size + this.#connecting > this.#max) {
         this.#discard(entry);
         return;
@@ -535,10 +545,27 @@ export class Pool {
   /** Whether an idle connection passes the `check`; one that fails it is closed and replaced. */
   async #passesCheck(entry: Entry, check: ConnectionHook, deadline: number): Promise<boolean> {
     try {
-      await runCheck(entry.conn, check, deadline);
+      await runCheck(entry.conn, entry.clean, check, deadline);
       return true;
     } catch {
       this.#counters.connectionsLost++;
+      this.#discard(entry);
+      return false;
+    }
+  }
+
+  /** Whether `reset` brought a connection back; one it failed on is reported, closed and replaced. */
+  async #passesReset(entry: Entry, reset: ConnectionHook): Promise<boolean> {
+    try {
+      await runReset(entry.conn, entry.clean, reset);
+      return true;
+    } catch (error) {
+      this.#counters.resetErrors++;
+      try {
+        this.emit('resetError', error, entry.conn);
+      } catch {
+        // a failing listener must not stop the pool
+      }
       this.#discard(entry);
       return false;
     }
