@@ -252,10 +252,11 @@ export class Pool extends EventEmitter {
 
   /**
    * Run one statement on a connection of the pool, in autocommit: committed, or rolled back
-   * when it fails. Statements issued while every connection is busy are pipelined on the
-   * connection running the fewest pool.query() statements, as one connection's concurrent
-   * queries are, instead of waiting for a connection to be free; callers already waiting in
-   * line (acquire(), connection()) are served first.
+   * when it fails. The statement gets a connection of its own while one is idle or the pool
+   * can still open one (below max). At max, with every connection busy, it is pipelined on
+   * the connection running the fewest pool.query() statements, as one connection's
+   * concurrent queries are, instead of waiting for a connection to be free; callers already
+   * waiting in line (acquire(), connection()) are served first.
    */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
     if (!shareable(text)) return this.#queryAlone(text, params, options);
@@ -268,6 +269,9 @@ export class Pool extends EventEmitter {
         if (--entry.sharedBy === 0) {
           this.#shared.delete(entry);
           await this.release(entry.conn);
+        } else if (this.#waiters.length > 0) {
+          // one statement fewer in flight: a statement waiting in line may now join
+          this.#spreadStatements();
         }
       }
     } catch (error) {
@@ -338,11 +342,27 @@ export class Pool extends EventEmitter {
 
   /**
    * A shared connection a pool.query() statement may join now, counted as joined; none while
-   * a connection is idle (it is taken instead) or callers wait in line: they are served
-   * first, and the statements among them that come first share the next connection.
+   * callers wait in line: they are served first, and the statements among them share the
+   * connections as #spreadStatements() says.
    */
   #joinShared(): Entry | undefined {
-    if (this.#shared.size === 0 || this.#idle.length > 0 || this.#waiters.length > 0) return undefined;
+    if (this.#waiters.length > 0) return undefined;
+    const best = this.#sharedToJoin(1);
+    if (best === undefined) return undefined;
+    best.sharedBy++;
+    this.#counters.requestsNum++;
+    return best;
+  }
+
+  /**
+   * The shared connection the first of `waiting` statements should be pipelined on, if any.
+   * None while a connection is idle or the pool can still open one: a statement must not wait
+   * behind another caller's while it could have a connection of its own. At max, the one with
+   * the fewest statements in flight, unless the connections being opened would leave the
+   * statements fewer to wait behind: each of those will take its share of the `waiting` ones.
+   */
+  #sharedToJoin(waiting: number): Entry | undefined {
+    if (this.#idle.length > 0 || this.#entries.size + this.#connecting < this.#max) return undefined;
     let best: Entry | undefined;
     const now = Date.now();
     for (const entry of this.#shared) {
@@ -351,22 +371,30 @@ export class Pool extends EventEmitter {
       if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
     }
     if (best === undefined) return undefined;
-    best.sharedBy++;
-    this.#counters.requestsNum++;
-    // the pool may still grow toward max: the next statements would find a connection idle
-    this.#maybeGrow(1);
+    if (this.#connecting > 0 && best.sharedBy * this.#connecting >= waiting) return undefined;
     return best;
   }
 
   /**
    * A connection just handed out for a pool.query() statement becomes one that others may
-   * join, starting with the statements waiting at the head of the line.
+   * join, and the statements waiting at the head of the line are spread over the shared ones.
    */
   #share(entry: Entry): void {
     entry.sharedBy = 1;
     this.#shared.add(entry);
     if (!entry.conn.autocommit) entry.conn.autocommit = true;
+    this.#spreadStatements();
+  }
+
+  /**
+   * The pool.query() statements at the head of the line, pipelined each on the shared
+   * connection with the fewest in flight, as long as #sharedToJoin() finds one. A statement
+   * waiting behind a caller that needs a connection of its own stays behind it.
+   */
+  #spreadStatements(): void {
     while (this.#waiters.length > 0 && this.#waiters[0].shareable) {
+      const entry = this.#sharedToJoin(this.#waiters.length);
+      if (entry === undefined) return;
       entry.sharedBy++;
       this.#serveWaiter(entry);
     }
@@ -488,6 +516,8 @@ export class Pool extends EventEmitter {
       if (first) this.#waiters.unshift(waiter);
       else this.#waiters.push(waiter);
       this.#maybeGrow();
+      // at max, a statement waiting for a connection being opened may be better off shared
+      if (shareable) this.#spreadStatements();
     });
   }
 
@@ -507,7 +537,7 @@ export class Pool extends EventEmitter {
   /**
    * A connection is ready: the first caller in line gets it, or it waits in the idle set.
    * When that caller has a pool.query() statement, the statements waiting right behind it
-   * share the connection with it.
+   * may share it (#spreadStatements()).
    */
   #offer(entry: Entry): void {
     if (this.#waiters.length === 0) {
@@ -581,15 +611,15 @@ export class Pool extends EventEmitter {
   }
 
   /**
-   * Start connecting while the pool is below `min`, or callers wait with no attempt for them
-   * (`demand`: statements that joined a busy connection, waiting in no line).
+   * Start connecting while the pool is below `min`, or callers wait with no attempt for them;
+   * connections being opened count toward `max`.
    */
-  #maybeGrow(demand = 0): void {
+  #maybeGrow(): void {
     if (this.#closed || !this.#opened) return;
     for (;;) {
       const size = this.#entries.size + this.#connecting;
       if (size >= this.#max) return;
-      if (size >= this.#min && this.#waiters.length + demand <= this.#connecting) return;
+      if (size >= this.#min && this.#waiters.length <= this.#connecting) return;
       this.#connecting++;
       void this.#addConnection();
     }
