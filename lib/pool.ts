@@ -1,6 +1,9 @@
 // A pool of connections in the manner of psycopg_pool: a fixed or growing set of connections,
 // callers served in order, connections checked, reset and replaced behind their backs.
-// Nothing here emits events: a failure reaches the caller that asked, or the counters.
+// A failure reaches the caller that asked, or the counters; a failure no caller sees (a
+// `reset` that throws) is also told through an event, never 'error', so that a pool with
+// no listener cannot crash the process.
+import { EventEmitter } from 'node:events';
 import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
@@ -9,7 +12,7 @@ import { hasMultipleStatements, leadingKeyword } from './sql-split';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
-import { configureConnection, restoreConnection, runCheck, type CleanState } from './pool/hygiene';
+import { configureConnection, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
 
 export type { PoolOptions, ConnectionHook } from './pool/options';
 export type { PoolCounters, PoolStats } from './pool/stats';
@@ -65,7 +68,11 @@ function shareable(text: QueryText): boolean {
 
 let poolCounter = 0;
 
-export class Pool {
+/**
+ * Events: 'resetError' (error, connection) when `reset` threw or left the connection unusable;
+ * the connection is closed and replaced after the listeners ran.
+ */
+export class Pool extends EventEmitter {
   readonly name: string;
 
   /** kept private: it may hold a password */
@@ -98,6 +105,7 @@ export class Pool {
   #drainWaiter: (() => void) | undefined;
 
   constructor(conninfo?: Conninfo, options?: PoolOptions) {
+    super();
     this.#options = checkPoolOptions(options);
     this.#min = this.#options.min;
     this.#max = this.#options.max;
@@ -244,10 +252,11 @@ export class Pool {
 
   /**
    * Run one statement on a connection of the pool, in autocommit: committed, or rolled back
-   * when it fails. Statements issued while every connection is busy are pipelined on the
-   * connection running the fewest pool.query() statements, as one connection's concurrent
-   * queries are, instead of waiting for a connection to be free; callers already waiting in
-   * line (acquire(), connection()) are served first.
+   * when it fails. The statement gets a connection of its own while one is idle or the pool
+   * can still open one (below max). At max, with every connection busy, it is pipelined on
+   * the connection running the fewest pool.query() statements, as one connection's
+   * concurrent queries are, instead of waiting for a connection to be free; callers already
+   * waiting in line (acquire(), connection()) are served first.
    */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
     if (!shareable(text)) return this.#queryAlone(text, params, options);
@@ -260,6 +269,9 @@ export class Pool {
         if (--entry.sharedBy === 0) {
           this.#shared.delete(entry);
           await this.release(entry.conn);
+        } else if (this.#waiters.length > 0) {
+          // one statement fewer in flight: a statement waiting in line may now join
+          this.#spreadStatements();
         }
       }
     } catch (error) {
@@ -330,11 +342,27 @@ export class Pool {
 
   /**
    * A shared connection a pool.query() statement may join now, counted as joined; none while
-   * a connection is idle (it is taken instead) or callers wait in line: they are served
-   * first, and the statements among them that come first share the next connection.
+   * callers wait in line: they are served first, and the statements among them share the
+   * connections as #spreadStatements() says.
    */
   #joinShared(): Entry | undefined {
-    if (this.#shared.size === 0 || this.#idle.length > 0 || this.#waiters.length > 0) return undefined;
+    if (this.#waiters.length > 0) return undefined;
+    const best = this.#sharedToJoin(1);
+    if (best === undefined) return undefined;
+    best.sharedBy++;
+    this.#counters.requestsNum++;
+    return best;
+  }
+
+  /**
+   * The shared connection the first of `waiting` statements should be pipelined on, if any.
+   * None while a connection is idle or the pool can still open one: a statement must not wait
+   * behind another caller's while it could have a connection of its own. At max, the one with
+   * the fewest statements in flight, unless the connections being opened would leave the
+   * statements fewer to wait behind: each of those will take its share of the `waiting` ones.
+   */
+  #sharedToJoin(waiting: number): Entry | undefined {
+    if (this.#idle.length > 0 || this.#entries.size + this.#connecting < this.#max) return undefined;
     let best: Entry | undefined;
     const now = Date.now();
     for (const entry of this.#shared) {
@@ -343,22 +371,30 @@ export class Pool {
       if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
     }
     if (best === undefined) return undefined;
-    best.sharedBy++;
-    this.#counters.requestsNum++;
-    // the pool may still grow toward max: the next statements would find a connection idle
-    this.#maybeGrow(1);
+    if (this.#connecting > 0 && best.sharedBy * this.#connecting >= waiting) return undefined;
     return best;
   }
 
   /**
    * A connection just handed out for a pool.query() statement becomes one that others may
-   * join, starting with the statements waiting at the head of the line.
+   * join, and the statements waiting at the head of the line are spread over the shared ones.
    */
   #share(entry: Entry): void {
     entry.sharedBy = 1;
     this.#shared.add(entry);
     if (!entry.conn.autocommit) entry.conn.autocommit = true;
+    this.#spreadStatements();
+  }
+
+  /**
+   * The pool.query() statements at the head of the line, pipelined each on the shared
+   * connection with the fewest in flight, as long as #sharedToJoin() finds one. A statement
+   * waiting behind a caller that needs a connection of its own stays behind it.
+   */
+  #spreadStatements(): void {
     while (this.#waiters.length > 0 && this.#waiters[0].shareable) {
+      const entry = this.#sharedToJoin(this.#waiters.length);
+      if (entry === undefined) return;
       entry.sharedBy++;
       this.#serveWaiter(entry);
     }
@@ -381,11 +417,13 @@ export class Pool {
         this.#discard(entry);
         return;
       }
-      if (!(await restoreConnection(entry.conn, entry.clean, this.#options.reset))) {
+      if (!(await restoreConnection(entry.conn, entry.clean))) {
         this.#counters.returnsBad++;
         this.#discard(entry);
         return;
       }
+      const reset = this.#options.reset;
+      if (reset !== undefined && !(await this.#passesReset(entry, reset))) return;
       if (this.#closed || Date.now() >= entry.expiresAt || this.#entries.size + this.#connecting > this.#max) {
         this.#discard(entry);
         return;
@@ -478,6 +516,8 @@ export class Pool {
       if (first) this.#waiters.unshift(waiter);
       else this.#waiters.push(waiter);
       this.#maybeGrow();
+      // at max, a statement waiting for a connection being opened may be better off shared
+      if (shareable) this.#spreadStatements();
     });
   }
 
@@ -497,7 +537,7 @@ export class Pool {
   /**
    * A connection is ready: the first caller in line gets it, or it waits in the idle set.
    * When that caller has a pool.query() statement, the statements waiting right behind it
-   * share the connection with it.
+   * may share it (#spreadStatements()).
    */
   #offer(entry: Entry): void {
     if (this.#waiters.length === 0) {
@@ -535,10 +575,27 @@ export class Pool {
   /** Whether an idle connection passes the `check`; one that fails it is closed and replaced. */
   async #passesCheck(entry: Entry, check: ConnectionHook, deadline: number): Promise<boolean> {
     try {
-      await runCheck(entry.conn, check, deadline);
+      await runCheck(entry.conn, entry.clean, check, deadline);
       return true;
     } catch {
       this.#counters.connectionsLost++;
+      this.#discard(entry);
+      return false;
+    }
+  }
+
+  /** Whether `reset` brought a connection back; one it failed on is reported, closed and replaced. */
+  async #passesReset(entry: Entry, reset: ConnectionHook): Promise<boolean> {
+    try {
+      await runReset(entry.conn, entry.clean, reset);
+      return true;
+    } catch (error) {
+      this.#counters.resetErrors++;
+      try {
+        this.emit('resetError', error, entry.conn);
+      } catch {
+        // a failing listener must not stop the pool
+      }
       this.#discard(entry);
       return false;
     }
@@ -554,15 +611,15 @@ export class Pool {
   }
 
   /**
-   * Start connecting while the pool is below `min`, or callers wait with no attempt for them
-   * (`demand`: statements that joined a busy connection, waiting in no line).
+   * Start connecting while the pool is below `min`, or callers wait with no attempt for them;
+   * connections being opened count toward `max`.
    */
-  #maybeGrow(demand = 0): void {
+  #maybeGrow(): void {
     if (this.#closed || !this.#opened) return;
     for (;;) {
       const size = this.#entries.size + this.#connecting;
       if (size >= this.#max) return;
-      if (size >= this.#min && this.#waiters.length + demand <= this.#connecting) return;
+      if (size >= this.#min && this.#waiters.length <= this.#connecting) return;
       this.#connecting++;
       void this.#addConnection();
     }

@@ -30,17 +30,16 @@ export async function configureConnection(conn: Connection, configure: Connectio
 /**
  * Run `check` on a connection that sat idle; throws when it fails, or when it has not finished
  * by `deadline` (ms since the epoch): a check stuck on a dead network must not hold the caller
- * past its timeout.
+ * past its timeout. It runs in autocommit, as `reset` does.
  */
-export async function runCheck(conn: Connection, check: ConnectionHook, deadline: number): Promise<void> {
+export async function runCheck(conn: Connection, clean: CleanState, check: ConnectionHook, deadline: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const overdue = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new errors.PoolTimeout('the check did not finish in time')), Math.max(0, deadline - Date.now()));
   });
   try {
-    await Promise.race([check(conn), overdue]);
-    if (conn.info.transactionStatus !== 'idle') await Promise.race([conn.rollback(), overdue]);
-    if (conn.info.transactionStatus !== 'idle') throw new errors.InterfaceError('check left the connection busy');
+    // a check's own statements are worth nothing once it passed: rolled back if it left a transaction
+    await Promise.race([runInAutocommit(conn, clean, check, 'check', true), overdue]);
   } finally {
     clearTimeout(timer);
   }
@@ -48,9 +47,9 @@ export async function runCheck(conn: Connection, check: ConnectionHook, deadline
 
 /**
  * Bring a returned connection back to its clean state: transaction rolled back, autocommit
- * and listeners as configured, `reset` run. False when it cannot be reused.
+ * and listeners as configured. False when it cannot be reused.
  */
-export async function restoreConnection(conn: Connection, clean: CleanState, reset: ConnectionHook | undefined): Promise<boolean> {
+export async function restoreConnection(conn: Connection, clean: CleanState): Promise<boolean> {
   if (conn.closed || conn._transactionDepth > 0) return false;
   try {
     const status = conn.info.transactionStatus;
@@ -65,14 +64,46 @@ export async function restoreConnection(conn: Connection, clean: CleanState, res
         if (!kept.includes(listener)) conn.removeListener(event, listener as (...args: unknown[]) => void);
       }
     }
-    if (reset !== undefined) {
-      await reset(conn);
-      // a RESET or SET opens a transaction when autocommit is off: keep what it did
-      if (!conn.closed && conn.info.transactionStatus === 'intrans') await conn.commit();
-      if (conn.closed || conn.info.transactionStatus !== 'idle' || conn._inTransaction) return false;
-    }
     return !conn.closed;
   } catch {
     return false;
   }
+}
+
+/**
+ * Run `reset` on a connection restoreConnection() brought back; throws what it threw, or why
+ * it left the connection unusable.
+ */
+export function runReset(conn: Connection, clean: CleanState, reset: ConnectionHook): Promise<void> {
+  return runInAutocommit(conn, clean, reset, 'reset');
+}
+
+/**
+ * Run a hook in autocommit, then put the connection back in the mode it was configured with.
+ * In autocommit a statement is a transaction of its own: DISCARD ALL, VACUUM and the like run,
+ * which a transaction block refuses, and nothing the hook does is left uncommitted. Throws when
+ * the hook did, or left the connection closed, busy, or inside a transaction it opened (unless
+ * `rollBackLeftOpen`).
+ */
+async function runInAutocommit(conn: Connection, clean: CleanState, hook: ConnectionHook, name: string, rollBackLeftOpen = false): Promise<void> {
+  if (!conn.autocommit) conn.autocommit = true;
+  await hook(conn);
+  if (conn.closed) throw new errors.InterfaceError(`${name} closed the connection`);
+  const left = conn.info.transactionStatus;
+  if (rollBackLeftOpen && conn._transactionDepth === 0 && (left === 'intrans' || left === 'inerror')) await conn.rollback();
+  const status = conn.info.transactionStatus;
+  if (status !== 'idle' || conn._inTransaction || conn._transactionDepth > 0 || conn._native.pendingCommands() > 0) {
+    throw new errors.ProgrammingError(`${name} left the connection ${status === 'idle' ? 'busy' : status}`);
+  }
+  await restoreDateStyle(conn);
+  if (conn.autocommit !== clean.autocommit) conn.autocommit = clean.autocommit;
+}
+
+/**
+ * connect() sets DateStyle to ISO when the server's default is another (timestamps are
+ * decoded from ISO text); a RESET ALL or DISCARD ALL in a hook puts the default back.
+ */
+async function restoreDateStyle(conn: Connection): Promise<void> {
+  const dateStyle = conn.info.parameterStatus('DateStyle');
+  if (dateStyle !== null && !dateStyle.startsWith('ISO')) await conn.query("SET DateStyle TO 'ISO'");
 }

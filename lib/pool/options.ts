@@ -2,7 +2,8 @@
 import type { Connection, ConnectOptions } from '../connection';
 import type { Pool } from '../pool';
 
-export type ConnectionHook = (conn: Connection) => Promise<void> | void;
+/** A hook on one connection; what it returns is awaited and ignored (`(conn) => conn.query(...)` will do). */
+export type ConnectionHook = (conn: Connection) => unknown;
 
 export interface PoolOptions {
   /** connections kept open even when idle (default 4, as psycopg_pool, or max when it is less) */
@@ -19,11 +20,14 @@ export interface PoolOptions {
   maxIdle?: number;
   /** seconds of failed attempts after which a connection attempt is abandoned (default 300) */
   reconnectTimeout?: number;
-  /** run on a connection taken from the idle set before it is handed out; throwing discards it */
+  /** run on a connection taken from the idle set before it is handed out, in autocommit; throwing discards it */
   check?: ConnectionHook;
   /** run once on each new connection; throwing counts as a failed connect */
   configure?: ConnectionHook;
-  /** run on each connection returned to the pool, after its transaction is rolled back; throwing discards it */
+  /**
+   * run on each connection returned to the pool, after its transaction is rolled back, in
+   * autocommit (DISCARD ALL runs); throwing emits 'resetError' and discards it
+   */
   reset?: ConnectionHook;
   /** called when a connection attempt is abandoned after reconnectTimeout */
   reconnectFailed?: (pool: Pool) => void;

@@ -12,6 +12,8 @@ export interface PoolCounters {
   requestsErrors: number;
   /** connections returned in a bad state (broken, closed, a statement still running) */
   returnsBad: number;
+  /** returned connections `reset` failed on (each also told by a 'resetError' event), then replaced */
+  resetErrors: number;
   /** connection attempts that succeeded */
   connectionsNum: number;
   /** total time spent connecting (and configuring), in milliseconds */
@@ -43,6 +45,7 @@ export function zeroCounters(): PoolCounters {
     requestsWaitMs: 0,
     requestsErrors: 0,
     returnsBad: 0,
+    resetErrors: 0,
     connectionsNum: 0,
     connectionsMs: 0,
     connectionsErrors: 0,

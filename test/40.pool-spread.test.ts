@@ -1,0 +1,125 @@
+// Where pool.query() statements run: on a connection of their own while the pool has one
+// idle or can still open one; pipelined on a busy connection only once the pool is at max,
+// and then on the one with the fewest statements in flight.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pool, type PoolOptions } from '../lib';
+import { until } from './fault-helpers';
+import { testDsn } from './helpers';
+
+const pools: Pool[] = [];
+
+function makePool(options: PoolOptions): Pool {
+  const pool = new Pool(testDsn(), { timeout: 10, ...options });
+  pools.push(pool);
+  return pool;
+}
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close(0)));
+});
+
+/** How many of the statements ran on each backend, and the pool's largest size meanwhile. */
+async function burst(pool: Pool, count: number, text: string): Promise<{ perBackend: Map<number, number>; largestSize: number }> {
+  const perBackend = new Map<number, number>();
+  let largestSize = pool.stats().poolSize;
+  const statements = Array.from({ length: count }, () => {
+    largestSize = Math.max(largestSize, pool.stats().poolSize);
+    return pool.query<{ pid: number }>(text).then((result) => {
+      largestSize = Math.max(largestSize, pool.stats().poolSize);
+      const pid = result.rows[0].pid;
+      perBackend.set(pid, (perBackend.get(pid) ?? 0) + 1);
+    });
+  });
+  await Promise.all(statements);
+  return { perBackend, largestSize };
+}
+
+describe('pool.query() on a pool that can still grow', () => {
+  it('twenty pg_sleep(0.1) on a cold pool of max 5: five backends, four statements each', async () => {
+    const pool = makePool({ min: 1, max: 5 });
+    const started = Date.now();
+    const { perBackend, largestSize } = await burst(pool, 20, 'select pg_backend_pid() as pid, pg_sleep(0.1)');
+    const elapsed = Date.now() - started;
+    expect(perBackend.size).toBe(5);
+    // each backend runs its statements one after another: at most four waited behind each other
+    expect(Math.max(...perBackend.values())).toBe(4);
+    expect(largestSize).toBeLessThanOrEqual(5);
+    expect(pool.stats()).toMatchObject({ connectionsNum: 5, poolSize: 5, requestsNum: 20, requestsErrors: 0, requestsWaiting: 0 });
+    expect(await until(() => pool.stats().poolAvailable === 5)).toBe(true);
+    // one backend would take 2 s; five take 0.4 s and the time to connect
+    expect(elapsed).toBeLessThan(1500);
+  });
+
+  it('200 statements at once on a cold pool of max 5 use the five connections, never more', async () => {
+    const pool = makePool({ min: 1, max: 5 });
+    // 5 ms each: a share of 40 outlasts the time the other connections take to open
+    const { perBackend, largestSize } = await burst(pool, 200, 'select pg_backend_pid() as pid, pg_sleep(0.005)');
+    // a connection that finished its share early takes more of what is left: spread, not exact
+    expect(perBackend.size).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...perBackend.values())).toBeLessThanOrEqual(80);
+    expect(largestSize).toBeLessThanOrEqual(5);
+    // the last connection may still be on its way when the statements are done
+    expect(await until(() => pool.stats().poolAvailable === 5)).toBe(true);
+    expect(pool.stats()).toMatchObject({ connectionsNum: 5, poolSize: 5, requestsErrors: 0, returnsBad: 0 });
+  });
+
+  it('opens a connection for a statement instead of pipelining it behind a slow one', async () => {
+    const pool = makePool({ min: 1, max: 3 });
+    await pool.wait(5);
+    const order: string[] = [];
+    const slow = pool.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.3)').then((result) => {
+      order.push('slow');
+      return result.rows[0].pid;
+    });
+    const quick = pool.query<{ pid: number }>('select pg_backend_pid() as pid').then((result) => {
+      order.push('quick');
+      return result.rows[0].pid;
+    });
+    const [slowPid, quickPid] = await Promise.all([slow, quick]);
+    expect(quickPid).not.toBe(slowPid);
+    expect(order).toEqual(['quick', 'slow']);
+    expect(pool.stats()).toMatchObject({ connectionsNum: 2, poolSize: 2 });
+  });
+
+  it('takes an idle connection rather than a busy one', async () => {
+    const pool = makePool({ min: 2, max: 2 });
+    await pool.wait(5);
+    const slow = pool.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.3)');
+    const quick = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+    expect(quick.rows[0].pid).not.toBe((await slow).rows[0].pid);
+  });
+
+  it('counts connections being opened toward max', async () => {
+    const pool = makePool({ min: 0, max: 2 });
+    const { perBackend, largestSize } = await burst(pool, 10, 'select pg_backend_pid() as pid, pg_sleep(0.05)');
+    expect(largestSize).toBeLessThanOrEqual(2);
+    expect(pool.stats().connectionsNum).toBe(2);
+    expect([...perBackend.values()]).toEqual([5, 5]);
+  });
+});
+
+describe('pool.query() on a pool at max', () => {
+  it('pipelines on the connection with the fewest statements in flight', async () => {
+    const pool = makePool({ min: 2, max: 2 });
+    await pool.wait(5);
+    const held = await pool.acquire();
+    const heldPid = held.info.backendPid;
+    // one connection left: three statements share it
+    const first = Array.from({ length: 3 }, () => pool.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.3)'));
+    await pool.release(held);
+    // the one just returned has nothing in flight: the next statements go there until it has as many
+    const next = Array.from({ length: 4 }, () => pool.query<{ pid: number }>('select pg_backend_pid() as pid'));
+    const firstPids = (await Promise.all(first)).map((result) => result.rows[0].pid);
+    const nextPids = (await Promise.all(next)).map((result) => result.rows[0].pid);
+    expect(new Set(firstPids).size).toBe(1);
+    expect(firstPids[0]).not.toBe(heldPid);
+    expect(nextPids.slice(0, 3)).toEqual([heldPid, heldPid, heldPid]);
+    expect(pool.stats()).toMatchObject({ connectionsNum: 2, requestsErrors: 0 });
+  });
+
+  it('spreads statements that waited for connections being opened over all of them', async () => {
+    const pool = makePool({ min: 0, max: 3 });
+    const { perBackend } = await burst(pool, 30, 'select pg_backend_pid() as pid, pg_sleep(0.02)');
+    expect([...perBackend.values()].sort()).toEqual([10, 10, 10]);
+  });
+});
