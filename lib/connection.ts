@@ -51,6 +51,17 @@ export interface ConnectOptions {
   prepareThreshold?: number | null;
   /** prepared statements kept at most (default 100), the least recently used deallocated */
   preparedMax?: number;
+  /**
+   * seconds (default 10) that a cancel request may take, and that an aborted statement may
+   * take to end after its cancel; past that the cancel fails, and the aborted statement's
+   * connection is closed as broken
+   */
+  cancelTimeout?: number;
+}
+
+export interface CancelOptions {
+  /** seconds; the connection's cancelTimeout by default */
+  timeout?: number;
 }
 
 export interface QueryOptions {
@@ -240,6 +251,9 @@ export class Connection extends EventEmitter {
   #inflight = new Fifo<Request>();
   #simpleInFlight = 0;
   #cancelsInFlight = 0;
+  /** the rejections of the cancel() calls under way, for close() */
+  #cancelRejections = new Set<(error: Error) => void>();
+  #cancelTimeout = DEFAULT_CANCEL_TIMEOUT;
   #requestSeq = 0;
   /** the explicit pipeline under way, and the seq of its first request */
   #pipeline: Pipeline | undefined;
@@ -281,6 +295,7 @@ export class Connection extends EventEmitter {
     this.#autocommit = options.autocommit ?? false;
     if (options.prepareThreshold !== undefined) this.prepareThreshold = options.prepareThreshold;
     if (options.preparedMax !== undefined) this.preparedMax = options.preparedMax;
+    if (options.cancelTimeout !== undefined) this.cancelTimeout = options.cancelTimeout;
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
     const timeout = options.connectTimeout ?? params.connectTimeout;
     if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
@@ -359,6 +374,15 @@ export class Connection extends EventEmitter {
 
   set prepareThreshold(value: number | null) {
     this.#prepared.threshold = value;
+  }
+
+  /** seconds a cancel may take, and an aborted statement may take to end after its cancel */
+  get cancelTimeout(): number {
+    return this.#cancelTimeout;
+  }
+
+  set cancelTimeout(value: number) {
+    this.#cancelTimeout = checkSeconds('cancelTimeout', value);
   }
 
   /** prepared statements kept at most per connection */
@@ -976,24 +1000,43 @@ export class Connection extends EventEmitter {
   // ---------------------------------------------------------------------------------------
   // cancel and close
 
-  /** Ask the server to cancel the statement running now. The event loop is not blocked. */
-  async cancel(): Promise<void> {
-    this.#checkOpen();
+  /**
+   * Ask the server to cancel the statement running now. The event loop is not blocked, and
+   * the request fails with OperationalError when the server has not taken it within
+   * `timeout` seconds (the connection's cancelTimeout by default).
+   */
+  async cancel(options?: CancelOptions): Promise<void> {
+    try {
+      this.#checkOpen();
+      const timeout = options?.timeout === undefined ? this.#cancelTimeout : checkSeconds('timeout', options.timeout);
+      await this.#sendCancel(timeout);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
+  }
+
+  async #sendCancel(timeout: number): Promise<void> {
     // Until the server has the cancel request, nothing new is sent: were the statement to
     // finish first, the cancel would otherwise hit the next one. An idle server ignores it.
     this.#cancelsInFlight++;
+    let rejectCancel: ((error: Error) => void) | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
+        rejectCancel = reject;
+        this.#cancelRejections.add(reject);
         try {
+          // the native layer gives up on its own after the timeout: nothing is left running
+          // that would keep the process alive or hold a thread
           this.#native.cancel((message) => {
             if (message === null) resolve();
             else reject(new errors.OperationalError(`cancel failed: ${message}`));
-          });
+          }, Math.ceil(timeout * 1000));
         } catch (error) {
           reject(new errors.OperationalError(messageOf(error)));
         }
       });
     } finally {
+      if (rejectCancel !== undefined) this.#cancelRejections.delete(rejectCancel);
       this.#cancelsInFlight--;
       this.#pump();
     }
@@ -1005,7 +1048,14 @@ export class Connection extends EventEmitter {
     this.#closed = true;
     this.#native.close();
     this.#rejectAll(() => new errors.InterfaceError('the connection was closed'));
+    this.#rejectCancels(() => new errors.InterfaceError('the connection was closed'));
     this.#notifications.end(null);
+  }
+
+  /** Cancels under way fail when the connection ends (the native layer has abandoned them). */
+  #rejectCancels(makeError: () => Error): void {
+    for (const reject of this.#cancelRejections) reject(makeError());
+    this.#cancelRejections.clear();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -1043,6 +1093,7 @@ export class Connection extends EventEmitter {
       request.copy?.onData?.(null, true);
       request.reject(own === undefined ? makeError() : this.#errorFrom(own, request.text));
     }
+    this.#rejectCancels(makeError);
     this.#notifications.end(makeError());
     // Nobody listening is not a reason to throw: the loss shows as `broken`, in the
     // rejections, and at the next call. Those who listen hear of it once.
@@ -1409,16 +1460,25 @@ export class Connection extends EventEmitter {
         this.#waiting.splice(waitingIndex, 1);
         request.reject(abortReason(signal));
       } else if (this.#inflight.first() === request) {
-        this.cancel().catch(() => undefined);
+        this.#sendCancel(this.#cancelTimeout).catch(() => undefined);
+        // Bounded: a statement still running this long after its cancel (a network that
+        // stopped answering, a server that ignores the cancel) costs the connection.
+        const seconds = this.#cancelTimeout;
+        giveUp = setTimeout(() => {
+          request.reject(abortReason(signal));
+          this.#fail(`the statement did not end within ${seconds} s of its cancel: the connection was closed`);
+        }, seconds * 1000);
       } else if (this.#inflight.includes(request)) {
         // Pipelined behind others: a cancel could hit another statement, so the caller stops
         // waiting and its results are dropped when they come.
         request.reject(abortReason(signal));
       }
     };
+    let giveUp: NodeJS.Timeout | undefined;
     signal.addEventListener('abort', onAbort, { once: true });
     const settle = (fn: (value: never) => void) => (value: never) => {
       signal.removeEventListener('abort', onAbort);
+      if (giveUp !== undefined) clearTimeout(giveUp);
       fn(value);
     };
     request.resolve = settle(request.resolve as (value: never) => void);
@@ -1567,6 +1627,15 @@ function isDigit(code: number): boolean {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+const DEFAULT_CANCEL_TIMEOUT = 10;
+
+function checkSeconds(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new TypeError(`${name} must be a positive number of seconds`);
+  }
+  return value;
 }
 
 function abortReason(signal: AbortSignal): Error {

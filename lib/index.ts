@@ -5,7 +5,7 @@ import * as sql from './sql-namespace';
 import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
-export type { ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
+export type { CancelOptions, ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
 export type { Notification, NotifiesOptions } from './notifications';
 export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';

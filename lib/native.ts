@@ -212,7 +212,12 @@ export interface NativeConnection {
   processInput(): void;
   /** per-OID decoders for this connection's results */
   setDecoders(oids: number[], decoders: number[]): void;
-  cancel(callback: (error: string | null) => void): void;
+  /**
+   * Sends a cancel request without blocking the loop; `callback` runs once: null when the
+   * server took it, else why not, at the latest after `timeoutMs` (then nothing of the
+   * attempt holds the loop or a thread of its pool). Closing the connection abandons it.
+   */
+  cancel(callback: (error: string | null) => void, timeoutMs: number): void;
   escapeLiteral(text: string): string;
   escapeIdentifier(text: string): string;
   transactionStatus(): TransactionStatus;
