@@ -1,6 +1,10 @@
 // The notifications a connection receives, handed to every notifies() iterator. Each
 // iterator has a queue of its own from the moment it is made, so that nothing that arrives
 // before its first next() is lost and no iterator takes a notification from another.
+//
+// A notification counts as taken once the `value` of the result that carried it is read.
+// A next() abandoned by a timeout race (Promise.race with a timer) resolves later with a
+// result nobody reads: its notification goes to the next next() instead of being lost.
 import { InterfaceError, OperationalError } from './errors';
 
 /** A notification sent with NOTIFY or pg_notify(). */
@@ -21,22 +25,44 @@ export interface NotifiesOptions {
 
 const DEFAULT_MAX_QUEUED = 10_000;
 
-type Waiter = (result: IteratorResult<Notification>) => void;
+interface Waiter {
+  resolve(result: IteratorResult<Notification>): void;
+  reject(error: Error): void;
+}
+
+/** A notification handed to a next(), and whether its value was read. */
+interface Handed {
+  notification: Notification;
+  read: boolean;
+}
+
+function resultOf(handed: Handed): IteratorResult<Notification> {
+  return {
+    done: false,
+    get value(): Notification {
+      handed.read = true;
+      return handed.notification;
+    },
+  };
+}
 
 class Subscriber {
+  /** arrived and not handed to any next() yet, oldest first */
   readonly queue: Notification[] = [];
-  /** the next() calls waiting now; a next() abandoned by a timeout race is among them */
-  waiters: { resolve: Waiter; reject: (error: Error) => void }[] = [];
+  /** the next() calls waiting now, oldest first */
+  readonly waiters: Waiter[] = [];
+  /** handed to a next() and not known to be read */
+  handed: Handed[] = [];
   /** set once the iterator can yield nothing more: an error to throw, or null to end */
   ending: Error | null | undefined;
+  #recheckScheduled = false;
 
   constructor(readonly maxQueued: number) {}
 
+  /** False when this subscriber fell too far behind and was ended. */
   deliver(notification: Notification): boolean {
     if (this.waiters.length > 0) {
-      // All waiting next() calls get it: one of them abandoned (Promise.race with a timer)
-      // would otherwise swallow it, unseen by the call that comes after.
-      for (const waiter of this.waiters.splice(0)) waiter.resolve({ done: false, value: notification });
+      this.#hand(notification);
       return true;
     }
     if (this.queue.length >= this.maxQueued) {
@@ -46,6 +72,20 @@ class Subscriber {
     }
     this.queue.push(notification);
     return true;
+  }
+
+  /** The next() call: its result now, or a promise of it. */
+  next(): Promise<IteratorResult<Notification>> | undefined {
+    this.#reclaimUnread();
+    const queued = this.queue.shift();
+    if (queued === undefined) return undefined;
+    const handed = { notification: queued, read: false };
+    this.handed.push(handed);
+    return Promise.resolve(resultOf(handed));
+  }
+
+  wait(waiter: Waiter): void {
+    this.waiters.push(waiter);
   }
 
   finish(error: Error | null): void {
@@ -58,6 +98,36 @@ class Subscriber {
     }
     // thrown once; after that the iterator is simply done, as a generator would be
     this.ending = null;
+  }
+
+  clear(): void {
+    this.queue.length = 0;
+    this.handed = [];
+  }
+
+  #hand(notification: Notification): void {
+    const waiter = this.waiters.shift() as Waiter;
+    const handed = { notification, read: false };
+    this.handed.push(handed);
+    waiter.resolve(resultOf(handed));
+    // Another next() waits too: the first may have been abandoned. Once whoever awaited it
+    // has run (microtasks come first), an unread notification goes to the next waiter.
+    if (this.waiters.length > 0 && !this.#recheckScheduled) {
+      this.#recheckScheduled = true;
+      setImmediate(() => {
+        this.#recheckScheduled = false;
+        this.#reclaimUnread();
+        while (this.waiters.length > 0 && this.queue.length > 0) this.#hand(this.queue.shift() as Notification);
+      });
+    }
+  }
+
+  /** Notifications handed out and never read go back to the front of the queue, in order. */
+  #reclaimUnread(): void {
+    if (this.handed.length === 0) return;
+    const unread = this.handed.filter((handed) => !handed.read).map((handed) => handed.notification);
+    this.handed = [];
+    if (unread.length > 0) this.queue.unshift(...unread);
   }
 }
 
@@ -103,8 +173,8 @@ class NotificationIterator implements AsyncIterableIterator<Notification> {
 
   next(): Promise<IteratorResult<Notification>> {
     const subscriber = this.subscriber;
-    const queued = subscriber.queue.shift();
-    if (queued !== undefined) return Promise.resolve({ done: false, value: queued });
+    const ready = subscriber.next();
+    if (ready !== undefined) return ready;
     const ended = this.ended();
     if (subscriber.ending === undefined && ended !== undefined) subscriber.finish(ended);
     if (subscriber.ending === null) return Promise.resolve({ done: true, value: undefined });
@@ -115,12 +185,12 @@ class NotificationIterator implements AsyncIterableIterator<Notification> {
       this.unsubscribe();
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => subscriber.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => subscriber.wait({ resolve, reject }));
   }
 
   return(): Promise<IteratorResult<Notification>> {
     this.unsubscribe();
-    this.subscriber.queue.length = 0;
+    this.subscriber.clear();
     this.subscriber.finish(null);
     return Promise.resolve({ done: true, value: undefined });
   }

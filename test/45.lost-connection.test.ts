@@ -215,11 +215,50 @@ describe('notifies()', () => {
     const iterator = listener.notifies();
     const timedOut = await Promise.race([iterator.next(), sleep(50).then(() => 'timeout' as const)]);
     expect(timedOut).toBe('timeout');
+    // the notification arrives while only the abandoned next() waits
+    const arrived = new Promise((resolve) => listener.once('notification', resolve));
     await sender.notify(channel, 'after the race');
+    await arrived;
+    await sleep(20);
     const next = await Promise.race([iterator.next(), sleep(3000).then(() => 'timeout' as const)]);
     expect(next).not.toBe('timeout');
     expect((next as IteratorResult<{ payload: string }>).value.payload).toBe('after the race');
     await iterator.return?.();
+  });
+
+  it('a next() made while an abandoned one still waits gets the notification', async () => {
+    const listener = await open();
+    const sender = await open();
+    const channel = uniqueName('race2');
+    await listener.listen(channel);
+    const iterator = listener.notifies();
+    expect(await Promise.race([iterator.next(), sleep(30).then(() => 'timeout' as const)])).toBe('timeout');
+    const second = Promise.race([iterator.next(), sleep(3000).then(() => 'timeout' as const)]);
+    await sender.notify(channel, 'x');
+    const next = await second;
+    expect(next).not.toBe('timeout');
+    expect((next as IteratorResult<{ payload: string }>).value.payload).toBe('x');
+    await iterator.return?.();
+  });
+
+  it('a loop that reads every notification gets each exactly once', async () => {
+    const listener = await open();
+    const sender = await open();
+    const channel = uniqueName('once');
+    await listener.listen(channel);
+    const received: string[] = [];
+    const iterator = listener.notifies();
+    const loop = (async () => {
+      for await (const notification of iterator) {
+        received.push(notification.payload);
+        // a reader that is slow now and then
+        if (received.length % 2 === 0) await sleep(5);
+        if (received.length === 6) break;
+      }
+    })();
+    for (let i = 1; i <= 6; i++) await sender.notify(channel, `m${i}`);
+    await Promise.race([loop, sleep(3000)]);
+    expect(received).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
   });
 
   it('a returned iterator stops buffering; an iterator that falls too far behind is told', async () => {
