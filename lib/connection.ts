@@ -1083,21 +1083,34 @@ export class Connection extends EventEmitter {
     const text = this.#redact(message.trim() || 'the connection to the server was lost');
     const requests = this.#takeAll();
     const reason = fatal?.error ?? this.#fatalNotice ?? fatalResultIn(requests);
-    const makeError = (): errors.Error =>
-      reason === undefined ? new errors.OperationalError(text) : errors.fromDiagnostic(reason, this.#redact(reason.messagePrimary ?? text));
+    const makeError = (): errors.Error => (reason === undefined ? new errors.OperationalError(text) : this.#lossError(reason));
     this.#lostError = makeError();
     for (const request of requests) {
       // an error the server sent for this statement says more than the loss; libpq's own
       // error for the loss (no sqlstate) says no more than `text`
       const own = request.results.find((result) => isError(result) && result.error?.sqlstate !== undefined);
       request.copy?.onData?.(null, true);
-      request.reject(own === undefined ? makeError() : this.#errorFrom(own, request.text));
+      if (own === undefined) request.reject(makeError());
+      else request.reject(isFatal(own.error) ? this.#lossError(own.error ?? {}) : this.#errorFrom(own, request.text));
     }
     this.#rejectCancels(makeError);
     this.#notifications.end(makeError());
     // Nobody listening is not a reason to throw: the loss shows as `broken`, in the
     // rejections, and at the next call. Those who listen hear of it once.
     if (this.listenerCount('error') > 0) this.emit('error', makeError());
+  }
+
+  /**
+   * The error a lost connection's statements fail with, from the FATAL error the server said
+   * why with: its own class when that is an OperationalError (AdminShutdown, ...); else (25P03
+   * is an InternalError, as in psycopg) an OperationalError carrying its sqlstate and diag, as
+   * a lost connection always fails with OperationalError.
+   */
+  #lossError(reason: NativeErrorFields): errors.DatabaseError {
+    const message = this.#redact(reason.messagePrimary ?? 'the connection to the server was lost');
+    const error = errors.fromDiagnostic(reason, message);
+    if (error instanceof errors.OperationalError) return error;
+    return new errors.OperationalError(message, { diag: makeDiagnostic(reason), sqlstate: reason.sqlstate });
   }
 
   #rejectAll(makeError: () => Error): void {

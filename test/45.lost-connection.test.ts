@@ -124,6 +124,21 @@ describe('a backend terminated by another session', () => {
     expect(heard[0]).toBeInstanceOf(errors.AdminShutdown);
   });
 
+  it('idle_in_transaction_session_timeout: an OperationalError that carries 25P03, in the event and at the next call', async () => {
+    const victim = await open(false);
+    const heard: Error[] = [];
+    victim.on('error', (error: Error) => heard.push(error));
+    await victim.query("set idle_in_transaction_session_timeout = '100ms'");
+    await victim.query('select 1');
+    expect(await until(() => heard.length > 0, 5000)).toBe(true);
+    expect(heard[0]).toBeInstanceOf(errors.OperationalError);
+    expect((heard[0] as errors.DatabaseError).sqlstate).toBe('25P03');
+    expect((heard[0] as errors.DatabaseError).diag.severity).toBe('FATAL');
+    const error = await errorOf(victim.query('select 1'));
+    expect(error).toBeInstanceOf(errors.OperationalError);
+    expect((error as Error).message).toMatch(/idle-in-transaction timeout/);
+  });
+
   it('close() by the caller emits no error event', async () => {
     const conn = await open();
     const heard: Error[] = [];
