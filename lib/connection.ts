@@ -311,7 +311,7 @@ export class Connection extends EventEmitter {
         () => {
           if (settled) return;
           try {
-            this.#native.connect(params.keywords, params.values, (message) => {
+            this.#native.connect(params.keywords, params.values, params.expandDbname, (message) => {
               finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
             });
           } catch (error) {
