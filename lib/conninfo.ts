@@ -89,7 +89,10 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   // Strings are decoded as UTF-8, so the server must send UTF-8 whatever the database's encoding.
   keywords.push('client_encoding');
   values.push('UTF8');
-  if (!parsed.application_name) {
+  // pqnode names the session only when the caller named it nowhere, not even as empty
+  const named =
+    parsed.application_name !== undefined || parsed.fallback_application_name !== undefined || process.env.PGAPPNAME !== undefined;
+  if (!named) {
     keywords.push('fallback_application_name');
     values.push('pqnode');
   }

@@ -1,6 +1,6 @@
 // What an object conninfo holds are values: a dbname that reads like a conninfo string or a
 // URI names a database, it does not redirect the connection (and its password) elsewhere.
-// Only a conninfo string is parsed.
+// Only a conninfo string is parsed. Also: the caller's application name wins over pqnode's.
 import net, { type AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -175,5 +175,44 @@ describe('an object conninfo: every value is a value', () => {
     expect(pairs).toBeInstanceOf(errors.OperationalError);
     // both went where the string said
     expect(fake.accepted).toBe(2);
+  });
+});
+
+describe('application_name: the caller wins', () => {
+  const appName = async (conninfo: Parameters<typeof connect>[0]) => {
+    const conn = await connect(conninfo);
+    opened.push(conn);
+    const result = await conn.query<{ application_name: string }>('show application_name');
+    return result.rows[0].application_name;
+  };
+
+  it("pqnode's name when the caller names nothing", async () => {
+    await withEnv({ PGAPPNAME: undefined }, async () => {
+      expect(await appName(testDsn())).toBe('pqnode');
+      expect(await appName({ ...base, dbname: url.pathname.slice(1) })).toBe('pqnode');
+    });
+  });
+
+  it("the caller's fallback_application_name (object and string)", async () => {
+    await withEnv({ PGAPPNAME: undefined }, async () => {
+      expect(await appName({ ...base, dbname: url.pathname.slice(1), fallback_application_name: 'mine-fallback' })).toBe('mine-fallback');
+      expect(await appName(`${testDsn()}?fallback_application_name=mine-fallback2`)).toBe('mine-fallback2');
+    });
+  });
+
+  it('an empty application_name stays empty', async () => {
+    await withEnv({ PGAPPNAME: undefined }, async () => {
+      expect(await appName({ ...base, dbname: url.pathname.slice(1), application_name: '' })).toBe('');
+      expect(await appName(`${testDsn()}?application_name=`)).toBe('');
+    });
+  });
+
+  it('PGAPPNAME wins over the fallback, even empty', async () => {
+    await withEnv({ PGAPPNAME: 'from-env' }, async () => {
+      expect(await appName(testDsn())).toBe('from-env');
+    });
+    await withEnv({ PGAPPNAME: '' }, async () => {
+      expect(await appName(testDsn())).toBe('');
+    });
   });
 });
