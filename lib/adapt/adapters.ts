@@ -142,6 +142,9 @@ export interface AdaptedParams {
   typeOids: number[];
 }
 
+/** PostgreSQL's limit of parameters in one statement (a 16-bit count in the protocol). */
+export const MAX_PARAMETERS = 65535;
+
 /** How deep adapters may hand values to one another before it is taken for a loop. */
 const MAX_ADAPTER_DEPTH = 16;
 
@@ -477,11 +480,16 @@ export function adaptValue(value: unknown, registry: AdapterRegistry = globalAda
 
 /**
  * Parameters for the native layer: their values and the type OIDs to declare (0: the server
- * infers). With `wire`, the values are sent as they are, and flat arrays of numbers or
- * booleans come in the binary format; without it every value but bytes is text.
+ * infers). With `wire`, the values are bound to a statement as they are (MAX_PARAMETERS at
+ * most), and flat arrays of numbers or booleans come in the binary format; without it every
+ * value but bytes is text.
  */
 export function adaptParams(values: readonly unknown[], registry: AdapterRegistry = globalAdapters, wire = false): AdaptedParams {
   const n = values.length;
+  // libpq refuses the statement, too late to fail it alone: every bound statement comes here first
+  if (wire && n > MAX_PARAMETERS) {
+    throw new ProgrammingError(`a statement takes at most ${MAX_PARAMETERS} parameters, not ${n}: send the values as arrays (unnest) or in several statements`);
+  }
   const out: ParamValue[] = new Array<ParamValue>(n);
   const typeOids: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
