@@ -20,6 +20,8 @@ import {
 
 /** Bytes of COPY OUT data held before reading from the server pauses. */
 const READ_AHEAD_BYTES = 1024 * 1024;
+/** COPY data goes to libpq in pieces of at most this: it copies a piece whole into its buffer, and takes its length as an int. */
+const PUT_PIECE_BYTES = 64 * 1024 * 1024;
 
 export type CopyDirection = 'in' | 'out';
 export type CopyFormat = 'text' | 'binary';
@@ -217,6 +219,11 @@ export class Copy implements AsyncIterable<Buffer> {
   }
 
   async #put(data: Buffer): Promise<void> {
+    if (data.length <= PUT_PIECE_BYTES) return this.#putPiece(data);
+    for (let start = 0; start < data.length; start += PUT_PIECE_BYTES) await this.#putPiece(data.subarray(start, start + PUT_PIECE_BYTES));
+  }
+
+  async #putPiece(data: Buffer): Promise<void> {
     let queued: number;
     try {
       queued = this.#conn._native.putCopyData(data);

@@ -145,6 +145,9 @@ export interface AdaptedParams {
 /** PostgreSQL's limit of parameters in one statement (a 16-bit count in the protocol). */
 export const MAX_PARAMETERS = 65535;
 
+/** PostgreSQL's largest value of a field: 1 GB less one byte (MaxAllocSize - 1). */
+export const MAX_FIELD_BYTES = 0x3fffffff;
+
 /** How deep adapters may hand values to one another before it is taken for a loop. */
 const MAX_ADAPTER_DEPTH = 16;
 
@@ -473,9 +476,26 @@ function ragged(slot: Slot): ProgrammingError {
   );
 }
 
+/**
+ * The value as it will go out, refused when PostgreSQL could not take it whole: a value of
+ * more than 1 GB (text counted as UTF-8) is refused by the server, or worse, once sent.
+ */
+function checkSize(adapted: Adapted, position: number): Adapted {
+  const value = adapted.value;
+  if (value === null) return adapted;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need measuring
+  const bytes = typeof value === 'string' ? (value.length > MAX_FIELD_BYTES / 3 ? Buffer.byteLength(value, 'utf8') : 0) : value.length;
+  if (bytes > MAX_FIELD_BYTES) {
+    throw new DataError(
+      `parameter $${position} is ${bytes} bytes${typeof value === 'string' ? ' of UTF-8' : ''}: PostgreSQL takes at most ${MAX_FIELD_BYTES} bytes (1 GB less one byte) in a value`,
+    );
+  }
+  return adapted;
+}
+
 /** One value as parameter text and type OID. `position` (1-based) names it in errors. */
 export function adaptValue(value: unknown, registry: AdapterRegistry = globalAdapters, position = 1): { value: ParamValue; oid: number } {
-  return adaptOne(value, new Slot(position, registry), 0);
+  return checkSize(adaptOne(value, new Slot(position, registry), 0), position);
 }
 
 /**
@@ -493,7 +513,7 @@ export function adaptParams(values: readonly unknown[], registry: AdapterRegistr
   const out: ParamValue[] = new Array<ParamValue>(n);
   const typeOids: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const adapted = adaptOne(values[i], new Slot(i + 1, registry, wire), 0);
+    const adapted = checkSize(adaptOne(values[i], new Slot(i + 1, registry, wire), 0), i + 1);
     out[i] = adapted.value;
     typeOids[i] = adapted.oid;
   }
