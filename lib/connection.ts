@@ -584,6 +584,8 @@ export class Connection extends EventEmitter {
     if (typeof text !== 'string') throw new TypeError('the query text must be a string');
     // libpq takes the text as a C string: a NUL would cut the statement short
     if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    // nor could a lone surrogate go as UTF-8: the server would read U+FFFD in its place
+    if (!text.isWellFormed()) throw new errors.ProgrammingError('the query text holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form');
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
     return adaptParams(values, this.adapters, true);

@@ -7,6 +7,7 @@ import { ExecStatus, type NativeResult } from './native';
 import type { Connection } from './connection';
 import { adaptValue } from './adapt/adapters';
 import { resolveOid } from './adapt/typecasters';
+import { utf8Bytes } from './utf8';
 import {
   BINARY_HEADER,
   BINARY_TRAILER,
@@ -89,7 +90,7 @@ export class Copy implements AsyncIterable<Buffer> {
   /** Send data as it is (already in the COPY's format). */
   async write(data: Buffer | Uint8Array | string): Promise<void> {
     await this.#checkWritable();
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const bytes = typeof data === 'string' ? utf8Bytes(data, 'COPY data') : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError('write() takes a Buffer, a Uint8Array or a string');
     if (bytes.length === 0) return;
     await this.#put(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

@@ -14,6 +14,7 @@ import { formatTimestamptz } from '../types/datetime';
 import { Json } from '../types/json';
 import { formatFloat, isInt4, isInt8 } from '../types/numeric';
 import { arrayOidOf, Oid } from '../types/oids';
+import { checkWellFormed } from '../utf8';
 import { binaryArray, type BinaryElementOid } from './binary-array';
 import { isToPostgres, TO_POSTGRES, type PostgresText } from './to-postgres';
 
@@ -195,8 +196,14 @@ function checkText(text: string, slot: Slot): string {
   if (text.indexOf('\u0000') !== -1) {
     throw new DataError(`PostgreSQL text fields cannot contain NUL (0x00) bytes (parameter ${slot.name})`);
   }
-  return text;
+  return checkWellFormed(text, `parameter ${slot.name}`);
 }
+
+/**
+ * A lone surrogate as JSON.stringify writes it, \ud800 to \udfff, and not after a backslash
+ * of the text's own (written \\); the only other \u escapes it writes are below U+0020.
+ */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
 function toJson(value: unknown, slot: Slot): string | null {
   let text: string | undefined;
@@ -208,7 +215,13 @@ function toJson(value: unknown, slot: Slot): string | null {
   }
   // JSON.stringify(undefined) and of a function give undefined: there is nothing to send.
   // No NUL check: JSON.stringify writes U+0000 as the escape \u0000.
-  return text === undefined ? null : text;
+  if (text === undefined) return null;
+  // A lone surrogate, in a value or a key, comes out escaped: json would keep the escape and
+  // jsonb refuse it, while the value meant cannot be stored at all.
+  if (text.indexOf('\\ud') !== -1 && LONE_SURROGATE_ESCAPE.test(text)) {
+    throw new DataError(`parameter ${slot.name} holds a lone surrogate (half of a UTF-16 pair, U+D800 to U+DFFF, alone) in its JSON, which has no UTF-8 form`);
+  }
+  return text;
 }
 
 function adaptNumber(value: number): Adapted {
@@ -376,7 +389,7 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
       } else if (!isInt4(number)) {
         allInt4 = false;
       }
-    } else if (type === 'string' && (item as string).includes('\u0000')) {
+    } else if (type === 'string' && ((item as string).includes('\u0000') || !(item as string).isWellFormed())) {
       return undefined; // the general path names the parameter in its error
     }
   }
