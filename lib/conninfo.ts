@@ -59,6 +59,7 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   const secrets: string[] = [];
   let parsed: Record<string, string> = {};
   if (typeof conninfo === 'string') {
+    checkConninfoText(conninfo, 'the connection string');
     secrets.push(...passwordsIn(conninfo));
     try {
       parsed = conninfo === '' ? {} : native().parseConninfo(conninfo);
@@ -77,6 +78,8 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
     for (const [key, value] of Object.entries(conninfo)) {
       if (value === undefined || value === null) continue;
       const text = String(value);
+      checkConninfoText(key, 'a connection option name');
+      checkConninfoText(text, `the connection option ${key}`);
       if (key === 'password') secrets.push(text);
       // a database name written like a URI with a password: the server's "database ... does
       // not exist" would quote it
@@ -107,6 +110,18 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
     connectTimeout: timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? Math.max(timeout, 2) : undefined,
     settings: parsed,
   };
+}
+
+/**
+ * libpq reads keywords and values as C strings in UTF-8: a NUL would cut one short, and a
+ * lone surrogate (half of a UTF-16 pair alone) would become U+FFFD. The message names where,
+ * never the text, which may be a password.
+ */
+function checkConninfoText(text: string, where: string): void {
+  if (text.includes('\u0000')) throw new OperationalError(`invalid connection info: ${where} contains a NUL character`);
+  if (!text.isWellFormed()) {
+    throw new OperationalError(`invalid connection info: ${where} holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form`);
+  }
 }
 
 /**

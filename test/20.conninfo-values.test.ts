@@ -178,6 +178,27 @@ describe('an object conninfo: every value is a value', () => {
   });
 });
 
+describe('conninfo text that libpq would not read as given', () => {
+  it('a NUL in a value or in a conninfo string is refused, not cut short', async () => {
+    const database = url.pathname.slice(1);
+    for (const conninfo of [{ ...base, dbname: `${database}\u0000other` }, `${testDsn()}\u0000 port=1`]) {
+      const error = await rejectionOf(connect(conninfo));
+      expect(error).toBeInstanceOf(errors.OperationalError);
+      expect(error.message).toMatch(/NUL/);
+    }
+  });
+
+  it('a lone surrogate in a value is refused, not turned into U+FFFD; the password stays out of the message', async () => {
+    const password = `${SECRET}\uD800`;
+    const error = await rejectionOf(connect({ ...base, dbname: url.pathname.slice(1), password }));
+    expect(error).toBeInstanceOf(errors.OperationalError);
+    expect(error.message).toMatch(/surrogate/);
+    expect(everythingShown(error)).not.toContain(SECRET);
+    const app = await rejectionOf(connect({ ...base, dbname: url.pathname.slice(1), application_name: 'a\uDC00' }));
+    expect(app).toBeInstanceOf(errors.OperationalError);
+  });
+});
+
 describe('application_name: the caller wins', () => {
   const appName = async (conninfo: Parameters<typeof connect>[0]) => {
     const conn = await connect(conninfo);
