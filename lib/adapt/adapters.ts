@@ -16,7 +16,7 @@ import { formatFloat, isInt4, isInt8 } from '../types/numeric';
 import { arrayOidOf, Oid } from '../types/oids';
 import { checkWellFormed } from '../utf8';
 import { binaryArray, type BinaryElementOid } from './binary-array';
-import { isToPostgres, TO_POSTGRES, type PostgresText } from './to-postgres';
+import { hasToPostgresMethod, isToPostgres, TO_POSTGRES, type PostgresText, type ToPostgresMethod } from './to-postgres';
 
 /** A parameter as the native layer takes it. */
 export type ParamValue = string | Buffer | null;
@@ -152,6 +152,8 @@ export const MAX_FIELD_BYTES = 0x3fffffff;
 /** How deep adapters may hand values to one another before it is taken for a loop. */
 const MAX_ADAPTER_DEPTH = 16;
 
+const NO_CHAIN: readonly object[] = [];
+
 interface Adapted {
   value: ParamValue;
   oid: number;
@@ -232,7 +234,33 @@ function adaptNumber(value: number): Adapted {
   return { value: formatFloat(value), oid: Oid.float8 };
 }
 
-function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
+/** A value as text inside another's: null for NULL, bytes in bytea's hex form. */
+function textOf(adapted: Adapted): string | null {
+  const value = adapted.value;
+  return value === null || typeof value === 'string' ? value : formatBytea(value);
+}
+
+/**
+ * node-postgres's toPostgres(prepareValue): the object goes out as what the method returns,
+ * adapted in its turn. `chain` holds the objects whose toPostgres led here: one of them
+ * again would loop for ever. prepareValue gives a value's text, as it would go inside
+ * another's (bytes as bytea's \x hex).
+ */
+function adaptToPostgresMethod(object: ToPostgresMethod, slot: Slot, depth: number, chain: readonly object[]): Adapted {
+  if (chain.includes(object)) {
+    throw new ProgrammingError(`circular reference detected while preparing "${typeName(object)}" for query (parameter ${slot.name})`);
+  }
+  if (depth >= MAX_ADAPTER_DEPTH) {
+    throw new ProgrammingError(
+      `cannot adapt parameter ${slot.name}: toPostgres keeps returning values that need adapting (last: ${typeName(object)})`,
+    );
+  }
+  const fieldSlot = slot.inText();
+  const prepareValue = (inner: unknown): string | null => textOf(adaptOne(inner, fieldSlot, depth + 1));
+  return adaptOne(object.toPostgres(prepareValue), slot, depth + 1, [...chain, object]);
+}
+
+function adaptOne(value: unknown, slot: Slot, depth: number, chain: readonly object[] = NO_CHAIN): Adapted {
   if (value === null || value === undefined) return { value: null, oid: 0 };
   const adapter = slot.registry.lookup(value);
   if (adapter !== undefined) {
@@ -268,8 +296,8 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
     const fieldSlot = slot.inText();
     const inner = (item: unknown): PostgresText | null => {
       const adapted = adaptOne(item, fieldSlot, depth + 1);
-      if (adapted.value === null) return null;
-      return { text: typeof adapted.value === 'string' ? adapted.value : formatBytea(adapted.value), oid: adapted.oid };
+      const text = textOf(adapted);
+      return text === null ? null : { text, oid: adapted.oid };
     };
     const own = object[TO_POSTGRES](inner);
     return { value: checkText(own.text, slot), oid: own.oid };
@@ -288,6 +316,8 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
   }
   if (Array.isArray(object)) return adaptArray(object, slot, depth);
   if (object instanceof Json) return { value: toJson(object.value, slot), oid: Oid.json };
+  // node-postgres's protocol, where node-postgres looks for it: after bytes, dates and arrays
+  if (hasToPostgresMethod(object)) return adaptToPostgresMethod(object, slot, depth, chain);
   if (isPlainObject(object)) return { value: toJson(object, slot), oid: Oid.json };
   const name = typeName(object);
   throw new ProgrammingError(
