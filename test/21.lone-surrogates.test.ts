@@ -107,9 +107,24 @@ describe('other ways text leaves', () => {
     expect(thrownBy(() => sql.Literal(HIGH).asString(conn))).toBeInstanceOf(errors.DataError);
   });
 
-  it('the text of a statement', async () => {
-    const error = await rejectionOf(conn.query(`select '${HIGH}' as t`));
+  it('the text of a statement, a COPY statement included', async () => {
+    const texts = [
+      () => conn.query(`select '${HIGH}' as t`),
+      () => conn.copy(`copy (select '${HIGH}') to stdout`),
+      () => conn.copyFrom(`copy ${table} (t) from stdin -- ${LOW}`, 'x\n'),
+    ];
+    for (const run of texts) {
+      const error = await rejectionOf(run());
+      expect(error).toBeInstanceOf(errors.ProgrammingError);
+      expect(error.message).toMatch(/surrogate/);
+    }
+  });
+
+  it('a COPY statement with a NUL is refused as a query with one is, not cut short', async () => {
+    const error = await rejectionOf(conn.copyFrom(`copy ${table} (t) from stdin\u0000 -- more`, 'x\n'));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
-    expect(error.message).toMatch(/surrogate/);
+    expect(error.message).toMatch(/NUL/);
+    const result = await conn.query<{ ok: number }>('select 1 as ok');
+    expect(result.rows).toEqual([{ ok: 1 }]);
   });
 });
