@@ -29,7 +29,7 @@ import { RowStream, type StreamOptions } from './stream';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
-import { resolveQuery, type QueryText } from './query-text';
+import { checkQueryText, resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
@@ -329,7 +329,7 @@ export class Connection extends EventEmitter {
         () => {
           if (settled) return;
           try {
-            this.#native.connect(params.keywords, params.values, (message) => {
+            this.#native.connect(params.keywords, params.values, params.expandDbname, (message) => {
               finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
             });
           } catch (error) {
@@ -608,9 +608,7 @@ export class Connection extends EventEmitter {
   /** Checks a statement before anything is sent; its parameters adapted, or null when there are none. */
   #statement(text: string, values: readonly unknown[] | undefined, signal: AbortSignal | undefined): AdaptedParams | null {
     signal?.throwIfAborted();
-    if (typeof text !== 'string') throw new TypeError('the query text must be a string');
-    // libpq takes the text as a C string: a NUL would cut the statement short
-    if (text.includes('\u0000')) throw new errors.ProgrammingError('the query text contains a NUL (0x00) character');
+    checkQueryText(text);
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
     return adaptParams(values, this.adapters, true);
@@ -929,6 +927,7 @@ export class Connection extends EventEmitter {
   /** @internal Start a COPY with the simple protocol; `handler` gets the data events. */
   _copy(text: string, handler: CopyHandler): Promise<NativeResult[]> {
     this.#checkOpen();
+    checkQueryText(text);
     return this.#request(RequestKind.Simple, text, null, null, true, { copy: handler });
   }
 

@@ -13,6 +13,8 @@ export type Conninfo = string | ConninfoObject;
 export interface ConnectParams {
   keywords: string[];
   values: string[];
+  /** the dbname is a conninfo string for libpq to expand (a string conninfo), not a database name */
+  expandDbname: boolean;
   /** every password the caller gave, to be masked in messages */
   secrets: string[];
   /** seconds, from the conninfo's connect_timeout (libpq only applies it to blocking connects) */
@@ -47,7 +49,9 @@ function passwordsIn(conninfo: string): string[] {
 
 /**
  * The keywords for PQconnectStartParams: a conninfo string goes in as an expanded dbname, so
- * libpq parses it (URI or key=value) and the PG* environment variables fill in the rest.
+ * libpq parses it (URI or key=value) and the PG* environment variables fill in the rest. The
+ * values of an object are values: its dbname names a database whatever it looks like, so that
+ * a dbname taken from elsewhere cannot send the connection (and its password) to another host.
  */
 export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   const keywords: string[] = [];
@@ -55,6 +59,7 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   const secrets: string[] = [];
   let parsed: Record<string, string> = {};
   if (typeof conninfo === 'string') {
+    checkConninfoText(conninfo, 'the connection string');
     secrets.push(...passwordsIn(conninfo));
     try {
       parsed = conninfo === '' ? {} : native().parseConninfo(conninfo);
@@ -73,27 +78,24 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
     for (const [key, value] of Object.entries(conninfo)) {
       if (value === undefined || value === null) continue;
       const text = String(value);
+      checkConninfoText(key, 'a connection option name');
+      checkConninfoText(text, `the connection option ${key}`);
       if (key === 'password') secrets.push(text);
-      // libpq expands a dbname holding a conninfo string or URI: it may carry a password too
+      // a database name written like a URI with a password: the server's "database ... does
+      // not exist" would quote it
       if (key === 'dbname') secrets.push(...passwordsIn(text));
       keywords.push(key);
       values.push(text);
-      if (key === 'dbname' && looksLikeConninfo(text)) {
-        // expanded by libpq like a conninfo string: what it sets counts too
-        try {
-          Object.assign(parsed, native().parseConninfo(text));
-        } catch (error) {
-          throw new OperationalError(`invalid connection string: ${redact(messageOf(error), secrets)}`);
-        }
-      } else {
-        parsed[key] = text;
-      }
+      parsed[key] = text;
     }
   }
   // Strings are decoded as UTF-8, so the server must send UTF-8 whatever the database's encoding.
   keywords.push('client_encoding');
   values.push('UTF8');
-  if (!parsed.application_name) {
+  // pqnode names the session only when the caller named it nowhere, not even as empty
+  const named =
+    parsed.application_name !== undefined || parsed.fallback_application_name !== undefined || process.env.PGAPPNAME !== undefined;
+  if (!named) {
     keywords.push('fallback_application_name');
     values.push('pqnode');
   }
@@ -102,6 +104,7 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   return {
     keywords,
     values,
+    expandDbname: typeof conninfo === 'string' && conninfo !== '',
     // longest first, so that a password is never half-masked by a shorter one inside it
     secrets: [...new Set(secrets.filter((secret) => secret.length > 0))].sort((a, b) => b.length - a.length),
     connectTimeout: timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? Math.max(timeout, 2) : undefined,
@@ -109,8 +112,16 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   };
 }
 
-function looksLikeConninfo(text: string): boolean {
-  return text.includes('=') || /^postgres(ql)?:\/\//i.test(text);
+/**
+ * libpq reads keywords and values as C strings in UTF-8: a NUL would cut one short, and a
+ * lone surrogate (half of a UTF-16 pair alone) would become U+FFFD. The message names where,
+ * never the text, which may be a password.
+ */
+function checkConninfoText(text: string, where: string): void {
+  if (text.includes('\u0000')) throw new OperationalError(`invalid connection info: ${where} contains a NUL character`);
+  if (!text.isWellFormed()) {
+    throw new OperationalError(`invalid connection info: ${where} holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form`);
+  }
 }
 
 /**

@@ -83,6 +83,8 @@ function int(bytes: number, write: (buffer: Buffer, value: number) => void): Enc
 
 function utf8(value: unknown): Buffer {
   if (typeof value !== 'string') throw new TypeError(`expected a string, got ${typeof value}`);
+  // a TypeError: formatBinaryRow() makes it a DataError that names the column
+  if (!value.isWellFormed()) throw new TypeError('the text holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form');
   return Buffer.from(value, 'utf8');
 }
 

@@ -7,6 +7,7 @@ import { ExecStatus, type NativeResult } from './native';
 import type { Connection } from './connection';
 import { adaptValue } from './adapt/adapters';
 import { resolveOid } from './adapt/typecasters';
+import { utf8Bytes } from './utf8';
 import {
   BINARY_HEADER,
   BINARY_TRAILER,
@@ -20,6 +21,8 @@ import {
 
 /** Bytes of COPY OUT data held before reading from the server pauses. */
 const READ_AHEAD_BYTES = 1024 * 1024;
+/** COPY data goes to libpq in pieces of at most this: it copies a piece whole into its buffer, and takes its length as an int. */
+const PUT_PIECE_BYTES = 64 * 1024 * 1024;
 
 export type CopyDirection = 'in' | 'out';
 export type CopyFormat = 'text' | 'binary';
@@ -87,7 +90,7 @@ export class Copy implements AsyncIterable<Buffer> {
   /** Send data as it is (already in the COPY's format). */
   async write(data: Buffer | Uint8Array | string): Promise<void> {
     await this.#checkWritable();
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const bytes = typeof data === 'string' ? utf8Bytes(data, 'COPY data') : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError('write() takes a Buffer, a Uint8Array or a string');
     if (bytes.length === 0) return;
     await this.#put(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -217,6 +220,11 @@ export class Copy implements AsyncIterable<Buffer> {
   }
 
   async #put(data: Buffer): Promise<void> {
+    if (data.length <= PUT_PIECE_BYTES) return this.#putPiece(data);
+    for (let start = 0; start < data.length; start += PUT_PIECE_BYTES) await this.#putPiece(data.subarray(start, start + PUT_PIECE_BYTES));
+  }
+
+  async #putPiece(data: Buffer): Promise<void> {
     let queued: number;
     try {
       queued = this.#conn._native.putCopyData(data);

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 
 import * as errors from './errors';
+import { utf8Bytes } from './utf8';
 import type { Connection } from './connection';
 
 export type CopyChunk = Buffer | Uint8Array | string;
@@ -17,7 +18,7 @@ function chunksOf(source: CopySource): Iterable<CopyChunk> | AsyncIterable<CopyC
 
 function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (typeof chunk === 'string') return utf8Bytes(chunk, 'COPY data');
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new TypeError(`COPY data must be Buffers or strings, not ${chunk === null ? 'null' : typeof chunk}`);
 }

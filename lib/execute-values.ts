@@ -1,10 +1,8 @@
 // Bulk statements in the spirit of psycopg2's execute_values: the one `%s` of a statement
 // (e.g. `INSERT INTO t (a, b) VALUES %s`) becomes a page of row templates, `($1, $2), ($3,
 // $4), ...`, so that many rows take one statement per page. The values stay parameters.
+import { MAX_PARAMETERS } from './adapt/adapters';
 import { ProgrammingError } from './errors';
-
-/** PostgreSQL's limit of parameters in one statement (a 16-bit count in the protocol). */
-const MAX_PARAMETERS = 65535;
 
 /** The template of one row: literal runs, and placeholders by position or by name. */
 type TemplatePart = string | { index: number } | { name: string };

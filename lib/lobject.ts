@@ -7,6 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import * as errors from './errors';
+import { utf8Bytes } from './utf8';
 import type { Connection } from './connection';
 
 /** INV_READ and INV_WRITE from libpq-fs.h */
@@ -74,7 +75,7 @@ export class LargeObject {
   async write(data: Buffer | Uint8Array | string): Promise<number> {
     const fd = this.#open('write');
     if (!this.#mode.write) throw new errors.ProgrammingError('the large object was not opened for writing');
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const bytes = typeof data === 'string' ? utf8Bytes(data, 'the data') : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError('write() takes a Buffer, a Uint8Array or a string');
     let written = 0;
     for (let offset = 0; offset < bytes.length; offset += CHUNK) {

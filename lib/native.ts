@@ -165,8 +165,8 @@ export interface NativeConnectionInfo {
 }
 
 export interface NativeConnection {
-  /** PQconnectStartParams + PQconnectPoll driven by the event loop; expand_dbname is on */
-  connect(keywords: string[], values: string[], callback: (error: string | null) => void): void;
+  /** PQconnectStartParams + PQconnectPoll driven by the event loop; expandDbname: its expand_dbname */
+  connect(keywords: string[], values: string[], expandDbname: boolean, callback: (error: string | null) => void): void;
   /**
    * PQsendQueryParams in pipeline mode (strings go as text, Buffers as binary); PQpipelineSync
    * after it when sync is true. rowMode 1: single-row mode; n > 1: chunks of n rows

@@ -28,3 +28,15 @@ export function resolveQuery(text: QueryText, params: readonly unknown[] | undef
   }
   throw new TypeError('the query must be a string or a composed sql object');
 }
+
+/**
+ * A statement's text as libpq can take it, checked before anything is sent (a failed send
+ * would leave the connection unusable): a C string in UTF-8, so no NUL, which would cut it
+ * short, and no lone surrogate (half of a UTF-16 pair alone), which the server would read
+ * as U+FFFD.
+ */
+export function checkQueryText(text: string): void {
+  if (typeof text !== 'string') throw new TypeError('the query text must be a string');
+  if (text.includes('\u0000')) throw new ProgrammingError('the query text contains a NUL (0x00) character');
+  if (!text.isWellFormed()) throw new ProgrammingError('the query text holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form');
+}

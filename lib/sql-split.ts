@@ -1,12 +1,17 @@
-// Counting the statements in a query text, to choose the protocol: the extended protocol
-// (PQsendQueryParams) takes one statement only, so a text without parameters that holds
-// several has to go through the simple protocol.
+// A lexer for query texts, just enough to tell SQL from what only looks like it: a ';', or a
+// `$1`, means something only outside strings, quoted identifiers, dollar-quoted bodies and
+// comments. The lexer follows PostgreSQL's scanner for those. Two users:
 //
-// A ';' separates statements unless it sits in a string, a quoted identifier, a dollar-quoted
-// body or a comment. The lexer follows PostgreSQL's scanner for those (with
-// standard_conforming_strings on, the default since 9.1). It does not try to recognise
-// BEGIN ATOMIC ... END bodies: such a text is counted as several statements, which only
-// sends it through the simple protocol, where a single statement works as well.
+// - counting the statements in a text, to choose the protocol: the extended protocol
+//   (PQsendQueryParams) takes one statement only, so a text without parameters that holds
+//   several has to go through the simple protocol. BEGIN ATOMIC ... END bodies are not
+//   recognised: such a text is counted as several statements, which only sends it through the
+//   simple protocol, where a single statement works as well. Strings are read as with
+//   standard_conforming_strings on, the default since 9.1: a mistake there only picks the
+//   protocol.
+// - quoting values into a text in place of its `$n` placeholders (COPY, mogrify). There a
+//   mistake would let a value end a string and run SQL of its own, so strings are read as the
+//   session's standard_conforming_strings says.
 
 function isIdentStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c >= 0x80;
@@ -74,6 +79,10 @@ function skipBlockComment(text: string, i: number): number {
   return n;
 }
 
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
 /** Index past a comment (-- or /*) that starts at `i`, or `i` itself when none does. */
 function skipComment(text: string, i: number): number {
   const c = text.charCodeAt(i);
@@ -83,6 +92,31 @@ function skipComment(text: string, i: number): number {
   }
   if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a) return skipBlockComment(text, i);
   return i;
+}
+
+/**
+ * Index past the element that starts at `i`, which is neither a blank nor a comment: a string
+ * (E'...' included), a quoted identifier, a dollar-quoted body, a word, or any other single
+ * character. `backslashEscapes`: a backslash escapes the next character in a '...' string
+ * (standard_conforming_strings off); it always does in an E'...' string.
+ */
+function skipElement(text: string, i: number, backslashEscapes: boolean): number {
+  const c = text.charCodeAt(i);
+  if (c === 0x27 /* ' */) return skipQuoted(text, i, 0x27, backslashEscapes);
+  if (c === 0x22 /* " */) return skipQuoted(text, i, 0x22, false);
+  if (c === 0x24 /* $ */) {
+    const end = skipDollarQuoted(text, i);
+    return end === -1 ? i + 1 : end;
+  }
+  if (isIdentStart(c)) {
+    const n = text.length;
+    let j = i + 1;
+    while (j < n && isIdentChar(text.charCodeAt(j))) j++;
+    // E'...' (or e'...') is a string with backslash escapes
+    if (j === i + 1 && (c === 0x45 || c === 0x65) && text.charCodeAt(j) === 0x27) return skipQuoted(text, j, 0x27, true);
+    return j;
+  }
+  return i + 1;
 }
 
 /**
@@ -109,32 +143,43 @@ export function countStatements(text: string, limit = Infinity): number {
         if (count >= limit) return count;
       }
       i++;
-    } else if (c === 0x27 /* ' */) {
-      inStatement = true;
-      i = skipQuoted(text, i, 0x27, false);
-    } else if (c === 0x22 /* " */) {
-      inStatement = true;
-      i = skipQuoted(text, i, 0x22, false);
-    } else if (c === 0x24 /* $ */) {
-      inStatement = true;
-      const end = skipDollarQuoted(text, i);
-      i = end === -1 ? i + 1 : end;
-    } else if (isIdentStart(c)) {
-      inStatement = true;
-      const start = i;
-      i++;
-      while (i < n && isIdentChar(text.charCodeAt(i))) i++;
-      // E'...' (or e'...') is a string with backslash escapes
-      if (i === start + 1 && (c === 0x45 || c === 0x65) && text.charCodeAt(i) === 0x27) {
-        i = skipQuoted(text, i, 0x27, true);
-      }
     } else {
       inStatement = true;
-      i++;
+      i = skipElement(text, i, false);
     }
   }
   if (inStatement) count++;
   return count;
+}
+
+/**
+ * The text with each `$n` placeholder replaced by `literalOf(n)`; a placeholder it gives
+ * undefined for stays as it is. A `$n` inside a string, a quoted identifier, a dollar-quoted
+ * body or a comment is not a placeholder and is left alone. `backslashEscapes`: the session
+ * has standard_conforming_strings off, so a backslash escapes a quote in a '...' string.
+ */
+export function inlinePlaceholders(text: string, literalOf: (n: number) => string | undefined, backslashEscapes: boolean): string {
+  const n = text.length;
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x24 /* $ */ && isDigit(text.charCodeAt(i + 1))) {
+      let end = i + 2;
+      while (end < n && isDigit(text.charCodeAt(end))) end++;
+      const literal = literalOf(Number(text.slice(i + 1, end)));
+      if (literal !== undefined) {
+        out += text.slice(last, i) + literal;
+        last = end;
+      }
+      i = end;
+      continue;
+    }
+    const past = c === 0x2d || c === 0x2f ? skipComment(text, i) : i;
+    i = past !== i ? past : skipElement(text, i, backslashEscapes);
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /** Whether the text holds more than one non-empty statement. */

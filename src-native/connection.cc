@@ -131,8 +131,8 @@ void Connection::Shutdown() {
 Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state_ != State::kNew) throw Napi::Error::New(env, "connect() may be called once per connection");
-  if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsFunction()) {
-    throw Napi::TypeError::New(env, "connect(keywords, values, callback)");
+  if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsBoolean() || !info[3].IsFunction()) {
+    throw Napi::TypeError::New(env, "connect(keywords, values, expandDbname, callback)");
   }
   Napi::Array keyword_array = info[0].As<Napi::Array>();
   Napi::Array value_array = info[1].As<Napi::Array>();
@@ -146,7 +146,9 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
     keyword_pointers[i] = keywords[i].c_str();
     value_pointers[i] = values[i].c_str();
   }
-  conn_ = PQconnectStartParams(keyword_pointers.data(), value_pointers.data(), 1);
+  // the caller says whether its dbname is a conninfo string to expand or a database name
+  const bool expand_dbname = info[2].As<Napi::Boolean>().Value();
+  conn_ = PQconnectStartParams(keyword_pointers.data(), value_pointers.data(), expand_dbname ? 1 : 0);
   if (conn_ == nullptr) throw Napi::Error::New(env, "out of memory");
   if (PQstatus(conn_) == CONNECTION_BAD) {
     std::string message = PQerrorMessage(conn_);
@@ -157,7 +159,7 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
   }
   PQsetNoticeReceiver(conn_, &Connection::OnNotice, this);
   if (addon_ != nullptr) addon_->live_connections.insert(this);
-  connect_callback_ = Napi::Persistent(info[2].As<Napi::Function>());
+  connect_callback_ = Napi::Persistent(info[3].As<Napi::Function>());
   state_ = State::kConnecting;
   UpdateKeepAlive();
   // libpq has begun connecting: the first wait is for the socket to become writable

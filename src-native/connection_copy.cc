@@ -1,5 +1,6 @@
 // The COPY half of Connection: data in with PQputCopyData, data out with PQgetCopyData,
 // both asynchronous, with backpressure through the socket.
+#include <climits>
 #include <string>
 
 #include "connection.h"
@@ -18,16 +19,23 @@ Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
   if (copy_ != CopyState::kIn) throw Napi::Error::New(env, "no COPY FROM STDIN is in progress");
+  // libpq takes the length as int: more would go out cut short, or as garbage
+  const auto checked = [env](size_t size) {
+    if (size > static_cast<size_t>(INT_MAX)) {
+      throw Napi::RangeError::New(env, "COPY data of " + std::to_string(size) + " bytes in one piece: more than libpq can send at once");
+    }
+    return static_cast<int>(size);
+  };
   int queued;
   size_t size;
   if (info[0].IsBuffer()) {
     Napi::Buffer<char> buffer = info[0].As<Napi::Buffer<char>>();
     size = buffer.Length();
-    queued = PQputCopyData(conn, buffer.Data(), static_cast<int>(size));
+    queued = PQputCopyData(conn, buffer.Data(), checked(size));
   } else if (info[0].IsString()) {
     std::string text = info[0].As<Napi::String>().Utf8Value();
     size = text.size();
-    queued = PQputCopyData(conn, text.data(), static_cast<int>(size));
+    queued = PQputCopyData(conn, text.data(), checked(size));
   } else {
     throw Napi::TypeError::New(env, "COPY data must be a Buffer or a string");
   }

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <napi.h>
 
+#include <climits>
 #include <cstddef>
 #include <string>
 
@@ -84,7 +85,7 @@ class Params {
         if (bytes_.HasNul(text_at[i], length)) {
           throw Napi::TypeError::New(env, "parameter $" + std::to_string(i + 1) + " contains a NUL byte");
         }
-        lengths_[i] = static_cast<int>(length);
+        lengths_[i] = CheckedLength(env, i, length);
         continue;
       }
       bool is_buffer = false;
@@ -96,12 +97,21 @@ class Params {
       size_t length = 0;
       napi_get_buffer_info(env, value, &data, &length);
       pointers_[i] = length > 0 ? static_cast<const char*>(data) : "";
-      lengths_[i] = static_cast<int>(length);
+      lengths_[i] = CheckedLength(env, i, length);
       formats_[i] = 1;
     }
     for (uint32_t i = 0; i < count; i++) {
       if (text_at[i] != kNotText) pointers_[i] = bytes_.At(text_at[i]);
     }
+  }
+
+  // libpq takes lengths as int: a longer value would go out cut short, or as garbage
+  static int CheckedLength(napi_env env, uint32_t i, size_t length) {
+    if (length > static_cast<size_t>(INT_MAX)) {
+      throw Napi::RangeError::New(env, "parameter $" + std::to_string(i + 1) + " is " + std::to_string(length) +
+                                           " bytes: more than libpq can send in one value");
+    }
+    return static_cast<int>(length);
   }
 
   void ReadTypes(napi_env env, napi_value array) {

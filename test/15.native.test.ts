@@ -25,7 +25,7 @@ function nativeConnection(callbacks: Partial<NativeCallbacks> = {}): NativeConne
 function openNative(callbacks: Partial<NativeCallbacks> = {}): Promise<NativeConnection> {
   const conn = nativeConnection(callbacks);
   return new Promise((resolve, reject) => {
-    conn.connect(['dbname'], [testDsn()], (error) => (error === null ? resolve(conn) : reject(new Error(error))));
+    conn.connect(['dbname'], [testDsn()], true, (error) => (error === null ? resolve(conn) : reject(new Error(error))));
   });
 }
 
@@ -174,7 +174,7 @@ describe('misuse of a native connection throws instead of crashing', () => {
     expect(conn.isOpen).toBe(false);
     expect(() => conn.sendQuery('select 1', null, null, true)).toThrow(/closed/);
     expect(() => conn.escapeIdentifier('x')).toThrow(/closed/);
-    expect(() => conn.connect(['dbname'], [testDsn()], () => undefined)).toThrow(/once/);
+    expect(() => conn.connect(['dbname'], [testDsn()], true, () => undefined)).toThrow(/once/);
   });
 
   it('refuses a simple query while pipelined ones are in flight', async () => {

@@ -388,7 +388,7 @@ describe('connect() failures: passwords in malformed conninfo', () => {
     expectNoSecret(error);
   });
 
-  it('keeps the password of a URI given as the dbname keyword out of a parse error', async () => {
+  it('keeps the password of a URI given as the dbname keyword (a database name) out of the error', async () => {
     const { error } = await rejectionOf(connect({ dbname: `postgresql://postgres:${SECRET}%zz@127.0.0.1:1/x` }));
     expect(error).toBeInstanceOf(errors.OperationalError);
     expectNoSecret(error);

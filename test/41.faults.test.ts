@@ -17,6 +17,14 @@ function makePool(options: PoolOptions = {}, conninfo: Conninfo = testDsn()): Po
   return pool;
 }
 
+/** A conninfo string (URI or key=value) with one more keyword. */
+function withOption(conninfo: string, keyword: string, value: string): string {
+  if (/^postgres(ql)?:\/\//.test(conninfo)) {
+    return `${conninfo}${conninfo.includes('?') ? '&' : '?'}${keyword}=${encodeURIComponent(value)}`;
+  }
+  return `${conninfo} ${keyword}='${value.replace(/['\\]/g, '\\$&')}'`;
+}
+
 async function open(conninfo: string = testDsn()): Promise<Connection> {
   const conn = await connect(conninfo);
   conns.push(conn);
@@ -159,7 +167,7 @@ describe('server-side timeouts', () => {
 
   it('idle_in_transaction_session_timeout: the server hangs up, broken, the pool replaces it', async () => {
     // set through the conninfo this time, as a server setting for the session
-    const pool = makePool({}, { dbname: testDsn(), options: '-c idle_in_transaction_session_timeout=100' });
+    const pool = makePool({}, withOption(testDsn(), 'options', '-c idle_in_transaction_session_timeout=100'));
     const conn = await pool.acquire();
     await conn.query('select 1');
     expect(conn.info.transactionStatus).toBe('intrans');

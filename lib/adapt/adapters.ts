@@ -14,8 +14,9 @@ import { formatTimestamptz } from '../types/datetime';
 import { Json } from '../types/json';
 import { formatFloat, isInt4, isInt8 } from '../types/numeric';
 import { arrayOidOf, Oid } from '../types/oids';
+import { checkWellFormed } from '../utf8';
 import { binaryArray, type BinaryElementOid } from './binary-array';
-import { isToPostgres, TO_POSTGRES, type PostgresText } from './to-postgres';
+import { hasToPostgresMethod, isToPostgres, TO_POSTGRES, type PostgresText, type ToPostgresMethod } from './to-postgres';
 
 /** A parameter as the native layer takes it. */
 export type ParamValue = string | Buffer | null;
@@ -142,8 +143,16 @@ export interface AdaptedParams {
   typeOids: number[];
 }
 
+/** PostgreSQL's limit of parameters in one statement (a 16-bit count in the protocol). */
+export const MAX_PARAMETERS = 65535;
+
+/** PostgreSQL's largest value of a field: 1 GB less one byte (MaxAllocSize - 1). */
+export const MAX_FIELD_BYTES = 0x3fffffff;
+
 /** How deep adapters may hand values to one another before it is taken for a loop. */
 const MAX_ADAPTER_DEPTH = 16;
+
+const NO_CHAIN: readonly object[] = [];
 
 interface Adapted {
   value: ParamValue;
@@ -189,8 +198,14 @@ function checkText(text: string, slot: Slot): string {
   if (text.indexOf('\u0000') !== -1) {
     throw new DataError(`PostgreSQL text fields cannot contain NUL (0x00) bytes (parameter ${slot.name})`);
   }
-  return text;
+  return checkWellFormed(text, `parameter ${slot.name}`);
 }
+
+/**
+ * A lone surrogate as JSON.stringify writes it, \ud800 to \udfff, and not after a backslash
+ * of the text's own (written \\); the only other \u escapes it writes are below U+0020.
+ */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
 function toJson(value: unknown, slot: Slot): string | null {
   let text: string | undefined;
@@ -202,7 +217,13 @@ function toJson(value: unknown, slot: Slot): string | null {
   }
   // JSON.stringify(undefined) and of a function give undefined: there is nothing to send.
   // No NUL check: JSON.stringify writes U+0000 as the escape \u0000.
-  return text === undefined ? null : text;
+  if (text === undefined) return null;
+  // A lone surrogate, in a value or a key, comes out escaped: json would keep the escape and
+  // jsonb refuse it, while the value meant cannot be stored at all.
+  if (text.indexOf('\\ud') !== -1 && LONE_SURROGATE_ESCAPE.test(text)) {
+    throw new DataError(`parameter ${slot.name} holds a lone surrogate (half of a UTF-16 pair, U+D800 to U+DFFF, alone) in its JSON, which has no UTF-8 form`);
+  }
+  return text;
 }
 
 function adaptNumber(value: number): Adapted {
@@ -213,7 +234,33 @@ function adaptNumber(value: number): Adapted {
   return { value: formatFloat(value), oid: Oid.float8 };
 }
 
-function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
+/** A value as text inside another's: null for NULL, bytes in bytea's hex form. */
+function textOf(adapted: Adapted): string | null {
+  const value = adapted.value;
+  return value === null || typeof value === 'string' ? value : formatBytea(value);
+}
+
+/**
+ * node-postgres's toPostgres(prepareValue): the object goes out as what the method returns,
+ * adapted in its turn. `chain` holds the objects whose toPostgres led here: one of them
+ * again would loop for ever. prepareValue gives a value's text, as it would go inside
+ * another's (bytes as bytea's \x hex).
+ */
+function adaptToPostgresMethod(object: ToPostgresMethod, slot: Slot, depth: number, chain: readonly object[]): Adapted {
+  if (chain.includes(object)) {
+    throw new ProgrammingError(`circular reference detected while preparing "${typeName(object)}" for query (parameter ${slot.name})`);
+  }
+  if (depth >= MAX_ADAPTER_DEPTH) {
+    throw new ProgrammingError(
+      `cannot adapt parameter ${slot.name}: toPostgres keeps returning values that need adapting (last: ${typeName(object)})`,
+    );
+  }
+  const fieldSlot = slot.inText();
+  const prepareValue = (inner: unknown): string | null => textOf(adaptOne(inner, fieldSlot, depth + 1));
+  return adaptOne(object.toPostgres(prepareValue), slot, depth + 1, [...chain, object]);
+}
+
+function adaptOne(value: unknown, slot: Slot, depth: number, chain: readonly object[] = NO_CHAIN): Adapted {
   if (value === null || value === undefined) return { value: null, oid: 0 };
   const adapter = slot.registry.lookup(value);
   if (adapter !== undefined) {
@@ -249,8 +296,8 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
     const fieldSlot = slot.inText();
     const inner = (item: unknown): PostgresText | null => {
       const adapted = adaptOne(item, fieldSlot, depth + 1);
-      if (adapted.value === null) return null;
-      return { text: typeof adapted.value === 'string' ? adapted.value : formatBytea(adapted.value), oid: adapted.oid };
+      const text = textOf(adapted);
+      return text === null ? null : { text, oid: adapted.oid };
     };
     const own = object[TO_POSTGRES](inner);
     return { value: checkText(own.text, slot), oid: own.oid };
@@ -269,6 +316,8 @@ function adaptOne(value: unknown, slot: Slot, depth: number): Adapted {
   }
   if (Array.isArray(object)) return adaptArray(object, slot, depth);
   if (object instanceof Json) return { value: toJson(object.value, slot), oid: Oid.json };
+  // node-postgres's protocol, where node-postgres looks for it: after bytes, dates and arrays
+  if (hasToPostgresMethod(object)) return adaptToPostgresMethod(object, slot, depth, chain);
   if (isPlainObject(object)) return { value: toJson(object, slot), oid: Oid.json };
   const name = typeName(object);
   throw new ProgrammingError(
@@ -370,7 +419,7 @@ function adaptFlatArray(array: readonly unknown[], slot: Slot): Adapted | undefi
       } else if (!isInt4(number)) {
         allInt4 = false;
       }
-    } else if (type === 'string' && (item as string).includes('\u0000')) {
+    } else if (type === 'string' && ((item as string).includes('\u0000') || !(item as string).isWellFormed())) {
       return undefined; // the general path names the parameter in its error
     }
   }
@@ -470,22 +519,44 @@ function ragged(slot: Slot): ProgrammingError {
   );
 }
 
+/**
+ * The value as it will go out, refused when PostgreSQL could not take it whole: a value of
+ * more than 1 GB (text counted as UTF-8) is refused by the server, or worse, once sent.
+ */
+function checkSize(adapted: Adapted, position: number): Adapted {
+  const value = adapted.value;
+  if (value === null) return adapted;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need measuring
+  const bytes = typeof value === 'string' ? (value.length > MAX_FIELD_BYTES / 3 ? Buffer.byteLength(value, 'utf8') : 0) : value.length;
+  if (bytes > MAX_FIELD_BYTES) {
+    throw new DataError(
+      `parameter $${position} is ${bytes} bytes${typeof value === 'string' ? ' of UTF-8' : ''}: PostgreSQL takes at most ${MAX_FIELD_BYTES} bytes (1 GB less one byte) in a value`,
+    );
+  }
+  return adapted;
+}
+
 /** One value as parameter text and type OID. `position` (1-based) names it in errors. */
 export function adaptValue(value: unknown, registry: AdapterRegistry = globalAdapters, position = 1): { value: ParamValue; oid: number } {
-  return adaptOne(value, new Slot(position, registry), 0);
+  return checkSize(adaptOne(value, new Slot(position, registry), 0), position);
 }
 
 /**
  * Parameters for the native layer: their values and the type OIDs to declare (0: the server
- * infers). With `wire`, the values are sent as they are, and flat arrays of numbers or
- * booleans come in the binary format; without it every value but bytes is text.
+ * infers). With `wire`, the values are bound to a statement as they are (MAX_PARAMETERS at
+ * most), and flat arrays of numbers or booleans come in the binary format; without it every
+ * value but bytes is text.
  */
 export function adaptParams(values: readonly unknown[], registry: AdapterRegistry = globalAdapters, wire = false): AdaptedParams {
   const n = values.length;
+  // libpq refuses the statement, too late to fail it alone: every bound statement comes here first
+  if (wire && n > MAX_PARAMETERS) {
+    throw new ProgrammingError(`a statement takes at most ${MAX_PARAMETERS} parameters, not ${n}: send the values as arrays (unnest) or in several statements`);
+  }
   const out: ParamValue[] = new Array<ParamValue>(n);
   const typeOids: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const adapted = adaptOne(values[i], new Slot(i + 1, registry, wire), 0);
+    const adapted = checkSize(adaptOne(values[i], new Slot(i + 1, registry, wire), 0), i + 1);
     out[i] = adapted.value;
     typeOids[i] = adapted.oid;
   }
