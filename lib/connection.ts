@@ -18,6 +18,7 @@ import {
 } from './native';
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
+import { serverMessage } from './errors/server-message';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
@@ -965,7 +966,7 @@ export class Connection extends EventEmitter {
     const notice: Notice = {
       severity: fields.severity,
       sqlstate: fields.sqlstate,
-      message: message.trim(),
+      message: serverMessage(fields, message),
       diag: makeDiagnostic(fields),
     };
     this.notices.push(notice);
@@ -987,10 +988,10 @@ export class Connection extends EventEmitter {
         try {
           this.#native.cancel((message) => {
             if (message === null) resolve();
-            else reject(new errors.OperationalError(`cancel failed: ${message}`));
+            else reject(new errors.OperationalError(`cancel failed: ${message.trim()}`));
           });
         } catch (error) {
-          reject(new errors.OperationalError(messageOf(error)));
+          reject(new errors.OperationalError(messageOf(error).trim()));
         }
       });
     } finally {
@@ -1034,7 +1035,7 @@ export class Connection extends EventEmitter {
     const requests = this.#takeAll();
     const reason = fatal?.error ?? this.#fatalNotice ?? fatalResultIn(requests);
     const makeError = (): errors.Error =>
-      reason === undefined ? new errors.OperationalError(text) : errors.fromDiagnostic(reason, this.#redact(reason.messagePrimary ?? text));
+      reason === undefined ? new errors.OperationalError(text) : errors.fromDiagnostic(this.#redactFields(reason), text);
     this.#lostError = makeError();
     for (const request of requests) {
       // an error the server sent for this statement says more than the loss; libpq's own
@@ -1393,8 +1394,19 @@ export class Connection extends EventEmitter {
   }
 
   #errorFrom(result: NativeResult, query: string): errors.DatabaseError {
-    const message = (result.errorMessage ?? result.error?.messagePrimary ?? 'unknown error').trim();
-    return errors.fromDiagnostic(result.error ?? {}, this.#redact(message), query);
+    return errors.fromDiagnostic(this.#redactFields(result.error ?? {}), this.#redact(result.errorMessage ?? ''), query);
+  }
+
+  /** The fields of a server report with the words a message is made of kept free of passwords. */
+  #redactFields(fields: NativeErrorFields): NativeErrorFields {
+    if (this.#secrets.length === 0) return fields;
+    const { messagePrimary, messageDetail, messageHint } = fields;
+    return {
+      ...fields,
+      messagePrimary: messagePrimary === undefined ? undefined : this.#redact(messagePrimary),
+      messageDetail: messageDetail === undefined ? undefined : this.#redact(messageDetail),
+      messageHint: messageHint === undefined ? undefined : this.#redact(messageHint),
+    };
   }
 
   #watchSignal(request: Request, signal: AbortSignal): void {
