@@ -19,6 +19,7 @@ import {
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
 import { serverMessage } from './errors/server-message';
+import { connectFailure } from './connect-failure';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
@@ -316,10 +317,10 @@ export class Connection extends EventEmitter {
           if (settled) return;
           try {
             this.#native.connect(params.keywords, params.values, (message) => {
-              finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
+              finish(message === null ? null : connectFailure(message, (text) => this.#redact(text)));
             });
           } catch (error) {
-            finish(new errors.OperationalError(this.#redact(messageOf(error))));
+            finish(connectFailure(messageOf(error), (text) => this.#redact(text)));
           }
         },
         (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
