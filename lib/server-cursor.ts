@@ -40,6 +40,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   #closed = false;
   /** whether a cursor of this name was declared by this object and not closed since */
   #declared = false;
+  /** execute() calls not finished */
+  #running = 0;
   #description: Column[] | null = null;
   #fields: NativeResult['fields'] = [];
   #position = 0;
@@ -117,6 +119,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
    * A cursor this object declared before is closed first.
    */
   async execute(text: QueryText, params?: QueryParams | null): Promise<this> {
+    this.#running++;
     try {
       this.#checkOpen();
       const resolved = resolveQuery(text, undefined, this.#conn);
@@ -151,6 +154,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       return this;
     } catch (error) {
       throw withCallerStack(error);
+    } finally {
+      this.#running--;
     }
   }
 
@@ -270,6 +275,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
 
   #checkFetch(): void {
     this.#checkOpen();
+    if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
     if (!this.#declared || this.#description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
   }
 }
