@@ -20,6 +20,7 @@ import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
 import { serverMessage } from './errors/server-message';
 import { connectFailure } from './connect-failure';
+import { callSite, withCallerStack, type CallSite } from './caller-stack';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
@@ -40,6 +41,8 @@ import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
 import type { Readable } from 'node:stream';
+
+export { withCallerStack };
 
 export interface ConnectOptions {
   /** default false: the first statement opens a transaction, committed by commit() */
@@ -641,25 +644,27 @@ export class Connection extends EventEmitter {
 
   /** Commit the transaction in progress (nothing to do when there is none). */
   async commit(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('commit() is not allowed inside transaction(): it commits when its function returns');
       this.#checkNoTpc('commit()');
       await this.#endTransaction('COMMIT');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** Roll back the transaction in progress (nothing to do when there is none). */
   async rollback(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('rollback() is not allowed inside transaction(): throw to roll it back');
       this.#checkNoTpc('rollback()');
       await this.#endTransaction('ROLLBACK');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -697,11 +702,12 @@ export class Connection extends EventEmitter {
    * (autocommit off): the object's descriptor lives as long as it.
    */
   async lobject(oid?: number, mode?: string): Promise<LargeObject> {
+    const site = callSite();
     try {
       this.#checkOpen();
       return await openLargeObject(this, oid, mode);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -715,6 +721,7 @@ export class Connection extends EventEmitter {
 
   /** Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
   async tpcBegin(xid: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const id = toXid(xid);
@@ -726,12 +733,13 @@ export class Connection extends EventEmitter {
       await this._control(this._beginStatement(), true);
       this.#tpc = { xid: id, prepared: false };
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
   async tpcPrepare(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const tpc = this.#tpc;
@@ -740,7 +748,7 @@ export class Connection extends EventEmitter {
       await this._control(`PREPARE TRANSACTION ${this.#native.escapeLiteral(tpc.xid.toString())}`, false);
       tpc.prepared = true;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -750,24 +758,27 @@ export class Connection extends EventEmitter {
    * transaction, as recovery does.
    */
   async tpcCommit(xid?: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       await this.#tpcFinish('COMMIT', xid);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** As tpcCommit(), rolling back. */
   async tpcRollback(xid?: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       await this.#tpcFinish('ROLLBACK', xid);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** The transactions prepared in this database and not yet committed or rolled back. */
   async tpcRecover(): Promise<Xid[]> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const wasInTransaction = this.#inTransaction;
@@ -784,7 +795,7 @@ export class Connection extends EventEmitter {
         return xid;
       });
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -855,11 +866,12 @@ export class Connection extends EventEmitter {
 
   /** COPY ... FROM STDIN with the data of `source`; resolves with the number of rows copied. */
   async copyFrom(text: QueryText, source: CopySource): Promise<number> {
+    const site = callSite();
     try {
       const query = resolveQuery(text, undefined, this);
       return await copyFromSource(this, query.text, source);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -876,6 +888,7 @@ export class Connection extends EventEmitter {
    * are quoted into the statement client-side.
    */
   async copy(text: QueryText, params?: readonly unknown[]): Promise<Copy> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const query = resolveQuery(text, params);
@@ -900,7 +913,7 @@ export class Connection extends EventEmitter {
       if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
       return first as Copy;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -914,23 +927,21 @@ export class Connection extends EventEmitter {
   // notifications
 
   async listen(channel: string): Promise<void> {
-    await this.#channelCommand('LISTEN', channel);
+    await this.#channelCommand('LISTEN', channel, callSite());
   }
 
+  /** Stop listening to `channel`, or to every channel when none is given. */
   async unlisten(channel?: string): Promise<void> {
-    if (channel === undefined) {
-      await this.#request(RequestKind.Pipeline, 'UNLISTEN *', null, null, false);
-      return;
-    }
-    await this.#channelCommand('UNLISTEN', channel);
+    await this.#channelCommand('UNLISTEN', channel, callSite());
   }
 
   async notify(channel: string, payload?: string): Promise<void> {
+    const site = callSite();
     try {
       if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
       await this._run('SELECT pg_notify($1, $2)', [channel, payload ?? '']);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -944,14 +955,18 @@ export class Connection extends EventEmitter {
     return this.#notifications.iterator(options);
   }
 
-  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string): Promise<void> {
+  /** LISTEN or UNLISTEN a channel; UNLISTEN without one is UNLISTEN *. */
+  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string | undefined, site: CallSite): Promise<void> {
     try {
       this.#checkOpen();
-      if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
-      const statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      let statement = 'UNLISTEN *';
+      if (channel !== undefined || command === 'LISTEN') {
+        if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+        statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      }
       await this.#request(RequestKind.Pipeline, statement, null, null, false);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -1585,15 +1600,4 @@ function messageOf(error: unknown): string {
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new errors.QueryCanceledError('the query was aborted');
-}
-
-/**
- * Errors are made where the results arrive, far from the call. Re-capturing the stack in the
- * awaiting public method lets V8's async stack traces reach the caller's line.
- */
-export function withCallerStack(error: unknown): unknown {
-  if (error instanceof errors.Error && typeof Error.captureStackTrace === 'function') {
-    Error.captureStackTrace(error, withCallerStack);
-  }
-  return error;
 }
