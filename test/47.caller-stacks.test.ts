@@ -196,6 +196,39 @@ describe('awaited calls: the stack reaches the line of the call', () => {
   });
 });
 
+describe('functions run by transaction() and pool.connection()', () => {
+  /** The line of this file that called here(). */
+  function here(): number {
+    const holder: { stack?: string } = {};
+    Error.captureStackTrace(holder, here);
+    const frame = (holder.stack ?? '').split('\n').find((line) => line.includes(THIS_FILE)) ?? '';
+    return Number(/:(\d+):\d+\)?$/.exec(frame)?.[1]);
+  }
+
+  // V8's async frames point at the await: the call and its await share a line here
+  it('an error of a statement inside keeps the line of that statement', async () => {
+    let inner = 0;
+    const viaTransaction = await awaited(() =>
+      conn.transaction(async (c) => {
+        inner = here(); await c.query('select 1/0');
+      }),
+    );
+    expect(viaTransaction.error.stack).toContain(`${THIS_FILE}:${inner}:`);
+
+    const pool = new Pool(testDsn(), { min: 0, max: 1 });
+    try {
+      const viaPool = await awaited(() =>
+        pool.connection(async (c) => {
+          inner = here(); await c.query('select 1/0');
+        }),
+      );
+      expect(viaPool.error.stack).toContain(`${THIS_FILE}:${inner}:`);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('calls nobody awaits: the stack still reaches the line of the call', () => {
   it('commit() and rollback() followed by close()', async () => {
     const a = await inTransaction();
