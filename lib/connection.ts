@@ -1,8 +1,6 @@
 // The user-facing connection. It owns the order of operations: which request goes out when,
 // which results belong to which request, transactions opened implicitly, errors mapped to
 // classes. The socket and libpq belong to the native layer (lib/native.ts).
-import { EventEmitter } from 'node:events';
-
 import {
   END_OF_COMMAND,
   ExecStatus,
@@ -21,6 +19,7 @@ import { makeDiagnostic, type Diagnostic } from './errors';
 import { serverMessage } from './errors/server-message';
 import { connectFailure } from './connect-failure';
 import { callSite, withCallerStack, type CallSite } from './caller-stack';
+import { TypedEventEmitter } from './typed-events';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
@@ -70,6 +69,16 @@ export interface Notice {
   sqlstate?: string;
   message: string;
   diag: Diagnostic;
+}
+
+/** The events of a Connection, and what their listeners get. */
+export interface ConnectionEvents {
+  /** a NOTIFY on a channel this connection listens to */
+  notification: [notification: Notification];
+  /** a notice or warning the server sent (RAISE NOTICE, ...) */
+  notice: [notice: Notice];
+  /** the connection was lost; emitted only when someone listens */
+  error: [error: errors.Error];
 }
 
 export type TransactionStatusName = 'idle' | 'active' | 'intrans' | 'inerror' | 'unknown';
@@ -222,7 +231,7 @@ function newRequest(
 }
 
 /** A connection to a PostgreSQL server. Create one with `connect()`. */
-export class Connection extends EventEmitter {
+export class Connection extends TypedEventEmitter<ConnectionEvents> {
   /** the last notices the server sent, oldest first */
   readonly notices: Notice[] = [];
   /** the typecasters of this connection (the global ones apply where it sets none) */
