@@ -1535,11 +1535,12 @@ const SPREAD_PARAMS = 13;
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {
+  const site = callSite();
   const conn = new Connection(CONSTRUCT);
   try {
     await conn._open(conninfo, options);
   } catch (error) {
-    throw withCallerStack(error);
+    throw withCallerStack(error, site);
   }
   return conn;
 }

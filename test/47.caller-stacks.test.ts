@@ -4,7 +4,7 @@
 // stack when called, so that a call nobody awaits (a forgotten await, then close()) still
 // says where it was made.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, Pool, type Connection } from '../lib';
+import { connect, errors, Pool, type Connection } from '../lib';
 import { connectTest, testDsn, uniqueName } from './helpers';
 
 const THIS_FILE = '47.caller-stacks.test.ts';
@@ -264,6 +264,12 @@ describe('calls nobody awaits: the stack still reaches the line of the call', ()
       expect(failure.error, name).toBeInstanceOf(errors.Error);
       expect(failure.error.stack, name).toContain(`${THIS_FILE}:${failure.line}:`);
     }
+  });
+
+  it('connect()', async () => {
+    const url = new URL(testDsn());
+    url.pathname = '/pqnode_no_such_database';
+    expectCallerLine(await unawaited(() => connect(url.toString())));
   });
 
   it('a server-side cursor and a COPY', async () => {
