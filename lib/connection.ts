@@ -1,8 +1,6 @@
 // The user-facing connection. It owns the order of operations: which request goes out when,
 // which results belong to which request, transactions opened implicitly, errors mapped to
 // classes. The socket and libpq belong to the native layer (lib/native.ts).
-import { EventEmitter } from 'node:events';
-
 import {
   END_OF_COMMAND,
   ExecStatus,
@@ -18,6 +16,10 @@ import {
 } from './native';
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
+import { serverMessage } from './errors/server-message';
+import { connectFailure } from './connect-failure';
+import { callSite, withCallerStack, type CallSite } from './caller-stack';
+import { TypedEventEmitter } from './typed-events';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
@@ -38,6 +40,8 @@ import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
 import type { Readable } from 'node:stream';
+
+export { withCallerStack };
 
 export interface ConnectOptions {
   /** default false: the first statement opens a transaction, committed by commit() */
@@ -76,6 +80,16 @@ export interface Notice {
   sqlstate?: string;
   message: string;
   diag: Diagnostic;
+}
+
+/** The events of a Connection, and what their listeners get. */
+export interface ConnectionEvents {
+  /** a NOTIFY on a channel this connection listens to */
+  notification: [notification: Notification];
+  /** a notice or warning the server sent (RAISE NOTICE, ...) */
+  notice: [notice: Notice];
+  /** the connection was lost; emitted only when someone listens */
+  error: [error: errors.Error];
 }
 
 export type TransactionStatusName = 'idle' | 'active' | 'intrans' | 'inerror' | 'unknown';
@@ -228,7 +242,7 @@ function newRequest(
 }
 
 /** A connection to a PostgreSQL server. Create one with `connect()`. */
-export class Connection extends EventEmitter {
+export class Connection extends TypedEventEmitter<ConnectionEvents> {
   /** the last notices the server sent, oldest first */
   readonly notices: Notice[] = [];
   /** the typecasters of this connection (the global ones apply where it sets none) */
@@ -330,10 +344,10 @@ export class Connection extends EventEmitter {
           if (settled) return;
           try {
             this.#native.connect(params.keywords, params.values, params.expandDbname, (message) => {
-              finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
+              finish(message === null ? null : connectFailure(message, (text) => this.#redact(text)));
             });
           } catch (error) {
-            finish(new errors.OperationalError(this.#redact(messageOf(error))));
+            finish(connectFailure(messageOf(error), (text) => this.#redact(text)));
           }
         },
         (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
@@ -661,25 +675,27 @@ export class Connection extends EventEmitter {
 
   /** Commit the transaction in progress (nothing to do when there is none). */
   async commit(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('commit() is not allowed inside transaction(): it commits when its function returns');
       this.#checkNoTpc('commit()');
       await this.#endTransaction('COMMIT');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** Roll back the transaction in progress (nothing to do when there is none). */
   async rollback(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('rollback() is not allowed inside transaction(): throw to roll it back');
       this.#checkNoTpc('rollback()');
       await this.#endTransaction('ROLLBACK');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -717,11 +733,12 @@ export class Connection extends EventEmitter {
    * (autocommit off): the object's descriptor lives as long as it.
    */
   async lobject(oid?: number, mode?: string): Promise<LargeObject> {
+    const site = callSite();
     try {
       this.#checkOpen();
       return await openLargeObject(this, oid, mode);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -735,6 +752,7 @@ export class Connection extends EventEmitter {
 
   /** Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
   async tpcBegin(xid: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const id = toXid(xid);
@@ -746,12 +764,13 @@ export class Connection extends EventEmitter {
       await this._control(this._beginStatement(), true);
       this.#tpc = { xid: id, prepared: false };
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
   async tpcPrepare(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const tpc = this.#tpc;
@@ -760,7 +779,7 @@ export class Connection extends EventEmitter {
       await this._control(`PREPARE TRANSACTION ${this.#native.escapeLiteral(tpc.xid.toString())}`, false);
       tpc.prepared = true;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -770,24 +789,27 @@ export class Connection extends EventEmitter {
    * transaction, as recovery does.
    */
   async tpcCommit(xid?: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       await this.#tpcFinish('COMMIT', xid);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** As tpcCommit(), rolling back. */
   async tpcRollback(xid?: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       await this.#tpcFinish('ROLLBACK', xid);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** The transactions prepared in this database and not yet committed or rolled back. */
   async tpcRecover(): Promise<Xid[]> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const wasInTransaction = this.#inTransaction;
@@ -804,7 +826,7 @@ export class Connection extends EventEmitter {
         return xid;
       });
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -875,11 +897,12 @@ export class Connection extends EventEmitter {
 
   /** COPY ... FROM STDIN with the data of `source`; resolves with the number of rows copied. */
   async copyFrom(text: QueryText, source: CopySource): Promise<number> {
+    const site = callSite();
     try {
       const query = resolveQuery(text, undefined, this);
       return await copyFromSource(this, query.text, source);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -896,6 +919,7 @@ export class Connection extends EventEmitter {
    * are quoted into the statement client-side.
    */
   async copy(text: QueryText, params?: readonly unknown[]): Promise<Copy> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const query = resolveQuery(text, params);
@@ -920,7 +944,7 @@ export class Connection extends EventEmitter {
       if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
       return first as Copy;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -935,23 +959,21 @@ export class Connection extends EventEmitter {
   // notifications
 
   async listen(channel: string): Promise<void> {
-    await this.#channelCommand('LISTEN', channel);
+    await this.#channelCommand('LISTEN', channel, callSite());
   }
 
+  /** Stop listening to `channel`, or to every channel when none is given. */
   async unlisten(channel?: string): Promise<void> {
-    if (channel === undefined) {
-      await this.#request(RequestKind.Pipeline, 'UNLISTEN *', null, null, false);
-      return;
-    }
-    await this.#channelCommand('UNLISTEN', channel);
+    await this.#channelCommand('UNLISTEN', channel, callSite());
   }
 
   async notify(channel: string, payload?: string): Promise<void> {
+    const site = callSite();
     try {
       if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
       await this._run('SELECT pg_notify($1, $2)', [channel, payload ?? '']);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -965,14 +987,18 @@ export class Connection extends EventEmitter {
     return this.#notifications.iterator(options);
   }
 
-  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string): Promise<void> {
+  /** LISTEN or UNLISTEN a channel; UNLISTEN without one is UNLISTEN *. */
+  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string | undefined, site: CallSite): Promise<void> {
     try {
       this.#checkOpen();
-      if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
-      const statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      let statement = 'UNLISTEN *';
+      if (channel !== undefined || command === 'LISTEN') {
+        if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+        statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      }
       await this.#request(RequestKind.Pipeline, statement, null, null, false);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -988,7 +1014,7 @@ export class Connection extends EventEmitter {
     const notice: Notice = {
       severity: fields.severity,
       sqlstate: fields.sqlstate,
-      message: message.trim(),
+      message: serverMessage(fields, message),
       diag: makeDiagnostic(fields),
     };
     this.notices.push(notice);
@@ -1028,10 +1054,10 @@ export class Connection extends EventEmitter {
           // that would keep the process alive or hold a thread
           this.#native.cancel((message) => {
             if (message === null) resolve();
-            else reject(new errors.OperationalError(`cancel failed: ${message}`));
+            else reject(new errors.OperationalError(`cancel failed: ${message.trim()}`));
           }, Math.ceil(timeout * 1000));
         } catch (error) {
-          reject(new errors.OperationalError(messageOf(error)));
+          reject(new errors.OperationalError(messageOf(error).trim()));
         }
       });
     } finally {
@@ -1106,10 +1132,10 @@ export class Connection extends EventEmitter {
    * a lost connection always fails with OperationalError.
    */
   #lossError(reason: NativeErrorFields): errors.DatabaseError {
-    const message = this.#redact(reason.messagePrimary ?? 'the connection to the server was lost');
-    const error = errors.fromDiagnostic(reason, message);
+    const fields = this.#redactFields(reason);
+    const error = errors.fromDiagnostic(fields, 'the connection to the server was lost');
     if (error instanceof errors.OperationalError) return error;
-    return new errors.OperationalError(message, { diag: makeDiagnostic(reason), sqlstate: reason.sqlstate });
+    return new errors.OperationalError(error.message, { diag: makeDiagnostic(fields), sqlstate: reason.sqlstate });
   }
 
   #rejectAll(makeError: () => Error): void {
@@ -1456,8 +1482,19 @@ export class Connection extends EventEmitter {
   }
 
   #errorFrom(result: NativeResult, query: string): errors.DatabaseError {
-    const message = (result.errorMessage ?? result.error?.messagePrimary ?? 'unknown error').trim();
-    return errors.fromDiagnostic(result.error ?? {}, this.#redact(message), query);
+    return errors.fromDiagnostic(this.#redactFields(result.error ?? {}), this.#redact(result.errorMessage ?? ''), query);
+  }
+
+  /** The fields of a server report with the words a message is made of kept free of passwords. */
+  #redactFields(fields: NativeErrorFields): NativeErrorFields {
+    if (this.#secrets.length === 0) return fields;
+    const { messagePrimary, messageDetail, messageHint } = fields;
+    return {
+      ...fields,
+      messagePrimary: messagePrimary === undefined ? undefined : this.#redact(messagePrimary),
+      messageDetail: messageDetail === undefined ? undefined : this.#redact(messageDetail),
+      messageHint: messageHint === undefined ? undefined : this.#redact(messageHint),
+    };
   }
 
   #watchSignal(request: Request, signal: AbortSignal): void {
@@ -1570,11 +1607,12 @@ const SPREAD_PARAMS = 13;
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {
+  const site = callSite();
   const conn = new Connection(CONSTRUCT);
   try {
     await conn._open(conninfo, options);
   } catch (error) {
-    throw withCallerStack(error);
+    throw withCallerStack(error, site);
   }
   return conn;
 }
@@ -1653,15 +1691,4 @@ function checkSeconds(name: string, value: unknown): number {
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new errors.QueryCanceledError('the query was aborted');
-}
-
-/**
- * Errors are made where the results arrive, far from the call. Re-capturing the stack in the
- * awaiting public method lets V8's async stack traces reach the caller's line.
- */
-export function withCallerStack(error: unknown): unknown {
-  if (error instanceof errors.Error && typeof Error.captureStackTrace === 'function') {
-    Error.captureStackTrace(error, withCallerStack);
-  }
-  return error;
 }

@@ -164,6 +164,10 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, message);
   }
   PQsetNoticeReceiver(conn_, &Connection::OnNotice, this);
+  // libpq gives no PGresult for a failed connection attempt, only its message: in verbose
+  // form that message carries the server's SQLSTATE ("FATAL:  28P01: ..."), which lib/ reads
+  // and removes. Reset once connected, so that later messages have their usual form.
+  PQsetErrorVerbosity(conn_, PQERRORS_VERBOSE);
   if (addon_ != nullptr) addon_->live_connections.insert(this);
   connect_callback_ = Napi::Persistent(info[3].As<Napi::Function>());
   state_ = State::kConnecting;
@@ -209,6 +213,8 @@ void Connection::FinishConnect(const char* error) {
   Napi::Env env = Env();
   std::string message;
   if (error == nullptr) {
+    // connected: later messages take their usual form again (see Connect)
+    PQsetErrorVerbosity(conn_, PQERRORS_DEFAULT);
     if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
       message = PQerrorMessage(conn_);
       error = message.c_str();
