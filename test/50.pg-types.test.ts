@@ -19,7 +19,7 @@ afterAll(async () => {
 
 async function value(sql: string, params?: unknown[]): Promise<unknown> {
   const { rows } = await c.query({ text: sql, values: params, rowMode: 'array' });
-  return (rows[0] as unknown[])[0];
+  return (rows[0] as unknown as unknown[])[0];
 }
 
 describe('default parsers', () => {
