@@ -135,3 +135,21 @@ describe('COPY streams', () => {
     expect((await c.query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 0 }]);
   });
 });
+
+describe('a cursor read to its end', () => {
+  it('leaves the connection reading: the next query on the client runs', async () => {
+    // the rows outrun the reader, so the connection stops reading; the end must restart it
+    const cursor = c.query(new Cursor('SELECT n FROM generate_series(1, 500) n'));
+    let total = 0;
+    for (;;) {
+      const rows = await cursor.read(50);
+      if (rows.length === 0) break;
+      total += rows.length;
+    }
+    await cursor.close();
+    expect(total).toBe(500);
+    const next = c.query('SELECT 1 AS ok');
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the query after the cursor never ran')), 3000));
+    expect(((await Promise.race([next, timeout])) as { rows: unknown[] }).rows).toEqual([{ ok: 1 }]);
+  });
+});

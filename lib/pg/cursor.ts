@@ -99,7 +99,15 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
     }
   }
 
+  /** The statement ended: the connection must read on for what follows it. */
+  #resumeAfterEnd(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#handle?.resume();
+  }
+
   #onEnd(result: CoreResult): void {
+    this.#resumeAfterEnd();
     if (this.#closing) {
       this.#settleClose();
       return;
@@ -112,6 +120,7 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
   }
 
   #onError(error: Error): void {
+    this.#resumeAfterEnd();
     if (this.#closing) {
       this.#settleClose();
       return;
