@@ -1,5 +1,5 @@
 // Kysely on pqnode/pg: PostgresDialect with this module's Pool and Cursor.
-import { Kysely, Migrator, PostgresDialect, sql, type Generated, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Generated, type Migration, type PostgresPool } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import pg from '../lib/pg';
@@ -16,7 +16,8 @@ let db: Kysely<Database>;
 beforeAll(async () => {
   db = new Kysely<Database>({
     // the one-line switch: the Pool and Cursor of pqnode/pg
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDsn(), max: 4 }), cursor: pg.Cursor }),
+    // (Kysely types a result's command as a union of tags, node-postgres as a string: a cast)
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDsn(), max: 4 }) as unknown as PostgresPool, cursor: pg.Cursor }),
   });
   const migrations: Record<string, Migration> = {
     '001_person': {

@@ -23,6 +23,12 @@ export interface NotificationMessage {
   readonly payload: string;
 }
 
+/** The shape of a pg-cursor as typed by the libraries that take one (Kysely's PostgresCursor). */
+interface CursorLike {
+  read(rowCount: number): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
 /** What a query run on the client is told about: its settled promise or callback. */
 type Done<T> = { promise: Promise<T> | undefined; callback: QueryCallback<T> };
 
@@ -249,10 +255,11 @@ export class Client extends EventEmitter {
   // ---------------------------------------------------------------------------------------
   // queries
 
-  query<R = Record<string, unknown>>(config: string | QueryConfig, values?: unknown[]): Promise<Result<R>>;
+  query<R = Record<string, unknown>>(config: string | QueryConfig, values?: readonly unknown[]): Promise<Result<R>>;
   query<R = Record<string, unknown>>(config: string | QueryConfig, callback: QueryCallback<Result<R>>): void;
-  query<R = Record<string, unknown>>(config: string | QueryConfig, values: unknown[] | undefined, callback: QueryCallback<Result<R>>): void;
-  query<T extends Submittable>(submittable: T, callback?: QueryCallback): T;
+  query<R = Record<string, unknown>>(config: string | QueryConfig, values: readonly unknown[] | undefined, callback: QueryCallback<Result<R>>): void;
+  /** a Query, Cursor, QueryStream or COPY stream of this module, or a pg-cursor / pg-query-stream object */
+  query<T extends Submittable | CursorLike>(submittable: T, callback?: QueryCallback): T;
   query(config: unknown, values?: unknown, callback?: unknown): unknown {
     if (config === null || config === undefined) throw new TypeError('Client was passed a null or undefined query');
     const submittable = config as Partial<Submittable> & { callback?: unknown };

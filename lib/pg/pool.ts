@@ -319,9 +319,9 @@ export class Pool extends EventEmitter {
     });
   }
 
-  query<R = Record<string, unknown>>(config: string | QueryConfig, values?: unknown[]): Promise<Result<R>>;
+  query<R = Record<string, unknown>>(config: string | QueryConfig, values?: readonly unknown[]): Promise<Result<R>>;
   query<R = Record<string, unknown>>(config: string | QueryConfig, callback: QueryCallback<Result<R>>): void;
-  query<R = Record<string, unknown>>(config: string | QueryConfig, values: unknown[] | undefined, callback: QueryCallback<Result<R>>): void;
+  query<R = Record<string, unknown>>(config: string | QueryConfig, values: readonly unknown[] | undefined, callback: QueryCallback<Result<R>>): void;
   query(config: unknown, values?: unknown, callback?: unknown): Promise<unknown> | void {
     if (typeof config === 'function') {
       const response = promised<unknown>(this.Promise, config as (error: Error | undefined, value: unknown) => void);

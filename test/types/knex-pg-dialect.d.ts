@@ -2,6 +2,6 @@
 declare module 'knex/lib/dialects/postgres' {
   import type { Knex } from 'knex';
 
-  const ClientPG: new (config: Knex.Config) => Knex.Client;
+  const ClientPG: typeof Knex.Client;
   export default ClientPG;
 }
