@@ -36,6 +36,10 @@ afterAll(async () => {
 });
 
 describe('Knex through pqnode/pg', () => {
+  it('runs on pqnode/pg, not node-postgres', () => {
+    expect((knex.client as unknown as { driver: unknown }).driver).toBe(pg);
+  });
+
   it('creates, reads, updates and deletes', async () => {
     const [row] = await knex(table).insert({ email: 'a@x', balance: '10.50', meta: { tier: 'gold' } }).returning('*');
     expect(row).toMatchObject({ email: 'a@x', balance: '10.50', meta: { tier: 'gold' } });
