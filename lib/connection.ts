@@ -37,6 +37,8 @@ import { Copy, type CopyHooks } from './copy-object';
 import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
+import { dateStyleOf, readOtherStyleDates, sessionDateStyle } from './session-settings';
+import { enterDateStyle, leaveDateStyle, type DateStyleSource } from './types/datestyle';
 import type { Readable } from 'node:stream';
 
 export interface ConnectOptions {
@@ -238,6 +240,8 @@ export class Connection extends EventEmitter {
   rowFactory: RowFactory | undefined;
 
   #native: NativeConnection;
+  /** the DateStyle and TimeZone libpq last heard of, for the dates a result did not keep them for */
+  #sessionDateStyle: DateStyleSource | undefined;
   #secrets: string[] = [];
   #closed = false;
   #broken = false;
@@ -339,7 +343,7 @@ export class Connection extends EventEmitter {
         (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
       );
     });
-    // Timestamps are decoded from ISO text; another DateStyle would leave them strings.
+    // Every DateStyle is read, ISO the fastest: asked for when the server's default is another.
     const dateStyle = this.#native.parameterStatus('DateStyle');
     if (dateStyle !== null && !dateStyle.startsWith('ISO')) {
       await this.#request(RequestKind.Pipeline, "SET DateStyle TO 'ISO'", null, null, false);
@@ -619,7 +623,16 @@ export class Connection extends EventEmitter {
     if (result.objectRows && factory !== 'object') {
       throw new errors.InterfaceError('the rows were made as objects, not for this row factory');
     }
-    const rows = result.objectRows ? result.rows : this._castRows(result);
+    // dates not in DateStyle ISO are read with the session's settings (session-settings.ts)
+    this.#sessionDateStyle ??= sessionDateStyle((name) => this.#native.parameterStatus(name));
+    const previous = enterDateStyle(dateStyleOf(result, this.#sessionDateStyle));
+    let rows: unknown[][];
+    try {
+      if (result.dateStyle !== undefined) readOtherStyleDates(result, result.typecasters ?? this.typecasters);
+      rows = result.objectRows ? result.rows : this._castRows(result);
+    } finally {
+      leaveDateStyle(previous);
+    }
     let shaped: R[];
     if (result.objectRows || factory === 'tuple') {
       shaped = rows as R[];

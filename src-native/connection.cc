@@ -365,7 +365,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
     const bool object_rows = !sent_commands_.empty() && sent_commands_.front().object_rows;
     const bool merging = !sent_commands_.empty() && sent_commands_.front().merge_chunks;
     if (merging && static_cast<int>(status) == kStatusTuplesChunk && !merge_target_.IsEmpty()) {
-      AppendRows(env, merge_target_.Value(), result, decoders, fields_cache_);
+      AppendRows(env, conn_, merge_target_.Value(), result, decoders, fields_cache_);
       if (HasCommandTag(result)) merge_tag_ = CommandTagOf(result);
       PQclear(result);
       continue;
@@ -378,7 +378,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       continue;
     }
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
-      AppendRows(env, single_rows, result, decoders, fields_cache_);
+      AppendRows(env, conn_, single_rows, result, decoders, fields_cache_);
       PQclear(result);
       continue;
     }
@@ -395,7 +395,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
           has_carried = true;
         }
       }
-      Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows, end);
+      Napi::Object built = BuildResult(env, conn_, result, decoders, fields_cache_, object_rows, end);
       if (end != nullptr) {
         PQclear(end);
       } else {
@@ -406,7 +406,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       PQclear(result);
       continue;
     }
-    Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows);
+    Napi::Object built = BuildResult(env, conn_, result, decoders, fields_cache_, object_rows);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.push_back(built);
     PQclear(result);
