@@ -37,7 +37,7 @@ import { Copy, type CopyHooks } from './copy-object';
 import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
-import { dateStyleOf, readOtherStyleDates, sessionDateStyle } from './session-settings';
+import { dateStyleOf, KEPT_SETTINGS, mayChangeKeptSettings, readOtherStyleDates, sessionDateStyle } from './session-settings';
 import { enterDateStyle, leaveDateStyle, type DateStyleSource } from './types/datestyle';
 import type { Readable } from 'node:stream';
 
@@ -242,6 +242,8 @@ export class Connection extends EventEmitter {
   #native: NativeConnection;
   /** the DateStyle and TimeZone libpq last heard of, for the dates a result did not keep them for */
   #sessionDateStyle: DateStyleSource | undefined;
+  /** extra_float_digits and client_encoding were set, before the first statement */
+  #settingsKept = false;
   #secrets: string[] = [];
   #closed = false;
   #broken = false;
@@ -1155,6 +1157,7 @@ export class Connection extends EventEmitter {
     transactional: boolean,
     options?: RequestOptions,
   ): Promise<NativeResult[]> {
+    if (!this.#settingsKept) this.#keepSettings(options?.inPipeline);
     const request = newRequest(kind, text, values, typeOids, transactional, this.#requestSeq++, unsettled, unsettled, options);
     // the executor keeps only the request: a closure over all of the above would be
     // allocated with every statement
@@ -1163,7 +1166,36 @@ export class Connection extends EventEmitter {
       request.reject = reject;
     });
     this.#enqueue(request, options?.signal);
+    if (mayChangeKeptSettings(text, kind === RequestKind.Simple)) this.#restoreKeptSettings(request);
     return done;
+  }
+
+  /**
+   * The first statement of the session has extra_float_digits and client_encoding set before
+   * it (session-settings.ts), in the same round trip, on its own sync: a transaction the
+   * statement opens and rolls back does not undo them.
+   */
+  #keepSettings(inPipeline: boolean | undefined): void {
+    this.#settingsKept = true;
+    const ignore = () => undefined;
+    this.#enqueue(newRequest(RequestKind.Pipeline, KEPT_SETTINGS, null, null, false, this.#requestSeq++, ignore, ignore, { inPipeline }), undefined);
+  }
+
+  /**
+   * extra_float_digits and client_encoding set again right after a statement that may have
+   * changed them (session-settings.ts), before anything issued later. The statement settles
+   * once that is done too, so that the connection is idle when its caller resumes. A failure
+   * of the setting (an aborted transaction: the statement changed nothing) concerns no one.
+   */
+  #restoreKeptSettings(after: Request): void {
+    const { resolve, reject } = after;
+    let settle: (() => void) | undefined;
+    after.resolve = (results) => (settle = () => resolve(results));
+    // refused before it was sent (aborted while queued): nothing to wait for
+    after.reject = (error) => (after.sent ? (settle = () => reject(error)) : reject(error));
+    const settled = () => settle?.();
+    const extras = { inPipeline: after.inPipeline, sync: after.sync };
+    this.#enqueue(newRequest(RequestKind.Pipeline, KEPT_SETTINGS, null, null, false, this.#requestSeq++, settled, settled, extras), undefined);
   }
 
   /** Queue the request and send what may go; failures reject it. */

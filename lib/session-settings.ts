@@ -1,12 +1,68 @@
 // Session settings that change the text the server sends must not change the values a query
-// gives (README, "Session settings"). DateStyle and TimeZone shape dates and timestamps;
-// IntervalStyle intervals; bytea_output bytea. Every form is read (types/datestyle.ts,
-// interval.ts, bytea.ts), so the session keeps what its user set. DateStyle and TimeZone are
-// GUC_REPORT: libpq knows their current value, which a result keeps (C++) when its dates need it.
+// gives. What each one needs (README, "Session settings"):
+//
+// - DateStyle and TimeZone shape dates and timestamps; IntervalStyle intervals; bytea_output
+//   bytea. Every form is read (types/datestyle.ts, interval.ts, bytea.ts), so the session keeps
+//   what its user set. DateStyle and TimeZone are GUC_REPORT: libpq knows their current value,
+//   which a result keeps (C++) when its dates need it.
+// - extra_float_digits ≤ 0 rounds floats before they are sent, which no reading can undo, and
+//   the server does not report it; a client_encoding other than UTF8 garbles what is read and
+//   what is sent (JS strings go out and come in as UTF-8). The connection keeps both: it sets
+//   them before the first statement of the session (client_encoding is in the startup packet
+//   too), and again after every statement that may have changed them, before any that follows.
 import { DataError } from './errors';
 import { NativeDecoder, type NativeResult } from './native';
 import { fallbackDecoder, NATIVE_DECODERS, type TypecasterRegistry } from './adapt/typecasters';
 import type { DateStyleSource } from './types/datestyle';
+
+/** What the connection runs to keep floats exact (3 is exact on every server version) and text UTF-8. */
+export const KEPT_SETTINGS = "SELECT set_config('extra_float_digits', '3', false), set_config('client_encoding', 'UTF8', false)";
+
+// SET / RESET of either, SET NAMES, RESET ALL, DISCARD ALL, or a DO block doing one of them
+const CHANGES_KEPT_SETTINGS = /extra_float_digits|client_encoding|\bnames\b|\b(?:reset|discard)\s+all\b/i;
+
+/** Whether `text` starts, at `start`, with `word` (lower case) as a whole word, in any case. */
+function wordAt(text: string, start: number, word: string): boolean {
+  if (text.length < start + word.length) return false;
+  for (let k = 0; k < word.length; k++) {
+    if ((text.charCodeAt(start + k) | 0x20) !== word.charCodeAt(k)) return false;
+  }
+  // what follows ends the word: not a letter, digit or underscore ('settings', 'do_it')
+  const next = text.charCodeAt(start + word.length);
+  const letter = (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7a;
+  return !(letter || (next >= 0x30 && next <= 0x39) || next === 0x5f);
+}
+
+/**
+ * Whether a statement may leave extra_float_digits or client_encoding changed: one that starts
+ * with SET, RESET, DISCARD or DO (or a comment) and names one of them (or NAMES, SQL's word for
+ * client_encoding) or resets everything; in a text of several statements, any of them. The
+ * first word settles most statements in a few steps. A function that changes them from
+ * inside, or a set_config() call in a query, is not seen.
+ */
+export function mayChangeKeptSettings(text: string, severalStatements: boolean): boolean {
+  if (severalStatements) return CHANGES_KEPT_SETTINGS.test(text);
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) <= 0x20) i++;
+  const first = text.charCodeAt(i);
+  // a leading comment or parenthesis: the whole text decides
+  if (first === 0x2d /* - */ || first === 0x2f /* / */ || first === 0x28 /* ( */) return CHANGES_KEPT_SETTINGS.test(text);
+  let word: boolean;
+  switch (first | 0x20) {
+    case 0x73 /* s */:
+      word = wordAt(text, i, 'set');
+      break;
+    case 0x72 /* r */:
+      word = wordAt(text, i, 'reset');
+      break;
+    case 0x64 /* d */:
+      word = wordAt(text, i, 'discard') || wordAt(text, i, 'do');
+      break;
+    default:
+      return false;
+  }
+  return word && CHANGES_KEPT_SETTINGS.test(text);
+}
 
 /** The session's DateStyle and TimeZone as libpq knows them when they are asked for. */
 export function sessionDateStyle(parameterStatus: (name: string) => string | null): DateStyleSource {
