@@ -29,7 +29,7 @@ import { RowStream, type StreamOptions } from './stream';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
-import { checkQueryText, resolveQuery, type QueryText } from './query-text';
+import { checkChannelName, checkQueryText, resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
@@ -969,6 +969,9 @@ export class Connection extends EventEmitter {
     try {
       this.#checkOpen();
       if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+      // checked before libpq quotes it: on the way there a lone surrogate would become U+FFFD,
+      // and the channel listened to another one than asked for
+      checkChannelName(channel);
       const statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
       await this.#request(RequestKind.Pipeline, statement, null, null, false);
     } catch (error) {
