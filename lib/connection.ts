@@ -19,7 +19,8 @@ import {
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
-import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
+import { AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
+import { adaptStatementParams } from './adapt/statement-params';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
 import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
@@ -605,13 +606,16 @@ export class Connection extends EventEmitter {
     return view;
   }
 
-  /** Checks a statement before anything is sent; its parameters adapted, or null when there are none. */
+  /**
+   * Checks a statement before anything is sent; its parameters checked against its
+   * placeholders and adapted, or null when there are none.
+   */
   #statement(text: string, values: readonly unknown[] | undefined, signal: AbortSignal | undefined): AdaptedParams | null {
     signal?.throwIfAborted();
     checkQueryText(text);
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-    return adaptParams(values, this.adapters, true);
+    return adaptStatementParams(text, values, this.adapters);
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */

@@ -208,7 +208,7 @@ describe('registerComposite', () => {
     expect(thrownBy(() => new types.Composite({ w: 1 }, spot ?? undefined))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrownBy(() => new types.Composite([1, 2], spot ?? undefined))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrownBy(() => new types.Composite(null as unknown as unknown[]))).toBeInstanceOf(errors.ProgrammingError);
-    const error = await rejectionOf(conn.query('select $1::text', ['x', new types.Composite([() => 1])]));
+    const error = await rejectionOf(conn.query('select $1::text, $2::text', ['x', new types.Composite([() => 1])]));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
     expect(error.message).toContain('$2');
   });
