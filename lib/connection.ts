@@ -472,7 +472,7 @@ export class Connection extends EventEmitter {
   ): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#pipeline === undefined) throw new errors.ProgrammingError('the pipeline has ended');
-    const adapted = this.#statement(text, values, signal);
+    const adapted = this.#statement(text, values, signal, typecasters);
     if (countStatements(text, 2) > 1) {
       throw new errors.ProgrammingError('a pipeline takes one statement per query: the simple protocol cannot be pipelined');
     }
@@ -543,7 +543,7 @@ export class Connection extends EventEmitter {
       if (this.#tpc?.prepared) {
         throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
       }
-      const adapted = this.#statement(text, values, signal);
+      const adapted = this.#statement(text, values, signal, typecasters);
       const simple = adapted === null && countStatements(text, 2) > 1;
       return this.#request(
         simple ? RequestKind.Simple : RequestKind.Pipeline,
@@ -608,14 +608,20 @@ export class Connection extends EventEmitter {
 
   /**
    * Checks a statement before anything is sent; its parameters checked against its
-   * placeholders and adapted, or null when there are none.
+   * placeholders and adapted (Dates as the results' typecasters read timestamps), or null
+   * when there are none.
    */
-  #statement(text: string, values: readonly unknown[] | undefined, signal: AbortSignal | undefined): AdaptedParams | null {
+  #statement(
+    text: string,
+    values: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+    typecasters?: TypecasterRegistry,
+  ): AdaptedParams | null {
     signal?.throwIfAborted();
     checkQueryText(text);
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-    return adaptStatementParams(text, values, this.adapters);
+    return adaptStatementParams(text, values, this.adapters, typecasters ?? this.typecasters);
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */

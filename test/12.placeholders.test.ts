@@ -4,6 +4,7 @@ import { ProgrammingError } from '../lib/errors';
 import { clearPlaceholderCache, convertPlaceholders, placeholderCacheSize } from '../lib/placeholders';
 import { countStatements, hasMultipleStatements, leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../lib/sql-split';
 import { checkParamCount, statementParams } from '../lib/adapt/statement-params';
+import { ParamCast } from '../lib/adapt/adapters';
 import { thrownBy as errorOf } from './helpers';
 
 describe('convertPlaceholders', () => {
@@ -237,10 +238,13 @@ describe('scanPlaceholders', () => {
 });
 
 describe('statementParams', () => {
-  it('is kept per text', () => {
-    const text = 'select $1, $2::int';
-    expect(statementParams(text).count).toBe(2);
-    expect(statementParams(text)).toBe(statementParams(text));
+  it('makes the casts that change how a value travels, and is kept per text', () => {
+    const text = 'select * from unnest($1::int4[], $2::text[], $3::float8[], $4::bool[], $5::int8[]), $6::jsonb, $7::uuid[], $8::box[], $9, $9::int';
+    const params = statementParams(text);
+    expect(params.count).toBe(9);
+    expect([...(params.casts ?? [])]).toEqual([1007, ParamCast.otherArray, 1022, 1000, 1016, ParamCast.json, ParamCast.otherArray, ParamCast.boxArray, ParamCast.mixed]);
+    expect(statementParams(text)).toBe(params);
+    expect(statementParams('select $1').casts).toBeNull();
   });
 
   it('refuses a count of values that does not fill the placeholders, naming both', () => {
