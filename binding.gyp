@@ -28,6 +28,10 @@
       ],
       "defines": [
         "NAPI_VERSION=8",
+        # A Node-API call that fails because the environment no longer runs JS (a worker being
+        # terminated) throws a Napi::Error like any other failure, instead of node-addon-api
+        # killing the process while it builds that error.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED"
       ],

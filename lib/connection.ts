@@ -1,8 +1,6 @@
 // The user-facing connection. It owns the order of operations: which request goes out when,
 // which results belong to which request, transactions opened implicitly, errors mapped to
 // classes. The socket and libpq belong to the native layer (lib/native.ts).
-import { EventEmitter } from 'node:events';
-
 import {
   END_OF_COMMAND,
   ExecStatus,
@@ -18,6 +16,10 @@ import {
 } from './native';
 import * as errors from './errors';
 import { makeDiagnostic, type Diagnostic } from './errors';
+import { serverMessage } from './errors/server-message';
+import { connectFailure } from './connect-failure';
+import { callSite, withCallerStack, type CallSite } from './caller-stack';
+import { TypedEventEmitter } from './typed-events';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
 import { AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
 import { adaptStatementParams } from './adapt/statement-params';
@@ -39,6 +41,8 @@ import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
 import type { Readable } from 'node:stream';
+
+export { withCallerStack };
 
 export interface ConnectOptions {
   /** default false: the first statement opens a transaction, committed by commit() */
@@ -77,6 +81,16 @@ export interface Notice {
   sqlstate?: string;
   message: string;
   diag: Diagnostic;
+}
+
+/** The events of a Connection, and what their listeners get. */
+export interface ConnectionEvents {
+  /** a NOTIFY on a channel this connection listens to */
+  notification: [notification: Notification];
+  /** a notice or warning the server sent (RAISE NOTICE, ...) */
+  notice: [notice: Notice];
+  /** the connection was lost; emitted only when someone listens */
+  error: [error: errors.Error];
 }
 
 export type TransactionStatusName = 'idle' | 'active' | 'intrans' | 'inerror' | 'unknown';
@@ -229,7 +243,7 @@ function newRequest(
 }
 
 /** A connection to a PostgreSQL server. Create one with `connect()`. */
-export class Connection extends EventEmitter {
+export class Connection extends TypedEventEmitter<ConnectionEvents> {
   /** the last notices the server sent, oldest first */
   readonly notices: Notice[] = [];
   /** the typecasters of this connection (the global ones apply where it sets none) */
@@ -331,10 +345,10 @@ export class Connection extends EventEmitter {
           if (settled) return;
           try {
             this.#native.connect(params.keywords, params.values, params.expandDbname, (message) => {
-              finish(message === null ? null : new errors.OperationalError(this.#redact(message)));
+              finish(message === null ? null : connectFailure(message, (text) => this.#redact(text)));
             });
           } catch (error) {
-            finish(new errors.OperationalError(this.#redact(messageOf(error))));
+            finish(connectFailure(messageOf(error), (text) => this.#redact(text)));
           }
         },
         (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
@@ -671,25 +685,27 @@ export class Connection extends EventEmitter {
 
   /** Commit the transaction in progress (nothing to do when there is none). */
   async commit(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('commit() is not allowed inside transaction(): it commits when its function returns');
       this.#checkNoTpc('commit()');
       await this.#endTransaction('COMMIT');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** Roll back the transaction in progress (nothing to do when there is none). */
   async rollback(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       if (this.#transactionDepth > 0) throw new errors.ProgrammingError('rollback() is not allowed inside transaction(): throw to roll it back');
       this.#checkNoTpc('rollback()');
       await this.#endTransaction('ROLLBACK');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -727,11 +743,12 @@ export class Connection extends EventEmitter {
    * (autocommit off): the object's descriptor lives as long as it.
    */
   async lobject(oid?: number, mode?: string): Promise<LargeObject> {
+    const site = callSite();
     try {
       this.#checkOpen();
       return await openLargeObject(this, oid, mode);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -745,6 +762,7 @@ export class Connection extends EventEmitter {
 
   /** Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
   async tpcBegin(xid: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const id = toXid(xid);
@@ -756,12 +774,13 @@ export class Connection extends EventEmitter {
       await this._control(this._beginStatement(), true);
       this.#tpc = { xid: id, prepared: false };
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
   async tpcPrepare(): Promise<void> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const tpc = this.#tpc;
@@ -770,7 +789,7 @@ export class Connection extends EventEmitter {
       await this._control(`PREPARE TRANSACTION ${this.#native.escapeLiteral(tpc.xid.toString())}`, false);
       tpc.prepared = true;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -780,24 +799,27 @@ export class Connection extends EventEmitter {
    * transaction, as recovery does.
    */
   async tpcCommit(xid?: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       await this.#tpcFinish('COMMIT', xid);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** As tpcCommit(), rolling back. */
   async tpcRollback(xid?: Xid | string): Promise<void> {
+    const site = callSite();
     try {
       await this.#tpcFinish('ROLLBACK', xid);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   /** The transactions prepared in this database and not yet committed or rolled back. */
   async tpcRecover(): Promise<Xid[]> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const wasInTransaction = this.#inTransaction;
@@ -814,7 +836,7 @@ export class Connection extends EventEmitter {
         return xid;
       });
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -885,11 +907,12 @@ export class Connection extends EventEmitter {
 
   /** COPY ... FROM STDIN with the data of `source`; resolves with the number of rows copied. */
   async copyFrom(text: QueryText, source: CopySource): Promise<number> {
+    const site = callSite();
     try {
       const query = resolveQuery(text, undefined, this);
       return await copyFromSource(this, query.text, source);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -906,6 +929,7 @@ export class Connection extends EventEmitter {
    * are quoted into the statement client-side.
    */
   async copy(text: QueryText, params?: readonly unknown[]): Promise<Copy> {
+    const site = callSite();
     try {
       this.#checkOpen();
       const query = resolveQuery(text, params);
@@ -930,7 +954,7 @@ export class Connection extends EventEmitter {
       if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
       return first as Copy;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -945,23 +969,21 @@ export class Connection extends EventEmitter {
   // notifications
 
   async listen(channel: string): Promise<void> {
-    await this.#channelCommand('LISTEN', channel);
+    await this.#channelCommand('LISTEN', channel, callSite());
   }
 
+  /** Stop listening to `channel`, or to every channel when none is given. */
   async unlisten(channel?: string): Promise<void> {
-    if (channel === undefined) {
-      await this.#request(RequestKind.Pipeline, 'UNLISTEN *', null, null, false);
-      return;
-    }
-    await this.#channelCommand('UNLISTEN', channel);
+    await this.#channelCommand('UNLISTEN', channel, callSite());
   }
 
   async notify(channel: string, payload?: string): Promise<void> {
+    const site = callSite();
     try {
       if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
       await this._run('SELECT pg_notify($1, $2)', [channel, payload ?? '']);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -975,17 +997,21 @@ export class Connection extends EventEmitter {
     return this.#notifications.iterator(options);
   }
 
-  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string): Promise<void> {
+  /** LISTEN or UNLISTEN a channel; UNLISTEN without one is UNLISTEN *. */
+  async #channelCommand(command: 'LISTEN' | 'UNLISTEN', channel: string | undefined, site: CallSite): Promise<void> {
     try {
       this.#checkOpen();
-      if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
-      // checked before libpq quotes it: on the way there a lone surrogate would become U+FFFD,
-      // and the channel listened to another one than asked for
-      checkChannelName(channel);
-      const statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      let statement = 'UNLISTEN *';
+      if (channel !== undefined || command === 'LISTEN') {
+        if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+        // checked before libpq quotes it: on the way there a lone surrogate would become U+FFFD,
+        // and the channel listened to another one than asked for
+        checkChannelName(channel);
+        statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
+      }
       await this.#request(RequestKind.Pipeline, statement, null, null, false);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -1001,7 +1027,7 @@ export class Connection extends EventEmitter {
     const notice: Notice = {
       severity: fields.severity,
       sqlstate: fields.sqlstate,
-      message: message.trim(),
+      message: serverMessage(fields, message),
       diag: makeDiagnostic(fields),
     };
     this.notices.push(notice);
@@ -1041,10 +1067,10 @@ export class Connection extends EventEmitter {
           // that would keep the process alive or hold a thread
           this.#native.cancel((message) => {
             if (message === null) resolve();
-            else reject(new errors.OperationalError(`cancel failed: ${message}`));
+            else reject(new errors.OperationalError(`cancel failed: ${message.trim()}`));
           }, Math.ceil(timeout * 1000));
         } catch (error) {
-          reject(new errors.OperationalError(messageOf(error)));
+          reject(new errors.OperationalError(messageOf(error).trim()));
         }
       });
     } finally {
@@ -1119,10 +1145,10 @@ export class Connection extends EventEmitter {
    * a lost connection always fails with OperationalError.
    */
   #lossError(reason: NativeErrorFields): errors.DatabaseError {
-    const message = this.#redact(reason.messagePrimary ?? 'the connection to the server was lost');
-    const error = errors.fromDiagnostic(reason, message);
+    const fields = this.#redactFields(reason);
+    const error = errors.fromDiagnostic(fields, 'the connection to the server was lost');
     if (error instanceof errors.OperationalError) return error;
-    return new errors.OperationalError(message, { diag: makeDiagnostic(reason), sqlstate: reason.sqlstate });
+    return new errors.OperationalError(error.message, { diag: makeDiagnostic(fields), sqlstate: reason.sqlstate });
   }
 
   #rejectAll(makeError: () => Error): void {
@@ -1469,8 +1495,19 @@ export class Connection extends EventEmitter {
   }
 
   #errorFrom(result: NativeResult, query: string): errors.DatabaseError {
-    const message = (result.errorMessage ?? result.error?.messagePrimary ?? 'unknown error').trim();
-    return errors.fromDiagnostic(result.error ?? {}, this.#redact(message), query);
+    return errors.fromDiagnostic(this.#redactFields(result.error ?? {}), this.#redact(result.errorMessage ?? ''), query);
+  }
+
+  /** The fields of a server report with the words a message is made of kept free of passwords. */
+  #redactFields(fields: NativeErrorFields): NativeErrorFields {
+    if (this.#secrets.length === 0) return fields;
+    const { messagePrimary, messageDetail, messageHint } = fields;
+    return {
+      ...fields,
+      messagePrimary: messagePrimary === undefined ? undefined : this.#redact(messagePrimary),
+      messageDetail: messageDetail === undefined ? undefined : this.#redact(messageDetail),
+      messageHint: messageHint === undefined ? undefined : this.#redact(messageHint),
+    };
   }
 
   #watchSignal(request: Request, signal: AbortSignal): void {
@@ -1583,11 +1620,12 @@ const SPREAD_PARAMS = 13;
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {
+  const site = callSite();
   const conn = new Connection(CONSTRUCT);
   try {
     await conn._open(conninfo, options);
   } catch (error) {
-    throw withCallerStack(error);
+    throw withCallerStack(error, site);
   }
   return conn;
 }
@@ -1666,15 +1704,4 @@ function checkSeconds(name: string, value: unknown): number {
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new errors.QueryCanceledError('the query was aborted');
-}
-
-/**
- * Errors are made where the results arrive, far from the call. Re-capturing the stack in the
- * awaiting public method lets V8's async stack traces reach the caller's line.
- */
-export function withCallerStack(error: unknown): unknown {
-  if (error instanceof errors.Error && typeof Error.captureStackTrace === 'function') {
-    Error.captureStackTrace(error, withCallerStack);
-  }
-  return error;
 }

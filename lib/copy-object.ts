@@ -5,6 +5,7 @@
 import * as errors from './errors';
 import { ExecStatus, type NativeResult } from './native';
 import type { Connection } from './connection';
+import { callSite, withCallerStack } from './caller-stack';
 import { adaptValue } from './adapt/adapters';
 import { resolveOid } from './adapt/typecasters';
 import { utf8Bytes } from './utf8';
@@ -89,46 +90,59 @@ export class Copy implements AsyncIterable<Buffer> {
 
   /** Send data as it is (already in the COPY's format). */
   async write(data: Buffer | Uint8Array | string): Promise<void> {
-    await this.#checkWritable();
-    const bytes = typeof data === 'string' ? utf8Bytes(data, 'COPY data') : data;
-    if (!(bytes instanceof Uint8Array)) throw new TypeError('write() takes a Buffer, a Uint8Array or a string');
-    if (bytes.length === 0) return;
-    await this.#put(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    try {
+      await this.#checkWritable();
+      const bytes = typeof data === 'string' ? utf8Bytes(data, 'COPY data') : data;
+      if (!(bytes instanceof Uint8Array)) throw new TypeError('write() takes a Buffer, a Uint8Array or a string');
+      if (bytes.length === 0) return;
+      await this.#put(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } catch (error) {
+      throw withCallerStack(error);
+    }
   }
 
   /** Send one row; its values are adapted as query parameters are (binary rows need setTypes()). */
   async writeRow(values: readonly unknown[]): Promise<void> {
-    await this.#checkWritable();
-    if (!Array.isArray(values)) throw new errors.ProgrammingError('writeRow() takes an array of values');
-    if (this.format === 'binary') {
-      if (this.#types === null) throw new errors.ProgrammingError('a binary COPY needs setTypes() before writeRow()');
-      const row = formatBinaryRow(values, this.#types);
-      if (!this.#headerWritten) {
-        this.#headerWritten = true;
-        await this.#put(Buffer.concat([BINARY_HEADER, row]));
-      } else {
-        await this.#put(row);
+    try {
+      await this.#checkWritable();
+      if (!Array.isArray(values)) throw new errors.ProgrammingError('writeRow() takes an array of values');
+      if (this.format === 'binary') {
+        if (this.#types === null) throw new errors.ProgrammingError('a binary COPY needs setTypes() before writeRow()');
+        const row = formatBinaryRow(values, this.#types);
+        if (!this.#headerWritten) {
+          this.#headerWritten = true;
+          await this.#put(Buffer.concat([BINARY_HEADER, row]));
+        } else {
+          await this.#put(row);
+        }
+        return;
       }
-      return;
+      const fields = values.map((value, index) => {
+        const adapted = adaptValue(value, this.#conn.adapters, index + 1, { typecasters: this.#conn.typecasters });
+        if (adapted.value === null) return null;
+        return typeof adapted.value === 'string' ? adapted.value : `\\x${adapted.value.toString('hex')}`;
+      });
+      await this.#put(Buffer.from(formatTextRow(fields), 'utf8'));
+    } catch (error) {
+      throw withCallerStack(error);
     }
-    const fields = values.map((value, index) => {
-      const adapted = adaptValue(value, this.#conn.adapters, index + 1, { typecasters: this.#conn.typecasters });
-      if (adapted.value === null) return null;
-      return typeof adapted.value === 'string' ? adapted.value : `\\x${adapted.value.toString('hex')}`;
-    });
-    await this.#put(Buffer.from(formatTextRow(fields), 'utf8'));
   }
 
   /** Finish the COPY; resolves with the number of rows copied. */
   async end(): Promise<number> {
-    if (this.direction !== 'in') throw new errors.ProgrammingError('end() is for COPY ... FROM STDIN');
-    if (!this.#finished && !this.#conn.closed) {
-      if (this.#headerWritten) await this.#put(BINARY_TRAILER);
-      else if (this.format === 'binary' && this.#types !== null) await this.#put(Buffer.concat([BINARY_HEADER, BINARY_TRAILER]));
-      if (this.#conn._native.putCopyEnd(null) === 2) this.#conn._processInputSoon();
+    const site = callSite();
+    try {
+      if (this.direction !== 'in') throw new errors.ProgrammingError('end() is for COPY ... FROM STDIN');
+      if (!this.#finished && !this.#conn.closed) {
+        if (this.#headerWritten) await this.#put(BINARY_TRAILER);
+        else if (this.format === 'binary' && this.#types !== null) await this.#put(Buffer.concat([BINARY_HEADER, BINARY_TRAILER]));
+        if (this.#conn._native.putCopyEnd(null) === 2) this.#conn._processInputSoon();
+      }
+      const results = await this.#done;
+      return results[results.length - 1].rowCount;
+    } catch (error) {
+      throw withCallerStack(error, site);
     }
-    const results = await this.#done;
-    return results[results.length - 1].rowCount;
   }
 
   /** Give up: the server rolls back everything this COPY sent. */
@@ -150,20 +164,24 @@ export class Copy implements AsyncIterable<Buffer> {
 
   /** The next chunk of data, or null once all of it came. */
   async read(): Promise<Buffer | null> {
-    if (this.direction !== 'out') throw new errors.ProgrammingError('read() is for COPY ... TO STDOUT');
-    for (;;) {
-      const chunk = this.#chunks.shift();
-      if (chunk !== undefined) {
-        this.#bufferedBytes -= chunk.length;
-        this.#resumeIfLow();
-        return chunk;
+    try {
+      if (this.direction !== 'out') throw new errors.ProgrammingError('read() is for COPY ... TO STDOUT');
+      for (;;) {
+        const chunk = this.#chunks.shift();
+        if (chunk !== undefined) {
+          this.#bufferedBytes -= chunk.length;
+          this.#resumeIfLow();
+          return chunk;
+        }
+        if (this.#dataEnded) {
+          await this.#done;
+          return null;
+        }
+        if (this.#failure !== undefined) throw this.#failure;
+        await new Promise<void>((resolve) => (this.#wakeReader = resolve));
       }
-      if (this.#dataEnded) {
-        await this.#done;
-        return null;
-      }
-      if (this.#failure !== undefined) throw this.#failure;
-      await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+    } catch (error) {
+      throw withCallerStack(error);
     }
   }
 

@@ -110,6 +110,10 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   #statusmessage: string | null = null;
   #query: string | null = null;
   #params: readonly unknown[] | null = null;
+  /** execute(), executemany(), callproc() or executeValues() calls not finished */
+  #running = 0;
+  /** how the last of them ended: what fetching without rows to give says */
+  #outcome: 'none' | 'failed' | 'done' = 'none';
 
   #run: CursorRunner;
 
@@ -170,6 +174,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
    * `prepare`: true prepares it on the server now, false never; unset, the connection decides.
    */
   async execute(text: QueryText, params?: QueryParams | null, options: ExecuteOptions = {}): Promise<this> {
+    this.#begin();
     try {
       this.#checkOpen();
       const { query, values } = this.#prepare(text, params);
@@ -177,9 +182,13 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       this.#params = values ?? null;
       const results = await this.#run(query, values, options.prepare, this.typecasters);
       this.#setResults(results);
+      this.#outcome = 'done';
       return this;
     } catch (error) {
+      this.#outcome = 'failed';
       throw withCallerStack(error);
+    } finally {
+      this.#running--;
     }
   }
 
@@ -189,6 +198,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
    * nextset() moves to the next (for INSERT ... RETURNING, say).
    */
   async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>, options: ExecuteManyOptions = {}): Promise<void> {
+    this.#begin();
     try {
       this.#checkOpen();
       if (paramsSeq === null || typeof (paramsSeq as Iterable<unknown>)[Symbol.iterator] !== 'function') {
@@ -222,8 +232,12 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
         this.#statusmessage = null;
       }
       this.#rowcount = settled.length === 0 ? -1 : total;
+      this.#outcome = 'done';
     } catch (error) {
+      this.#outcome = 'failed';
       throw withCallerStack(error);
+    } finally {
+      this.#running--;
     }
   }
 
@@ -233,6 +247,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
    * with the parameters; the rows are fetched from the cursor.
    */
   async callproc<P extends readonly unknown[] | Record<string, unknown> | undefined>(name: string | Composable, params?: P): Promise<P> {
+    this.#begin();
     try {
       this.#checkOpen();
       const routine = routineName(name, this.#conn);
@@ -254,9 +269,13 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       this.#query = text;
       this.#params = values;
       this.#setResults(await this.#run(text, values, undefined, this.typecasters));
+      this.#outcome = 'done';
       return params as P;
     } catch (error) {
+      this.#outcome = 'failed';
       throw withCallerStack(error);
+    } finally {
+      this.#running--;
     }
   }
 
@@ -267,6 +286,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
    * objects). With `fetch: true` the rows the statements return are collected and returned.
    */
   async executeValues(text: QueryText, rows: Iterable<unknown>, options: ExecuteValuesOptions = {}): Promise<R[]> {
+    this.#begin();
     try {
       this.#checkOpen();
       const resolved = resolveQuery(text, undefined, this.#conn);
@@ -319,9 +339,13 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       this.#description = null;
       this.#statusmessage = results.length > 0 ? results[results.length - 1].command : null;
       this.#rowcount = pages.count === 0 ? -1 : total;
+      this.#outcome = 'done';
       return fetched;
     } catch (error) {
+      this.#outcome = 'failed';
       throw withCallerStack(error);
+    } finally {
+      this.#running--;
     }
   }
 
@@ -411,6 +435,21 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     return { query: converted.text, values: converted.values };
   }
 
+  /**
+   * A statement begins: the previous result goes, so that rows fetched before it finishes,
+   * or after it failed, are never the previous statement's (psycopg resets it too).
+   */
+  #begin(): void {
+    this.#running++;
+    this.#results = [];
+    this.#resultIndex = 0;
+    this.#rows = [];
+    this.#position = 0;
+    this.#description = null;
+    this.#rowcount = -1;
+    this.#statusmessage = null;
+  }
+
   #setResults(results: NativeResult[]): void {
     this.#results = results;
     this.#resultIndex = 0;
@@ -437,7 +476,16 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   #checkFetch(): void {
     if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
-    if (this.#description === null) throw new errors.ProgrammingError('no results to fetch: the last statement returned no rows');
+    if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
+    if (this.#description === null) {
+      throw new errors.ProgrammingError(
+        this.#outcome === 'none'
+          ? 'no result available: nothing was executed on this cursor yet'
+          : this.#outcome === 'failed'
+            ? 'no result available: the last statement failed'
+            : 'no results to fetch: the last statement returned no rows',
+      );
+    }
   }
 }
 

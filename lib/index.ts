@@ -5,7 +5,7 @@ import * as sql from './sql-namespace';
 import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
-export type { CancelOptions, ConnectOptions, QueryOptions, Notice, TransactionStatusName } from './connection';
+export type { CancelOptions, ConnectOptions, ConnectionEvents, QueryOptions, Notice, TransactionStatusName } from './connection';
 export type { Notification, NotifiesOptions } from './notifications';
 export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';
@@ -23,7 +23,7 @@ export type { IsolationLevel, SessionOptions, TransactionOptions } from './trans
 export type { CopySource } from './copy';
 export type { QueryLike, QueryText } from './query-text';
 export { Pool } from './pool';
-export type { AcquireOptions, ConnectionHook, PoolCounters, PoolOptions, PoolStats } from './pool';
+export type { AcquireOptions, ConnectionHook, PoolCounters, PoolEvents, PoolOptions, PoolStats } from './pool';
 export { Json } from './types/json';
 export { errors, sql, types };
 

@@ -3,7 +3,7 @@
 // A failure reaches the caller that asked, or the counters; a failure no caller sees (a
 // `reset` that throws) is also told through an event, never 'error', so that a pool with
 // no listener cannot crash the process.
-import { EventEmitter } from 'node:events';
+import { TypedEventEmitter } from './typed-events';
 import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
@@ -68,11 +68,17 @@ function shareable(text: QueryText): boolean {
 
 let poolCounter = 0;
 
-/**
- * Events: 'resetError' (error, connection) when `reset` threw or left the connection unusable;
- * the connection is closed and replaced after the listeners ran.
- */
-export class Pool extends EventEmitter {
+/** The events of a Pool, and what their listeners get. */
+export interface PoolEvents {
+  /**
+   * `reset` threw (whatever it threw) or left the connection unusable; the connection is
+   * closed and replaced after the listeners ran.
+   */
+  resetError: [error: unknown, connection: Connection];
+}
+
+/** A pool of connections; its events are PoolEvents. */
+export class Pool extends TypedEventEmitter<PoolEvents> {
   readonly name: string;
 
   /** kept private: it may hold a password */

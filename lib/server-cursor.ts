@@ -3,7 +3,7 @@
 import * as errors from './errors';
 import { ExecStatus, type NativeResult } from './native';
 import type { Connection } from './connection';
-import { withCallerStack } from './connection';
+import { callSite, withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';
 import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
@@ -40,6 +40,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   #closed = false;
   /** whether a cursor of this name was declared by this object and not closed since */
   #declared = false;
+  /** execute() calls not finished */
+  #running = 0;
   #description: Column[] | null = null;
   #fields: NativeResult['fields'] = [];
   #position = 0;
@@ -117,6 +119,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
    * A cursor this object declared before is closed first.
    */
   async execute(text: QueryText, params?: QueryParams | null): Promise<this> {
+    const site = callSite();
+    this.#running++;
     try {
       this.#checkOpen();
       const resolved = resolveQuery(text, undefined, this.#conn);
@@ -150,7 +154,9 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       this.#rowcount = 0;
       return this;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
+    } finally {
+      this.#running--;
     }
   }
 
@@ -159,15 +165,17 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   }
 
   async fetchone(): Promise<R | null> {
+    const site = callSite();
     try {
       const rows = await this.#fetch('FORWARD 1');
       return rows.length > 0 ? rows[0] : null;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   async fetchmany(size: number = this.arraysize): Promise<R[]> {
+    const site = callSite();
     try {
       if (!Number.isInteger(size) || size < 0) throw new errors.ProgrammingError('fetchmany() size must be a non-negative integer');
       if (size === 0) {
@@ -176,15 +184,16 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       }
       return await this.#fetch(`FORWARD ${size}`);
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
   async fetchall(): Promise<R[]> {
+    const site = callSite();
     try {
       return await this.#fetch('FORWARD ALL');
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -203,6 +212,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
    * `value` ('absolute'). Going backwards needs a SCROLL cursor.
    */
   async scroll(value: number, mode: 'relative' | 'absolute' = 'relative'): Promise<void> {
+    const site = callSite();
     try {
       this.#checkFetch();
       if (!Number.isInteger(value)) throw new errors.ProgrammingError('scroll() takes an integer number of rows');
@@ -216,7 +226,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       await this.#conn._run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
       this.#position = target;
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -224,10 +234,11 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const site = callSite();
     try {
       if (this.#declared) await this.#closeOnServer();
     } catch (error) {
-      throw withCallerStack(error);
+      throw withCallerStack(error, site);
     }
   }
 
@@ -270,6 +281,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
 
   #checkFetch(): void {
     this.#checkOpen();
+    if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
     if (!this.#declared || this.#description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
   }
 }

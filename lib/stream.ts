@@ -65,6 +65,11 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
       );
   }
 
+  /** The rows, as they arrive (`for await (const row of stream)`). */
+  override [Symbol.asyncIterator](): NodeJS.AsyncIterator<R> {
+    return super[Symbol.asyncIterator]() as NodeJS.AsyncIterator<R>;
+  }
+
   override _read(): void {
     this.#resume();
   }
@@ -122,8 +127,9 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     else this.#pendingError = error;
   }
 
-  override read(size?: number): unknown {
-    const chunk: unknown = super.read(size);
+  /** The next row buffered, or null (the Readable API; `size` means nothing in object mode). */
+  override read(size?: number): R | null {
+    const chunk = super.read(size) as R | null;
     const error = this.#pendingError;
     if (error !== undefined && this.readableLength === 0) {
       this.#pendingError = undefined;

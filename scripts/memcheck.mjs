@@ -54,6 +54,8 @@ async function main() {
       '--errors-for-leak-kinds=none',
       '--track-origins=yes',
       '--num-callers=30',
+      // a worker that alone loaded the addon unloads it (and libpq) when it ends: its stacks stay readable
+      '--keep-debuginfo=yes',
       `--suppressions=${path.join(ROOT, 'scripts', 'memcheck.supp')}`,
       `--log-file=${logFile}`,
       process.execPath,

@@ -1,10 +1,17 @@
 // Every path of the native layer once or a few times, for a memory checker to watch:
 // connect (and failing to), queries of many types, errors, notices, notifications, COPY
-// both ways, cancel, a killed backend, a pool, close, and connections left to the GC.
+// both ways, cancel, a killed backend, a pool, close, connections left to the GC, and
+// workers terminated while they hold connections.
 //
 //   node --expose-gc scripts/native-smoke.mjs   (PQNODE_TEST_DSN names the server)
-import { connect, errors, Pool } from '../dist/index.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
+// imported once the workers have run without it (see main)
+let connect, errors, Pool;
+
+const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const dsn = process.env.PQNODE_TEST_DSN;
 const rounds = Number(process.env.PQNODE_SMOKE_ROUNDS || 2);
 
@@ -137,8 +144,43 @@ async function leaveToTheCollector() {
   return kept;
 }
 
+// A worker holding a connection that is idle, waiting for a statement, or receiving rows.
+const WORKER_SOURCE = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const { connect } = require(workerData.entry);
+  (async () => {
+    const conn = await connect(workerData.dsn);
+    if (workerData.state === 'idle') await conn.query('select 1');
+    if (workerData.state === 'sleeping') conn.query('select pg_sleep(5)').catch(() => undefined);
+    if (workerData.state === 'receiving') conn.query('select i, md5(i::text) from generate_series(1, 100000) i').catch(() => undefined);
+    parentPort.postMessage('ready');
+  })();
+`;
+
+/**
+ * Workers terminated while they hold a connection: their teardown closes it without calling
+ * into JS, and ends only once libuv is done with the addon's handles (it may be unloaded next).
+ */
+async function terminateWorkers() {
+  for (const state of ['idle', 'sleeping', 'receiving']) {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { entry: path.join(dist, 'index.js'), dsn, state } });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`a worker (${state}) exited with ${code} before it was ready`)));
+    });
+    const code = await worker.terminate();
+    if (code !== 1) throw new Error(`a terminated worker (${state}) exited with ${code}`);
+  }
+}
+
 async function main() {
   if (!dsn) throw new Error('PQNODE_TEST_DSN is not set');
+  // before this thread loads the addon: it is unloaded with each worker
+  await terminateWorkers();
+  ({ connect, errors, Pool } = await import('../dist/index.mjs'));
+  // and with the addon kept loaded by this thread
+  await terminateWorkers();
   const admin = await connect(dsn, { autocommit: true });
   for (let round = 0; round < rounds; round++) await oneRound(admin);
   const kept = await leaveToTheCollector();

@@ -121,17 +121,78 @@ Napi::Value ParseConninfo(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+void AddonData::HandleClosed() {
+  open_handles--;
+  if (open_handles == 0 && shutting_down && cleanup_hook != nullptr) {
+    // the last close callback has run: the environment may go, and the addon with it
+    napi_async_cleanup_hook_handle hook = cleanup_hook;
+    cleanup_hook = nullptr;
+    napi_remove_async_cleanup_hook(hook);
+  }
+}
+
+bool RunsJs(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok) return false;
+  // every call would fail for that exception, which is still to be thrown: JS runs
+  if (pending) return true;
+  // the plainest question: may a function that does nothing be called?
+  napi_value global, nothing;
+  if (napi_get_global(env, &global) != napi_ok) return false;
+  if (napi_create_function(
+          env, "nothing", NAPI_AUTO_LENGTH, [](napi_env, napi_callback_info) -> napi_value { return nullptr; },
+          nullptr, &nothing) != napi_ok) {
+    return false;
+  }
+  if (napi_call_function(env, global, nothing, 0, nullptr, nullptr) == napi_ok) return true;
+  // It failed: Node no longer lets JS run, or V8 is terminating it (worker.terminate() stops
+  // the isolate first and tells Node a moment later), which leaves its termination pending.
+  napi_value termination;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_get_and_clear_last_exception(env, &termination);
+  }
+  return false;
+}
+
+bool ReportFromLoop(napi_env env, const Napi::Error& error) {
+  if (!RunsJs(env)) return false;
+  napi_fatal_exception(env, error.Value());
+  return true;
+}
+
+namespace {
+
+// The environment's end (a worker's, or the main thread's at exit): every connection and
+// cancel under way is closed without calling into JS, and the hook reports done only once
+// libuv has run the close callback of every handle the addon opened. Node-API keeps the
+// environment, and so the addon, until then.
+void TearDown(napi_async_cleanup_hook_handle hook, void* arg) {
+  auto* data = static_cast<AddonData*>(arg);
+  data->shutting_down = true;
+  auto connections = std::move(data->live_connections);
+  data->live_connections.clear();
+  for (Connection* connection : connections) connection->Shutdown();
+  auto abandonable = std::move(data->abandonable);
+  data->abandonable.clear();
+  for (Abandonable* work : abandonable) work->Abandon();
+  if (data->open_handles == 0) {
+    data->cleanup_hook = nullptr;
+    napi_remove_async_cleanup_hook(hook);
+  }
+  // else the last close callback removes it (HandleClosed)
+}
+
+}  // namespace
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
+  napi_get_uv_event_loop(env, &data->loop);
   data->connection_constructor = Napi::Persistent(Connection::Define(env));
-  // Close every connection still open when this environment (e.g. a worker) goes away.
-  env.AddCleanupHook([data]() {
-    data->shutting_down = true;
-    auto connections = data->live_connections;
-    data->live_connections.clear();
-    for (Connection* connection : connections) connection->Shutdown();
-  });
+  // node-addon-api's Env::AddCleanupHook is the synchronous kind, which cannot wait for libuv
+  if (napi_add_async_cleanup_hook(env, TearDown, data, &data->cleanup_hook) != napi_ok) {
+    throw Napi::Error::New(env, "cannot register the environment's cleanup hook");
+  }
   exports.Set("Connection", data->connection_constructor.Value());
   exports.Set("libpqVersion", Napi::Function::New<LibpqVersion>(env, "libpqVersion"));
   exports.Set("hasFeature", Napi::Function::New<HasFeature>(env, "hasFeature"));

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <napi.h>
+#include <uv.h>
 
+#include <cstddef>
 #include <unordered_set>
 #include <vector>
 
@@ -10,11 +12,44 @@ namespace pqnode {
 
 class Connection;
 
+// Work under way outside any connection that holds libuv handles or JS references (a cancel
+// request): the environment's teardown abandons it.
+class Abandonable {
+ public:
+  // Lets go of everything at once, calling no JS; the object may be deleted by it.
+  virtual void Abandon() = 0;
+
+ protected:
+  ~Abandonable() = default;
+};
+
 struct AddonData {
+  uv_loop_t* loop = nullptr;
   Napi::FunctionReference connection_constructor;
-  // closed by the environment's cleanup hook when a worker or the process exits
+  // closed by the environment's teardown when a worker or the process exits
   std::unordered_set<Connection*> live_connections;
+  std::unordered_set<Abandonable*> abandonable;
+  // the teardown has begun: no JS runs any more, and no handle is to be opened
   bool shutting_down = false;
+
+  // Every libuv handle the addon opens is counted from its uv_*_init until its close callback
+  // has run. Those callbacks are code of this addon, which Node unloads as soon as the last
+  // environment that loaded it is gone: the teardown ends only when the count is back to zero.
+  void HandleOpened() { open_handles++; }
+  // Closes `handle` (made with new) and frees it once libuv has run its close callback.
+  template <typename Handle>
+  void CloseHandle(Handle* handle) {
+    handle->data = this;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* closed) {
+      auto* addon = static_cast<AddonData*>(closed->data);
+      delete reinterpret_cast<Handle*>(closed);
+      addon->HandleClosed();
+    });
+  }
+  void HandleClosed();
+  // The environment's async cleanup hook, held from Init until the teardown has finished.
+  napi_async_cleanup_hook_handle cleanup_hook = nullptr;
+  size_t open_handles = 0;
   // (rows, a0, ..., an-1) => { rows[rows.length] = [a0, ..., an-1] }, one per column count:
   // a row leaves C++ in one call, V8 builds it as a literal and appends it in compiled code,
   // far faster than setting elements (or rows) one by one through the C API
@@ -41,5 +76,17 @@ struct AddonData {
   napi_value FieldConstructor(napi_env env);
   napi_value ResultFinisher(napi_env env);
 };
+
+// Whether the environment still runs JS. A worker that is terminated (from another thread, at
+// any moment) or that calls process.exit() stops running JS while libuv may still call the
+// addon: every Node-API call that would run JS then fails, and node-addon-api throws a
+// Napi::Error for it.
+bool RunsJs(napi_env env);
+
+// For a Napi::Error caught in a callback from libuv (a JS callback threw, or a Node-API call
+// failed): reports it as Node reports an uncaught exception, unless the environment no longer
+// runs JS, when nobody is left to tell and reporting would fail in turn. Returns whether the
+// environment still runs JS.
+bool ReportFromLoop(napi_env env, const Napi::Error& error);
 
 }  // namespace pqnode

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "addon.h"
 #include "libpq_compat.h"
 #include "socket_watch.h"
 
@@ -12,7 +13,8 @@ namespace pqnode {
 namespace {
 
 // libpq < 17: PQcancel opens a connection of its own and waits for it, so it runs on the
-// thread pool.
+// thread pool. It needs nothing of the connection, which may close meanwhile: PQgetCancel
+// copied what the request takes.
 class BlockingCancel : public Napi::AsyncWorker {
  public:
   BlockingCancel(Napi::Function callback, PGcancel* cancel)
@@ -24,6 +26,16 @@ class BlockingCancel : public Napi::AsyncWorker {
     if (!PQcancel(cancel_, message, sizeof(message))) SetError(message);
   }
 
+  // Node completes the work before the environment goes, also one whose teardown has begun
+  // (a worker ending) where no JS runs: then the callback is dropped and the work freed.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (status == napi_ok && !RunsJs(env)) {
+      Destroy();
+      return;
+    }
+    Napi::AsyncWorker::OnWorkComplete(env, status);
+  }
+
   void OnOK() override { Callback().Call({Env().Null()}); }
   void OnError(const Napi::Error& error) override { Callback().Call({Napi::String::New(Env(), error.Message())}); }
 
@@ -32,8 +44,9 @@ class BlockingCancel : public Napi::AsyncWorker {
 };
 
 // libpq >= 17: PQcancelStart/PQcancelPoll, driven by the event loop like a connect.
-// The object owns itself and goes away once the callback has run.
-class PolledCancel {
+// The object owns itself and goes away once the callback has run, or when the environment's
+// teardown abandons it.
+class PolledCancel final : public Abandonable {
  public:
   static void Start(Napi::Env env, PGconn* conn, Napi::Function callback) {
     PGcancelConn* cancel = PQcancelCreate(conn);
@@ -46,23 +59,23 @@ class PolledCancel {
     self->Wait(PGRES_POLLING_WRITING);
   }
 
+  void Abandon() override { delete this; }
+
  private:
   PolledCancel(Napi::Env env, PGcancelConn* cancel, Napi::Function callback)
       : env_(env),
+        addon_(env.GetInstanceData<AddonData>()),
         cancel_(cancel),
         callback_(Napi::Persistent(callback)),
         context_(env, "pqnode.cancel"),
-        watch_(LoopOf(env), this, &PolledCancel::OnSocketEvent) {}
-
-  ~PolledCancel() {
-    watch_.Release();
-    PQcancelFinish(cancel_);
+        watch_(addon_, this, &PolledCancel::OnSocketEvent) {
+    addon_->abandonable.insert(this);
   }
 
-  static uv_loop_t* LoopOf(Napi::Env env) {
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    return loop;
+  ~PolledCancel() {
+    addon_->abandonable.erase(this);
+    watch_.Release();
+    PQcancelFinish(cancel_);
   }
 
   void Wait(PostgresPollingStatusType status) {
@@ -94,20 +107,23 @@ class PolledCancel {
     }
   }
 
+  // Calls back and goes away. Nothing may throw out of here: it runs under a libuv callback.
   void Finish(const char* error) {
     Napi::Env env = env_;
-    Napi::FunctionReference callback = std::move(callback_);
-    Napi::Value argument = error == nullptr ? env.Null() : Napi::String::New(env, error);
     watch_.Release();
     try {
+      Napi::FunctionReference callback = std::move(callback_);
+      Napi::Value argument = error == nullptr ? env.Null() : Napi::String::New(env, error);
       callback.MakeCallback(env.Global(), {argument}, context_);
     } catch (const Napi::Error& thrown) {
-      napi_fatal_exception(env, thrown.Value());
+      // the callback threw, or the worker is ending and JS no longer runs
+      ReportFromLoop(env, thrown);
     }
     delete this;
   }
 
   Napi::Env env_;
+  AddonData* addon_;
   PGcancelConn* cancel_;
   Napi::FunctionReference callback_;
   Napi::AsyncContext context_;

@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <cstring>
+#include <memory>
 
 #include "cancel.h"
 #include "libpq_compat.h"
@@ -45,11 +46,16 @@ class BorrowedBatch {
   std::vector<napi_value> items_;
 };
 
-uv_loop_t* LoopOf(Napi::Env env) {
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  return loop;
-}
+// A PGresult freed however the scope is left: building its JS value may throw (a JS call
+// fails once a worker is ending), and libpq's memory must not leak then.
+struct ClearResult {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using OwnedResult = std::unique_ptr<PGresult, ClearResult>;
+
+struct FreeNotify {
+  void operator()(PGnotify* notify) const { PQfreemem(notify); }
+};
 
 }  // namespace
 
@@ -83,7 +89,7 @@ Napi::Function Connection::Define(Napi::Env env) {
 Connection::Connection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<Connection>(info),
       addon_(info.Env().GetInstanceData<AddonData>()),
-      watch_(LoopOf(info.Env()), this, &Connection::OnSocketEvent) {
+      watch_(addon_, this, &Connection::OnSocketEvent) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) {
     throw Napi::TypeError::New(env, "Connection needs an object of callbacks");
@@ -158,6 +164,10 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, message);
   }
   PQsetNoticeReceiver(conn_, &Connection::OnNotice, this);
+  // libpq gives no PGresult for a failed connection attempt, only its message: in verbose
+  // form that message carries the server's SQLSTATE ("FATAL:  28P01: ..."), which lib/ reads
+  // and removes. Reset once connected, so that later messages have their usual form.
+  PQsetErrorVerbosity(conn_, PQERRORS_VERBOSE);
   if (addon_ != nullptr) addon_->live_connections.insert(this);
   connect_callback_ = Napi::Persistent(info[3].As<Napi::Function>());
   state_ = State::kConnecting;
@@ -203,6 +213,8 @@ void Connection::FinishConnect(const char* error) {
   Napi::Env env = Env();
   std::string message;
   if (error == nullptr) {
+    // connected: later messages take their usual form again (see Connect)
+    PQsetErrorVerbosity(conn_, PQERRORS_DEFAULT);
     if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
       message = PQerrorMessage(conn_);
       error = message.c_str();
@@ -262,8 +274,9 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
       self->ProcessInput(true);
     }
   } catch (const Napi::Error& error) {
-    // a JS callback threw: report it as Node reports any uncaught exception
-    napi_fatal_exception(env, error.Value());
+    // A JS callback threw: reported as Node reports any uncaught exception. Or the worker is
+    // ending and JS no longer runs: nothing more is read, and its teardown closes the connection.
+    if (!ReportFromLoop(env, error)) self->watch_.Stop();
   }
 }
 
@@ -329,18 +342,18 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
   Napi::Object single_rows;
   // a result taken from libpq ahead of its turn (see the first chunk below), NULL included
   bool has_carried = false;
-  PGresult* carried = nullptr;
+  OwnedResult carried;
   while (has_carried ||
          (pending_commands_ > 0 && copy_ == CopyState::kNone && state_ == State::kOpen && !reading_paused_)) {
-    PGresult* result;
+    OwnedResult result;
     if (has_carried) {
-      result = carried;
+      result = std::move(carried);
       has_carried = false;
     } else {
       if (items.size() >= kMaxBatch) return true;
       ApplyRowMode();
       if (PQisBusy(conn_)) return false;
-      result = PQgetResult(conn_);
+      result.reset(PQgetResult(conn_));
     }
     if (result == nullptr) {
       single_rows = Napi::Object();
@@ -353,11 +366,10 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       }
       continue;
     }
-    const ExecStatusType status = PQresultStatus(result);
+    const ExecStatusType status = PQresultStatus(result.get());
     if (status == PGRES_PIPELINE_SYNC) {
       items.push_back(Napi::Number::New(env, kSyncBase + PQtransactionStatus(conn_)));
       CommandDone();
-      PQclear(result);
       continue;
     }
     // decoded as the table said when the command was sent
@@ -365,51 +377,46 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
     const bool object_rows = !sent_commands_.empty() && sent_commands_.front().object_rows;
     const bool merging = !sent_commands_.empty() && sent_commands_.front().merge_chunks;
     if (merging && static_cast<int>(status) == kStatusTuplesChunk && !merge_target_.IsEmpty()) {
-      AppendRows(env, merge_target_.Value(), result, decoders, fields_cache_);
-      if (HasCommandTag(result)) merge_tag_ = CommandTagOf(result);
-      PQclear(result);
+      AppendRows(env, merge_target_.Value(), result.get(), decoders, fields_cache_);
+      if (HasCommandTag(result.get())) merge_tag_ = CommandTagOf(result.get());
       continue;
     }
     if (merging && status == PGRES_TUPLES_OK && !merge_target_.IsEmpty()) {
       // the chunks' end: the merged result takes the final status, command tag and count
-      FinishMergedResult(env, merge_target_.Value(), result, HasCommandTag(result) ? CommandTagOf(result) : merge_tag_);
+      FinishMergedResult(env, merge_target_.Value(), result.get(),
+                         HasCommandTag(result.get()) ? CommandTagOf(result.get()) : merge_tag_);
       merge_target_.Reset();
-      PQclear(result);
       continue;
     }
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
-      AppendRows(env, single_rows, result, decoders, fields_cache_);
-      PQclear(result);
+      AppendRows(env, single_rows, result.get(), decoders, fields_cache_);
       continue;
     }
     if (merging && static_cast<int>(status) == kStatusTuplesChunk) {
       // The first chunk. When libpq already holds what follows it and that is the end of the
       // rows (a result of one chunk: most are), the two make one result at once.
-      PGresult* end = nullptr;
+      OwnedResult end;
       if (!PQisBusy(conn_)) {
-        PGresult* next = PQgetResult(conn_);
-        if (next != nullptr && PQresultStatus(next) == PGRES_TUPLES_OK) {
-          end = next;
+        OwnedResult next(PQgetResult(conn_));
+        if (next != nullptr && PQresultStatus(next.get()) == PGRES_TUPLES_OK) {
+          end = std::move(next);
         } else {
-          carried = next;
+          carried = std::move(next);
           has_carried = true;
         }
       }
-      Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows, end);
-      if (end != nullptr) {
-        PQclear(end);
-      } else {
+      Napi::Object built = BuildResult(env, result.get(), decoders, fields_cache_, object_rows, end.get());
+      if (end == nullptr) {
         merge_target_ = Napi::Persistent(built);
-        merge_tag_ = CommandTagOf(result);
+        merge_tag_ = CommandTagOf(result.get());
       }
       items.push_back(built);
-      PQclear(result);
       continue;
     }
-    Napi::Object built = BuildResult(env, result, decoders, fields_cache_, object_rows);
+    Napi::Object built = BuildResult(env, result.get(), decoders, fields_cache_, object_rows);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.push_back(built);
-    PQclear(result);
+    result.reset();
     if (status == PGRES_COPY_IN) {
       copy_ = CopyState::kIn;
     } else if (status == PGRES_COPY_OUT) {
@@ -453,13 +460,13 @@ void Connection::DeliverNotices(Napi::Env env) {
 
 void Connection::DeliverNotifications(Napi::Env env) {
   while (state_ == State::kOpen) {
-    PGnotify* notify = PQnotifies(conn_);
+    std::unique_ptr<PGnotify, FreeNotify> notify(PQnotifies(conn_));
     if (notify == nullptr) break;
     Napi::Object notification = Napi::Object::New(env);
     notification.Set("channel", Napi::String::New(env, notify->relname));
     notification.Set("payload", Napi::String::New(env, notify->extra != nullptr ? notify->extra : ""));
     notification.Set("pid", Napi::Number::New(env, notify->be_pid));
-    PQfreemem(notify);
+    notify.reset();
     Invoke(Callback::kNotification, {notification});
   }
 }

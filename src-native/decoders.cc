@@ -128,10 +128,12 @@ int HexValue(char c) {
   return -1;
 }
 
+// Null when no Buffer can be made: the environment no longer runs JS (a worker ending while
+// its results are decoded), or memory ran out.
 napi_value MakeBuffer(napi_env env, const unsigned char* bytes, size_t size) {
   napi_value value;
   void* data = nullptr;
-  napi_create_buffer(env, size, &data, &value);
+  if (napi_create_buffer(env, size, &data, &value) != napi_ok) return nullptr;
   if (size > 0) std::memcpy(data, bytes, size);
   return value;
 }
@@ -141,7 +143,8 @@ napi_value DecodeBytea(napi_env env, const char* text, int length) {
     const size_t size = (length - 2) / 2;
     napi_value value;
     void* data = nullptr;
-    napi_create_buffer(env, size, &data, &value);
+    // no Buffer (see MakeBuffer): the text as it came
+    if (napi_create_buffer(env, size, &data, &value) != napi_ok) return MakeString(env, text, length);
     auto* out = static_cast<unsigned char*>(data);
     for (size_t i = 0; i < size; i++) {
       const int high = HexValue(text[2 + 2 * i]);
@@ -157,7 +160,7 @@ napi_value DecodeBytea(napi_env env, const char* text, int length) {
   if (bytes == nullptr) return MakeString(env, text, length);
   napi_value value = MakeBuffer(env, bytes, size);
   PQfreemem(bytes);
-  return value;
+  return value != nullptr ? value : MakeString(env, text, length);
 }
 
 napi_value DecodeDate(napi_env env, const char* text, int length) {

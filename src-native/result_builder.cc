@@ -70,7 +70,14 @@ void DecodeRow(napi_env env, const PGresult* result, int row, int columns, Colum
     } else if (PQfformat(result, column) != 0) {
       void* data = nullptr;
       const int length = PQgetlength(result, row, column);
-      napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value);
+      if (napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value) != napi_ok) {
+        // JS no longer runs (a worker ending), or memory ran out
+        value = null_value;
+        if (decode_error->empty()) {
+          *decode_error = std::string("column \"") + PQfname(result, column) + "\": cannot make a Buffer of " +
+                          std::to_string(length) + " bytes";
+        }
+      }
     } else {
       bool failed = false;
       const char* text = PQgetvalue(result, row, column);

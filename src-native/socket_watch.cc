@@ -1,9 +1,11 @@
 #include "socket_watch.h"
 
+#include "addon.h"
+
 namespace pqnode {
 
-SocketWatch::SocketWatch(uv_loop_t* loop, void* owner, Callback callback)
-    : loop_(loop), owner_(owner), callback_(callback) {}
+SocketWatch::SocketWatch(AddonData* addon, void* owner, Callback callback)
+    : addon_(addon), owner_(owner), callback_(callback) {}
 
 SocketWatch::~SocketWatch() { Release(); }
 
@@ -11,13 +13,16 @@ int SocketWatch::Watch(int fd, int events, bool fresh) {
   if (handle_ != nullptr && (fresh || fd != fd_)) Release();
   if (handle_ == nullptr) {
     if (events == 0) return 0;
+    // a handle opened now might outlive the teardown's wait for the last close callback
+    if (addon_->shutting_down) return UV_ECANCELED;
     handle_ = new uv_poll_t;
-    const int error = uv_poll_init(loop_, handle_, fd);
+    const int error = uv_poll_init(addon_->loop, handle_, fd);
     if (error != 0) {
       delete handle_;
       handle_ = nullptr;
       return error;
     }
+    addon_->HandleOpened();
     handle_->data = this;
     fd_ = fd;
     events_ = 0;
@@ -28,21 +33,26 @@ int SocketWatch::Watch(int fd, int events, bool fresh) {
   return uv_poll_start(handle_, events, OnPoll);
 }
 
+void SocketWatch::Stop() {
+  if (handle_ == nullptr || events_ == 0) return;
+  uv_poll_stop(handle_);
+  events_ = 0;
+}
+
 void SocketWatch::Release() {
   if (handle_ == nullptr) return;
   uv_poll_stop(handle_);
-  handle_->data = nullptr;
-  // the handle is freed by libuv's close callback, which may run after this object is gone
-  uv_close(reinterpret_cast<uv_handle_t*>(handle_),
-           [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+  // freed by the close callback, which may run after this object is gone
+  addon_->CloseHandle(handle_);
   handle_ = nullptr;
   fd_ = -1;
   events_ = 0;
 }
 
 void SocketWatch::OnPoll(uv_poll_t* handle, int status, int events) {
+  // a released handle's data is no longer the watch (libuv calls nothing once it is closing)
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(handle))) return;
   auto* watch = static_cast<SocketWatch*>(handle->data);
-  if (watch == nullptr) return;
   watch->callback_(watch->owner_, status, events);
 }
 

@@ -5,19 +5,25 @@
 
 namespace pqnode {
 
+struct AddonData;
+
 class SocketWatch {
  public:
   using Callback = void (*)(void* owner, int status, int events);
 
-  SocketWatch(uv_loop_t* loop, void* owner, Callback callback);
+  // `addon` counts the handle while it is open: see AddonData::HandleOpened.
+  SocketWatch(AddonData* addon, void* owner, Callback callback);
   ~SocketWatch();
   SocketWatch(const SocketWatch&) = delete;
   SocketWatch& operator=(const SocketWatch&) = delete;
 
   // Watch `fd` for `events` (UV_READABLE | UV_WRITABLE); 0 stops watching but keeps the handle.
   // A different fd, or `fresh` (the socket may have been closed and reopened under the same
-  // number, as libpq does while it tries hosts), gets a new handle.
+  // number, as libpq does while it tries hosts), gets a new handle. Once the environment's
+  // teardown has begun no handle is opened: UV_ECANCELED.
   int Watch(int fd, int events, bool fresh = false);
+  // Stops watching, keeping the handle.
+  void Stop();
   // Stops watching and releases the handle; always call before libpq closes the socket.
   void Release();
   int events() const { return events_; }
@@ -25,7 +31,7 @@ class SocketWatch {
  private:
   static void OnPoll(uv_poll_t* handle, int status, int events);
 
-  uv_loop_t* loop_;
+  AddonData* addon_;
   void* owner_;
   Callback callback_;
   uv_poll_t* handle_ = nullptr;

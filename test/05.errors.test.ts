@@ -212,9 +212,8 @@ describe('fromDiagnostic', () => {
     expect(e.constructor).toBe(errors.UniqueViolation);
     expect(e.name).toBe('UniqueViolation');
     expect(e.sqlstate).toBe('23505');
-    expect(e.message).toBe(
-      'ERROR:  duplicate key value violates unique constraint "t_pkey"\nDETAIL:  Key (id)=(1) already exists.',
-    );
+    // the server's words: no severity in front (that is diag.severity), DETAIL on its own line
+    expect(e.message).toBe('duplicate key value violates unique constraint "t_pkey"\nDETAIL:  Key (id)=(1) already exists.');
     expect(e.query).toBe('insert into t values (1)');
     expect(e.diag.sqlstate).toBe('23505');
     expect(e.diag.severity).toBe('ERROR');
@@ -230,7 +229,7 @@ describe('fromDiagnostic', () => {
     expect(e.name).toBe('IntegrityError');
     expect(e.sqlstate).toBe('23999');
     expect(e.diag.sqlstate).toBe('23999');
-    expect(e.message).toBe('ERROR:  new');
+    expect(e.message).toBe('new');
 
     expect(errors.fromDiagnostic({ sqlstate: '40999' }, 'x').constructor).toBe(errors.TransactionRollbackError);
     expect(errors.fromDiagnostic({ sqlstate: '57999' }, 'x').constructor).toBe(errors.OperationalError);
@@ -248,6 +247,21 @@ describe('fromDiagnostic', () => {
     expect(none.constructor).toBe(errors.DatabaseError);
     expect(none.sqlstate).toBeUndefined();
     expect(none.message).toBe('no code');
+  });
+
+  it('makes the message of the fields: primary, then DETAIL and HINT; libpq text only without them', () => {
+    const hinted = errors.fromDiagnostic(
+      { severity: 'ERROR', messagePrimary: 'p', messageHint: 'h', context: 'c', statementPosition: '3' },
+      'ERROR:  p\nLINE 1: ...\nHINT:  h\nCONTEXT:  c\n',
+    );
+    expect(hinted.message).toBe('p\nHINT:  h');
+    expect(hinted.diag.context).toBe('c');
+    // libpq's own errors carry no fields: their text is the message, without trailing whitespace
+    expect(errors.fromDiagnostic({}, 'server closed the connection unexpectedly\n\tThis probably means ...\n').message).toBe(
+      'server closed the connection unexpectedly\n\tThis probably means ...',
+    );
+    expect(errors.fromDiagnostic({ severity: 'FATAL' }, 'FATAL:  odd\n').message).toBe('odd');
+    expect(errors.fromDiagnostic({}, '').message).toBe('unknown server error');
   });
 });
 

@@ -204,6 +204,33 @@ function resultCollector(): { onResults: NativeCallbacks['onResults']; take(coun
   };
 }
 
+describe('error messages', () => {
+  it('a refused connection attempt gives its SQLSTATE in the raw message', async () => {
+    // verbose while connecting: lib/connect-failure.ts reads the code out of this text
+    const conn = nativeConnection();
+    const url = new URL(testDsn());
+    url.pathname = '/pqnode_no_such_database';
+    const message = await new Promise<string | null>((resolve) => conn.connect(['dbname'], [url.toString()], true, resolve));
+    expect(message).toMatch(/FATAL: {2}3D000: database "pqnode_no_such_database" does not exist/);
+  });
+
+  it('once connected, libpq writes its messages in the default form again', async () => {
+    const results = resultCollector();
+    const conn = await openNative({ onResults: results.onResults });
+    try {
+      conn.sendQuery('select 1/0', null, null, true);
+      conn.flush();
+      const [result] = await results.take(3);
+      const { errorMessage, error } = result as { errorMessage?: string; error?: { sqlstate?: string } };
+      expect(error?.sqlstate).toBe('22012');
+      // the default verbosity: no SQLSTATE before the message, no LOCATION line
+      expect(errorMessage).toBe('ERROR:  division by zero\n');
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe('lifetime', () => {
   let watcher: Connection;
 

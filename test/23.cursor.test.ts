@@ -310,10 +310,44 @@ describe('fetching', () => {
     expect((error as errors.DatabaseError).sqlstate).toBeUndefined();
   });
 
-  it('fetching before any execute → ProgrammingError', async () => {
+  it('fetching before any execute → ProgrammingError that says nothing was executed', async () => {
     const cur = conn.cursor();
     await expect(cur.fetchone()).rejects.toBeInstanceOf(errors.ProgrammingError);
     await expect(cur.fetchall()).rejects.toBeInstanceOf(errors.ProgrammingError);
+    const error = await rejection(cur.fetchone());
+    expect(error.message).toBe('no result available: nothing was executed on this cursor yet');
+    expect(thrown(() => cur.scroll(0)).message).toBe(error.message);
+  });
+
+  it('fetching while execute() has not finished (a forgotten await) says so', async () => {
+    const cur = conn.cursor();
+    const executing = cur.execute('select 1');
+    const error = await rejection(cur.fetchone());
+    expect(error).toBeInstanceOf(errors.ProgrammingError);
+    expect(error.message).toBe('no result available yet: execute() has not finished (is it awaited?)');
+    await executing;
+    expect(await cur.fetchone()).toEqual([1]);
+
+    // the rows of the previous statement are not given for those of the next one
+    const again = cur.execute('select 2');
+    await expect(cur.fetchall()).rejects.toThrow(/has not finished/);
+    await again;
+    expect(await cur.fetchall()).toEqual([[2]]);
+  });
+
+  it('fetching after a failed execute says the statement failed, not the rows before it', async () => {
+    const cur = await conn.execute('select 1');
+    await rejection(cur.execute('select 1/0'));
+    const error = await rejection(cur.fetchone());
+    expect(error).toBeInstanceOf(errors.ProgrammingError);
+    expect(error.message).toBe('no result available: the last statement failed');
+    expect(cur.description).toBeNull();
+    expect(cur.rowcount).toBe(-1);
+  });
+
+  it('fetching after a statement without rows says so', async () => {
+    const cur = await conn.execute('set application_name to default');
+    expect((await rejection(cur.fetchone())).message).toBe('no results to fetch: the last statement returned no rows');
   });
 
   it('INSERT ... RETURNING can be fetched', async () => {

@@ -53,6 +53,21 @@ describe('declare and fetch', () => {
     await conn.commit();
   });
 
+  it('fetching before execute(), or before it finished (a forgotten await), says which', async () => {
+    const cur = conn.cursor({ name: uniqueName('c') });
+    const before = await rejection(cur.fetchone());
+    expect(before).toBeInstanceOf(errors.ProgrammingError);
+    expect(before.message).toBe('no results to fetch: call execute() first');
+    const executing = cur.execute('select 1');
+    const early = await rejection(cur.fetchone());
+    expect(early).toBeInstanceOf(errors.ProgrammingError);
+    expect(early.message).toBe('no result available yet: execute() has not finished (is it awaited?)');
+    await executing;
+    expect(await cur.fetchone()).toEqual([1]);
+    await cur.close();
+    await conn.commit();
+  });
+
   it('named placeholders, composed queries and row factories', async () => {
     const cur = conn.cursor<{ n: number }>({ name: uniqueName('c'), rowFactory: 'object' });
     await cur.execute(sql.SQL('select g as {} from generate_series(1, %(n)s) g').format(sql.Identifier('n')), { n: 3 });

@@ -146,7 +146,8 @@ describe('a reset running DISCARD ALL', () => {
   });
 
   it("sets DateStyle back to ISO when DISCARD ALL reset it to the server's default", async () => {
-    const pool = makePool({ reset: discardAll }, { dbname: testDsn(), options: '-c DateStyle=SQL,DMY' });
+    const dsn = testDsn();
+    const pool = makePool({ reset: discardAll }, `${dsn}${dsn.includes('?') ? '&' : '?'}options=-c%20DateStyle%3DSQL%2CDMY`);
     const read = () => pool.query<{ t: unknown; pid: number }>("select '2024-01-02 03:04:05+00'::timestamptz as t, pg_backend_pid() as pid");
     const first = await read();
     expect(first.rows[0].t).toBeInstanceOf(Date);

@@ -142,10 +142,14 @@ describe('SCRAM-SHA-256 and passwords', () => {
     ['a URI', () => `postgresql://${USER}:${encodeURIComponent(WRONG_PASSWORD)}@127.0.0.1:${server.port}/postgres?sslmode=require`],
   ];
   for (const [form, conninfo] of forms) {
-    it(`a wrong password (${form}): OperationalError that never shows the password`, async () => {
+    it(`a wrong password (${form}): InvalidPassword (28P01) that never shows the password`, async () => {
       const error = await errorOf(connect(conninfo()));
+      expect(error).toBeInstanceOf(errors.InvalidPassword);
       expect(error).toBeInstanceOf(errors.OperationalError);
-      expect((error as Error).message).toMatch(/password authentication failed/);
+      expect((error as errors.Error).sqlstate).toBe('28P01');
+      expect((error as errors.Error).diag.messagePrimary).toBe(`password authentication failed for user "${USER}"`);
+      // the message as libpq writes it by default: no code, no LOCATION line, no trailing newline
+      expect((error as Error).message).toMatch(new RegExp(`failed: FATAL: {2}password authentication failed for user "${USER}"$`));
       expect(everythingShown(error)).not.toContain(WRONG_PASSWORD);
     });
   }
@@ -176,7 +180,7 @@ describe('SCRAM-SHA-256 and passwords', () => {
     try {
       const error = await errorOf(pool.acquire());
       expect(error).toBeInstanceOf(errors.PoolTimeout);
-      expect((error as Error).cause).toBeInstanceOf(errors.OperationalError);
+      expect((error as Error).cause).toBeInstanceOf(errors.InvalidPassword);
       expect((error as Error).message).toMatch(/password authentication failed/);
       expect(everythingShown(error)).not.toContain(WRONG_PASSWORD);
     } finally {

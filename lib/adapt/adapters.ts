@@ -51,8 +51,8 @@ export class AdaptedValue {
   ) {}
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyAdapter = (value: any) => unknown;
+/** An adapter as the registry keeps it: given the values of the class it was set for. */
+type AnyAdapter = (value: unknown) => unknown;
 
 export class AdapterRegistry {
   readonly parent: AdapterRegistry | undefined;

@@ -2,6 +2,7 @@
 // (./sqlstate, generated), and the mapping from a server error to its class.
 import { baseClassForSqlstate, DatabaseError, type Diagnostic, type ErrorClass } from './base';
 import { SQLSTATE_CLASSES, SQLSTATE_NAMES } from './sqlstate';
+import { serverMessage } from './server-message';
 
 export * from './base';
 export * from './sqlstate';
@@ -31,15 +32,12 @@ export function classForSqlstate(sqlstate: string | undefined): ErrorClass {
 
 /**
  * The error for a server error report: `diag` holds its fields (as libpq's
- * PQresultErrorField gives them), `message` the full text libpq made of it
- * (PQresultErrorMessage), used as the error message as psycopg does, and
- * `query` the statement that failed.
+ * PQresultErrorField gives them), `libpqMessage` the text libpq made of it
+ * (PQresultErrorMessage), used only when the fields hold no message, and `query` the
+ * statement that failed. The message is serverMessage()'s.
  */
-export function fromDiagnostic(diag: Partial<Diagnostic>, message: string, query?: string): DatabaseError {
+export function fromDiagnostic(diag: Partial<Diagnostic>, libpqMessage?: string, query?: string): DatabaseError {
   const sqlstate = diag.sqlstate || undefined;
   const Class = classForSqlstate(sqlstate);
-  // libpq ends its messages with a newline, which would dangle in a stack trace.
-  let text = (message ?? '').replace(/\s+$/, '');
-  if (text === '') text = diag.messagePrimary ?? 'unknown server error';
-  return new Class(text, { diag, sqlstate, query });
+  return new Class(serverMessage(diag, libpqMessage), { diag, sqlstate, query });
 }

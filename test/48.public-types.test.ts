@@ -1,0 +1,80 @@
+// The public types: the declaration files a user compiles against hold no `any`, and the
+// type-level checks of test/types/public-api.ts compile (streams yield their row type,
+// event listeners get typed arguments). The TypeScript compiler runs in memory: nothing is
+// written, so dist/ stays as the tests that use it left it.
+import path from 'node:path';
+import ts from 'typescript';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+const FIXTURE = path.join(root, 'test', 'types', 'public-api.ts');
+
+let program: ts.Program;
+/** the emitted declaration files: path relative to lib/ → text */
+const declarations = new Map<string, string>();
+
+beforeAll(() => {
+  const configPath = path.join(root, 'tsconfig.build.json');
+  const config = ts.readConfigFile(configPath, (file) => ts.sys.readFile(file));
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root, undefined, configPath);
+  program = ts.createProgram({
+    rootNames: [path.join(root, 'lib', 'index.ts'), FIXTURE],
+    options: { ...parsed.options, declaration: true, emitDeclarationOnly: true, noEmit: false, sourceMap: false, rootDir: root, outDir: '/pqnode-declarations' },
+  });
+  const emitted = program.emit(undefined, (fileName, text) => {
+    const relative = path.relative('/pqnode-declarations/lib', fileName);
+    if (!relative.startsWith('..')) declarations.set(relative, text);
+  });
+  const errors = emitted.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  expect(errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+}, 120_000);
+
+/** Where `any` is written in a declaration file: file:line and the line's text. */
+function anysIn(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (node.kind === ts.SyntaxKind.AnyKeyword) {
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart());
+      found.push(`${file}:${line + 1}: ${text.split('\n')[line].trim()}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+describe('public declarations', () => {
+  it('are made for the whole package', () => {
+    expect(declarations.has('index.d.ts')).toBe(true);
+    expect(declarations.has('connection.d.ts')).toBe(true);
+    expect(declarations.size).toBeGreaterThan(30);
+  });
+
+  it('hold no any', () => {
+    const found = [...declarations].flatMap(([file, text]) => anysIn(file, text));
+    expect(found).toEqual([]);
+  });
+
+  it('the scan finds an any where one is written', () => {
+    // comments and names that contain the word do not count; the keyword does
+    const text = '/** any row */\nexport declare function company(many: string): any;\nexport type T = { anything: any[] };\n';
+    expect(anysIn('probe.d.ts', text)).toEqual([
+      'probe.d.ts:2: export declare function company(many: string): any;',
+      'probe.d.ts:3: export type T = { anything: any[] };',
+    ]);
+  });
+});
+
+describe('type-level checks', () => {
+  it('test/types/public-api.ts compiles: rows, listeners and results have their types', () => {
+    const fixture = program.getSourceFile(FIXTURE);
+    expect(fixture).toBeDefined();
+    const diagnostics = [...program.getSyntacticDiagnostics(fixture), ...program.getSemanticDiagnostics(fixture)];
+    const messages = diagnostics.map((d) => {
+      const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0;
+      return `public-api.ts:${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+    expect(messages).toEqual([]);
+  });
+});
