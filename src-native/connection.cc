@@ -1,9 +1,9 @@
 #include "connection.h"
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 
-#include "cancel.h"
 #include "libpq_compat.h"
 #include "params.h"
 #include "result_builder.h"
@@ -473,6 +473,8 @@ void Connection::DeliverNotifications(Napi::Env env) {
 
 void Connection::CloseConnection() {
   watch_.Release();
+  // their callbacks never run: the JS layer fails the cancels of a connection that closes
+  cancels_.AbandonAll();
   if (conn_ != nullptr) {
     PQfinish(conn_);
     conn_ = nullptr;
@@ -779,8 +781,14 @@ Napi::Value Connection::SetDecoders(const Napi::CallbackInfo& info) {
 Napi::Value Connection::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "cancel(callback)");
-  StartCancel(env, conn, info[0].As<Napi::Function>());
+  const double timeout_ms = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+  if (!info[0].IsFunction() || !(timeout_ms > 0) || !std::isfinite(timeout_ms)) {
+    throw Napi::TypeError::New(env, "cancel(callback, timeoutMs): timeoutMs must be a positive number");
+  }
+  // a whole number of milliseconds that libuv's clock cannot overflow (some 285,000 years)
+  constexpr double kLongestMs = 9e15;
+  cancels_.Start(env, conn, info[0].As<Napi::Function>(),
+                 static_cast<uint64_t>(std::ceil(std::fmin(timeout_ms, kLongestMs))));
   return env.Undefined();
 }
 
