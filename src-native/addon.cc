@@ -46,7 +46,7 @@ napi_value AddonData::RowConstructor(napi_env env, int columns) {
 #define PQNODE_RESULT_LITERAL                                                                     \
   "{ status: status, command: command, rowCount: rowCount, fields: fields, rows: rows, "          \
   "objectRows: objectRows, error: undefined, errorMessage: undefined, decodeError: undefined, " \
-  "typecasters: undefined }"
+  "dateStyle: undefined, timeZone: undefined, typecasters: undefined }"
 
 napi_value AddonData::ResultConstructor(napi_env env) {
   return CompiledOnce(env, result_constructor,

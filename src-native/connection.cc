@@ -377,7 +377,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
     const bool object_rows = !sent_commands_.empty() && sent_commands_.front().object_rows;
     const bool merging = !sent_commands_.empty() && sent_commands_.front().merge_chunks;
     if (merging && static_cast<int>(status) == kStatusTuplesChunk && !merge_target_.IsEmpty()) {
-      AppendRows(env, merge_target_.Value(), result.get(), decoders, fields_cache_);
+      AppendRows(env, conn_, merge_target_.Value(), result.get(), decoders, fields_cache_);
       if (HasCommandTag(result.get())) merge_tag_ = CommandTagOf(result.get());
       continue;
     }
@@ -389,7 +389,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       continue;
     }
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
-      AppendRows(env, single_rows, result.get(), decoders, fields_cache_);
+      AppendRows(env, conn_, single_rows, result.get(), decoders, fields_cache_);
       continue;
     }
     if (merging && static_cast<int>(status) == kStatusTuplesChunk) {
@@ -405,7 +405,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
           has_carried = true;
         }
       }
-      Napi::Object built = BuildResult(env, result.get(), decoders, fields_cache_, object_rows, end.get());
+      Napi::Object built = BuildResult(env, conn_, result.get(), decoders, fields_cache_, object_rows, end.get());
       if (end == nullptr) {
         merge_target_ = Napi::Persistent(built);
         merge_tag_ = CommandTagOf(result.get());
@@ -413,7 +413,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       items.push_back(built);
       continue;
     }
-    Napi::Object built = BuildResult(env, result.get(), decoders, fields_cache_, object_rows);
+    Napi::Object built = BuildResult(env, conn_, result.get(), decoders, fields_cache_, object_rows);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.push_back(built);
     result.reset();
