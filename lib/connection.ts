@@ -21,7 +21,8 @@ import { connectFailure } from './connect-failure';
 import { callSite, withCallerStack, type CallSite } from './caller-stack';
 import { TypedEventEmitter } from './typed-events';
 import { connectParams, redact, resolveHosts, type Conninfo } from './conninfo';
-import { adaptParams, AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
+import { AdapterRegistry, globalAdapters, type AdaptedParams } from './adapt/adapters';
+import { adaptStatementParams } from './adapt/statement-params';
 import { globalTypecasters, TypecasterRegistry } from './adapt/typecasters';
 import { checkRowFactory, rowMaker, type Field, type RowFactory } from './rows';
 import { countStatements } from './sql-split';
@@ -31,7 +32,7 @@ import { RowStream, type StreamOptions } from './stream';
 import { beginStatement, checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
-import { checkQueryText, resolveQuery, type QueryText } from './query-text';
+import { checkChannelName, checkQueryText, resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
 import { makeXid, toXid, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
@@ -491,7 +492,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   ): Promise<NativeResult[]> {
     this.#checkOpen();
     if (this.#pipeline === undefined) throw new errors.ProgrammingError('the pipeline has ended');
-    const adapted = this.#statement(text, values, signal);
+    const adapted = this.#statement(text, values, signal, typecasters);
     if (countStatements(text, 2) > 1) {
       throw new errors.ProgrammingError('a pipeline takes one statement per query: the simple protocol cannot be pipelined');
     }
@@ -562,7 +563,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
       if (this.#tpc?.prepared) {
         throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
       }
-      const adapted = this.#statement(text, values, signal);
+      const adapted = this.#statement(text, values, signal, typecasters);
       const simple = adapted === null && countStatements(text, 2) > 1;
       return this.#request(
         simple ? RequestKind.Simple : RequestKind.Pipeline,
@@ -625,13 +626,22 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     return view;
   }
 
-  /** Checks a statement before anything is sent; its parameters adapted, or null when there are none. */
-  #statement(text: string, values: readonly unknown[] | undefined, signal: AbortSignal | undefined): AdaptedParams | null {
+  /**
+   * Checks a statement before anything is sent; its parameters checked against its
+   * placeholders and adapted (Dates as the results' typecasters read timestamps), or null
+   * when there are none.
+   */
+  #statement(
+    text: string,
+    values: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+    typecasters?: TypecasterRegistry,
+  ): AdaptedParams | null {
     signal?.throwIfAborted();
     checkQueryText(text);
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
-    return adaptParams(values, this.adapters, true);
+    return adaptStatementParams(text, values, this.adapters, typecasters ?? this.typecasters);
   }
 
   /** @internal A result as the user sees it: typecast and shaped by the row factory. */
@@ -1009,6 +1019,9 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
       let statement = 'UNLISTEN *';
       if (channel !== undefined || command === 'LISTEN') {
         if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
+        // checked before libpq quotes it: on the way there a lone surrogate would become U+FFFD,
+        // and the channel listened to another one than asked for
+        checkChannelName(channel);
         statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
       }
       await this.#request(RequestKind.Pipeline, statement, null, null, false);

@@ -120,7 +120,7 @@ export class Copy implements AsyncIterable<Buffer> {
         return;
       }
       const fields = values.map((value, index) => {
-        const adapted = adaptValue(value, this.#conn.adapters, index + 1);
+        const adapted = adaptValue(value, this.#conn.adapters, index + 1, { typecasters: this.#conn.typecasters });
         if (adapted.value === null) return null;
         return typeof adapted.value === 'string' ? adapted.value : `\\x${adapted.value.toString('hex')}`;
       });

@@ -40,3 +40,9 @@ export function checkQueryText(text: string): void {
   if (text.includes('\u0000')) throw new ProgrammingError('the query text contains a NUL (0x00) character');
   if (!text.isWellFormed()) throw new ProgrammingError('the query text holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form');
 }
+
+/** A LISTEN / UNLISTEN channel name as libpq can take it: no NUL, no lone surrogate. */
+export function checkChannelName(channel: string): void {
+  if (channel.includes('\u0000')) throw new ProgrammingError('a channel name cannot contain a NUL (0x00) character');
+  if (!channel.isWellFormed()) throw new ProgrammingError('a channel name holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form');
+}

@@ -12,6 +12,8 @@
 // - quoting values into a text in place of its `$n` placeholders (COPY, mogrify). There a
 //   mistake would let a value end a string and run SQL of its own, so strings are read as the
 //   session's standard_conforming_strings says.
+// - finding the placeholders of a statement: the highest `$n` (the parameters it takes) and
+//   the type each one is cast to (`$1::int4[]`), which tells how its value may travel.
 
 function isIdentStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c >= 0x80;
@@ -212,4 +214,158 @@ export function leadingKeyword(text: string): string {
     }
   }
   return '';
+}
+
+/** What scanPlaceholders finds in a text. */
+export interface PlaceholderScan {
+  /** the highest n of a `$n` placeholder, 0 when there is none */
+  highest: number;
+  /**
+   * Per parameter (index n - 1): the type every one of its placeholders is cast to, as
+   * written but normalized ('int4[]', 'double precision[]', 'jsonb', 'public.mood'); null
+   * when none has a cast; MIXED_CASTS when they disagree (`$1` and `$1::float8`). Null when
+   * no placeholder has a cast.
+   */
+  casts: (string | null)[] | null;
+}
+
+/** words that continue a type's name: double precision, character varying, timestamp with time zone */
+const TYPE_NAME_CONTINUATIONS: ReadonlySet<string> = new Set(['precision', 'varying', 'with', 'without', 'time', 'zone']);
+
+/** Index past the blanks and comments from `i`. */
+function skipBlanks(text: string, i: number): number {
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const past = c === 0x2d || c === 0x2f ? skipComment(text, i) : i;
+    if (past === i) return i;
+    i = past;
+  }
+  return i;
+}
+
+/** A word (lower-cased) or a quoted identifier (as it is, in quotes) at `i`, and where it ends; null when none. */
+function readName(text: string, i: number): { name: string; end: number } | null {
+  const c = text.charCodeAt(i);
+  if (c === 0x22 /* " */) {
+    const end = skipQuoted(text, i, 0x22, false);
+    return { name: text.slice(i, end), end };
+  }
+  if (!isIdentStart(c)) return null;
+  let j = i + 1;
+  while (j < text.length && isIdentChar(text.charCodeAt(j))) j++;
+  return { name: text.slice(i, j).toLowerCase(), end: j };
+}
+
+/**
+ * The type named after a `::` that ends at `i`: its normalized name and where it ends. The
+ * name is what the cast says as far as this reading goes; a construct it does not follow
+ * gives a name that matches no type the adapters know, which only leaves the value as text.
+ */
+function readCastType(text: string, i: number): { type: string; end: number } | null {
+  let at = skipBlanks(text, i);
+  const first = readName(text, at);
+  if (first === null) return null;
+  let type = first.name;
+  at = first.end;
+  // schema-qualified: pg_catalog.int4
+  while (text.charCodeAt(at) === 0x2e /* . */) {
+    const part = readName(text, at + 1);
+    if (part === null) break;
+    type = type === 'pg_catalog' ? part.name : `${type}.${part.name}`;
+    at = part.end;
+  }
+  for (;;) {
+    const next = skipBlanks(text, at);
+    const word = readName(text, next);
+    if (word === null || !TYPE_NAME_CONTINUATIONS.has(word.name)) break;
+    type += ` ${word.name}`;
+    at = word.end;
+  }
+  let next = skipBlanks(text, at);
+  if (text.charCodeAt(next) === 0x28 /* ( */) {
+    // a type modifier: varchar(10), numeric(10, 2), float(24) (which is float4)
+    const close = text.indexOf(')', next);
+    if (close === -1) return { type, end: text.length };
+    type += `(${text.slice(next + 1, close).replace(/\s+/g, '')})`;
+    at = close + 1;
+    next = skipBlanks(text, at);
+  }
+  let dimensions = false;
+  for (;;) {
+    if (text.charCodeAt(next) === 0x5b /* [ */) {
+      const close = text.indexOf(']', next);
+      if (close === -1) break;
+      dimensions = true;
+      at = close + 1;
+      next = skipBlanks(text, at);
+      continue;
+    }
+    const word = readName(text, next);
+    if (word !== null && word.name === 'array' && !dimensions) {
+      // the standard's spelling: integer ARRAY, integer ARRAY[3]
+      dimensions = true;
+      at = word.end;
+      next = skipBlanks(text, at);
+      continue;
+    }
+    break;
+  }
+  return { type: dimensions ? `${type}[]` : type, end: at };
+}
+
+/** The placeholders of a parameter disagree on its cast (one has none, or another). */
+export const MIXED_CASTS = '\u0000';
+
+/**
+ * The placeholders of a statement: the highest `$n`, and what each parameter is cast to.
+ * A `$n` in a string, a quoted identifier, a dollar-quoted body or a comment is not a
+ * placeholder. Strings are read with standard_conforming_strings on: a mistake here can
+ * only leave a value as text or miscount, which the server then reports.
+ */
+export function scanPlaceholders(text: string): PlaceholderScan {
+  const n = text.length;
+  let highest = 0;
+  // by parameter: its cast so far; undefined until seen, '' for a placeholder without a cast
+  const seen: (string | undefined)[] = [];
+  let anyCast = false;
+  if (text.indexOf('$') === -1) return { highest: 0, casts: null };
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x24 /* $ */ && isDigit(text.charCodeAt(i + 1))) {
+      let end = i + 2;
+      while (end < n && isDigit(text.charCodeAt(end))) end++;
+      const number = Number(text.slice(i + 1, end));
+      if (number > highest) highest = number;
+      let cast = '';
+      const after = skipBlanks(text, end);
+      if (text.charCodeAt(after) === 0x3a && text.charCodeAt(after + 1) === 0x3a) {
+        const read = readCastType(text, after + 2);
+        if (read !== null) {
+          cast = read.type;
+          anyCast = true;
+        }
+      }
+      if (number >= 1 && number <= 65535) {
+        const before = seen[number - 1];
+        seen[number - 1] = before === undefined || before === cast ? cast : MIXED_CASTS;
+      }
+      i = end;
+      continue;
+    }
+    const past = c === 0x2d || c === 0x2f ? skipComment(text, i) : i;
+    i = past !== i ? past : skipElement(text, i, false);
+  }
+  if (!anyCast) return { highest, casts: null };
+  const out = new Array<string | null>(Math.min(highest, seen.length)).fill(null);
+  for (let k = 0; k < out.length; k++) {
+    const cast = seen[k];
+    out[k] = cast === undefined || cast === '' ? null : cast;
+  }
+  return { highest, casts: out };
 }

@@ -8,21 +8,23 @@
 // default since PostgreSQL 9.1.
 import type { Connection } from './connection';
 import { ProgrammingError } from './errors';
-import { adaptValue, globalAdapters, type AdapterRegistry } from './adapt/adapters';
-import { formatBytea } from './types/bytea';
-import { elementTypeOf, nameByOid, Oid, typeByOid } from './types/oids';
+import { globalAdapters, type AdapterRegistry } from './adapt/adapters';
+import { sqlLiteral } from './adapt/literal';
+import type { TypecasterRegistry } from './adapt/typecasters';
 import type { QueryLike } from './query-text';
 
 /** What rendering a piece may need to know about the connection it is for. */
 interface RenderContext {
   adapters: AdapterRegistry;
+  /** how results are read on the connection: a Date follows its timestamp choice */
+  typecasters?: TypecasterRegistry;
   standardConformingStrings: boolean;
 }
 
 function contextOf(conn: Connection | undefined): RenderContext {
   if (conn === undefined) return { adapters: globalAdapters, standardConformingStrings: true };
   const setting = conn.closed ? null : conn.info.parameterStatus('standard_conforming_strings');
-  return { adapters: conn.adapters, standardConformingStrings: setting !== 'off' };
+  return { adapters: conn.adapters, typecasters: conn.typecasters, standardConformingStrings: setting !== 'off' };
 }
 
 /** The base of every composable piece. */
@@ -336,36 +338,13 @@ function quoteString(text: string, standardConformingStrings: boolean): string {
   return ` E'${quoted.replace(/\\/g, '\\\\')}'`;
 }
 
-function typeCast(oid: number): string {
-  const element = elementTypeOf(oid);
-  if (element !== undefined) return `::${element.name}[]`;
-  const type = typeByOid(oid);
-  if (type !== undefined) return `::${type.name}`;
-  const name = nameByOid(oid);
-  return name === undefined ? '' : `::${name}`;
-}
-
 function quoteLiteral(value: unknown, context: RenderContext): string {
-  if (value === null || value === undefined) return 'NULL';
-  // A Date alone is sent untyped (the column decides); as a literal it says what it is.
-  const adapted = adaptValue(value, context.adapters);
-  if (adapted.value === null) return 'NULL';
-  const text = Buffer.isBuffer(adapted.value) ? formatBytea(adapted.value) : adapted.value;
-  const oid = value instanceof Date && adapted.oid === 0 ? Oid.timestamptz : adapted.oid;
-  switch (oid) {
-    case Oid.bool:
-      return text === 't' || text === 'true' ? 'true' : 'false';
-    case Oid.int2:
-    case Oid.int4:
-    case Oid.int8:
-    case Oid.numeric:
-      // a space before a minus sign: after another '-' it would start a comment
-      if (/^-?\d+(\.\d+)?$/.test(text)) return text.startsWith('-') ? ` ${text}` : text;
-      break;
-    default:
-      break;
-  }
-  return `${quoteString(text, context.standardConformingStrings)}${typeCast(oid)}`;
+  return sqlLiteral(value, {
+    adapters: context.adapters,
+    typecasters: context.typecasters,
+    quote: (text) => quoteString(text, context.standardConformingStrings),
+    standalone: true,
+  });
 }
 
 function describe(value: unknown): string {

@@ -42,6 +42,15 @@ export class Xid {
   }
 }
 
+/**
+ * A lone surrogate (half of a UTF-16 pair alone) has no UTF-8 form: on its way to the server
+ * it would become U+FFFD, and the transaction be prepared under another id than the one
+ * given, which then finds nothing to commit.
+ */
+function checkWellFormedId(text: string, name: string): void {
+  if (!text.isWellFormed()) throw new ProgrammingError(`${name} holds a lone surrogate (half of a UTF-16 pair alone), which has no UTF-8 form`);
+}
+
 export function makeXid(formatId: number, gtrid: string, bqual: string): Xid {
   if (!Number.isInteger(formatId) || formatId < 0 || formatId > 0x7fffffff) {
     throw new ProgrammingError('formatId must be an integer from 0 to 2^31 - 1');
@@ -53,13 +62,23 @@ export function makeXid(formatId: number, gtrid: string, bqual: string): Xid {
     if (typeof part !== 'string') throw new ProgrammingError(`${name} must be a string`);
     if (part.length > MAX_PART_LENGTH) throw new ProgrammingError(`${name} must be at most ${MAX_PART_LENGTH} characters`);
     if (part.includes('\u0000')) throw new ProgrammingError(`${name} cannot contain NUL characters`);
+    checkWellFormedId(part, name);
   }
   return new Xid(formatId, gtrid, bqual);
 }
 
 /** An Xid, or a plain transaction id given as a string. */
 export function toXid(xid: Xid | string): Xid {
-  if (xid instanceof Xid) return xid;
-  if (typeof xid === 'string' && xid !== '') return new Xid(null, xid, null);
+  if (xid instanceof Xid) {
+    // an Xid built by hand: its text goes to the server as well
+    checkWellFormedId(xid.gtrid, 'gtrid');
+    if (xid.bqual !== null) checkWellFormedId(xid.bqual, 'bqual');
+    return xid;
+  }
+  if (typeof xid === 'string' && xid !== '') {
+    if (xid.includes('\u0000')) throw new ProgrammingError('a transaction id cannot contain NUL characters');
+    checkWellFormedId(xid, 'the transaction id');
+    return new Xid(null, xid, null);
+  }
   throw new ProgrammingError('a transaction id must be an Xid (from conn.xid()) or a non-empty string');
 }

@@ -16,11 +16,12 @@ export { Interval } from './types/interval';
 export type { IntervalParts } from './types/interval';
 export { Multirange, Range } from './types/range';
 export type { RangeBounds } from './types/range';
-export type { Point, Line, Path, Circle } from './types/geometric';
+export { Point, Line, Lseg, Box, Path, Polygon, Circle } from './types/geometric';
+export type { PointLike } from './types/geometric';
 export { fetchTypeInfo, TypeInfo } from './types/typeinfo';
 export type { TypeCategory, TypeField, RegisterOptions } from './types/typeinfo';
 export { registerEnum } from './types/enum';
-export { registerComposite, Composite } from './types/composite';
+export { registerComposite, Composite, CompositeRecord } from './types/composite';
 export type { RegisterCompositeOptions } from './types/composite';
 export { registerRange } from './types/user-range';
 export { registerHstore } from './types/hstore';
@@ -97,8 +98,9 @@ export function setNumericType(kind: 'string' | 'number' | ((text: string) => un
 /**
  * How timestamp (without time zone) values come back: 'utc' (the default: the wall-clock
  * time read as UTC, the same whatever the process's time zone) or 'local' (read in the
- * process's time zone). Only reading changes: a Date sent to a timestamp column still
- * stores its UTC wall-clock time, so with 'local' format the parameter yourself.
+ * process's time zone). Dates sent as parameters follow, so that a Date read goes back as
+ * the same timestamp: with 'utc' a Date goes out as its UTC time, with 'local' as its local
+ * time, each with its offset (a timestamptz gets the same instant either way).
  */
 export function setTimestampType(kind: 'utc' | 'local', options: ScopeOptions = {}): void {
   const registry = typecastersOf(options);

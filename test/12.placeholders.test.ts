@@ -2,7 +2,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProgrammingError } from '../lib/errors';
 import { clearPlaceholderCache, convertPlaceholders, placeholderCacheSize } from '../lib/placeholders';
-import { countStatements, hasMultipleStatements, leadingKeyword } from '../lib/sql-split';
+import { countStatements, hasMultipleStatements, leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../lib/sql-split';
+import { checkParamCount, statementParams } from '../lib/adapt/statement-params';
+import { ParamCast } from '../lib/adapt/adapters';
 import { thrownBy as errorOf } from './helpers';
 
 describe('convertPlaceholders', () => {
@@ -199,5 +201,60 @@ describe('leadingKeyword', () => {
     expect(leadingKeyword('  -- only a comment')).toBe('');
     expect(leadingKeyword('(select 1)')).toBe('');
     expect(leadingKeyword("'begin'")).toBe('');
+  });
+});
+
+describe('scanPlaceholders', () => {
+  it('finds the highest $n outside strings, identifiers, dollar quotes and comments', () => {
+    expect(scanPlaceholders('select 1').highest).toBe(0);
+    expect(scanPlaceholders('select $1, $3, $2').highest).toBe(3);
+    expect(scanPlaceholders("select $1, '$9', \"$8\", $$ $7 $$, $t$ $6 $t$ -- $5\n /* $4 */").highest).toBe(1);
+    expect(scanPlaceholders("select E'\\' $9', $2").highest).toBe(2);
+    expect(scanPlaceholders('select a$3, $12').highest).toBe(12);
+  });
+
+  it('reads the type each placeholder is cast to, normalized', () => {
+    expect(scanPlaceholders('select $1').casts).toBeNull();
+    expect(scanPlaceholders('select $1::int4[], $2 :: Integer [ ], $3::double   precision[], $4::pg_catalog.float8[], $5::_bool').casts).toEqual([
+      'int4[]',
+      'integer[]',
+      'double precision[]',
+      'float8[]',
+      '_bool',
+    ]);
+    expect(scanPlaceholders('select $1::numeric(10, 2), $2::varchar(3)[], $3::"Mood"[], $4::s.t, $5::int ARRAY, $6::timestamp with time zone').casts).toEqual([
+      'numeric(10,2)',
+      'varchar(3)[]',
+      '"Mood"[]',
+      's.t',
+      'int[]',
+      'timestamp with time zone',
+    ]);
+    // a parameter is cast when all its placeholders agree
+    expect(scanPlaceholders('select $1::jsonb, $2, $1::jsonb').casts).toEqual(['jsonb', null]);
+    expect(scanPlaceholders('select $1, $1::float8').casts).toEqual([MIXED_CASTS]);
+    expect(scanPlaceholders('select $1::int[], $1::int8[]').casts).toEqual([MIXED_CASTS]);
+  });
+});
+
+describe('statementParams', () => {
+  it('makes the casts that change how a value travels, and is kept per text', () => {
+    const text = 'select * from unnest($1::int4[], $2::text[], $3::float8[], $4::bool[], $5::int8[]), $6::jsonb, $7::uuid[], $8::box[], $9, $9::int';
+    const params = statementParams(text);
+    expect(params.count).toBe(9);
+    expect([...(params.casts ?? [])]).toEqual([1007, ParamCast.otherArray, 1022, 1000, 1016, ParamCast.json, ParamCast.otherArray, ParamCast.boxArray, ParamCast.mixed]);
+    expect(statementParams(text)).toBe(params);
+    expect(statementParams('select $1').casts).toBeNull();
+  });
+
+  it('refuses a count of values that does not fill the placeholders, naming both', () => {
+    expect(() => checkParamCount(statementParams('select $1, $2'), 2)).not.toThrow();
+    expect(errorOf(() => checkParamCount(statementParams('select $1, $2'), 3)).message).toBe('the query takes 2 parameters ($1 to $2) but 3 parameters were passed');
+    expect(errorOf(() => checkParamCount(statementParams('select $2'), 1))).toBeInstanceOf(ProgrammingError);
+    expect(errorOf(() => checkParamCount(statementParams('select 1'), 1)).message).toBe('the query has no $n placeholder but 1 parameter was passed');
+    expect(errorOf(() => checkParamCount(statementParams('select $1::int'), 0))).toBeInstanceOf(ProgrammingError);
+    // no values at all for a text whose $n belong to the body it defines
+    expect(() => checkParamCount(statementParams('create function f(int) returns int language sql return $1'), 0)).not.toThrow();
+    expect(() => checkParamCount(statementParams('PREPARE p(int) AS select $1'), 0)).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@
 // what the caller gave. It is refused with a DataError naming where it was, wherever text
 // leaves for the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Json, sql, types, type Connection } from '../lib';
+import { connect, errors, Json, sql, types, Xid, type Connection } from '../lib';
 import { rejectionOf, testDsn, thrownBy, uniqueName } from './helpers';
 
 let conn: Connection;
@@ -126,5 +126,41 @@ describe('other ways text leaves', () => {
     expect(error.message).toMatch(/NUL/);
     const result = await conn.query<{ ok: number }>('select 1 as ok');
     expect(result.rows).toEqual([{ ok: 1 }]);
+  });
+});
+
+describe('names that go into a statement', () => {
+  it('a LISTEN / UNLISTEN channel: refused, not listened to under U+FFFD', async () => {
+    for (const run of [() => conn.listen(HIGH), () => conn.unlisten(LOW), () => conn.listen('ok\u0000')]) {
+      const error = await rejectionOf(run());
+      expect(error).toBeInstanceOf(errors.ProgrammingError);
+      expect(error.message).toMatch(/channel name/);
+    }
+    const channels = await conn.query<{ c: string }>('select pg_listening_channels() as c');
+    expect(channels.rows).toEqual([]);
+    // a whole pair is a character like any other
+    await conn.listen('ok😀');
+    expect((await conn.query<{ c: string }>('select pg_listening_channels() as c')).rows).toEqual([{ c: 'ok😀' }]);
+    await conn.unlisten('ok😀');
+  });
+
+  it('a two-phase transaction id: refused before the transaction begins', async () => {
+    const tpc = await connect(testDsn());
+    try {
+      expect(thrownBy(() => tpc.xid(1, HIGH, 'b'))).toBeInstanceOf(errors.ProgrammingError);
+      expect(thrownBy(() => tpc.xid(1, 'g', LOW))).toBeInstanceOf(errors.ProgrammingError);
+      for (const id of [HIGH, new Xid(null, LOW, null)]) {
+        const error = await rejectionOf(tpc.tpcBegin(id));
+        expect(error).toBeInstanceOf(errors.ProgrammingError);
+        expect(error.message).toMatch(/surrogate/);
+      }
+      expect(await rejectionOf(tpc.tpcCommit(HIGH))).toBeInstanceOf(errors.ProgrammingError);
+      expect(tpc.info.transactionStatus).toBe('idle');
+      // the connection carries on, and a well-formed id works
+      await tpc.tpcBegin(tpc.xid(7, 'g😀', 'b'));
+      await tpc.tpcRollback();
+    } finally {
+      await tpc.close();
+    }
   });
 });

@@ -128,8 +128,8 @@ describe('values over the 1 GB field limit', () => {
   }
 
   it('the limit is 1 GiB less one byte, for bytes and for text (measured as UTF-8)', () => {
-    expect(() => adaptParams([Buffer.allocUnsafe(MAX_FIELD)], undefined, true)).not.toThrow();
-    expectTooLarge(thrownBy(() => adaptParams(['x', Buffer.allocUnsafe(MAX_FIELD + 1)], undefined, true)), 2);
+    expect(() => adaptParams([Buffer.allocUnsafe(MAX_FIELD)], undefined, { wire: true })).not.toThrow();
+    expectTooLarge(thrownBy(() => adaptParams(['x', Buffer.allocUnsafe(MAX_FIELD + 1)], undefined, { wire: true })), 2);
     expectTooLarge(thrownBy(() => adaptParams([new Uint8Array(new ArrayBuffer(MAX_FIELD + 1))])), 1);
     expectTooLarge(thrownBy(() => adaptValue(Buffer.allocUnsafe(MAX_FIELD + 1), undefined, 3)), 3);
   });

@@ -1,7 +1,7 @@
 // Client-side cursors: psycopg placeholders, fetching, description and the
 // other DB-API attributes, executemany, nextset, mogrify, closing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cursor, errors, type Connection, type Field } from '../lib';
+import { Cursor, errors, types, type Connection, type Field } from '../lib';
 import { connectTest, uniqueName, rejectionOf as rejection, thrownBy as thrown } from './helpers';
 
 let conn: Connection;
@@ -516,8 +516,9 @@ describe('mogrify', () => {
   });
 
   it('running the mogrified text gives what the parameterised query gives', async () => {
-    const text = 'select %s as s, %s as q, %s::int as n, %s as i, %s as f, %s as t, %s as b, %s as bs';
-    const params = ["it's", 'back\\slash "dq"', null, 42, -1.25, true, false, 'multi\nline'];
+    // each value cast: an untyped parameter alone would be read as text, a bare number is a number
+    const text = 'select %s as s, %s as q, %s::int as n, %s::int as i, %s::float8 as f, %s::bool as t, %s::bool as b, %s as bs, %s::int as neg';
+    const params = ["it's", 'back\\slash "dq"', null, 42, -1.25, true, false, 'multi\nline', -7];
     const cur = conn.cursor();
     const mogrified = cur.mogrify(text, params);
     const viaParams = await conn.execute(text, params);
@@ -525,20 +526,32 @@ describe('mogrify', () => {
     const a = await viaParams.fetchone();
     const b = await viaText.fetchone();
     expect(b).toEqual(a);
-    expect(b).toEqual(["it's", 'back\\slash "dq"', null, 42, -1.25, true, false, 'multi\nline']);
+    expect(b).toEqual(["it's", 'back\\slash "dq"', null, 42, -1.25, true, false, 'multi\nline', -7]);
     expect(viaText.description!.map((c) => c.typeCode)).toEqual(viaParams.description!.map((c) => c.typeCode));
   });
 
   it('round-trips bigint, bytea, Date and arrays', async () => {
-    const text = 'select %s as big, %s as bytes, %s::timestamptz as ts, %s as arr';
+    const text = 'select %s as big, %s as bytes, %s::timestamptz as ts, %s::int[] as arr, %s::jsonb as doc';
     const when = new Date('2024-02-29T12:34:56.789Z');
-    const params = [2n ** 62n, Buffer.from([0, 1, 0xfe, 0x27]), when, [1, 2, null]];
+    const params = [2n ** 62n, Buffer.from([0, 1, 0xfe, 0x27]), when, [1, 2, null], { a: [1, 'x'] }];
     const mogrified = conn.cursor().mogrify(text, params);
     const viaText = await conn.execute(mogrified);
     const viaParams = await conn.execute(text, params);
     const row = await viaText.fetchone();
     expect(row).toEqual(await viaParams.fetchone());
-    expect(row).toEqual([2n ** 62n, Buffer.from([0, 1, 0xfe, 0x27]), when, [1, 2, null]]);
+    expect(row).toEqual([2n ** 62n, Buffer.from([0, 1, 0xfe, 0x27]), when, [1, 2, null], { a: [1, 'x'] }]);
+  });
+
+  it('looks like what psycopg2 prints: numbers bare, strings quoted, NULL, true/false, typed values cast', () => {
+    const cur = conn.cursor();
+    expect(cur.mogrify('select %s, %s', [1, 1.5])).toBe('select 1, 1.5');
+    expect(cur.mogrify('select %s, %s, %s, %s', [-3, 2n ** 70n, true, null])).toBe('select  -3, 1180591620717411303424, true, NULL');
+    expect(cur.mogrify('select 1 -%s', [-1])).toBe('select 1 - -1');
+    expect(cur.mogrify('select %s, %s, %s', ["it's", Buffer.from([1, 2]), new types.Interval(0, 1, 0)])).toBe("select 'it''s',  E'\\\\x0102'::bytea, 'P1D'::interval");
+    // what goes untyped as a parameter is written untyped: the context reads it as it would the parameter
+    expect(cur.mogrify('select %s, %s, %s', [[1, 2], ['a', 'b c'], { k: 'v' }])).toBe(`select '{1,2}', '{"a","b c"}', '{"k":"v"}'`);
+    expect(cur.mogrify('select %s, %s, %s', [NaN, -Infinity, -0])).toBe("select 'NaN', '-Infinity', '-0'");
+    expect(cur.mogrify('select %s', [new Date('2024-02-29T12:34:56.789Z')])).toBe("select '2024-02-29 12:34:56.789+00'");
   });
 });
 

@@ -106,6 +106,12 @@ describe('conn.copy(text, params): a value cannot end a string, an identifier or
     const expected = values.map((value) => (/[",]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value)).join(',');
     expect(out).toBe(`${expected}\n`);
   });
+
+  it('numbers go bare, and a negative one after a minus does not start a comment', async () => {
+    // written `1 -$1`: a bare -1 would make `1 --1`, the rest of the line a comment
+    const out = await copyOut('copy (select 1 -$1, $2 + 0, $3::float8, $4, $5::float8) to stdout', [-1, 1e21, -2.5e-7, 2n ** 64n, NaN]);
+    expect(out).toBe('2\t1000000000000000000000\t-2.5e-07\t18446744073709551616\tNaN\n');
+  });
 });
 
 describe('mogrify(): only real placeholders are replaced', () => {

@@ -60,3 +60,19 @@ function writeElements(view: DataView, array: readonly unknown[], elementOid: Bi
     offset += size;
   }
 }
+
+/**
+ * An empty array in the binary format, for the server to read as the parameter's type:
+ * no dimensions, no NULLs, and an element type it does not check. array_recv takes an
+ * element type from the header only when both it and the expected one are built-in (below
+ * 10000); with one past them it uses the expected type, so these bytes are the empty array
+ * of whatever array type the context infers (int4[], uuid[], an enum's). No other type
+ * reads them: json and text refuse the NUL bytes, jsonb the version number 0, a type of
+ * fixed size the length (the one 12 bytes long, timetz, refuses the zone 0x7fffffff), and
+ * the server refuses a parameter whose bytes are not all read.
+ */
+const EMPTY_ARRAY = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff]);
+
+export function emptyBinaryArray(): Buffer {
+  return EMPTY_ARRAY;
+}

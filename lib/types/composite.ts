@@ -93,19 +93,60 @@ export class Composite implements ToPostgres {
     const values = Array.isArray(this.values)
       ? (this.values as readonly unknown[])
       : (this.type as TypeInfo).fields.map((field) => (this.values as Record<string, unknown>)[field.name]);
-    const text = '(' + values.map((value) => quoteField(adaptInner(value)?.text ?? null)).join(',') + ')';
-    return { text, oid: this.type?.oid ?? 0 };
+    return { text: recordText(values, adaptInner), oid: this.type?.oid ?? 0 };
   }
 }
 
+function recordText(values: readonly unknown[], adaptInner: AdaptInner): string {
+  return '(' + values.map((value) => quoteField(adaptInner(value)?.text ?? null)).join(',') + ')';
+}
+
+/** Where a record's prototype keeps the TypeInfo of its type (a symbol: no field can be named so). */
+const RECORD_TYPE: unique symbol = Symbol('pqnode.recordType');
+
+/**
+ * What a registered composite type is read as: an object with a property per field, of a
+ * class named after the type that knows the type, so that it goes back as a value of that
+ * type (`where card = $1`, `insert ... values ($1)`). A property the type has no field for
+ * is refused rather than dropped.
+ */
+export class CompositeRecord implements ToPostgres {
+  declare readonly [RECORD_TYPE]: TypeInfo;
+
+  [TO_POSTGRES](adaptInner: AdaptInner): PostgresText {
+    const type = this[RECORD_TYPE];
+    const own = this as unknown as Record<string, unknown>;
+    let known = 0;
+    const values = type.fields.map((field) => {
+      if (!Object.hasOwn(own, field.name)) return undefined;
+      known++;
+      return own[field.name];
+    });
+    if (known !== Object.keys(own).length) {
+      const extra = Object.keys(own).find((key) => !type.fields.some((field) => field.name === key));
+      throw new ProgrammingError(`type ${type.name} has no field ${JSON.stringify(extra)}`);
+    }
+    return { text: recordText(values, adaptInner), oid: type.oid };
+  }
+}
+
+/** The class of the records of one registered type. */
+function recordClass(info: TypeInfo): new () => CompositeRecord {
+  const RecordOfType = class extends CompositeRecord {};
+  Object.defineProperty(RecordOfType, 'name', { value: info.name });
+  Object.defineProperty(RecordOfType.prototype, RECORD_TYPE, { value: info });
+  return RecordOfType;
+}
+
 export interface RegisterCompositeOptions extends RegisterOptions {
-  /** build the JS value from the fields by name (a plain object when omitted) */
+  /** build the JS value from the fields by name (a CompositeRecord when omitted; what it makes needs an adapter to go back) */
   factory?: (fields: Record<string, unknown>) => unknown;
 }
 
 /**
- * Read the composite type `name` as objects keyed by attribute name, each field through its
- * type's typecaster (a nested composite or a range, once registered too); its arrays follow.
+ * Read the composite type `name` as objects keyed by attribute name (CompositeRecord: they
+ * go back as values of the type), each field through its type's typecaster (a nested
+ * composite or a range, once registered too); its arrays follow.
  */
 export async function registerComposite(conn: Connection, name: string, options: RegisterCompositeOptions = {}): Promise<TypeInfo> {
   const { factory } = options;
@@ -114,6 +155,7 @@ export async function registerComposite(conn: Connection, name: string, options:
   const registry = targetRegistry(conn, options);
   const names = info.fields.map((field) => field.name);
   const fieldOids = info.fields.map((field) => field.typeOid);
+  const RecordOfType = recordClass(info);
   registry.setDerived(info.oid, (casterOf) => {
     const casters = fieldOids.map((oid) => casterOf(oid));
     return (text: string) => {
@@ -121,7 +163,7 @@ export async function registerComposite(conn: Connection, name: string, options:
       if (fields.length !== names.length) {
         throw new DataError(`record ${JSON.stringify(text)} has ${fields.length} fields where type ${info.name} has ${names.length}`);
       }
-      const out: Record<string, unknown> = {};
+      const out = new RecordOfType() as unknown as Record<string, unknown>;
       for (let i = 0; i < names.length; i++) {
         const field = fields[i];
         const cast = casters[i];

@@ -3,6 +3,7 @@
 import type { Connection } from '../connection';
 import { DataError, ProgrammingError } from '../errors';
 import { AdaptedValue, globalAdapters } from '../adapt/adapters';
+import { TO_POSTGRES, type PostgresText, type ToPostgres } from '../adapt/to-postgres';
 import { fetchTypeInfo, targetRegistry, type RegisterOptions, type TypeInfo } from './typeinfo';
 
 function malformed(text: string, detail: string): DataError {
@@ -69,8 +70,8 @@ export function parseHstoreMap(text: string): Map<string, string | null> {
   return new Map(parseHstorePairs(text));
 }
 
-export function parseHstoreObject(text: string): Record<string, string | null> {
-  const out: Record<string, string | null> = {};
+/** hstore text → an object of its pairs, `out` (a plain object unless given). */
+export function parseHstoreObject(text: string, out: Record<string, string | null> = {}): Record<string, string | null> {
   for (const [key, value] of parseHstorePairs(text)) {
     // a key named __proto__ is data, not the object's prototype
     if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
@@ -100,8 +101,23 @@ export function formatHstore(entries: Iterable<[unknown, unknown]>): string {
   return parts.join(', ');
 }
 
+/**
+ * What an hstore is read as with { as: 'object' }: an object with a property per key, of a
+ * class that knows the hstore type of its database, so that it goes back as an hstore (a
+ * plain object would go as JSON).
+ */
+function hstoreObjectClass(oid: number): new () => Record<string, string | null> {
+  class HstoreObject implements ToPostgres {
+    [TO_POSTGRES](): PostgresText {
+      return { text: formatHstore(Object.entries(this)), oid };
+    }
+  }
+  Object.defineProperty(HstoreObject, 'name', { value: 'hstore' });
+  return HstoreObject as unknown as new () => Record<string, string | null>;
+}
+
 export interface RegisterHstoreOptions extends RegisterOptions {
-  /** what an hstore comes back as: a Map (the default) or a plain object */
+  /** what an hstore comes back as: a Map (the default) or an object (of a class that goes back as hstore) */
   as?: 'map' | 'object';
 }
 
@@ -122,7 +138,12 @@ export async function registerHstore(
   const info = await fetchTypeInfo(conn, name);
   if (info === null) throw new ProgrammingError(`registerHstore: no type ${JSON.stringify(name)} in this database (CREATE EXTENSION hstore)`);
   const registry = targetRegistry(conn, options);
-  registry.set(info.oid, as === 'map' ? parseHstoreMap : parseHstoreObject);
+  if (as === 'map') {
+    registry.set(info.oid, parseHstoreMap);
+  } else {
+    const HstoreObject = hstoreObjectClass(info.oid);
+    registry.set(info.oid, (text) => parseHstoreObject(text, new HstoreObject()));
+  }
   if (info.arrayOid !== 0) registry.setArray(info.arrayOid, info.oid, info.delimiter);
   const adapters = options.global === true ? globalAdapters : conn.adapters;
   const oid = info.oid;

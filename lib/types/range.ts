@@ -79,24 +79,37 @@ export class Range<T = unknown> implements ToPostgres {
 }
 
 /**
- * A multirange as a parameter: `new Multirange([new Range(1, 3), new Range(5, 7)])`, sent
- * untyped like a Range ('$1::int4multirange'). Multiranges come back as arrays of Range.
+ * A multirange: its ranges in order, as an array (`m[0].lower`, `m.length`, `for of`), that
+ * also knows it is a multirange, so that it goes back as one: a plain array of Range is an
+ * array of ranges. `new Multirange([new Range(1, 3), new Range(5, 7)])` makes one; it is
+ * sent untyped like a Range, for the context to pick the multirange type. Methods that make
+ * a new array (map, filter, slice, ...) make a plain array.
  */
-export class Multirange<T = unknown> implements ToPostgres {
-  readonly ranges: readonly Range<T>[];
+export class Multirange<T = unknown> extends Array<Range<T>> implements ToPostgres {
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
 
   constructor(ranges: Iterable<Range<T>> = []) {
+    super();
     if (ranges === null || typeof (ranges as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
       throw new ProgrammingError('a Multirange is made of an array (or an iterable) of Range');
     }
-    this.ranges = [...ranges];
-    for (const range of this.ranges) {
+    for (const range of ranges) {
       if (!(range instanceof Range)) throw new ProgrammingError(`a Multirange holds Range values only, got ${range === null ? 'null' : typeof range}`);
+      this.push(range);
     }
   }
 
+  /** the ranges, in order (the multirange itself) */
+  get ranges(): readonly Range<T>[] {
+    return this;
+  }
+
   [TO_POSTGRES](adaptInner: AdaptInner): PostgresText {
-    return { text: '{' + this.ranges.map((range) => range[TO_POSTGRES](adaptInner).text).join(',') + '}', oid: 0 };
+    let text = '{';
+    for (let i = 0; i < this.length; i++) text += (i === 0 ? '' : ',') + this[i][TO_POSTGRES](adaptInner).text;
+    return { text: text + '}', oid: 0 };
   }
 }
 
@@ -180,9 +193,14 @@ export function parseRange(text: string, parseBound?: BoundParser): Range {
   return range;
 }
 
-/** A multirange literal '{[1,3),[5,7)}' → its ranges in order, each read by `parseRange`. */
-export function parseMultirange(text: string, parseRangeText: (text: string) => unknown): unknown[] {
+/**
+ * A multirange literal '{[1,3),[5,7)}' → a Multirange of its ranges in order, each read by
+ * `parseRangeText` (a plain array when that does not make Range values: a typecaster of the
+ * user's for the range type).
+ */
+export function parseMultirange(text: string, parseRangeText: (text: string) => unknown): Multirange | unknown[] {
   const out: unknown[] = [];
+  let allRanges = true;
   let i = text.indexOf('{');
   if (i === -1 || text.slice(0, i).trim() !== '') throw new DataError(`malformed multirange literal ${JSON.stringify(text)}: it must start with "{"`);
   i++;
@@ -192,11 +210,13 @@ export function parseMultirange(text: string, parseRangeText: (text: string) => 
     if (text[i] === '}') break;
     // find where this range ends, then hand its text over whole
     const { end } = readRange(text, i, undefined);
-    out.push(parseRangeText(text.slice(i, end)));
+    const range = parseRangeText(text.slice(i, end));
+    if (!(range instanceof Range)) allRanges = false;
+    out.push(range);
     i = end;
   }
   if (text.slice(i + 1).trim() !== '') throw new DataError(`malformed multirange literal ${JSON.stringify(text)}: junk after "}"`);
-  return out;
+  return allRanges ? new Multirange(out as Range[]) : out;
 }
 
 /** The built-in range types: range OID → subtype OID. */

@@ -4,7 +4,7 @@ import type { Connection } from '../connection';
 import { multirangeOf, rangeOf } from '../adapt/typecasters';
 import { fetchTypeInfoOf, targetRegistry, type RegisterOptions, type TypeInfo } from './typeinfo';
 
-/** Read the range type `name` as Range values (and its multirange as arrays of Range). */
+/** Read the range type `name` as Range values (and its multirange as Multirange values). */
 export async function registerRange(conn: Connection, name: string, options: RegisterOptions = {}): Promise<TypeInfo> {
   const info = await fetchTypeInfoOf(conn, name, 'range', 'registerRange');
   const registry = targetRegistry(conn, options);

@@ -1,0 +1,48 @@
+// A Date as the text of a timestamp in the process's time zone: what goes out for a Date
+// when timestamps are read in local time (types.setTimestampType('local')). A timestamp
+// column keeps the wall-clock time and drops the offset, so the Date read from it comes
+// back as it was; a timestamptz column takes the offset, so it gets the same instant.
+
+const MS_PER_DAY = 86_400_000;
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 1 BC is 0). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const monthFromMarch = month > 2 ? month - 3 : month + 9;
+  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+/**
+ * '2024-02-29 13:04:05.123+05:30': the local wall-clock time and the offset from UTC in
+ * force at that instant, to the second (getTimezoneOffset() rounds the local mean times of
+ * old dates, such as -04:56:02 in New York before 1883, to the minute). Years before 1 AD
+ * get ' BC'. The Date must be valid.
+ */
+export function formatTimestampLocal(date: Date): string {
+  const fullYear = date.getFullYear();
+  const month = date.getMonth() + 1;
+  const day = date.getDate();
+  const hours = date.getHours();
+  const minutes = date.getMinutes();
+  const seconds = date.getSeconds();
+  const ms = date.getMilliseconds();
+  const wallClock = daysFromCivil(fullYear, month, day) * MS_PER_DAY + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + ms;
+  const offsetSeconds = Math.round((wallClock - date.getTime()) / 1000);
+  const bc = fullYear <= 0;
+  const year = bc ? 1 - fullYear : fullYear;
+  let text = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)} ${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}`;
+  if (ms !== 0) text += `.${pad(ms, 3)}`;
+  const absolute = Math.abs(offsetSeconds);
+  text += `${offsetSeconds < 0 ? '-' : '+'}${pad(Math.floor(absolute / 3600), 2)}:${pad(Math.floor(absolute / 60) % 60, 2)}`;
+  if (absolute % 60 !== 0) text += `:${pad(absolute % 60, 2)}`;
+  if (bc) text += ' BC';
+  return text;
+}
