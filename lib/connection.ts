@@ -1595,6 +1595,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
 
 /** What is known about the connection and the server. */
 export class ConnectionInfo {
+  /** @internal made by conn.info */
   constructor(
     private readonly conn: Connection,
     private readonly nativeConn: NativeConnection,

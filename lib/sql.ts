@@ -67,6 +67,7 @@ export class Composed extends Composable {
     this.seq = Object.freeze(Array.from(seq, (item) => (item instanceof Composable ? item : new Literal(item))));
   }
 
+  /** @internal */
   _render(context: RenderContext): string {
     let text = '';
     for (const part of this.seq) text += part._render(context);
@@ -89,6 +90,7 @@ export class SQL extends Composable {
     this.text = text;
   }
 
+  /** @internal */
   _render(): string {
     return this.text;
   }
@@ -165,6 +167,7 @@ export class Identifier extends Composable {
     this.names = Object.freeze([...names]);
   }
 
+  /** @internal */
   _render(): string {
     return this.names.map(quoteIdent).join('.');
   }
@@ -176,6 +179,7 @@ export class Literal extends Composable {
     super();
   }
 
+  /** @internal */
   _render(context: RenderContext): string {
     return quoteLiteral(this.value, context);
   }
@@ -194,6 +198,7 @@ export class Placeholder extends Composable {
     this.name = name;
   }
 
+  /** @internal */
   _render(): string {
     return this.name === undefined ? '%s' : `%(${this.name})s`;
   }

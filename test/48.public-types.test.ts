@@ -66,6 +66,43 @@ describe('public declarations', () => {
   });
 });
 
+const NODE_STREAM_METHODS = new Set(['_read', '_write', '_writev', '_destroy', '_final', '_transform', '_flush', '_construct']);
+
+/** Members and exports whose names mark them internal (a leading underscore), file:line and text. */
+function internalsIn(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    const name = (node as ts.NamedDeclaration).name;
+    const isMember = ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node) || ts.isSetAccessor(node) ||
+      ts.isPropertySignature(node) || ts.isMethodSignature(node);
+    // Node's stream classes are extended through their underscore methods: those are public
+    if (isMember && name !== undefined && ts.isIdentifier(name) && name.text.startsWith('_') && !NODE_STREAM_METHODS.has(name.text)) {
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart());
+      found.push(`${file}:${line + 1}: ${text.split('\n')[line].trim()}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+describe('what the declarations leave out', () => {
+  it('no internal member (underscore names, the native handle) reaches them', () => {
+    const found = [...declarations].filter(([file]) => !file.startsWith('pg/')).flatMap(([file, text]) => internalsIn(file, text));
+    expect(found).toEqual([]);
+    // the addon's own types are declared in native.d.ts, which nothing public names
+    for (const [file, text] of declarations) if (file !== 'native.d.ts') expect(text, file).not.toMatch(/\b_native\b|NativeConnection\b/);
+  });
+
+  it('the scan finds an internal member where one is declared', () => {
+    expect(internalsIn('probe.d.ts', 'export declare class C {\n  get _native(): object;\n  _run(): void;\n  run(): void;\n}\n')).toEqual([
+      'probe.d.ts:2: get _native(): object;',
+      'probe.d.ts:3: _run(): void;',
+    ]);
+  });
+});
+
 describe('type-level checks', () => {
   it('test/types/public-api.ts compiles: rows, listeners and results have their types', () => {
     const fixture = program.getSourceFile(FIXTURE);
