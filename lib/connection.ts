@@ -11,7 +11,8 @@ import { checkRowFactory, type RowFactory } from './rows';
 import { Cursor, type CursorOptions, type ExecuteOptions } from './cursor';
 import { ServerCursor, type ServerCursorOptions } from './server-cursor';
 import { RowStream, type StreamOptions } from './stream';
-import { checkSessionOptions, runTransaction, type SessionOptions, type TransactionOptions } from './transaction';
+import { runTransaction } from './transaction';
+import { checkSessionOptions, type SessionOptions, type TransactionOptions } from './core/begin';
 import { copyFromSource, copyToReadable, type CopySource } from './copy';
 import { resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
@@ -19,7 +20,7 @@ import { makeXid, toXid, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
 import { Copy, type CopyHooks } from './copy-object';
 import { inlineParams } from './inline-params';
-import type { Notification, NotifiesOptions } from './notifications';
+import type { Notification, NotifiesOptions } from './core/notifications';
 import { native, type NativeResult } from './native';
 import { checkSeconds, ConnectionCore } from './core/connection-core';
 import type { CopyHandler, Request, RowsHandler } from './core/request';
@@ -133,11 +134,6 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
 
   // ---------------------------------------------------------------------------------------
   // what the features use (until each takes the core itself)
-
-  /** @internal */
-  get _native() {
-    return this.#core.native;
-  }
 
   /** @internal */
   _run(

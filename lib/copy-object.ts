@@ -3,7 +3,7 @@
 // rows() and async iteration over its data. Text and binary formats; setTypes() names the
 // columns' types, which binary rows need and typed text rows use.
 import * as errors from './errors';
-import { ExecStatus, type NativeResult } from './native';
+import { ExecStatus, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { callSite, withCallerStack } from './caller-stack';
 import { adaptValue } from './adapt/adapters';
@@ -138,7 +138,7 @@ export class Copy implements AsyncIterable<Buffer> {
       if (!this.#finished && !this.#conn.closed) {
         if (this.#headerWritten) await this.#put(BINARY_TRAILER);
         else if (this.format === 'binary' && this.#types !== null) await this.#put(Buffer.concat([BINARY_HEADER, BINARY_TRAILER]));
-        if (this.#conn._native.putCopyEnd(null) === 2) this.#conn._processInputSoon();
+        if (this.#conn._core.putCopyEnd(null) === 2) this.#conn._processInputSoon();
       }
       const results = await this.#done;
       return results[results.length - 1].rowCount;
@@ -153,7 +153,7 @@ export class Copy implements AsyncIterable<Buffer> {
     if (!this.#finished && !this.#conn.closed) {
       const message = reason instanceof Error ? reason.message : String(reason);
       try {
-        if (this.#conn._native.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#conn._processInputSoon();
+        if (this.#conn._core.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#conn._processInputSoon();
       } catch {
         // the connection is failing too: the server rolls the COPY back on its own
       }
@@ -255,7 +255,7 @@ export class Copy implements AsyncIterable<Buffer> {
   async #putPiece(data: Buffer): Promise<void> {
     let queued: number;
     try {
-      queued = this.#conn._native.putCopyData(data);
+      queued = this.#conn._core.putCopyData(data);
     } catch (error) {
       // the server refused the data: its error, which says why, is the one to report
       this.#conn._processInputSoon();
@@ -277,7 +277,7 @@ export class Copy implements AsyncIterable<Buffer> {
       this.#bufferedBytes += chunk.length;
       if (this.#bufferedBytes >= READ_AHEAD_BYTES && !this.#paused && !this.#conn.closed) {
         this.#paused = true;
-        this.#conn._native.pauseCopyOut();
+        this.#conn._core.pauseCopyOut();
       }
     }
     if (ended) this.#dataEnded = true;
@@ -290,7 +290,7 @@ export class Copy implements AsyncIterable<Buffer> {
   #resumeIfLow(): void {
     if (this.#paused && this.#bufferedBytes < READ_AHEAD_BYTES / 2 && !this.#conn.closed) {
       this.#paused = false;
-      this.#conn._native.resumeCopyOut();
+      this.#conn._core.resumeCopyOut();
       this.#conn._processInputSoon();
     }
   }

@@ -79,8 +79,7 @@ export function copyToReadable(conn: Connection, text: string): Readable {
   const resume = () => {
     if (!paused || conn.closed) return;
     paused = false;
-    const nativeConn = conn._native;
-    nativeConn.resumeCopyOut();
+    conn._core.resumeCopyOut();
     // rows libpq already holds raise no socket event: pump them on the next turn
     conn._processInputSoon();
   };
@@ -106,7 +105,7 @@ export function copyToReadable(conn: Connection, text: string): Readable {
         if (chunk === null || discarding) return;
         if (!stream.push(chunk)) {
           paused = true;
-          conn._native.pauseCopyOut();
+          conn._core.pauseCopyOut();
         }
       },
     });

@@ -1,9 +1,9 @@
 // The client-side cursor, in the DB-API / psycopg shape: psycopg placeholders, rows fetched
 // from the result the server sent, description and rowcount.
 import * as errors from './errors';
-import { ExecStatus, type NativeResult } from './native';
+import { ExecStatus, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
-import { withCallerStack } from './connection';
+import { withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';
 import { checkRowFactory, type Field, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';

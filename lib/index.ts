@@ -6,7 +6,7 @@ import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
 export type { CancelOptions, ConnectOptions, ConnectionEvents, QueryOptions, Notice, TransactionStatusName } from './connection';
-export type { Notification, NotifiesOptions } from './notifications';
+export type { Notification, NotifiesOptions } from './core/notifications';
 export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';
 export { Xid } from './tpc';

@@ -10,17 +10,16 @@ import { inlinePlaceholders } from './sql-split';
 
 export function inlineParams(conn: Connection, text: string, values: readonly unknown[]): string {
   if (values.length === 0) return text;
-  const nativeConn = conn._native;
   const context: LiteralContext = {
     adapters: conn.adapters,
     typecasters: conn.typecasters,
     // PQescapeLiteral doubles quotes and backslashes (E'' when there are any): safe whatever
     // standard_conforming_strings is
-    quote: (value) => nativeConn.escapeLiteral(value),
+    quote: (value) => conn._core.escapeLiteral(value),
     standalone: false,
   };
   const literals = values.map((value, index) => sqlLiteral(value, context, index + 1));
   // the session's setting, as libpq last heard it from the server
-  const backslashEscapes = nativeConn.parameterStatus('standard_conforming_strings') === 'off';
+  const backslashEscapes = conn._core.parameterStatus('standard_conforming_strings') === 'off';
   return inlinePlaceholders(text, (n) => literals[n - 1], backslashEscapes);
 }

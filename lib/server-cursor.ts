@@ -1,7 +1,7 @@
 // The server-side (named) cursor: the result stays on the server, DECLAREd there, and comes
 // over in FETCHes of `itersize` rows, so memory stays flat however many rows there are.
 import * as errors from './errors';
-import { ExecStatus, type NativeResult } from './native';
+import { ExecStatus, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { callSite, withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 
 import * as errors from './errors';
-import { native, type NativeResult } from './native';
+import { libpqHas, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { checkRowFactory, type Field, type RowFactory } from './rows';
 
@@ -46,7 +46,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     super({ objectMode: true, highWaterMark });
     this.#conn = conn;
     this.#factory = options.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (conn.rowFactory ?? 'object');
-    const mode = chunkSize > 1 && native().hasFeature('chunkedRows') ? chunkSize : 1;
+    const mode = chunkSize > 1 && libpqHas('chunkedRows') ? chunkSize : 1;
     const { done, stop } = conn._stream(text, values, { mode, onRows: (result) => this.#onRows(result) }, options.signal);
     this.#stop = stop;
     const signal = options.signal;

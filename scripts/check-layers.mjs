@@ -1,6 +1,8 @@
-// Checks how the files of lib/ import one another: no import cycles (type-only imports count
-// too: a cycle of types is a cycle of design), and each layer imports only the layers below
-// it. Run by `npm run lint`; exits 1 and lists every violation when there is one.
+// Checks how the files of lib/ import one another at run time: no import cycles, and each
+// layer imports only the layers below it. Imports of types only are erased by the compiler
+// and may name a type anywhere (a cursor's `connection` is the Connection that made it),
+// except the core's workings and the native handle, which no feature may name at all.
+// Run by `npm run lint`; exits 1 and lists every violation when there is one.
 //
 //   node scripts/check-layers.mjs [--graph]     --graph prints the import graph instead
 import fs from 'node:fs';
@@ -19,7 +21,7 @@ export const LAYERS = [
   // pure building blocks: no connection, no server
   {
     name: 'base',
-    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql-split\.ts$/, /^placeholders\.ts$/, /^conninfo-text\.ts$/],
+    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql-split\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/],
     uses: [],
   },
   // the one place that knows the addon
@@ -27,7 +29,7 @@ export const LAYERS = [
   // values in and out: adapters, typecasters, type families, SQL composition
   {
     name: 'values',
-    patterns: [/^adapt\//, /^types\/(?!typeinfo|composite|enum|hstore|user-range)/, /^rows\.ts$/, /^sql\.ts$/, /^sql-namespace\.ts$/, /^query-text\.ts$/, /^conninfo\.ts$/],
+    patterns: [/^adapt\//, /^types\/(?!typeinfo|composite|enum|hstore|user-range)/, /^sql\.ts$/, /^sql-namespace\.ts$/, /^query-text\.ts$/, /^conninfo\.ts$/, /^session-settings\.ts$/],
     uses: ['base', 'native'],
   },
   // the connection core: the queue, the pump, results, prepared statements, its interface
@@ -88,14 +90,35 @@ function resolveImport(from, specifier) {
   return undefined;
 }
 
-/** lib-relative file → the lib-relative files it imports */
-export function importGraph() {
+/** Whether an import or export declaration brings in types only (erased when compiled). */
+function typeOnly(statement) {
+  if (ts.isImportDeclaration(statement)) {
+    const clause = statement.importClause;
+    if (clause === undefined) return false; // import './x': for its effects
+    if (clause.isTypeOnly) return true;
+    const bindings = clause.namedBindings;
+    return clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((element) => element.isTypeOnly);
+  }
+  if (statement.isTypeOnly) return true;
+  const clause = statement.exportClause;
+  return clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((element) => element.isTypeOnly);
+}
+
+/**
+ * lib-relative file → the lib-relative files it imports at run time; with `types`, those it
+ * imports types from only (erased by the compiler: they name a type, they load nothing).
+ */
+export function importGraph({ types = false } = {}) {
   const graph = new Map();
   for (const file of libFiles()) {
-    const info = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+    const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
     const targets = new Set();
-    for (const imported of info.importedFiles) {
-      const target = resolveImport(file, imported.fileName);
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement) && !ts.isExportDeclaration(statement)) continue;
+      const specifier = statement.moduleSpecifier;
+      if (specifier === undefined || !ts.isStringLiteral(specifier)) continue;
+      if (typeOnly(statement) !== types) continue;
+      const target = resolveImport(file, specifier.text);
       if (target !== undefined) targets.add(path.relative(LIB, target));
     }
     graph.set(path.relative(LIB, file), [...targets].sort());
@@ -152,6 +175,14 @@ export function violations(graph = importGraph()) {
     for (const target of targets) {
       const to = layerOf(target);
       if (to !== undefined && !mayUse(from, to)) problems.push(`${file} (${from}) imports ${target} (${to})`);
+    }
+  }
+  // types of the core's workings stay in the core and the facade
+  for (const [file, targets] of importGraph({ types: true })) {
+    const from = layerOf(file);
+    if (from !== 'features' && from !== 'values' && from !== 'base') continue;
+    for (const target of targets) {
+      if (/^core\/(connection-core|request)\.ts$/.test(target)) problems.push(`${file} (${from}) names the core's workings (${target}): use core/interface.ts`);
     }
   }
   // the addon is loaded in one place

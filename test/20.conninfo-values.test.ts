@@ -62,7 +62,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const name of databases) await admin.query(`drop database if exists ${admin._native.escapeIdentifier(name)} with (force)`);
+  for (const name of databases) await admin.query(`drop database if exists ${admin._core.native.escapeIdentifier(name)} with (force)`);
   await admin.close();
 });
 
@@ -74,7 +74,7 @@ function everythingShown(error: unknown): string {
 /** A database whose name is exactly `name`, dropped after the file. */
 async function createDatabase(name: string): Promise<void> {
   databases.push(name);
-  await admin.query(`create database ${admin._native.escapeIdentifier(name)}`);
+  await admin.query(`create database ${admin._core.native.escapeIdentifier(name)}`);
 }
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {

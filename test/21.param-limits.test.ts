@@ -202,8 +202,8 @@ describe('the native layer never cuts a length to an int', () => {
     // none of 4 GiB would have gone out, nor of 2 GiB
     for (const size of [2 ** 32, 2 ** 31]) {
       const big = Buffer.allocUnsafe(size);
-      expect(() => conn._native.putCopyData(big)).toThrow(RangeError);
-      expect(() => conn._native.putCopyData(big)).toThrow(/COPY data/);
+      expect(() => conn._core.native.putCopyData(big)).toThrow(RangeError);
+      expect(() => conn._core.native.putCopyData(big)).toThrow(/COPY data/);
     }
     await copy.write('a\n');
     expect(await copy.end()).toBe(1);

@@ -594,7 +594,7 @@ describe('texts and parameters of every length', () => {
 describe('bad input', () => {
   it('a string parameter with a NUL byte is a DataError and nothing is sent', async () => {
     const promise = conn.query('select $1::text as v', ['a\u0000b']);
-    expect(conn._native.pendingCommands()).toBe(0);
+    expect(conn._core.native.pendingCommands()).toBe(0);
     const error = await rejectionOf(promise);
     expect(error).toBeInstanceOf(errors.DataError);
     expect(error.message).toContain('$1');
@@ -669,7 +669,7 @@ describe('bad input', () => {
     ] as [number, unknown[]][]) {
       const placeholders = params.map((_, i) => `($${i + 1}::text)`).join(', ');
       const promise = conn.query(`insert into ${table} values ${placeholders}`, params);
-      expect(conn._native.pendingCommands()).toBe(0);
+      expect(conn._core.native.pendingCommands()).toBe(0);
       const error = await rejectionOf(promise);
       expect(error).toBeInstanceOf(errors.ProgrammingError);
       expect(error.message).toContain(`$${position}`);
@@ -683,7 +683,7 @@ describe('bad input', () => {
     const c = await connectTest({ autocommit: false });
     try {
       await expect(c.query('select $1', [() => 1])).rejects.toBeInstanceOf(errors.ProgrammingError);
-      expect(c._native.pendingCommands()).toBe(0);
+      expect(c._core.native.pendingCommands()).toBe(0);
       expect(c.info.transactionStatus).toBe('idle');
       await expectUsable(c);
       expect(c.info.transactionStatus).toBe('intrans');
@@ -757,7 +757,7 @@ describe('signal', () => {
     const reason = new Error('stop right there');
     controller.abort(reason);
     const promise = conn.query('select pg_sleep(5)', [], { signal: controller.signal });
-    expect(conn._native.pendingCommands()).toBe(0);
+    expect(conn._core.native.pendingCommands()).toBe(0);
     const started = Date.now();
     const error = await rejectionOf(promise);
     expect(Date.now() - started).toBeLessThan(500);

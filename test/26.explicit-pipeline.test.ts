@@ -42,7 +42,7 @@ describe('conn.pipeline()', () => {
       return 'done';
     });
     expect(value).toBe('done');
-    expect(conn._native.pendingCommands()).toBe(0);
+    expect(conn._core.native.pendingCommands()).toBe(0);
   });
 
   it('results arrive before any sync when awaited inside the pipeline', async () => {
@@ -162,7 +162,7 @@ describe('conn.pipeline()', () => {
       }),
     );
     expect(error).toBe(boom);
-    expect(conn._native.pendingCommands()).toBe(0);
+    expect(conn._core.native.pendingCommands()).toBe(0);
     expect((await conn.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
   });
 

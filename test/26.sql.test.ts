@@ -73,7 +73,7 @@ describe('Identifier and quoteIdent', () => {
   it('quotes as PQescapeIdentifier does, multi-part names dotted', () => {
     expect(sql.Identifier('Weird "name"').asString()).toBe('"Weird ""name"""');
     expect(sql.Identifier('public', 'my table', 'col').asString()).toBe('"public"."my table"."col"');
-    expect(sql.quoteIdent('a"b')).toBe(conn._native.escapeIdentifier('a"b'));
+    expect(sql.quoteIdent('a"b')).toBe(conn._core.native.escapeIdentifier('a"b'));
   });
 
   it('refuses no names, non-strings and NUL characters', () => {

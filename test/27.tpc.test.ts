@@ -35,7 +35,7 @@ afterEach(async () => {
   // a prepared transaction outlives its connection: never leave one behind
   for (const gid of await preparedGids()) {
     if (Xid.fromString(gid).gtrid.startsWith(prefix)) {
-      await observer.query(`rollback prepared ${observer._native.escapeLiteral(gid)}`);
+      await observer.query(`rollback prepared ${observer._core.native.escapeLiteral(gid)}`);
     }
   }
   await observer.query(`delete from ${table}`);

@@ -25,11 +25,11 @@ import { adaptStatementParams } from '../adapt/statement-params';
 import { globalTypecasters, TypecasterRegistry } from '../adapt/typecasters';
 import { checkRowFactory, rowMaker, type RowFactory } from '../rows';
 import { countStatements } from '../sql-split';
-import { beginStatement, type SessionOptions, type TransactionOptions } from '../transaction';
-import { isStalePrepared, PreparedStatements, type PrepareDecision } from '../prepared';
+import { beginStatement, type SessionOptions, type TransactionOptions } from './begin';
+import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
 import { checkChannelName, checkQueryText } from '../query-text';
 import { Fifo } from '../fifo';
-import { NotificationHub, type Notification, type NotifiesOptions } from '../notifications';
+import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
 import { dateStyleOf, KEPT_SETTINGS, mayChangeKeptSettings, readOtherStyleDates, sessionDateStyle } from '../session-settings';
 import { enterDateStyle, leaveDateStyle, type DateStyleSource } from '../types/datestyle';
 import { newRequest, RequestKind, type CopyHandler, type Request, type RequestOptions, type RowsHandler } from './request';
@@ -230,6 +230,36 @@ export class ConnectionCore {
 
   escapeIdentifier(text: string): string {
     return this.native.escapeIdentifier(text);
+  }
+
+  /** The server's setting `name` as libpq last heard of it (null when unknown or closed). */
+  parameterStatus(name: string): string | null {
+    return this.#closed ? null : this.#native.parameterStatus(name);
+  }
+
+  /** commands sent whose results have not all come back */
+  pendingCommands(): number {
+    return this.#closed ? 0 : this.#native.pendingCommands();
+  }
+
+  // COPY's data, for the COPY features: what libpq's async COPY calls say, passed through
+
+  /** 1: queued; 0: libpq's buffer is full, wait for 'writable' */
+  putCopyData(data: Buffer): number {
+    return this.native.putCopyData(data);
+  }
+
+  /** Ends COPY FROM STDIN (`error`: abort it with that message); 2 when input waits to be read. */
+  putCopyEnd(error: string | null): number {
+    return this.native.putCopyEnd(error);
+  }
+
+  pauseCopyOut(): void {
+    this.native.pauseCopyOut();
+  }
+
+  resumeCopyOut(): void {
+    this.native.resumeCopyOut();
   }
 
   /** An explicit pipeline begins: what is issued from now on, outside it, waits for its end. */

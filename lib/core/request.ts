@@ -2,7 +2,7 @@
 // with what is known of it as its results come back.
 import type { NativeResult } from '../native';
 import type { TypecasterRegistry } from '../adapt/typecasters';
-import type { PrepareDecision } from '../prepared';
+import type { PrepareDecision } from './prepared';
 
 /** How a request is sent: in the pipeline, or alone with the simple protocol. */
 export const enum RequestKind {

@@ -2,7 +2,7 @@
 // the core and the user's Connection share.
 import type * as errors from '../errors';
 import type { Diagnostic } from '../errors';
-import type { Notification } from '../notifications';
+import type { Notification } from './notifications';
 import type { RowFactory } from '../rows';
 
 export interface ConnectOptions {

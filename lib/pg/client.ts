@@ -13,7 +13,7 @@ import type { Result } from './result';
 import { defaultTypeParser, TypeOverrides, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
 import { escapeIdentifier, escapeLiteral } from './escape';
 import { adoptForeignSubmittable } from './foreign';
-import type { Notification } from '../notifications';
+import type { Notification } from '../core/notifications';
 
 export interface NotificationMessage {
   readonly name: 'notification';

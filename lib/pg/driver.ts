@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import { connect, type Connection, type Notice } from '../connection';
 import { native, type NativeField, type NativeResult } from '../native';
 import { NATIVE_DECODERS, TypecasterRegistry } from '../adapt/typecasters';
-import type { Notification } from '../notifications';
+import type { Notification } from '../core/notifications';
 import type { Diagnostic } from '../errors';
 
 export type { Diagnostic };

@@ -54,7 +54,7 @@ export async function restoreConnection(conn: Connection, clean: CleanState): Pr
   try {
     const status = conn.info.transactionStatus;
     // a statement still running would land in the next caller's lap
-    if (status === 'active' || status === 'unknown' || conn._native.pendingCommands() > 0) return false;
+    if (status === 'active' || status === 'unknown' || conn._core.pendingCommands() > 0) return false;
     if (status !== 'idle' || conn._inTransaction) await conn.rollback();
     if (conn.autocommit !== clean.autocommit) conn.autocommit = clean.autocommit;
     // a caller's 'notice' or 'notification' handler must not fire for the next caller
@@ -92,7 +92,7 @@ async function runInAutocommit(conn: Connection, clean: CleanState, hook: Connec
   const left = conn.info.transactionStatus;
   if (rollBackLeftOpen && conn._transactionDepth === 0 && (left === 'intrans' || left === 'inerror')) await conn.rollback();
   const status = conn.info.transactionStatus;
-  if (status !== 'idle' || conn._inTransaction || conn._transactionDepth > 0 || conn._native.pendingCommands() > 0) {
+  if (status !== 'idle' || conn._inTransaction || conn._transactionDepth > 0 || conn._core.pendingCommands() > 0) {
     throw new errors.ProgrammingError(`${name} left the connection ${status === 'idle' ? 'busy' : status}`);
   }
   await restoreDateStyle(conn);

@@ -5,7 +5,7 @@
 // A notification counts as taken once the `value` of the result that carried it is read.
 // A next() abandoned by a timeout race (Promise.race with a timer) resolves later with a
 // result nobody reads: its notification goes to the next next() instead of being lost.
-import { InterfaceError, OperationalError } from './errors';
+import { InterfaceError, OperationalError } from '../errors';
 
 /** A notification sent with NOTIFY or pg_notify(). */
 export interface Notification {

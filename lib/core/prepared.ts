@@ -5,7 +5,7 @@
 // The cache is keyed by the text and the parameter type OIDs, since the server fixes
 // the parameter types when it prepares. Decisions are taken in the order requests are
 // sent, so a statement prepared by one request can be used by the next one already.
-import { ProgrammingError } from './errors';
+import { ProgrammingError } from '../errors';
 
 export const DEFAULT_PREPARE_THRESHOLD = 5;
 export const DEFAULT_PREPARED_MAX = 100;
