@@ -9,7 +9,7 @@
 # The result is kept in the prebuild cache (see scripts/prebuild-cache.mjs) under the
 # versions it was built from, so it is built once (some minutes) and reused after.
 # Needs: apt-get (run as root, or with the source lists already fetched), mingw-w64, perl,
-# make. Fetching uses the Debian mirror this machine's apt is set up with.
+# make, bison and flex. Fetching uses the Debian mirror this machine's apt is set up with.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,7 +22,9 @@ fail() {
   exit 1
 }
 command -v "$host-gcc" >/dev/null || fail "$host-gcc is missing (Debian: apt-get install mingw-w64)"
-command -v perl >/dev/null || fail "perl is missing"
+for tool in perl bison flex make; do
+  command -v "$tool" >/dev/null || fail "$tool is missing (Debian: apt-get install $tool)"
+done
 
 # A private apt state that lists the source suites wanted, on the mirror the system uses:
 # the system's own lists and configuration stay as they are.
@@ -111,21 +113,26 @@ postgresql_tar=("$work"/src/postgresql-18_*.orig.tar.*)
 export SOURCE_DATE_EPOCH=0 TZ=UTC LC_ALL=C
 prefix_map="-ffile-prefix-map=$work/="
 
-echo "prebuild-win32-deps: OpenSSL $openssl_version" >&2
-mkdir -p "$work/openssl"
-tar -xf "${openssl_tar[0]}" -C "$work/openssl" --strip-components=1
-(
-  cd "$work/openssl"
-  # libcrypto and libssl only, no DLLs, no engines or modules to load at run time
-  ./Configure mingw64 no-shared no-module no-engine no-tests no-apps no-docs \
-    --cross-compile-prefix="$host-" --prefix=/pqnode --libdir=lib --openssldir=/pqnode/ssl \
-    "$prefix_map" >"$work/openssl.log" 2>&1 || ./Configure mingw64 no-shared no-module no-engine no-tests \
-    --cross-compile-prefix="$host-" --prefix=/pqnode --libdir=lib --openssldir=/pqnode/ssl \
-    "$prefix_map" >"$work/openssl.log" 2>&1
-  make -j"$jobs" build_libs >>"$work/openssl.log" 2>&1 || fail "OpenSSL did not build: see $work/openssl.log"
-  make install_dev DESTDIR="$work/stage" >>"$work/openssl.log" 2>&1 || fail "OpenSSL did not install: see $work/openssl.log"
-)
-ssl="$work/stage/pqnode"
+# OpenSSL is the long part of the build: kept on its own, it outlives a failed libpq build
+ssl_out="$cache/win32-x64-deps/openssl-$openssl_version+mingw-gcc-$("$host-gcc" -dumpfullversion)"
+if [[ ! -f "$ssl_out/pqnode/lib/libcrypto.a" ]]; then
+  echo "prebuild-win32-deps: OpenSSL $openssl_version" >&2
+  mkdir -p "$work/openssl"
+  tar -xf "${openssl_tar[0]}" -C "$work/openssl" --strip-components=1
+  (
+    cd "$work/openssl"
+    # libcrypto and libssl only, no DLLs, no engines or modules to load at run time
+    ./Configure mingw64 no-shared no-module no-engine no-tests \
+      --cross-compile-prefix="$host-" --prefix=/pqnode --libdir=lib --openssldir=/pqnode/ssl \
+      "$prefix_map" >"$work/openssl.log" 2>&1 || fail "OpenSSL's Configure failed: see $work/openssl.log"
+    make -j"$jobs" build_libs >>"$work/openssl.log" 2>&1 || fail "OpenSSL did not build: see $work/openssl.log"
+    rm -rf "$ssl_out.partial"
+    make install_dev DESTDIR="$ssl_out.partial" >>"$work/openssl.log" 2>&1 || fail "OpenSSL did not install: see $work/openssl.log"
+  )
+  rm -rf "$ssl_out"
+  mv "$ssl_out.partial" "$ssl_out"
+fi
+ssl="$ssl_out/pqnode"
 
 echo "prebuild-win32-deps: libpq $postgresql_version" >&2
 mkdir -p "$work/postgresql"
