@@ -1,0 +1,177 @@
+// The prebuilt binaries for other platforms, run where they would run: the linux-arm64 one in
+// an arm64 Node 20 under qemu (user-mode emulation), the win32-x64 one in node.exe under wine.
+// Each loads from an installed package's prebuilds/ and connects, queries, pipelines, uses SSL
+// and cancels against this machine's test server (test/prebuild-check.cjs).
+//
+// The Nodes are npm packages kept in the prebuild cache (scripts/prebuild-cache.mjs). Where
+// qemu, the arm64 C runtime or that Node are missing the arm64 test is skipped and says why;
+// CI installs them and fails instead. The Windows test takes a while (wine starts a Windows
+// of its own) and runs with `npm run verify:prebuilds`, which also turns skips into failures.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+
+import { loadTestServerModule, type TestServer } from './helpers';
+import {
+  checkScript,
+  expectWorkingPrebuilt,
+  makeBarePackage,
+  makeCertificate,
+  repositoryRoot as root,
+  withParameter,
+  type PrebuiltCheck,
+} from './prebuild-helpers';
+
+interface PrebuildCache {
+  cachedInput(name: string): string | undefined;
+  cacheDir(): string;
+}
+
+/** `npm run verify:prebuilds`: every check runs, and one that cannot fails */
+const verifyAll = process.env.PQNODE_VERIFY_PREBUILDS === '1';
+/** CI provides what the arm64 check needs: missing, it is an error */
+const arm64Required = verifyAll || Boolean(process.env.CI);
+
+let cache: PrebuildCache;
+let workDir = '';
+let installedRoot = '';
+let server: TestServer | undefined;
+let certFiles = { cert: '', key: '' };
+
+beforeAll(async () => {
+  const specifier: string = '../scripts/prebuild-cache.mjs';
+  cache = (await import(specifier)) as PrebuildCache;
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pqnode-platforms-'));
+  installedRoot = path.join(workDir, 'installed');
+  makeBarePackage(installedRoot);
+  fs.cpSync(path.join(root, 'prebuilds'), path.join(installedRoot, 'prebuilds'), { recursive: true });
+  certFiles = makeCertificate(workDir);
+  const { startTestServer } = await loadTestServerModule();
+  server = await startTestServer({ ssl: certFiles });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (workDir !== '') fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && fs.existsSync(path.join(dir, command)));
+}
+
+/** Skips the test with the reason, or fails with it where the check is required. */
+function unavailable(context: TestContext, reason: string, required: boolean): never {
+  if (required) throw new Error(reason);
+  return context.skip(reason);
+}
+
+/**
+ * Runs the check script with a command line, reading its JSON from outFile (named to the
+ * child as childPath says, e.g. as a Windows path).
+ */
+function runCheck(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeout: number,
+  outFile: string,
+  childPath: (file: string) => string = (file) => file,
+): PrebuiltCheck {
+  let failure = '';
+  try {
+    execFileSync(command, args, {
+      cwd: workDir,
+      env: { ...process.env, ...env, OUT_FILE: childPath(outFile) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      timeout,
+    });
+  } catch (error) {
+    const failed = error as { status: number | null; signal: string | null; stderr?: string };
+    failure = `${command} exited with ${failed.status ?? failed.signal}: ${failed.stderr ?? ''}`;
+  }
+  const written = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+  const seen = written === '' ? { error: failure || 'no output' } : (JSON.parse(written) as PrebuiltCheck | { error: string });
+  if ('error' in seen) throw new Error(`the check failed: ${seen.error}\n${failure}`);
+  expect(failure).toBe('');
+  return seen;
+}
+
+describe('the linux-arm64 prebuilt binary', () => {
+  it('works in an arm64 Node 20 under qemu: connects, queries, pipelines, uses SSL and cancels', (context) => {
+    const sysroot = '/usr/aarch64-linux-gnu';
+    if (!onPath('qemu-aarch64-static')) {
+      unavailable(context, 'qemu-aarch64-static is not installed (Debian: apt-get install qemu-user-static)', arm64Required);
+    }
+    if (!fs.existsSync(path.join(sysroot, 'lib', 'ld-linux-aarch64.so.1')) || !fs.existsSync(path.join(sysroot, 'lib', 'libstdc++.so.6'))) {
+      unavailable(context, `no arm64 C and C++ runtime in ${sysroot} (Debian: apt-get install libc6-arm64-cross libstdc++6-arm64-cross)`, arm64Required);
+    }
+    const nodeDir = cache.cachedInput('node20-linux-arm64');
+    if (nodeDir === undefined) {
+      unavailable(context, 'the arm64 Node is not in the prebuild cache: node scripts/prebuild-cache.mjs node20-linux-arm64', arm64Required);
+    }
+    const seen = runCheck(
+      'qemu-aarch64-static',
+      // -L alone leaves Node hanging in pthread_create: the loader must search the sysroot too
+      ['-L', sysroot, '-E', `LD_LIBRARY_PATH=${sysroot}/lib`, path.join(nodeDir, 'bin', 'node'), checkScript],
+      {
+        PACKAGE_ROOT: installedRoot,
+        NODE_PATH: path.join(root, 'node_modules'),
+        TCP_DSN: withParameter(server!.dsn, 'sslmode=disable'),
+        SSL_DSN: withParameter(server!.dsn, 'sslmode=require'),
+        CERT: certFiles.cert,
+        KEY: certFiles.key,
+      },
+      150_000,
+      path.join(workDir, 'arm64-check.json'),
+    );
+    expect(seen.node).toMatch(/^20\./);
+    expect(seen.binaries).toEqual([path.join(installedRoot, 'prebuilds', 'linux-arm64', 'pqnode.glibc.node')]);
+    expectWorkingPrebuilt(seen, 'linux-arm64', 'pqnode.glibc.node');
+  }, 180_000);
+});
+
+/** a path as a Windows program under wine sees it: the Unix root is drive Z: */
+function windowsPath(unixPath: string): string {
+  return `Z:${unixPath.replace(/\//g, '\\')}`;
+}
+
+describe('the win32-x64 prebuilt binary', () => {
+  it('works in node.exe 20 under wine: connects, queries, pipelines, uses SSL and cancels', (context) => {
+    if (!verifyAll) unavailable(context, 'runs with npm run verify:prebuilds (wine is slow to start)', false);
+    const wine = ['wine64', 'wine'].find(onPath);
+    if (wine === undefined) unavailable(context, 'wine is not installed (Debian: apt-get install wine wine64)', verifyAll);
+    const nodeDir = cache.cachedInput('node20-win32-x64');
+    if (nodeDir === undefined) {
+      unavailable(context, 'node.exe is not in the prebuild cache: node scripts/prebuild-cache.mjs node20-win32-x64', verifyAll);
+    }
+    // a Windows of its own in the cache, made once, as Windows 10
+    const prefix = path.join(cache.cacheDir(), 'wine-prefix');
+    const wineEnv = { WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+    if (!fs.existsSync(path.join(prefix, 'system.reg'))) {
+      execFileSync(wine, ['winecfg', '-v', 'win10'], { env: { ...process.env, ...wineEnv }, stdio: 'ignore', timeout: 300_000 });
+    }
+    const seen = runCheck(
+      wine,
+      [path.join(nodeDir, 'bin', 'node.exe'), windowsPath(checkScript)],
+      {
+        ...wineEnv,
+        PACKAGE_ROOT: windowsPath(installedRoot),
+        NODE_PATH: windowsPath(path.join(root, 'node_modules')),
+        // libpq's look for a client certificate under %APPDATA% fails under wine
+        TCP_DSN: withParameter(server!.dsn, 'sslmode=disable&sslcertmode=disable'),
+        SSL_DSN: withParameter(server!.dsn, 'sslmode=require&sslcertmode=disable'),
+        CERT: windowsPath(certFiles.cert),
+        KEY: windowsPath(certFiles.key),
+      },
+      300_000,
+      // Node's writes to a pipe fail under wine: the result goes to a file
+      path.join(workDir, 'windows-check.json'),
+      windowsPath,
+    );
+    expect(seen.node).toMatch(/^20\./);
+    expectWorkingPrebuilt(seen, 'win32-x64', 'pqnode.node');
+  }, 420_000);
+});
