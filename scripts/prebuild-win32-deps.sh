@@ -159,9 +159,16 @@ pg="$work/postgresql"
 # libpq's objects as an archive of their own (the one the build makes on Windows is the DLL's
 # import library); the frontend builds of libpgcommon and libpgport, as a DLL would use
 "$host-ar" rcsD "$staged/lib/libpq.a" "$pg"/src/interfaces/libpq/*.o
+# libpq brings a pthread emulation of its own on Windows, whose types are not winpthread's;
+# the C++ runtime brings winpthread. Renamed, libpq's stays libpq's and the two link side by side.
+for name in pthread_getspecific pthread_setspecific pthread_mutex_init pthread_mutex_lock pthread_mutex_unlock pthread_self; do
+  echo "$name pqnode_libpq_$name"
+done >"$work/libpq-pthread.map"
+"$host-objcopy" -D --redefine-syms="$work/libpq-pthread.map" "$staged/lib/libpq.a"
 cp "$pg/src/common/libpgcommon_shlib.a" "$pg/src/port/libpgport_shlib.a" "$staged/lib/"
-cp "$pg/src/interfaces/libpq/libpq-fe.h" "$pg/src/interfaces/libpq/libpq-events.h" "$pg/src/include/postgres_ext.h" \
-  "$pg/src/include/pg_config_ext.h" "$staged/include/"
+cp "$pg/src/interfaces/libpq/libpq-fe.h" "$pg/src/interfaces/libpq/libpq-events.h" "$pg/src/include/postgres_ext.h" "$staged/include/"
+# (gone in PostgreSQL 18, which includes stdint.h instead)
+if [[ -f "$pg/src/include/pg_config_ext.h" ]]; then cp "$pg/src/include/pg_config_ext.h" "$staged/include/"; fi
 cat >"$staged/VERSIONS" <<VERSIONS
 openssl $openssl_version (Debian source, $(source_spec openssl)) $(sha256sum "${openssl_tar[0]}" | cut -d' ' -f1)  $(basename "${openssl_tar[0]}")
 postgresql-18 $postgresql_version (Debian source, $(source_spec postgresql-18)) $(sha256sum "${postgresql_tar[0]}" | cut -d' ' -f1)  $(basename "${postgresql_tar[0]}")

