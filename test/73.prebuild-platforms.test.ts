@@ -79,18 +79,22 @@ function runCheck(
   outFile: string,
   childPath: (file: string) => string = (file) => file,
 ): PrebuiltCheck {
+  // Node's stdio on a pipe fails under wine (EBADF): its output goes to a file as well
+  const logFile = `${outFile}.log`;
+  const log = fs.openSync(logFile, 'w');
   let failure = '';
   try {
     execFileSync(command, args, {
       cwd: workDir,
       env: { ...process.env, ...env, OUT_FILE: childPath(outFile) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
+      stdio: ['ignore', log, log],
       timeout,
     });
   } catch (error) {
-    const failed = error as { status: number | null; signal: string | null; stderr?: string };
-    failure = `${command} exited with ${failed.status ?? failed.signal}: ${failed.stderr ?? ''}`;
+    const failed = error as { status: number | null; signal: string | null };
+    failure = `${command} exited with ${failed.status ?? failed.signal}: ${fs.readFileSync(logFile, 'utf8')}`;
+  } finally {
+    fs.closeSync(log);
   }
   const written = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
   const seen = written === '' ? { error: failure || 'no output' } : (JSON.parse(written) as PrebuiltCheck | { error: string });
