@@ -30,36 +30,13 @@ done
 # the system's own lists and configuration stay as they are.
 apt_dir="$cache/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-node - "$root/scripts/prebuild-inputs.json" "$apt_dir/sources.list" <<'NODE'
-const fs = require('fs');
-const [inputs, out] = process.argv.slice(2);
-const codename = /^VERSION_CODENAME=(.*)$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1];
-// the system's deb entries: one-line sources.list and deb822 .sources files
-const entries = [];
-const files = ['/etc/apt/sources.list', ...fs.readdirSync('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`)];
-for (const file of files) {
-  if (!fs.existsSync(file)) continue;
-  const text = fs.readFileSync(file, 'utf8');
-  if (file.endsWith('.sources')) {
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(stanza)?.[1].trim().split(/\s+/) ?? [];
-      if (!field('Types').includes('deb')) continue;
-      for (const uri of field('URIs')) entries.push({ uri, suites: field('Suites') });
-    }
-  } else if (file.endsWith('.list')) {
-    for (const line of text.split('\n')) {
-      const match = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line.trim());
-      if (match) entries.push({ uri: match[1], suites: [match[2]] });
-    }
-  }
-}
-const mirror = (suite) => entries.find((entry) => entry.suites.includes(suite))?.uri;
-const archives = { main: mirror(codename), security: mirror(`${codename}-security`) };
-const lines = [];
-for (const [name, { suite, archive }] of Object.entries(JSON.parse(fs.readFileSync(inputs, 'utf8')).debianSources)) {
-  if (!archives[archive]) throw new Error(`no Debian ${archive} archive for ${codename} in /etc/apt: cannot fetch ${name}`);
-  lines.push(`deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${archives[archive]} ${suite} main`);
-}
+node --input-type=module - "$root" "$apt_dir/sources.list" <<'NODE'
+import fs from 'node:fs';
+const [root, out] = process.argv.slice(2);
+const { debianMirror } = await import(`${root}/scripts/debian-mirror.mjs`);
+const inputs = JSON.parse(fs.readFileSync(`${root}/scripts/prebuild-inputs.json`, 'utf8'));
+const lines = Object.values(inputs.debianSources).map(({ suite, archive }) =>
+  `deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${debianMirror(archive)} ${suite} main`);
 fs.writeFileSync(out, `${[...new Set(lines)].join('\n')}\n`);
 NODE
 apt_options=(

@@ -103,37 +103,58 @@ function runCheck(
   return seen;
 }
 
+/** Runs the check in the arm64 Node under qemu, with the C runtime of the root given. */
+function runArm64Check(libraryDirs: string[], sysroot: string, nodeDir: string, name: string): PrebuiltCheck {
+  return runCheck(
+    'qemu-aarch64-static',
+    // -L alone leaves Node hanging in pthread_create: the loader must search the root too
+    ['-L', sysroot, '-E', `LD_LIBRARY_PATH=${libraryDirs.join(':')}`, path.join(nodeDir, 'bin', 'node'), checkScript],
+    {
+      PACKAGE_ROOT: installedRoot,
+      NODE_PATH: path.join(root, 'node_modules'),
+      TCP_DSN: withParameter(server!.dsn, 'sslmode=disable'),
+      SSL_DSN: withParameter(server!.dsn, 'sslmode=require'),
+      CERT: certFiles.cert,
+      KEY: certFiles.key,
+    },
+    150_000,
+    path.join(workDir, `${name}.json`),
+  );
+}
+
+function arm64Node(context: TestContext, required: boolean): string {
+  if (!onPath('qemu-aarch64-static')) {
+    unavailable(context, 'qemu-aarch64-static is not installed (Debian: apt-get install qemu-user-static)', required);
+  }
+  const nodeDir = cache.cachedInput('node20-linux-arm64');
+  if (nodeDir === undefined) {
+    unavailable(context, 'the arm64 Node is not in the prebuild cache: node scripts/prebuild-cache.mjs node20-linux-arm64', required);
+  }
+  return nodeDir;
+}
+
 describe('the linux-arm64 prebuilt binary', () => {
   it('works in an arm64 Node 20 under qemu: connects, queries, pipelines, uses SSL and cancels', (context) => {
     const sysroot = '/usr/aarch64-linux-gnu';
-    if (!onPath('qemu-aarch64-static')) {
-      unavailable(context, 'qemu-aarch64-static is not installed (Debian: apt-get install qemu-user-static)', arm64Required);
-    }
+    const nodeDir = arm64Node(context, arm64Required);
     if (!fs.existsSync(path.join(sysroot, 'lib', 'ld-linux-aarch64.so.1')) || !fs.existsSync(path.join(sysroot, 'lib', 'libstdc++.so.6'))) {
       unavailable(context, `no arm64 C and C++ runtime in ${sysroot} (Debian: apt-get install libc6-arm64-cross libstdc++6-arm64-cross)`, arm64Required);
     }
-    const nodeDir = cache.cachedInput('node20-linux-arm64');
-    if (nodeDir === undefined) {
-      unavailable(context, 'the arm64 Node is not in the prebuild cache: node scripts/prebuild-cache.mjs node20-linux-arm64', arm64Required);
-    }
-    const seen = runCheck(
-      'qemu-aarch64-static',
-      // -L alone leaves Node hanging in pthread_create: the loader must search the sysroot too
-      ['-L', sysroot, '-E', `LD_LIBRARY_PATH=${sysroot}/lib`, path.join(nodeDir, 'bin', 'node'), checkScript],
-      {
-        PACKAGE_ROOT: installedRoot,
-        NODE_PATH: path.join(root, 'node_modules'),
-        TCP_DSN: withParameter(server!.dsn, 'sslmode=disable'),
-        SSL_DSN: withParameter(server!.dsn, 'sslmode=require'),
-        CERT: certFiles.cert,
-        KEY: certFiles.key,
-      },
-      150_000,
-      path.join(workDir, 'arm64-check.json'),
-    );
+    const seen = runArm64Check([`${sysroot}/lib`], sysroot, nodeDir, 'arm64-check');
     expect(seen.node).toMatch(/^20\./);
     expect(seen.binaries).toEqual([path.join(installedRoot, 'prebuilds', 'linux-arm64', 'pqnode.glibc.node')]);
     expectWorkingPrebuilt(seen, 'linux-arm64', 'pqnode.glibc.node');
+  }, 180_000);
+
+  it('works on an arm64 Debian 11 (glibc 2.31) as well', (context) => {
+    // an arm64 Debian 11 root made by debootstrap: scripts/verify-debian11-arm64.sh
+    const debian11 = process.env.PQNODE_DEBIAN11_ARM64_ROOT;
+    if (debian11 === undefined) unavailable(context, 'runs with npm run verify:prebuilds -- --debian11', false);
+    const nodeDir = arm64Node(context, true);
+    const libraryDirs = [`${debian11}/lib/aarch64-linux-gnu`, `${debian11}/usr/lib/aarch64-linux-gnu`];
+    const seen = runArm64Check(libraryDirs, debian11, nodeDir, 'debian11-check');
+    expectWorkingPrebuilt(seen, 'linux-arm64', 'pqnode.glibc.node');
+    expect(seen.glibc).toBe('2.31');
   }, 180_000);
 });
 
@@ -178,4 +199,54 @@ describe('the win32-x64 prebuilt binary', () => {
     expect(seen.node).toMatch(/^20\./);
     expectWorkingPrebuilt(seen, 'win32-x64', 'pqnode.node');
   }, 420_000);
+});
+
+/** The DLLs a PE binary imports, and the names it exports, as objdump -p lists them. */
+function peTables(binary: string): { dlls: Record<string, string[]>; exported: string[] } {
+  let output: string;
+  try {
+    // binutils' objdump reads Windows binaries too
+    // (its unwind tables make the listing long)
+    output = execFileSync('objdump', ['-p', binary], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  } catch (error) {
+    throw new Error("the objdump command (binutils) reads the binary's tables: install it (apt-get install binutils)", { cause: error });
+  }
+  const dlls: Record<string, string[]> = {};
+  let current: string[] | undefined;
+  let inExports = false;
+  const exported: string[] = [];
+  for (const line of output.split('\n')) {
+    const dll = /^\s*DLL Name: (\S+)/.exec(line);
+    if (dll) {
+      current = dlls[dll[1].toLowerCase()] = [];
+      continue;
+    }
+    if (line.startsWith('[Ordinal/Name Pointer] Table')) {
+      inExports = true;
+      current = undefined;
+      continue;
+    }
+    const exportName = /^\s*\[\s*\d+\] (\S+)$/.exec(line);
+    if (inExports && exportName) exported.push(exportName[1]);
+    else if (inExports && line.trim() === '') inExports = false;
+    const imported = /^\s*[0-9a-f]+\s+\d+\s+(\S+)$/.exec(line);
+    if (current && imported) current.push(imported[1]);
+  }
+  return { dlls, exported };
+}
+
+describe('the win32-x64 prebuilt binary stands alone', () => {
+  const binary = path.join(root, 'prebuilds', 'win32-x64', 'pqnode.node');
+
+  it("needs only Windows' own DLLs and node.exe: no MSVC runtime, no libpq or OpenSSL DLL", () => {
+    const { dlls } = peTables(binary);
+    expect(Object.keys(dlls).sort()).toEqual(['advapi32.dll', 'kernel32.dll', 'msvcrt.dll', 'node.exe', 'secur32.dll', 'shell32.dll', 'user32.dll', 'ws2_32.dll']);
+    // of Node, only Node-API and libuv
+    expect(dlls['node.exe'].filter((name) => !/^(napi_|node_api_|uv_)/.test(name))).toEqual([]);
+    expect(dlls['node.exe']).toContain('uv_poll_init_socket');
+  });
+
+  it('exports nothing but its N-API entry points', () => {
+    expect(peTables(binary).exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+  });
 });

@@ -42,8 +42,11 @@ function write(text) {
 
 (async () => {
   const out = { platform: `${process.platform}-${process.arch}`, node: process.versions.node };
-  // the native modules in the process, as Node's own report lists them (every platform)
-  out.binaries = process.report.getReport().sharedObjects.filter((file) => file.endsWith('.node'));
+  // the native modules in the process, as Node's own report lists them (every platform),
+  // and the C library it runs on (Linux)
+  const report = process.report.getReport();
+  out.binaries = report.sharedObjects.filter((file) => file.endsWith('.node'));
+  out.glibc = report.header.glibcVersionRuntime;
   out.libpqVersion = native().libpqVersion();
   out.features = Object.fromEntries(
     ['pipeline', 'chunkedRows', 'cancelCreate', 'sendPipelineSync', 'closePrepared'].map((name) => [name, native().hasFeature(name)]),

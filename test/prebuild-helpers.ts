@@ -55,6 +55,8 @@ export interface PrebuiltCheck {
   platform: string;
   node: string;
   binaries: string[];
+  /** the glibc the process runs on; absent off Linux */
+  glibc?: string;
   libpqVersion: number;
   features: Record<string, boolean>;
   tcp: { ssl: boolean; rows: { answer: number }[] };
