@@ -20,7 +20,9 @@
         "src-native/result_builder.cc",
         "src-native/decoders.cc",
         "src-native/error_fields.cc",
-        "src-native/cancel.cc"
+        "src-native/cancel.cc",
+        "src-native/detached_thread.cc",
+        "src-native/loop_timer.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -47,10 +47,11 @@ const sourceAddon = path.join(root, 'build', 'Release', 'pqnode.node');
 const PQNODE_BINARIES = { prebuilt: 'pqnode prebuilt', source: 'pqnode source build' };
 
 // node-wire is no driver: round trips and COPY written straight onto a socket, what Node itself costs
-const DRIVERS = ['pqnode', 'pg', 'pg-native', 'postgres', 'node-wire'];
+const DRIVERS = ['pqnode', 'pqnode-pg', 'pg', 'pg-native', 'postgres', 'node-wire'];
 const DRIVER_LABELS = {
   floor: 'floor (C)',
   pqnode: 'pqnode',
+  'pqnode-pg': 'pqnode/pg',
   pg: 'pg',
   'pg-native': 'pg-native',
   postgres: 'postgres.js',
@@ -461,13 +462,13 @@ async function main() {
   }
   process.env.BENCH_DSN = process.env.PQNODE_TEST_DSN;
   // pqnode's children load the chosen binary, and check that they did (drivers/pqnode.mjs)
-  const childEnv = {
-    pqnode: {
-      ...pqnodeEnv(pqnodeBinary),
-      BENCH_PQNODE_BINARY: pqnodeFound.path,
-      BENCH_PQNODE_LIBPQ: String(pqnodeFound.libpqVersion),
-    },
+  const pqnodeChildEnv = {
+    ...pqnodeEnv(pqnodeBinary),
+    BENCH_PQNODE_BINARY: pqnodeFound.path,
+    BENCH_PQNODE_LIBPQ: String(pqnodeFound.libpqVersion),
   };
+  // pqnode/pg runs on the same binary as pqnode
+  const childEnv = { pqnode: pqnodeChildEnv, 'pqnode-pg': pqnodeChildEnv };
   const onSignal = () => {
     // the server's exit hook stops it; the children die with the terminal's signal
     process.exit(130);

@@ -39,6 +39,8 @@ import { Copy, type CopyHooks } from './copy-object';
 import { Fifo } from './fifo';
 import { inlineParams } from './inline-params';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
+import { dateStyleOf, KEPT_SETTINGS, mayChangeKeptSettings, readOtherStyleDates, sessionDateStyle } from './session-settings';
+import { enterDateStyle, leaveDateStyle, type DateStyleSource } from './types/datestyle';
 import type { Readable } from 'node:stream';
 
 export { withCallerStack };
@@ -252,6 +254,10 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   rowFactory: RowFactory | undefined;
 
   #native: NativeConnection;
+  /** the DateStyle and TimeZone libpq last heard of, for the dates a result did not keep them for */
+  #sessionDateStyle: DateStyleSource | undefined;
+  /** extra_float_digits and client_encoding were set, before the first statement */
+  #settingsKept = false;
   #secrets: string[] = [];
   #closed = false;
   #broken = false;
@@ -353,7 +359,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
         (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
       );
     });
-    // Timestamps are decoded from ISO text; another DateStyle would leave them strings.
+    // Every DateStyle is read, ISO the fastest: asked for when the server's default is another.
     const dateStyle = this.#native.parameterStatus('DateStyle');
     if (dateStyle !== null && !dateStyle.startsWith('ISO')) {
       await this.#request(RequestKind.Pipeline, "SET DateStyle TO 'ISO'", null, null, false);
@@ -633,7 +639,16 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     if (result.objectRows && factory !== 'object') {
       throw new errors.InterfaceError('the rows were made as objects, not for this row factory');
     }
-    const rows = result.objectRows ? result.rows : this._castRows(result);
+    // dates not in DateStyle ISO are read with the session's settings (session-settings.ts)
+    this.#sessionDateStyle ??= sessionDateStyle((name) => this.#native.parameterStatus(name));
+    const previous = enterDateStyle(dateStyleOf(result, this.#sessionDateStyle));
+    let rows: unknown[][];
+    try {
+      if (result.dateStyle !== undefined) readOtherStyleDates(result, result.typecasters ?? this.typecasters);
+      rows = result.objectRows ? result.rows : this._castRows(result);
+    } finally {
+      leaveDateStyle(previous);
+    }
     let shaped: R[];
     if (result.objectRows || factory === 'tuple') {
       shaped = rows as R[];
@@ -1168,6 +1183,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     transactional: boolean,
     options?: RequestOptions,
   ): Promise<NativeResult[]> {
+    if (!this.#settingsKept) this.#keepSettings(options?.inPipeline);
     const request = newRequest(kind, text, values, typeOids, transactional, this.#requestSeq++, unsettled, unsettled, options);
     // the executor keeps only the request: a closure over all of the above would be
     // allocated with every statement
@@ -1176,7 +1192,36 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
       request.reject = reject;
     });
     this.#enqueue(request, options?.signal);
+    if (mayChangeKeptSettings(text, kind === RequestKind.Simple)) this.#restoreKeptSettings(request);
     return done;
+  }
+
+  /**
+   * The first statement of the session has extra_float_digits and client_encoding set before
+   * it (session-settings.ts), in the same round trip, on its own sync: a transaction the
+   * statement opens and rolls back does not undo them.
+   */
+  #keepSettings(inPipeline: boolean | undefined): void {
+    this.#settingsKept = true;
+    const ignore = () => undefined;
+    this.#enqueue(newRequest(RequestKind.Pipeline, KEPT_SETTINGS, null, null, false, this.#requestSeq++, ignore, ignore, { inPipeline }), undefined);
+  }
+
+  /**
+   * extra_float_digits and client_encoding set again right after a statement that may have
+   * changed them (session-settings.ts), before anything issued later. The statement settles
+   * once that is done too, so that the connection is idle when its caller resumes. A failure
+   * of the setting (an aborted transaction: the statement changed nothing) concerns no one.
+   */
+  #restoreKeptSettings(after: Request): void {
+    const { resolve, reject } = after;
+    let settle: (() => void) | undefined;
+    after.resolve = (results) => (settle = () => resolve(results));
+    // refused before it was sent (aborted while queued): nothing to wait for
+    after.reject = (error) => (after.sent ? (settle = () => reject(error)) : reject(error));
+    const settled = () => settle?.();
+    const extras = { inPipeline: after.inPipeline, sync: after.sync };
+    this.#enqueue(newRequest(RequestKind.Pipeline, KEPT_SETTINGS, null, null, false, this.#requestSeq++, settled, settled, extras), undefined);
   }
 
   /** Queue the request and send what may go; failures reject it. */

@@ -9,6 +9,8 @@ import { callSite, withCallerStack } from './caller-stack';
 import { adaptValue } from './adapt/adapters';
 import { resolveOid } from './adapt/typecasters';
 import { utf8Bytes } from './utf8';
+import { sessionDateStyle } from './session-settings';
+import { enterDateStyle, leaveDateStyle } from './types/datestyle';
 import {
   BINARY_HEADER,
   BINARY_TRAILER,
@@ -197,13 +199,21 @@ export class Copy implements AsyncIterable<Buffer> {
       return;
     }
     const casters = types?.map((oid) => this.#conn.typecasters.get(oid)) ?? null;
+    // the text is in the session's DateStyle, as a query's
+    const conn = this.#conn;
+    const session = sessionDateStyle((name) => conn.info.parameterStatus(name));
     const splitter = new TextRowSplitter();
     const toRow = (line: string) => {
       const fields: unknown[] = parseTextRow(line);
       if (casters !== null) {
-        for (let i = 0; i < fields.length; i++) {
-          const cast = casters[i];
-          if (cast !== undefined && fields[i] !== null) fields[i] = cast(fields[i] as string);
+        const previous = enterDateStyle(session);
+        try {
+          for (let i = 0; i < fields.length; i++) {
+            const cast = casters[i];
+            if (cast !== undefined && fields[i] !== null) fields[i] = cast(fields[i] as string);
+          }
+        } finally {
+          leaveDateStyle(previous);
         }
       }
       return fields;

@@ -115,6 +115,14 @@ export interface NativeResult {
   errorMessage?: string;
   /** set when a value has no JS equivalent (a timestamp beyond a Date's range) */
   decodeError?: string;
+  /**
+   * The session's DateStyle (null: not reported) when the result came, set when the JS layer
+   * has dates to read: a date or timestamp C++ left as text because it was not in DateStyle
+   * ISO, or a column a JS typecaster reads while the DateStyle was not ISO.
+   */
+  dateStyle?: string | null;
+  /** the session's TimeZone when the result came, set with dateStyle */
+  timeZone?: string | null;
 }
 
 /**

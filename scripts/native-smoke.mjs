@@ -1,9 +1,10 @@
 // Every path of the native layer once or a few times, for a memory checker to watch:
 // connect (and failing to), queries of many types, errors, notices, notifications, COPY
-// both ways, cancel, a killed backend, a pool, close, connections left to the GC, and
-// workers terminated while they hold connections.
+// both ways, cancel (answered, timed out, abandoned by close), a killed backend, a pool,
+// close, connections left to the GC, and workers terminated while they hold connections.
 //
 //   node --expose-gc scripts/native-smoke.mjs   (PQNODE_TEST_DSN names the server)
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -144,6 +145,71 @@ async function leaveToTheCollector() {
   return kept;
 }
 
+/**
+ * A TCP proxy in front of the server that stall() turns into a black hole: bytes are
+ * swallowed both ways and new connections reach nothing, until close() resets them all.
+ */
+function stallingProxy() {
+  const target = new URL(dsn);
+  const sockets = new Set();
+  let stalled = false;
+  const track = (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    if (stalled) {
+      client.resume();
+      return;
+    }
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    track(upstream);
+    client.on('data', (chunk) => stalled || upstream.write(chunk));
+    upstream.on('data', (chunk) => stalled || client.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const url = new URL(dsn);
+      url.hostname = '127.0.0.1';
+      url.port = String(server.address().port);
+      resolve({
+        dsn: url.toString(),
+        stall: () => (stalled = true),
+        close() {
+          for (const socket of sockets) socket.resetAndDestroy();
+          server.close();
+        },
+      });
+    });
+  });
+}
+
+/**
+ * Cancel requests on a network that stopped answering: one given up by its timeout, one
+ * abandoned by close(). The network then comes back, and what was left blocked (with
+ * libpq < 17, a thread in PQcancel) ends and frees what it held.
+ */
+async function stuckCancels() {
+  const proxy = await stallingProxy();
+  const conn = await connect(proxy.dsn, { autocommit: true, cancelTimeout: 0.5 });
+  await conn.query('select 1');
+  proxy.stall();
+  const running = expectError(conn.query('select 2'), errors.InterfaceError);
+  await expectError(conn.cancel(), errors.OperationalError);
+  const abandoned = expectError(conn.cancel({ timeout: 60 }), errors.InterfaceError);
+  await sleep(100);
+  await conn.close();
+  await abandoned;
+  await running;
+  proxy.close();
+  // slow under a memory checker: time for the blocked threads to return and let go
+  await sleep(2000);
+}
+
 // A worker holding a connection that is idle, waiting for a statement, or receiving rows.
 const WORKER_SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads');
@@ -183,6 +249,7 @@ async function main() {
   await terminateWorkers();
   const admin = await connect(dsn, { autocommit: true });
   for (let round = 0; round < rounds; round++) await oneRound(admin);
+  await stuckCancels();
   const kept = await leaveToTheCollector();
   for (let i = 0; i < 5; i++) {
     global.gc?.();

@@ -46,7 +46,7 @@ napi_value AddonData::RowConstructor(napi_env env, int columns) {
 #define PQNODE_RESULT_LITERAL                                                                     \
   "{ status: status, command: command, rowCount: rowCount, fields: fields, rows: rows, "          \
   "objectRows: objectRows, error: undefined, errorMessage: undefined, decodeError: undefined, " \
-  "typecasters: undefined }"
+  "dateStyle: undefined, timeZone: undefined, typecasters: undefined }"
 
 napi_value AddonData::ResultConstructor(napi_env env) {
   return CompiledOnce(env, result_constructor,
@@ -162,19 +162,17 @@ bool ReportFromLoop(napi_env env, const Napi::Error& error) {
 
 namespace {
 
-// The environment's end (a worker's, or the main thread's at exit): every connection and
-// cancel under way is closed without calling into JS, and the hook reports done only once
-// libuv has run the close callback of every handle the addon opened. Node-API keeps the
-// environment, and so the addon, until then.
+// The environment's end (a worker's, or the main thread's at exit): every connection, and
+// every cancel it has under way, is closed without calling into JS (a thread blocked in
+// libpq < 17's PQcancel is left to end on its own: see cancel.cc), and the hook reports
+// done only once libuv has run the close callback of every handle the addon opened.
+// Node-API keeps the environment, and so the addon, until then.
 void TearDown(napi_async_cleanup_hook_handle hook, void* arg) {
   auto* data = static_cast<AddonData*>(arg);
   data->shutting_down = true;
   auto connections = std::move(data->live_connections);
   data->live_connections.clear();
   for (Connection* connection : connections) connection->Shutdown();
-  auto abandonable = std::move(data->abandonable);
-  data->abandonable.clear();
-  for (Abandonable* work : abandonable) work->Abandon();
   if (data->open_handles == 0) {
     data->cleanup_hook = nullptr;
     napi_remove_async_cleanup_hook(hook);

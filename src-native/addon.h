@@ -12,23 +12,12 @@ namespace pqnode {
 
 class Connection;
 
-// Work under way outside any connection that holds libuv handles or JS references (a cancel
-// request): the environment's teardown abandons it.
-class Abandonable {
- public:
-  // Lets go of everything at once, calling no JS; the object may be deleted by it.
-  virtual void Abandon() = 0;
-
- protected:
-  ~Abandonable() = default;
-};
-
 struct AddonData {
   uv_loop_t* loop = nullptr;
   Napi::FunctionReference connection_constructor;
-  // closed by the environment's teardown when a worker or the process exits
+  // closed by the environment's teardown when a worker or the process exits, and with
+  // them the cancel requests they sent
   std::unordered_set<Connection*> live_connections;
-  std::unordered_set<Abandonable*> abandonable;
   // the teardown has begun: no JS runs any more, and no handle is to be opened
   bool shutting_down = false;
 

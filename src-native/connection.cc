@@ -1,9 +1,9 @@
 #include "connection.h"
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 
-#include "cancel.h"
 #include "libpq_compat.h"
 #include "params.h"
 #include "result_builder.h"
@@ -377,7 +377,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
     const bool object_rows = !sent_commands_.empty() && sent_commands_.front().object_rows;
     const bool merging = !sent_commands_.empty() && sent_commands_.front().merge_chunks;
     if (merging && static_cast<int>(status) == kStatusTuplesChunk && !merge_target_.IsEmpty()) {
-      AppendRows(env, merge_target_.Value(), result.get(), decoders, fields_cache_);
+      AppendRows(env, conn_, merge_target_.Value(), result.get(), decoders, fields_cache_);
       if (HasCommandTag(result.get())) merge_tag_ = CommandTagOf(result.get());
       continue;
     }
@@ -389,7 +389,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       continue;
     }
     if (status == PGRES_SINGLE_TUPLE && !single_rows.IsEmpty()) {
-      AppendRows(env, single_rows, result.get(), decoders, fields_cache_);
+      AppendRows(env, conn_, single_rows, result.get(), decoders, fields_cache_);
       continue;
     }
     if (merging && static_cast<int>(status) == kStatusTuplesChunk) {
@@ -405,7 +405,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
           has_carried = true;
         }
       }
-      Napi::Object built = BuildResult(env, result.get(), decoders, fields_cache_, object_rows, end.get());
+      Napi::Object built = BuildResult(env, conn_, result.get(), decoders, fields_cache_, object_rows, end.get());
       if (end == nullptr) {
         merge_target_ = Napi::Persistent(built);
         merge_tag_ = CommandTagOf(result.get());
@@ -413,7 +413,7 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
       items.push_back(built);
       continue;
     }
-    Napi::Object built = BuildResult(env, result.get(), decoders, fields_cache_, object_rows);
+    Napi::Object built = BuildResult(env, conn_, result.get(), decoders, fields_cache_, object_rows);
     single_rows = status == PGRES_SINGLE_TUPLE ? built : Napi::Object();
     items.push_back(built);
     result.reset();
@@ -473,6 +473,8 @@ void Connection::DeliverNotifications(Napi::Env env) {
 
 void Connection::CloseConnection() {
   watch_.Release();
+  // their callbacks never run: the JS layer fails the cancels of a connection that closes
+  cancels_.AbandonAll();
   if (conn_ != nullptr) {
     PQfinish(conn_);
     conn_ = nullptr;
@@ -779,8 +781,14 @@ Napi::Value Connection::SetDecoders(const Napi::CallbackInfo& info) {
 Napi::Value Connection::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "cancel(callback)");
-  StartCancel(env, conn, info[0].As<Napi::Function>());
+  const double timeout_ms = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+  if (!info[0].IsFunction() || !(timeout_ms > 0) || !std::isfinite(timeout_ms)) {
+    throw Napi::TypeError::New(env, "cancel(callback, timeoutMs): timeoutMs must be a positive number");
+  }
+  // a whole number of milliseconds that libuv's clock cannot overflow (some 285,000 years)
+  constexpr double kLongestMs = 9e15;
+  cancels_.Start(env, conn, info[0].As<Napi::Function>(),
+                 static_cast<uint64_t>(std::ceil(std::fmin(timeout_ms, kLongestMs))));
   return env.Undefined();
 }
 

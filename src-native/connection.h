@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "cancel.h"
 #include "decoders.h"
 #include "error_fields.h"
 #include "own_methods.h"
@@ -141,6 +142,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool reading_paused_ = false;
   size_t copy_unflushed_ = 0;
   SocketWatch watch_;
+  // the cancel requests sent for this connection and not yet answered: closing abandons them
+  CancelRequests cancels_;
   std::shared_ptr<const DecoderTable> decoders_ = std::make_shared<DecoderTable>();
   FieldsCache fields_cache_;
   // the result that the chunks of the command being read are merged into

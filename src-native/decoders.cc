@@ -163,19 +163,24 @@ napi_value DecodeBytea(napi_env env, const char* text, int length) {
   return value != nullptr ? value : MakeString(env, text, length);
 }
 
-napi_value DecodeDate(napi_env env, const char* text, int length) {
+napi_value DecodeDate(napi_env env, const char* text, int length, DecodeNotes* notes) {
   double infinity;
   if (ParseInfinity(text, length, &infinity)) return MakeNumber(env, infinity);
+  // ISO dates start with a year of four digits or more; the other DateStyles with two digits
+  if (length < 3 || text[2] < '0' || text[2] > '9') notes->other_style = true;
   return MakeString(env, text, length);
 }
 
-napi_value DecodeTimestamp(napi_env env, const char* text, int length, bool with_zone, bool* failed) {
+napi_value DecodeTimestamp(napi_env env, const char* text, int length, bool with_zone, DecodeNotes* notes) {
   double millis;
   if (ParseInfinity(text, length, &millis)) return MakeNumber(env, millis);
-  if (!ParseTimestamp(text, length, with_zone, &millis)) return MakeString(env, text, length);
+  if (!ParseTimestamp(text, length, with_zone, &millis)) {
+    notes->other_style = true;
+    return MakeString(env, text, length);
+  }
   // ECMAScript Dates hold ±8.64e15 ms around 1970
   if (std::fabs(millis) > 8.64e15) {
-    *failed = true;
+    notes->out_of_range = true;
     napi_value null_value;
     napi_get_null(env, &null_value);
     return null_value;
@@ -246,7 +251,7 @@ bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis
   return true;
 }
 
-napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, bool* failed) {
+napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, DecodeNotes* notes) {
   switch (decoder) {
     case Decoder::kInt:
       return DecodeInt(env, text, length);
@@ -259,11 +264,11 @@ napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int leng
     case Decoder::kBytea:
       return DecodeBytea(env, text, length);
     case Decoder::kTimestampTz:
-      return DecodeTimestamp(env, text, length, true, failed);
+      return DecodeTimestamp(env, text, length, true, notes);
     case Decoder::kTimestamp:
-      return DecodeTimestamp(env, text, length, false, failed);
+      return DecodeTimestamp(env, text, length, false, notes);
     case Decoder::kDate:
-      return DecodeDate(env, text, length);
+      return DecodeDate(env, text, length, notes);
     default:
       return MakeString(env, text, length);
   }

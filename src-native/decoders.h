@@ -35,6 +35,12 @@ class DecoderTable {
   // `entry` is a Decoder, with kFinal or'ed in when its value is final
   void Set(uint32_t oid, uint8_t entry);
   Decoder Get(uint32_t oid) const { return static_cast<Decoder>(Entry(oid) & ~kFinal); }
+  // the decoder, and in `*final` whether its value is final
+  Decoder Get(uint32_t oid, bool* final) const {
+    const uint8_t entry = Entry(oid);
+    *final = (entry & kFinal) != 0;
+    return static_cast<Decoder>(entry & ~kFinal);
+  }
   bool IsFinal(uint32_t oid) const { return (Entry(oid) & kFinal) != 0; }
 
  private:
@@ -49,10 +55,19 @@ class DecoderTable {
   std::unordered_map<uint32_t, uint8_t> others_;
 };
 
-// Converts one non-NULL value. Falls back to a string when the text is not in the
-// expected form (e.g. a DateStyle other than ISO), so no value is ever lost. A value that
-// has no JS equivalent (a timestamp beyond a Date's range) sets `*failed` and yields null.
-napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, bool* failed);
+// What decoding one value found besides the value.
+struct DecodeNotes {
+  // the value has no JS equivalent (a timestamp beyond a Date's range): it is null
+  bool out_of_range = false;
+  // a date or timestamp in a DateStyle other than ISO: it is left as its text, for the JS
+  // layer to read with the session's DateStyle and TimeZone
+  bool other_style = false;
+};
+
+// Converts one non-NULL value. Falls back to a string when the text is not in the expected
+// form, so no value is ever lost; `notes` says when that string still needs reading. Notes
+// are only ever set, never cleared: one DecodeNotes may gather those of many values.
+napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, DecodeNotes* notes);
 
 // Exposed for the unit tests of the date arithmetic.
 bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -52,17 +53,33 @@ napi_value BuildFields(napi_env env, const PGresult* result, int columns) {
 // decoded here.
 using ColumnDecoders = SmallArray<Decoder, 32>;
 
-void ReadColumnDecoders(const PGresult* result, int columns, const DecoderTable& decoders, ColumnDecoders& out) {
+// What building rows found besides the rows.
+struct RowsNotes {
+  // what decoding the values found (other_style stays set once a value set it)
+  DecodeNotes values;
+  // the first value that has no JS equivalent, described
+  std::string decode_error;
+  // a column is left to a JS typecaster, which may meet dates in the session's DateStyle
+  bool for_js = false;
+};
+
+void ReadColumnDecoders(const PGresult* result, int columns, const DecoderTable& decoders, ColumnDecoders& out,
+                        RowsNotes* notes) {
   out.Resize(columns);
   for (int column = 0; column < columns; column++) {
-    out[column] = PQfformat(result, column) == 0 ? decoders.Get(PQftype(result, column)) : Decoder::kBytea;
+    if (PQfformat(result, column) != 0) {
+      out[column] = Decoder::kBytea;
+      continue;
+    }
+    bool final = false;
+    out[column] = decoders.Get(PQftype(result, column), &final);
+    if (!final) notes->for_js = true;
   }
 }
 
-// The values of one row, decoded into `values`; the first value that has no JS equivalent
-// is described in `decode_error`.
+// The values of one row, decoded into `values`; what they hold besides goes to `notes`.
 void DecodeRow(napi_env env, const PGresult* result, int row, int columns, ColumnDecoders& column_decoders,
-               napi_value null_value, napi_value* values, std::string* decode_error) {
+               napi_value null_value, napi_value* values, RowsNotes* notes) {
   for (int column = 0; column < columns; column++) {
     napi_value value;
     if (PQgetisnull(result, row, column)) {
@@ -73,30 +90,46 @@ void DecodeRow(napi_env env, const PGresult* result, int row, int columns, Colum
       if (napi_create_buffer_copy(env, length, PQgetvalue(result, row, column), &data, &value) != napi_ok) {
         // JS no longer runs (a worker ending), or memory ran out
         value = null_value;
-        if (decode_error->empty()) {
-          *decode_error = std::string("column \"") + PQfname(result, column) + "\": cannot make a Buffer of " +
-                          std::to_string(length) + " bytes";
+        if (notes->decode_error.empty()) {
+          notes->decode_error = std::string("column \"") + PQfname(result, column) + "\": cannot make a Buffer of " +
+                                std::to_string(length) + " bytes";
         }
       }
     } else {
-      bool failed = false;
       const char* text = PQgetvalue(result, row, column);
       const int length = PQgetlength(result, row, column);
-      value = DecodeValue(env, column_decoders[column], text, length, &failed);
-      if (failed && decode_error->empty()) {
-        *decode_error = std::string("column \"") + PQfname(result, column) + "\": value out of range for a JS Date: " +
-                        std::string(text, length);
+      value = DecodeValue(env, column_decoders[column], text, length, &notes->values);
+      if (notes->values.out_of_range) {
+        notes->values.out_of_range = false;
+        if (notes->decode_error.empty()) {
+          notes->decode_error = std::string("column \"") + PQfname(result, column) +
+                                "\": value out of range for a JS Date: " + std::string(text, length);
+        }
       }
     }
     values[column] = value;
   }
 }
 
+// A result whose dates the JS layer reads (some in another DateStyle than ISO, or in a column
+// a JS typecaster reads while the session's DateStyle is not ISO) keeps the session's
+// DateStyle and TimeZone as libpq knew them when the result came: a statement that changes
+// them later must not change how this one's values are read.
+void KeepDateStyle(Napi::Env env, Napi::Object target, const PGconn* conn, const RowsNotes& notes) {
+  const bool other_style = notes.values.other_style;
+  if (!other_style && !notes.for_js) return;
+  const char* date_style = PQparameterStatus(conn, "DateStyle");
+  if (!other_style && (date_style == nullptr || std::strncmp(date_style, "ISO", 3) == 0)) return;
+  if (!target.Get("dateStyle").IsUndefined()) return;  // the rows before these said it already
+  const char* time_zone = PQparameterStatus(conn, "TimeZone");
+  target.Set("dateStyle", date_style != nullptr ? Napi::Value(Napi::String::New(env, date_style)) : env.Null());
+  target.Set("timeZone", time_zone != nullptr ? Napi::Value(Napi::String::New(env, time_zone)) : env.Null());
+}
+
 // The rows of `result`, appended by `row_constructor` ((rows, a0, ..., an-1) => void) to
 // `rows` (a new array when null). Without a constructor: JS arrays, set from index `offset` on.
 napi_value BuildRows(napi_env env, const PGresult* result, int columns, const DecoderTable& decoders,
-                     std::string* decode_error, napi_value row_constructor, napi_value rows = nullptr,
-                     uint32_t offset = 0) {
+                     RowsNotes* notes, napi_value row_constructor, napi_value rows = nullptr, uint32_t offset = 0) {
   // arguments of the row constructor: the rows array, then the row's values
   SmallArray<napi_value, 32> arguments;
   arguments.Resize(columns + 1);
@@ -105,7 +138,7 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
   napi_get_undefined(env, &undefined);
   const int row_count = PQntuples(result);
   ColumnDecoders column_decoders;
-  ReadColumnDecoders(result, columns, decoders, column_decoders);
+  ReadColumnDecoders(result, columns, decoders, column_decoders, notes);
   if (rows == nullptr) {
     if (row_constructor != nullptr) {
       napi_create_array(env, &rows);  // the constructor appends to it
@@ -119,7 +152,7 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
   for (int row = 0; row < row_count; row++) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    DecodeRow(env, result, row, columns, column_decoders, null_value, values, decode_error);
+    DecodeRow(env, result, row, columns, column_decoders, null_value, values, notes);
     napi_value ignored;
     if (row_constructor == nullptr ||
         napi_call_function(env, undefined, row_constructor, columns + 1, arguments.data(), &ignored) != napi_ok) {
@@ -138,18 +171,18 @@ napi_value BuildRows(napi_env env, const PGresult* result, int columns, const De
 // first four of `head`), whether rows are objects, then the row's values.
 napi_value BuildOneRowResult(napi_env env, napi_value constructor, napi_value append, const napi_value* head,
                              bool objects, const PGresult* result, int columns, const DecoderTable& decoders,
-                             std::string* decode_error) {
+                             RowsNotes* notes) {
   SmallArray<napi_value, 38> args;
   args.Resize(columns + 6);
   args[0] = append;
   for (int i = 0; i < 4; i++) args[i + 1] = head[i];
   napi_get_boolean(env, objects, &args[5]);
   ColumnDecoders column_decoders;
-  ReadColumnDecoders(result, columns, decoders, column_decoders);
+  ReadColumnDecoders(result, columns, decoders, column_decoders, notes);
   napi_value null_value, undefined, built;
   napi_get_null(env, &null_value);
   napi_get_undefined(env, &undefined);
-  DecodeRow(env, result, 0, columns, column_decoders, null_value, &args[6], decode_error);
+  DecodeRow(env, result, 0, columns, column_decoders, null_value, &args[6], notes);
   if (napi_call_function(env, undefined, constructor, columns + 6, args.data(), &built) != napi_ok) {
     throw Napi::Error::New(env, "cannot build a result");
   }
@@ -158,10 +191,10 @@ napi_value BuildOneRowResult(napi_env env, napi_value constructor, napi_value ap
 
 }  // namespace
 
-void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders,
-                FieldsCache& fields_cache) {
+void AppendRows(Napi::Env env, const PGconn* conn, Napi::Object target, const PGresult* result,
+                const DecoderTable& decoders, FieldsCache& fields_cache) {
   Napi::Array rows = target.Get("rows").As<Napi::Array>();
-  std::string decode_error;
+  RowsNotes notes;
   const int columns = PQnfields(result);
   AddonData* addon = Addon(env);
   napi_value row_constructor = nullptr;
@@ -172,10 +205,11 @@ void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, cons
   } else if (addon != nullptr) {
     row_constructor = addon->RowConstructor(env, columns);
   }
-  BuildRows(env, result, columns, decoders, &decode_error, row_constructor, rows, rows.Length());
-  if (!decode_error.empty() && target.Get("decodeError").IsUndefined()) {
-    target.Set("decodeError", Napi::String::New(env, decode_error));
+  BuildRows(env, result, columns, decoders, &notes, row_constructor, rows, rows.Length());
+  if (!notes.decode_error.empty() && target.Get("decodeError").IsUndefined()) {
+    target.Set("decodeError", Napi::String::New(env, notes.decode_error));
   }
+  if (PQntuples(result) > 0) KeepDateStyle(env, target, conn, notes);
 }
 
 bool HasCommandTag(const PGresult* result) {
@@ -287,8 +321,8 @@ static bool AllFinal(const PGresult* result, int columns, const DecoderTable& de
   return true;
 }
 
-Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields_cache,
-                         bool object_rows, const PGresult* end) {
+Napi::Object BuildResult(Napi::Env env, const PGconn* conn, const PGresult* result, const DecoderTable& decoders,
+                         FieldsCache& fields_cache, bool object_rows, const PGresult* end) {
   AddonData* addon = Addon(env);
   napi_value constructor = addon != nullptr ? addon->ResultConstructor(env) : nullptr;
   if (constructor == nullptr) throw Napi::Error::New(env, "cannot compile the result constructor");
@@ -305,7 +339,7 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
   napi_create_double(env, tag.row_count, &args[2]);
   args[3] = entry.fields.Value();
   bool objects = false;
-  std::string decode_error;
+  RowsNotes notes;
   napi_value undefined, built = nullptr;
   napi_get_undefined(env, &undefined);
   if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE || static_cast<int>(status) == kStatusTuplesChunk) {
@@ -319,9 +353,9 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
                              ? addon->OneRowResultConstructor(env, columns)
                              : nullptr;
     if (one_row != nullptr) {
-      built = BuildOneRowResult(env, one_row, row_constructor, args, objects, result, columns, decoders, &decode_error);
+      built = BuildOneRowResult(env, one_row, row_constructor, args, objects, result, columns, decoders, &notes);
     } else {
-      args[4] = BuildRows(env, result, columns, decoders, &decode_error, row_constructor);
+      args[4] = BuildRows(env, result, columns, decoders, &notes, row_constructor);
     }
   } else {
     napi_create_array(env, &args[4]);
@@ -333,7 +367,8 @@ Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTab
     }
   }
   Napi::Object object(env, built);
-  if (!decode_error.empty()) object.Set("decodeError", Napi::String::New(env, decode_error));
+  if (!notes.decode_error.empty()) object.Set("decodeError", Napi::String::New(env, notes.decode_error));
+  if (PQntuples(result) > 0) KeepDateStyle(env, object, conn, notes);
   if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE) {
     object.Set("error", ErrorFieldsToObject(env, result));
     object.Set("errorMessage", Napi::String::New(env, PQresultErrorMessage(result)));

@@ -52,14 +52,15 @@ class FieldsCache {
 // column's type: one JS array per row, or, when `object_rows` is asked for and every value is
 // final, one object per row keyed by column name (the result's objectRows says which).
 // `end`, when given, is the rowless PGresult that followed `result`, a chunk holding all the
-// rows: the status, command tag and count are taken from it.
-Napi::Object BuildResult(Napi::Env env, const PGresult* result, const DecoderTable& decoders, FieldsCache& fields,
-                         bool object_rows, const PGresult* end = nullptr);
+// rows: the status, command tag and count are taken from it. `conn` is the connection the
+// result came from, asked for the session's DateStyle and TimeZone when the rows need them.
+Napi::Object BuildResult(Napi::Env env, const PGconn* conn, const PGresult* result, const DecoderTable& decoders,
+                         FieldsCache& fields, bool object_rows, const PGresult* end = nullptr);
 
 // Single-row and chunked modes give one PGresult per row or chunk: the rows of the next one
 // are appended to the result built from the first (as objects when its rows are objects).
-void AppendRows(Napi::Env env, Napi::Object target, const PGresult* result, const DecoderTable& decoders,
-                FieldsCache& fields);
+void AppendRows(Napi::Env env, const PGconn* conn, Napi::Object target, const PGresult* result,
+                const DecoderTable& decoders, FieldsCache& fields);
 
 // A command tag ("SELECT 5") and the count in it (-1 for none).
 struct CommandTag {

@@ -10,9 +10,11 @@ import {
   parseDate,
   parseTime,
   parseTimestamp,
+  parseTimestampLocal,
   parseTimestamptz,
   parseTimetz,
 } from '../lib/types/datetime';
+import { enterDateStyle, leaveDateStyle } from '../lib/types/datestyle';
 import { Json, parseJson } from '../lib/types/json';
 import { parseBigInt, parseDouble, parseInteger, parseNumeric } from '../lib/types/numeric';
 import {
@@ -293,6 +295,102 @@ describe('timestamp, date, time', () => {
     expect(formatTimestamptz(new Date(0))).toBe('1970-01-01 00:00:00+00');
     expect(formatTimestamptz(new Date(-62167219200000))).toBe('0001-01-01 00:00:00+00 BC');
     expect(formatTimestamptz(new Date(253402300800000))).toBe('10000-01-01 00:00:00+00');
+  });
+});
+
+describe('the DateStyles other than ISO', () => {
+  /** `fn` with the session's DateStyle and TimeZone known, as while a connection decodes a result */
+  function inSession<T>(dateStyle: string, timeZone: string, fn: () => T): T {
+    const previous = enterDateStyle({ dateStyle, timeZone });
+    try {
+      return fn();
+    } finally {
+      leaveDateStyle(previous);
+    }
+  }
+
+  it('reads dates back to their ISO text, day and month as the session orders them', () => {
+    inSession('SQL, DMY', 'UTC', () => {
+      expect(parseDate('05/02/2024')).toBe('2024-02-05');
+      expect(parseDate('15/03/0044 BC')).toBe('0044-03-15 BC');
+      expect(parseDate('07/06/12345')).toBe('12345-06-07');
+      expect(parseDate('05.02.2024')).toBe('2024-02-05');
+      expect(parseDate('05-02-2024')).toBe('2024-02-05');
+      expect(parseDate('infinity')).toBe(Infinity);
+    });
+    inSession('SQL, MDY', 'UTC', () => {
+      expect(parseDate('02/05/2024')).toBe('2024-02-05');
+      expect(parseDate('02-05-2024')).toBe('2024-02-05');
+      // German is day first whatever the order
+      expect(parseDate('05.02.2024')).toBe('2024-02-05');
+    });
+    // SQL and Postgres write YMD as MDY
+    inSession('Postgres, YMD', 'UTC', () => expect(parseDate('02-05-2024')).toBe('2024-02-05'));
+  });
+
+  it('reads timestamps in SQL, German and Postgres', () => {
+    const expected = Date.UTC(2024, 1, 5, 13, 4, 5, 123);
+    inSession('Postgres, DMY', 'UTC', () => {
+      expect(ms(parseTimestamp('05/02/2024 13:04:05.123456'))).toBe(expected);
+      expect(ms(parseTimestamp('05.02.2024 13:04:05.123456'))).toBe(expected);
+      expect(ms(parseTimestamp('Mon 05 Feb 13:04:05.123456 2024'))).toBe(expected);
+      expect(ms(parseTimestamp('Mon Feb 05 13:04:05.123456 2024'))).toBe(expected);
+      expect(ms(parseTimestamp('Fri 15 Mar 12:00:00 0044 BC'))).toBe(-63517780800000);
+      expect(ms(parseTimestamp('Thu 07 Jun 08:09:10.5 12345'))).toBe(327416976550500);
+    });
+  });
+
+  it('reads the time zone abbreviations of timestamptz with the session\'s TimeZone', () => {
+    inSession('SQL, DMY', 'America/New_York', () => {
+      // 01:30 twice on 3 November 2024: EDT, then EST an hour later
+      expect(ms(parseTimestamptz('03/11/2024 01:30:00 EDT'))).toBe(Date.UTC(2024, 10, 3, 5, 30));
+      expect(ms(parseTimestamptz('03/11/2024 01:30:00 EST'))).toBe(Date.UTC(2024, 10, 3, 6, 30));
+      expect(ms(parseTimestamptz('05/02/2024 08:04:05.123456 EST'))).toBe(Date.UTC(2024, 1, 5, 13, 4, 5, 123));
+      // local mean time before 1883: -4:56:02
+      expect(ms(parseTimestamptz('31/12/1799 19:03:58 LMT'))).toBe(Date.UTC(1800, 0, 1));
+      expect(ms(parseTimestamptz('15/03/0044 07:03:58 LMT BC'))).toBe(-63517780800000);
+      // numeric abbreviations and offsets need no time zone rules
+      expect(ms(parseTimestamptz('01/03/2024 00:04:05.123 +11'))).toBe(Date.UTC(2024, 1, 29, 13, 4, 5, 123));
+      expect(ms(parseTimestamptz('05/02/2024 18:34:05 +05:30'))).toBe(Date.UTC(2024, 1, 5, 13, 4, 5));
+    });
+    inSession('German', 'Europe/Berlin', () => {
+      expect(ms(parseTimestamptz('27.10.2024 02:30:00 CEST'))).toBe(Date.UTC(2024, 9, 27, 0, 30));
+      expect(ms(parseTimestamptz('27.10.2024 02:30:00 CET'))).toBe(Date.UTC(2024, 9, 27, 1, 30));
+    });
+    inSession('Postgres, MDY', 'Asia/Kolkata', () => {
+      expect(ms(parseTimestamptz('Mon Feb 05 18:34:05 2024 IST'))).toBe(Date.UTC(2024, 1, 5, 13, 4, 5));
+    });
+    // a POSIX zone: 'UTC+3' is three hours behind UTC and calls itself UTC
+    inSession('SQL, MDY', 'UTC+3', () => expect(ms(parseTimestamptz('07/01/2024 09:00:00 UTC'))).toBe(Date.UTC(2024, 6, 1, 12)));
+    inSession('SQL, MDY', 'Etc/UTC', () => expect(ms(parseTimestamptz('07/01/2024 09:00:00 UTC'))).toBe(Date.UTC(2024, 6, 1, 9)));
+  });
+
+  it('reads timestamps as local time when asked to', () => {
+    inSession('German', 'UTC', () => {
+      expect(parseTimestampLocal('05.02.2024 13:04:05.5')).toEqual(new Date(2024, 1, 5, 13, 4, 5, 500));
+    });
+  });
+
+  it('refuses what the text and the session do not settle', () => {
+    // Moscow went from +4 to +3 on 26 October 2014 and called both MSK
+    inSession('SQL, DMY', 'Europe/Moscow', () => {
+      expect(() => parseTimestamptz('26/10/2014 01:30:00 MSK')).toThrow(/does not tell which/);
+      expect(ms(parseTimestamptz('26/10/2014 03:30:00 MSK'))).toBe(Date.UTC(2014, 9, 26, 0, 30));
+    });
+    inSession('SQL, DMY', 'Mars/Olympus_Mons', () => expect(() => parseTimestamptz('26/10/2014 01:30:00 MST')).toThrow(/not one Node knows/));
+    // no session: day and month, or an abbreviation, cannot be told
+    expect(() => parseDate('05/02/2024')).toThrow(/DateStyle/);
+    expect(() => parseTimestamptz('Mon 05 Feb 13:04:05 2024 UTC')).toThrow(DataError);
+    // what needs neither is read all the same
+    expect(ms(parseTimestamp('05.02.2024 13:04:05'))).toBe(Date.UTC(2024, 1, 5, 13, 4, 5));
+    expect(ms(parseTimestamptz('05.02.2024 13:04:05 -03'))).toBe(Date.UTC(2024, 1, 5, 16, 4, 5));
+    inSession('SQL, DMY', 'UTC', () => {
+      expect(() => parseDate('05/02/2024 13:04:05')).toThrow(/no DateStyle/);
+      expect(() => parseTimestamp('05/02/2024')).toThrow(/no DateStyle/);
+      expect(() => parseTimestamp('05/02/2024 13:04:05 UTC')).toThrow(/no DateStyle/);
+      expect(() => parseTimestamptz('05/02/2024 13:04:05')).toThrow(/no DateStyle/);
+      expect(() => parseTimestamptz('Mon 05 Foo 13:04:05 2024 UTC')).toThrow(/no DateStyle/);
+    });
   });
 });
 

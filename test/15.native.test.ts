@@ -65,7 +65,7 @@ describe('misuse of a native connection throws instead of crashing', () => {
     expect(() => conn.putCopyEnd(null)).toThrow(/closed/);
     expect(() => conn.escapeLiteral('x')).toThrow(/closed/);
     expect(() => conn.info()).toThrow(/closed/);
-    expect(() => conn.cancel(() => undefined)).toThrow(/closed/);
+    expect(() => conn.cancel(() => undefined, 1000)).toThrow(/closed/);
     expect(conn.transactionStatus()).toBe(4);
     expect(conn.parameterStatus('server_version')).toBeNull();
     expect(conn.pendingCommands()).toBe(0);
@@ -85,7 +85,9 @@ describe('misuse of a native connection throws instead of crashing', () => {
       expect(() => conn.setDecoders([23, 20], [1])).toThrow(TypeError);
       expect(() => conn.putCopyData(Buffer.from('x'))).toThrow(/no COPY/);
       expect(() => conn.putCopyEnd(null)).toThrow(/no COPY/);
-      expect(() => conn.cancel(undefined as unknown as () => void)).toThrow(TypeError);
+      expect(() => conn.cancel(undefined as unknown as () => void, 1000)).toThrow(TypeError);
+      expect(() => conn.cancel(() => undefined, -1)).toThrow(TypeError);
+      expect(() => (conn.cancel as unknown as (f: () => void) => void)(() => undefined)).toThrow(TypeError);
       // nothing above reached the server: the connection still works
       conn.sendQuery('select 1', null, null, true);
       conn.flush();

@@ -99,6 +99,8 @@ describe('concurrent queries on one connection', () => {
   it('queries queued behind a multi-statement query are pipelined once it is done', async () => {
     const c = await connectTest({ autocommit: true });
     try {
+      // the first statement of a session is preceded by the settings pqnode keeps: past them
+      await c.query('select 1');
       const multi = c.query('select pg_sleep(0.1); select 1 as n');
       const after: Promise<{ rows: { n: number }[] }>[] = [];
       for (let i = 0; i < 10; i++) after.push(c.query<{ n: number }>('select $1::int as n, pg_sleep(0.01)', [i]));

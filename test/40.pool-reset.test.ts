@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection, type PoolOptions } from '../lib';
 import type { Conninfo } from '../lib/conninfo';
 import { errorOf, until } from './fault-helpers';
-import { testDsn, uniqueName } from './helpers';
+import { testDsn, testDsnWith, uniqueName } from './helpers';
 
 const pools: Pool[] = [];
 let admin: Connection;
@@ -146,8 +146,7 @@ describe('a reset running DISCARD ALL', () => {
   });
 
   it("sets DateStyle back to ISO when DISCARD ALL reset it to the server's default", async () => {
-    const dsn = testDsn();
-    const pool = makePool({ reset: discardAll }, `${dsn}${dsn.includes('?') ? '&' : '?'}options=-c%20DateStyle%3DSQL%2CDMY`);
+    const pool = makePool({ reset: discardAll }, testDsnWith({ options: '-c DateStyle=SQL,DMY' }));
     const read = () => pool.query<{ t: unknown; pid: number }>("select '2024-01-02 03:04:05+00'::timestamptz as t, pg_backend_pid() as pid");
     const first = await read();
     expect(first.rows[0].t).toBeInstanceOf(Date);

@@ -73,12 +73,15 @@ export async function closedPort(): Promise<number> {
 /**
  * A TCP proxy on 127.0.0.1 in front of a server: `drop()` cuts every connection it carries
  * (a reset, as when a network path dies), `stall()` stops forwarding bytes without closing
- * anything (a black hole), `refuse` makes it close new connections at once.
+ * anything (a black hole: new connections are accepted and reach nothing), `refuse` makes it
+ * close new connections at once.
  */
 export class TcpProxy {
   readonly #server: net.Server;
-  readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  /** `upstream` is missing for a connection accepted while stalled */
+  readonly #pairs = new Set<{ client: net.Socket; upstream?: net.Socket }>();
   #stalled = false;
+  #unreferenced = false;
   refuse = false;
   port = 0;
 
@@ -109,8 +112,18 @@ export class TcpProxy {
       client.destroy();
       return;
     }
+    if (this.#unreferenced) client.unref();
+    if (this.#stalled) {
+      // a black hole: what is sent is swallowed, nothing answers, nothing closes
+      const pair = { client };
+      this.#pairs.add(pair);
+      client.on('close', () => this.#pairs.delete(pair));
+      client.resume();
+      return;
+    }
     const upstream = net.connect(this.targetPort, this.targetHost);
     upstream.on('error', () => undefined);
+    if (this.#unreferenced) upstream.unref();
     const pair = { client, upstream };
     this.#pairs.add(pair);
     const forget = () => {
@@ -132,13 +145,23 @@ export class TcpProxy {
   drop(): void {
     for (const { client, upstream } of [...this.#pairs]) {
       client.resetAndDestroy();
-      upstream.destroy();
+      upstream?.destroy();
     }
   }
 
   /** Swallow every byte from now on, both ways, closing nothing. */
   stall(): void {
     this.#stalled = true;
+  }
+
+  /** Keeps the process alive no more: it may exit while the proxy listens and carries connections. */
+  unref(): void {
+    this.#unreferenced = true;
+    this.#server.unref();
+    for (const { client, upstream } of this.#pairs) {
+      client.unref();
+      upstream?.unref();
+    }
   }
 
   /** Forward bytes again (connections that lost bytes meanwhile are of no use; new ones are). */

@@ -62,6 +62,27 @@ export function testDsn(): string {
   return inject('dsn');
 }
 
+/**
+ * The test server's connection string with some libpq parameters changed or added ('user',
+ * 'dbname', 'options', ...): a string, since libpq expands a URI only from a string.
+ */
+export function testDsnWith(params: Record<string, string>): string {
+  const dsn = testDsn();
+  if (!/^postgres(?:ql)?:\/\//.test(dsn)) {
+    const quoted = Object.entries(params).map(([key, value]) => `${key}='${value.replace(/[\\']/g, (c) => `\\${c}`)}'`);
+    return `${dsn} ${quoted.join(' ')}`;
+  }
+  const url = new URL(dsn);
+  const query: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (key === 'user') url.username = encodeURIComponent(value);
+    else if (key === 'dbname') url.pathname = `/${encodeURIComponent(value)}`;
+    else query.push(`${key}=${encodeURIComponent(value)}`); // libpq reads %20 as a blank, not '+'
+  }
+  const base = url.toString();
+  return query.length === 0 ? base : `${base}${base.includes('?') ? '&' : '?'}${query.join('&')}`;
+}
+
 let nameCounter = 0;
 
 /**

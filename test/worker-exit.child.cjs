@@ -1,15 +1,17 @@
 // A process whose workers open pqnode connections and end in the middle of something:
 // worker.terminate() or process.exit() while idle, during a query, while bytea rows are
-// decoded, during a COPY, a connect or a cancel, or after a connection was garbage-collected
-// while open. It must outlive them all. Run by test/46.worker-threads.test.ts, one scenario per
+// decoded, during a COPY, a connect or a cancel (one the server answers, or one stuck on a
+// network that stopped answering), or after a connection was garbage-collected while open.
+// It must outlive them all. Run by test/46.worker-threads.test.ts, one scenario per
 // process, so that a crash (a signal, a fatal error) fails that test and nothing else:
 //
 //   node --expose-gc test/worker-exit.child.cjs '{"dist": ".../dist", "dsn": "...", "scenario": "query",
 //     "ending": "terminate", "mainLoads": false, "sequential": 6, "parallel": 3}'
 //
 // Its last line of output is {"done": true, "codes": [...], "pids": [...], "errors": [...],
-// "libpq": [...]}: each worker's exit code, the backends the workers had, what went wrong on
-// the way, and the libpq versions the workers ran with.
+// "libpq": [...], "slowestEndMs": n}: each worker's exit code, the backends the workers had,
+// what went wrong on the way, the libpq versions the workers ran with, and the longest a
+// worker took to end once it was in the scenario's state.
 'use strict';
 const net = require('node:net');
 const path = require('node:path');
@@ -44,7 +46,8 @@ async function inWorker() {
     ready();
     return;
   }
-  const conn = await connect(workerData.dsn, { autocommit: true });
+  // a stuck cancel's connection goes through a proxy of its own that the main thread stalls
+  const conn = await connect(scenario === 'stuck-cancel' ? workerData.proxiedDsn : workerData.dsn, { autocommit: true });
   const pid = conn.info.backendPid;
   switch (scenario) {
     case 'idle':
@@ -122,6 +125,19 @@ async function inWorker() {
       conn.cancel().catch(ignore);
       ready(pid);
       break;
+    case 'stuck-cancel': {
+      await conn.query('select 1');
+      const stalled = new Promise((resolve) => parentPort.once('message', resolve));
+      parentPort.postMessage({ stall: true });
+      await stalled;
+      // neither the statement nor the cancel request reaches the server, and nothing answers:
+      // before libpq 17 the cancel blocks a thread in PQcancel, after it a polled socket waits
+      conn.query('select pg_sleep(5)').catch(ignore);
+      conn.cancel().catch(ignore);
+      await sleep(50);
+      ready(pid);
+      break;
+    }
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
@@ -150,6 +166,52 @@ function silentServer() {
   });
 }
 
+/**
+ * A TCP proxy in front of the test server that stall() turns into a black hole: bytes are
+ * swallowed both ways, new connections are accepted and reach nothing, nothing is closed
+ * until close() resets them all (the network coming back, for a request blocked on it).
+ */
+function stallingProxy(dsn) {
+  const target = new URL(dsn);
+  const sockets = new Set();
+  let stalled = false;
+  const track = (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    if (stalled) {
+      client.resume();
+      return;
+    }
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    track(upstream);
+    client.on('data', (chunk) => stalled || upstream.write(chunk));
+    upstream.on('data', (chunk) => stalled || client.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const url = new URL(dsn);
+      url.hostname = '127.0.0.1';
+      url.port = String(server.address().port);
+      resolve({
+        dsn: url.toString(),
+        stall() {
+          stalled = true;
+        },
+        close() {
+          for (const socket of sockets) socket.resetAndDestroy();
+          server.close();
+        },
+      });
+    });
+  });
+}
+
 async function inMain() {
   const config = JSON.parse(process.argv[2]);
   const pids = [];
@@ -164,20 +226,34 @@ async function inMain() {
   }
   const silent = config.scenario === 'connect' ? await silentServer() : null;
 
-  const runWorker = (index) =>
-    new Promise((resolve) => {
+  const proxies = [];
+  let slowestEndMs = 0;
+  const runWorker = async (index) => {
+    const proxy = config.scenario === 'stuck-cancel' ? await stallingProxy(config.dsn) : null;
+    if (proxy) proxies.push(proxy);
+    return new Promise((resolve) => {
       const worker = new Worker(__filename, {
-        workerData: { ...config, index, silentPort: silent ? silent.port : 0 },
+        workerData: { ...config, index, silentPort: silent ? silent.port : 0, proxiedDsn: proxy ? proxy.dsn : '' },
       });
+      let readyAt = 0;
       worker.on('message', (message) => {
         if (message.pids) pids.push(...message.pids);
         if (message.libpq) libpq.add(message.libpq);
         if (message.failed) errors.push(`worker ${index}: ${message.failed}`);
+        if (message.stall) {
+          proxy.stall();
+          worker.postMessage('stalled');
+        }
+        if (message.ready) readyAt = Date.now();
         if (message.ready && config.ending === 'terminate') worker.terminate();
       });
       worker.on('error', (error) => errors.push(`worker ${index}: ${error && error.stack ? error.stack : error}`));
-      worker.on('exit', resolve);
+      worker.on('exit', (code) => {
+        if (readyAt > 0) slowestEndMs = Math.max(slowestEndMs, Date.now() - readyAt);
+        resolve(code);
+      });
     });
+  };
 
   const codes = [];
   for (let i = 0; i < config.sequential; i++) codes.push(await runWorker(i));
@@ -190,7 +266,12 @@ async function inMain() {
     await mainConn.close();
   }
   if (silent) silent.close();
-  process.stdout.write(`${JSON.stringify({ done: true, codes, pids, errors, libpq: [...libpq] })}\n`);
+  // The network comes back for the stuck cancel requests: a thread blocked in PQcancel
+  // returns now, into the addon that its worker, when it alone had loaded it, left behind.
+  for (const proxy of proxies) proxy.close();
+  if (proxies.length > 0) await sleep(500);
+  const report = { done: true, codes, pids, errors, libpq: [...libpq], slowestEndMs };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
 if (isMainThread) {

@@ -100,8 +100,8 @@ async function runInAutocommit(conn: Connection, clean: CleanState, hook: Connec
 }
 
 /**
- * connect() sets DateStyle to ISO when the server's default is another (timestamps are
- * decoded from ISO text); a RESET ALL or DISCARD ALL in a hook puts the default back.
+ * connect() sets DateStyle to ISO when the server's default is another (every DateStyle is
+ * read, ISO the fastest); a RESET ALL or DISCARD ALL in a hook puts the default back.
  */
 async function restoreDateStyle(conn: Connection): Promise<void> {
   const dateStyle = conn.info.parameterStatus('DateStyle');

@@ -1,8 +1,10 @@
 // Dates and times in the text format of DateStyle ISO (the format this library asks the
 // server for): '2024-02-29 13:04:05.123456+05:30', '0044-03-15 12:00:00+00 BC',
-// '10000-01-01 00:00:00+00', 'infinity'. A JS Date holds milliseconds, so digits past the
-// third of the fraction are dropped.
+// '10000-01-01 00:00:00+00', 'infinity'; and in the other DateStyles a session may have
+// chosen since (datestyle.ts), which give the same values. A JS Date holds milliseconds, so
+// digits past the third of the fraction are dropped.
 import { DataError } from '../errors';
+import { isoDateText, parseOtherStyle, wallClockMillis, type DateTimeKind } from './datestyle';
 
 const MS_PER_DAY = 86_400_000;
 /** the range of a JS Date: ±10^8 days around the epoch */
@@ -24,16 +26,16 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + dayOfEra - 719468;
 }
 
-function parseTimestampText(text: string, typeName: string, local = false): Date | number {
+function parseTimestampText(text: string, kind: DateTimeKind, local = false): Date | number {
   const m = TIMESTAMP_RE.exec(text);
   if (m === null) {
     if (text === 'infinity') return Infinity;
     if (text === '-infinity') return -Infinity;
-    throw new DataError(`cannot parse ${typeName} ${JSON.stringify(text)}: the DateStyle must be ISO`);
+    return parseOtherStyleTimestamp(text, kind, local);
   }
   let year = Number(m[1]);
   if (m[13] !== undefined) year = 1 - year; // 1 BC is year 0, 2 BC is year -1, ...
-  if (local && m[9] === undefined) return localDate(text, typeName, year, m);
+  if (local && m[9] === undefined) return localDate(text, kind, year, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), millisOf(m[7]));
   const days = daysFromCivil(year, Number(m[2]), Number(m[3]));
   let ms = days * MS_PER_DAY + Number(m[4]) * 3_600_000 + Number(m[5]) * 60_000 + Number(m[6]) * 1000;
   const fraction = m[7];
@@ -45,21 +47,47 @@ function parseTimestampText(text: string, typeName: string, local = false): Date
     // local time = UTC + offset, so UTC = local time - offset
     ms -= (m[9] === '-' ? -offset : offset) * 1000;
   }
-  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) {
-    throw new DataError(`${typeName} ${JSON.stringify(text)} is out of the range of a JS Date`);
+  return dateOf(ms, text, kind);
+}
+
+function dateOf(ms: number, text: string, kind: DateTimeKind): Date {
+  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS || Number.isNaN(ms)) {
+    throw new DataError(`${kind} ${JSON.stringify(text)} is out of the range of a JS Date`);
   }
   return new Date(ms);
 }
 
+function millisOf(fraction: string | undefined): number {
+  return fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+}
+
+/** A timestamp in the SQL, German or Postgres DateStyle. */
+function parseOtherStyleTimestamp(text: string, kind: DateTimeKind, local: boolean): Date {
+  const fields = parseOtherStyle(text, kind);
+  if (fields === null) throw new DataError(`cannot parse ${kind} ${JSON.stringify(text)}: it is in no DateStyle`);
+  if (local && fields.offset === undefined) {
+    return localDate(text, kind, fields.year, fields.month, fields.day, fields.hour, fields.minute, fields.second, fields.millis);
+  }
+  return dateOf(wallClockMillis(fields) - (fields.offset ?? 0) * 1000, text, kind);
+}
+
 /** The wall-clock time of a timestamp as a Date in the process's time zone. */
-function localDate(text: string, typeName: string, year: number, m: RegExpExecArray): Date {
-  const fraction = m[7] ?? '';
-  const ms = Number(fraction.slice(0, 3).padEnd(3, '0'));
+function localDate(
+  text: string,
+  kind: DateTimeKind,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+): Date {
   const date = new Date(2000, 0, 1, 0, 0, 0, 0);
   // setFullYear, unlike the Date constructor, does not read years 0-99 as 1900-1999
-  date.setFullYear(year, Number(m[2]) - 1, Number(m[3]));
-  date.setHours(Number(m[4]), Number(m[5]), Number(m[6]), ms);
-  if (Number.isNaN(date.getTime())) throw new DataError(`${typeName} ${JSON.stringify(text)} is out of the range of a JS Date`);
+  date.setFullYear(year, month - 1, day);
+  date.setHours(hour, minute, second, ms);
+  if (Number.isNaN(date.getTime())) throw new DataError(`${kind} ${JSON.stringify(text)} is out of the range of a JS Date`);
   return date;
 }
 
@@ -82,13 +110,19 @@ export function parseTimestampLocal(text: string): Date | number {
 }
 
 /**
- * date → the 'YYYY-MM-DD' text itself: a date has no time zone, and a JS Date would move
- * it to the previous or next day in some of them. 'infinity' / '-infinity' → ±Infinity.
+ * date → its 'YYYY-MM-DD' text (' BC' after years before 1 AD), as DateStyle ISO writes it:
+ * a date has no time zone, and a JS Date would move it to the previous or next day in some
+ * of them. 'infinity' / '-infinity' → ±Infinity.
  */
 export function parseDate(text: string): string | number {
+  // ISO dates start with a year of four digits or more; the other DateStyles with two digits
+  const third = text.charCodeAt(2);
+  if (third >= 0x30 && third <= 0x39) return text;
   if (text === 'infinity') return Infinity;
   if (text === '-infinity') return -Infinity;
-  return text;
+  const fields = parseOtherStyle(text, 'date');
+  if (fields === null) throw new DataError(`cannot parse date ${JSON.stringify(text)}: it is in no DateStyle`);
+  return isoDateText(fields);
 }
 
 /** time → the text unchanged ('13:04:05.123456'): JS has no time-of-day type */

@@ -54,7 +54,7 @@ export class Interval implements ToPostgres {
     return new Interval(months, days, Math.round(micros));
   }
 
-  /** The text of an interval as the server writes it (IntervalStyle 'postgres' or 'iso_8601'). */
+  /** The text of an interval as the server writes it, in any IntervalStyle. */
   static parse(text: string): Interval {
     return parseInterval(text);
   }

@@ -38,6 +38,7 @@ int pqnode_old_pthread_rwlock_rdlock(void* lock);
 int pqnode_old_pthread_rwlock_wrlock(void* lock);
 int pqnode_old_pthread_rwlock_unlock(void* lock);
 int pqnode_old_pthread_sigmask(int how, const void* set, void* old);
+int pqnode_old_pthread_create(void* thread, const void* attributes, void* (*start)(void*), void* argument);
 void* pqnode_old_dlopen(const char* file, int mode);
 void* pqnode_old_dlsym(void* handle, const char* name);
 int pqnode_old_dlclose(void* handle);
@@ -59,6 +60,7 @@ PQNODE_OLD(pthread_rwlock_rdlock);
 PQNODE_OLD(pthread_rwlock_wrlock);
 PQNODE_OLD(pthread_rwlock_unlock);
 PQNODE_OLD(pthread_sigmask);
+PQNODE_OLD(pthread_create);
 PQNODE_OLD(dlopen);
 PQNODE_OLD(dlsym);
 PQNODE_OLD(dlclose);
@@ -80,6 +82,9 @@ int pthread_rwlock_rdlock(void* lock) { return pqnode_old_pthread_rwlock_rdlock(
 int pthread_rwlock_wrlock(void* lock) { return pqnode_old_pthread_rwlock_wrlock(lock); }
 int pthread_rwlock_unlock(void* lock) { return pqnode_old_pthread_rwlock_unlock(lock); }
 int pthread_sigmask(int how, const void* set, void* old) { return pqnode_old_pthread_sigmask(how, set, old); }
+int pthread_create(void* thread, const void* attributes, void* (*start)(void*), void* argument) {
+  return pqnode_old_pthread_create(thread, attributes, start, argument);
+}
 void* dlopen(const char* file, int mode) { return pqnode_old_dlopen(file, mode); }
 void* dlsym(void* handle, const char* name) { return pqnode_old_dlsym(handle, name); }
 int dlclose(void* handle) { return pqnode_old_dlclose(handle); }

@@ -1,0 +1,130 @@
+// node-postgres's Query: a query config ({ text, values, name, rowMode, types, ... }) with a
+// callback or a promise, and the events 'row', 'end' and 'error'. A client runs it through
+// its submit(); other submittables (cursors, streams) have their own.
+import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+
+import type { CoreField } from './driver';
+import { Result, resultOf, type RowMode } from './result';
+import type { CustomTypesConfig } from './type-parsers';
+import type { CoreResult } from './driver';
+
+export type QueryCallback<R = unknown> = (error: Error | null, result: R) => void;
+
+export interface QueryConfig<I = unknown[]> {
+  text: string;
+  values?: I;
+  /** a prepared statement's name: prepared once per client, reused after */
+  name?: string;
+  rowMode?: RowMode | string;
+  types?: CustomTypesConfig;
+  /** 'extended': never the simple protocol (one statement, even without parameters) */
+  queryMode?: 'extended';
+  query_timeout?: number;
+  callback?: QueryCallback;
+  [option: string]: unknown;
+}
+
+/** A statement whose rows come as they arrive, with backpressure. */
+export interface RowStreamHandle {
+  /** the final result (rows libpq could not stream come with it) */
+  readonly done: Promise<CoreResult>;
+  /** stop reading the socket until resume() */
+  pause(): void;
+  resume(): void;
+  /** the reader gave up: the statement is cancelled when that harms nothing else */
+  stop(): void;
+}
+
+/** What a client does to run a submittable: the one entry point shared by every kind of query. */
+export interface SubmitContext {
+  /** Runs the query's statement; resolves with one result per statement. */
+  run(query: Query): Promise<CoreResult[]>;
+  /** Which columns' values came decoded from the native layer, for these types. */
+  nativeDone(types: CustomTypesConfig | undefined, fields: readonly CoreField[]): boolean[] | undefined;
+  /** The client's types, or these when given. */
+  typesFor(types: CustomTypesConfig | undefined): CustomTypesConfig;
+  /** COPY ... FROM STDIN with the data `source` yields; resolves with the rows copied. */
+  copyFrom(text: string, source: Readable): Promise<number>;
+  /** COPY ... TO STDOUT: its data. */
+  copyTo(text: string): Promise<Readable>;
+  /** Runs one statement whose rows (every value text) are handed to `onRows` as they arrive. */
+  stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void): Promise<RowStreamHandle>;
+}
+
+/** Anything a client's query() accepts besides text and configs: it is handed the client's context. */
+export interface Submittable {
+  submit(context: SubmitContext): void;
+}
+
+export class Query<R = Record<string, unknown>> extends EventEmitter implements Submittable {
+  text: string;
+  values: unknown[] | undefined;
+  name: string | undefined;
+  rowMode: RowMode | string | undefined;
+  types: CustomTypesConfig | undefined;
+  queryMode: 'extended' | undefined;
+  query_timeout: number | undefined;
+  callback: QueryCallback<Result<R> | Result<R>[]> | undefined;
+  _result: Result<R>;
+  _results: Result<R> | Result<R>[] | undefined;
+
+  constructor(config: string | QueryConfig, values?: unknown[] | QueryCallback, callback?: QueryCallback) {
+    super();
+    const normalized: QueryConfig = typeof config === 'string' ? { text: config } : { ...config };
+    if (typeof values === 'function') normalized.callback = values;
+    else if (values !== undefined && values !== null) normalized.values = values;
+    if (callback !== undefined) normalized.callback = callback;
+    this.text = normalized.text;
+    this.values = normalized.values as unknown[] | undefined;
+    this.name = normalized.name;
+    this.rowMode = normalized.rowMode;
+    this.types = normalized.types;
+    this.queryMode = normalized.queryMode;
+    this.query_timeout = normalized.query_timeout;
+    this.callback = normalized.callback as QueryCallback<Result<R> | Result<R>[]> | undefined;
+    this._result = new Result<R>(this.rowMode, this.types);
+  }
+
+  /** The client runs the query; its rows, callback and events follow. */
+  submit(context: SubmitContext): void {
+    context.run(this as Query).then(
+      (results) => this.handleResults(results, context),
+      (error: Error) => this.handleError(error),
+    );
+  }
+
+  /** @internal */
+  handleResults(results: CoreResult[], context: SubmitContext): void {
+    let made: Result<R>[];
+    try {
+      const types = context.typesFor(this.types ?? this._result._types);
+      made = results.map((core) => resultOf<R>(core, this.rowMode, types, (fields) => context.nativeDone(this.types, fields)));
+    } catch (error) {
+      this.handleError(error as Error);
+      return;
+    }
+    this._result = made[made.length - 1];
+    this._results = made.length === 1 ? made[0] : made;
+    if (this.listenerCount('row') > 0) {
+      for (const result of made) for (const row of result.rows) this.emit('row', row, result);
+    }
+    const callback = this.callback;
+    if (callback !== undefined) {
+      this.callback = undefined;
+      callback(null, this._results);
+    }
+    this.emit('end', this._results);
+  }
+
+  /** @internal */
+  handleError(error: Error): void {
+    const callback = this.callback;
+    if (callback !== undefined) {
+      this.callback = undefined;
+      callback(error, undefined as never);
+    } else if (this.listenerCount('error') > 0) {
+      this.emit('error', error);
+    }
+  }
+}
