@@ -15,6 +15,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="$(node --input-type=module -e "import { cacheDir } from '$root/scripts/prebuild-cache.mjs'; process.stdout.write(cacheDir())")"
 host=x86_64-w64-mingw32
+# the builds below pick their own cross compilers; a CC or CFLAGS meant for another would win
+unset CC CXX CPP LD AR RANLIB CFLAGS CXXFLAGS CPPFLAGS LDFLAGS LIBS
 jobs="${PQNODE_PREBUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 fail() {

