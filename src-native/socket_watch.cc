@@ -9,6 +9,19 @@ SocketWatch::SocketWatch(AddonData* addon, void* owner, Callback callback)
 
 SocketWatch::~SocketWatch() { Release(); }
 
+namespace {
+
+int InitPoll(uv_loop_t* loop, uv_poll_t* handle, int fd) {
+#ifdef _WIN32
+  // libpq's socket is a Winsock SOCKET there (PQsocket casts it to int), not a CRT descriptor
+  return uv_poll_init_socket(loop, handle, static_cast<uv_os_sock_t>(fd));
+#else
+  return uv_poll_init(loop, handle, fd);
+#endif
+}
+
+}  // namespace
+
 int SocketWatch::Watch(int fd, int events, bool fresh) {
   if (handle_ != nullptr && (fresh || fd != fd_)) Release();
   if (handle_ == nullptr) {
@@ -16,7 +29,7 @@ int SocketWatch::Watch(int fd, int events, bool fresh) {
     // a handle opened now might outlive the teardown's wait for the last close callback
     if (addon_->shutting_down) return UV_ECANCELED;
     handle_ = new uv_poll_t;
-    const int error = uv_poll_init(addon_->loop, handle_, fd);
+    const int error = InitPoll(addon_->loop, handle_, fd);
     if (error != 0) {
       delete handle_;
       handle_ = nullptr;

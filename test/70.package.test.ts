@@ -41,11 +41,16 @@ describe('the npm package', () => {
     }
   });
 
-  it('ships the linux-x64 prebuilt binary', () => {
-    const binary = packed.find((file) => file.path === 'prebuilds/linux-x64/pqnode.glibc.node');
-    expect(binary, 'prebuilds/linux-x64/pqnode.glibc.node is not in the package').toBeDefined();
+  it.each([
+    ['linux-x64', 'pqnode.glibc.node'],
+    ['linux-arm64', 'pqnode.glibc.node'],
+    ['win32-x64', 'pqnode.node'],
+  ])('ships the %s prebuilt binary, with the versions it was built from', (platform, name) => {
+    const binary = packed.find((file) => file.path === `prebuilds/${platform}/${name}`);
+    expect(binary, `prebuilds/${platform}/${name} is not in the package`).toBeDefined();
     // libpq and OpenSSL are linked in: a binary of a few hundred KB would be a dynamic one
     expect(binary?.size).toBeGreaterThan(2_000_000);
+    expect(packedPaths()).toContain(`prebuilds/${platform}/inputs.txt`);
   });
 
   it('ships everything a source build needs', () => {
@@ -87,11 +92,11 @@ describe('prebuilt binaries', () => {
     const current = nativeSourcesHash();
     const prebuilds = path.join(root, 'prebuilds');
     const platforms = fs.readdirSync(prebuilds).filter((name) => fs.statSync(path.join(prebuilds, name)).isDirectory());
-    expect(platforms).toContain('linux-x64');
+    expect(platforms.sort()).toEqual(['linux-arm64', 'linux-x64', 'win32-x64']);
     for (const platform of platforms) {
       const stamp = path.join(prebuilds, platform, 'sources.sha256');
       const built = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8').trim() : 'no sources.sha256';
-      expect(built, `prebuilds/${platform} is older than src-native/ or binding.gyp: run npm run build:prebuild on ${platform}`).toBe(current);
+      expect(built, `prebuilds/${platform} is older than src-native/ or binding.gyp: run npm run build:prebuild -- --all`).toBe(current);
     }
   });
 });

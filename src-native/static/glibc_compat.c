@@ -1,14 +1,30 @@
-/* Built only with the statically linked libpq (see binding.gyp), on x86-64 glibc.
+/* Built only with the statically linked libpq (see binding.gyp), on x86-64 and arm64 glibc.
  *
  * The static OpenSSL and libpq come from a newer glibc than many of the systems Node runs
  * on: linked as they are, they would ask for GLIBC_2.34 (pthread and dl functions, which
- * moved into libc), GLIBC_2.33 (stat, fstat), GLIBC_2.32 and GLIBC_2.29. Each such function
- * is defined here (and kept local to the addon by its version script) as a call to the
- * version every glibc since the first x86-64 one exports, so the binary loads wherever Node
- * does. scripts/prebuild.sh checks the newest version the binary still needs. */
-#if defined(__x86_64__) && defined(__linux__)
+ * moved into libc), GLIBC_2.33 (stat, fstat), GLIBC_2.32, GLIBC_2.29 and, on arm64, 2.36.
+ * Each such function is defined here (and kept local to the addon by its version script) as
+ * a call to the version every glibc since the first one for the architecture exports, so the
+ * binary loads wherever Node does. scripts/prebuild.sh prints the newest version the binary
+ * still needs, and the tests hold it to Node 20's own floor. */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
 
-#define PQNODE_OLD(name) __asm__(".symver pqnode_old_" #name "," #name "@GLIBC_2.2.5")
+#include <sys/syscall.h> /* SYS_getrandom: macros only, no declarations to clash with */
+
+#if defined(__x86_64__)
+/* the first x86-64 glibc */
+#define PQNODE_GLIBC_BASE "GLIBC_2.2.5"
+/* Before glibc 2.33, stat and its kin were inline wrappers around __xstat and its kin,
+ * passing the layout of struct stat they expected: 1 on x86-64... */
+enum { kStatVersion = 1 };
+#else
+/* the first arm64 glibc */
+#define PQNODE_GLIBC_BASE "GLIBC_2.17"
+/* ...and 0 on arm64, whose struct stat is the kernel's */
+enum { kStatVersion = 0 };
+#endif
+
+#define PQNODE_OLD(name) __asm__(".symver pqnode_old_" #name "," #name "@" PQNODE_GLIBC_BASE)
 
 /* Prototypes use void* where glibc has opaque types: the linker only sees names. */
 int pqnode_old_pthread_once(void* once, void (*init)(void));
@@ -75,9 +91,7 @@ int dlclose(void* handle) { return pqnode_old_dlclose(handle); }
 char* dlerror(void) { return pqnode_old_dlerror(); }
 int dladdr(const void* address, void* info) { return pqnode_old_dladdr(address, info); }
 
-/* Before glibc 2.33 stat and its kin were inline wrappers around these, with version 1 of
- * struct stat on x86-64. */
-enum { kStatVersion = 1 };
+/* see kStatVersion above */
 int stat(const char* path, void* buffer) { return pqnode_old___xstat(kStatVersion, path, buffer); }
 int fstat(int fd, void* buffer) { return pqnode_old___fxstat(kStatVersion, fd, buffer); }
 int lstat(const char* path, void* buffer) { return pqnode_old___lxstat(kStatVersion, path, buffer); }
@@ -93,14 +107,13 @@ double log(double x) { return pqnode_old_log(x); }
 char __libc_single_threaded = 0;
 
 long syscall(long number, ...);
-enum { kSysGetrandom = 318 };
 
 unsigned arc4random(void) {
   unsigned value = 0;
   unsigned char* bytes = (unsigned char*)&value;
   unsigned long filled = 0;
   while (filled < sizeof value) {
-    long got = syscall(kSysGetrandom, bytes + filled, sizeof value - filled, 0);
+    long got = syscall(SYS_getrandom, bytes + filled, sizeof value - filled, 0);
     if (got > 0) filled += (unsigned long)got;
   }
   return value;
