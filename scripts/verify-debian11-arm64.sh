@@ -17,4 +17,4 @@ if [[ ! -f "$debian11/lib/aarch64-linux-gnu/libc.so.6" ]]; then
   debootstrap --arch=arm64 --foreign --variant=minbase bullseye "$debian11" "$(node scripts/debian-mirror.mjs main)"
 fi
 node scripts/prebuild-cache.mjs node20-linux-arm64 >/dev/null
-PQNODE_DEBIAN11_ARM64_ROOT="$debian11" npx vitest run test/73.prebuild-platforms.test.ts -t 'Debian 11'
+PQNODE_DEBIAN11_ARM64_ROOT="$debian11" npx vitest run test/74.prebuild-platforms.test.ts -t 'Debian 11'

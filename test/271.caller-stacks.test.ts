@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
 import { connectTest, testDsn, uniqueName } from './helpers';
 
-const THIS_FILE = '47.caller-stacks.test.ts';
+const THIS_FILE = '271.caller-stacks.test.ts';
 
 let conn: Connection;
 
