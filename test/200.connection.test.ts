@@ -8,9 +8,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, type Connection, type ConnectOptions } from '../lib';
-import { connectTest, testDsn, uniqueName } from './helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, errors, type Connection } from '../lib';
+import { closedAfterEach, connectTest, testDsn, uniqueName, withEnv } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECRET = 's3cretPW';
@@ -55,23 +55,7 @@ function dsnParts(): DsnParts {
 }
 
 /** Connections opened by a test, closed after it whatever happened. */
-const opened: Connection[] = [];
-
-async function open(options: ConnectOptions = {}): Promise<Connection> {
-  const conn = await connectTest(options);
-  opened.push(conn);
-  return conn;
-}
-
-function track(conn: Connection): Connection {
-  opened.push(conn);
-  return conn;
-}
-
-afterEach(async () => {
-  const conns = opened.splice(0);
-  await Promise.all(conns.map((conn) => conn.close().catch(() => undefined)));
-});
+const { open, track } = closedAfterEach();
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -183,21 +167,6 @@ async function waitUntilRunning(admin: Connection, pid: number, fragment: string
     return result.rows[0].n > 0;
   });
   expect(running).toBe(true);
-}
-
-function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(vars)) {
-    saved[key] = process.env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  return fn().finally(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
-import { rejectionOf, testDsn, uniqueName } from './helpers';
+import { closedAfterEach, rejectionOf, testDsn, uniqueName, withEnv } from './helpers';
 
 const SECRET = 'Obj3ct-pw-never-shown';
 
@@ -44,7 +44,6 @@ const base = {
 
 let fake: FakeServer;
 let admin: Connection;
-const opened: Connection[] = [];
 const databases: string[] = [];
 
 beforeAll(async () => {
@@ -57,9 +56,11 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((conn) => conn.close().catch(() => undefined)));
   await fake.close();
 });
+
+// registered after the hook above so that, hooks running in reverse, connections close first
+const { track } = closedAfterEach();
 
 afterAll(async () => {
   for (const name of databases) await admin.query(`drop database if exists ${admin._core.native.escapeIdentifier(name)} with (force)`);
@@ -75,21 +76,6 @@ function everythingShown(error: unknown): string {
 async function createDatabase(name: string): Promise<void> {
   databases.push(name);
   await admin.query(`create database ${admin._core.native.escapeIdentifier(name)}`);
-}
-
-function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(vars)) {
-    saved[key] = process.env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  return fn().finally(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  });
 }
 
 describe('an object conninfo: every value is a value', () => {
@@ -113,7 +99,7 @@ describe('an object conninfo: every value is a value', () => {
     for (const name of [`dbname=x port=${fake.port}`, `postgres://127.0.0.1:${fake.port}/${uniqueName('d')}`.slice(0, 63)]) {
       await createDatabase(name);
       const conn = await connect({ ...base, dbname: name });
-      opened.push(conn);
+      track(conn);
       const result = await conn.query<{ db: string }>('select current_database() as db');
       expect(result.rows[0].db).toBe(name);
       expect(conn.info.dbname).toBe(name);
@@ -140,7 +126,7 @@ describe('an object conninfo: every value is a value', () => {
     // application_name is sent as it is and reads back the same
     const text = `host=127.0.0.1 port=${fake.port}`;
     const conn = await connect({ ...base, dbname: url.pathname.slice(1), application_name: text });
-    opened.push(conn);
+    track(conn);
     const result = await conn.query<{ app: string }>("select current_setting('application_name') as app");
     expect(result.rows[0].app).toBe(text);
     expect(fake.accepted).toBe(0);
@@ -202,7 +188,7 @@ describe('conninfo text that libpq would not read as given', () => {
 describe('application_name: the caller wins', () => {
   const appName = async (conninfo: Parameters<typeof connect>[0]) => {
     const conn = await connect(conninfo);
-    opened.push(conn);
+    track(conn);
     const result = await conn.query<{ application_name: string }>('show application_name');
     return result.rows[0].application_name;
   };

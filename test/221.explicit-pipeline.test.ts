@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { errors, type Connection } from '../lib';
-import { connectTest, rejectionOf, uniqueName } from './helpers';
+import { connectTest, makeTable, rejectionOf } from './helpers';
 
 let conn: Connection;
 let observer: Connection;
@@ -16,11 +16,7 @@ afterAll(async () => {
   await observer?.close();
 });
 
-async function makeTable(): Promise<string> {
-  const table = uniqueName('pipe');
-  await conn.query(`create table ${table} (id int primary key, note text)`);
-  return table;
-}
+const newTable = (): Promise<string> => makeTable(conn, 'id int primary key, note text', { prefix: 'pipe' });
 
 async function idsIn(table: string): Promise<number[]> {
   const { rows } = await observer.query<{ id: number }>(`select id from ${table} order by id`);
@@ -55,7 +51,7 @@ describe('conn.pipeline()', () => {
   });
 
   it('an error fails its statement; the ones after it up to the sync fail with PipelineAborted', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const outcome = await conn.pipeline(async (p) => {
       const before = p.query(`insert into ${table} values (1, 'before')`);
       const failing = p.query('select 1/0');
@@ -80,7 +76,7 @@ describe('conn.pipeline()', () => {
   });
 
   it('each sync() ends a segment: a failure in one segment leaves the others committed', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     await conn.pipeline(async (p) => {
       void p.query(`insert into ${table} values (1, 'a')`);
       await p.sync();
@@ -93,7 +89,7 @@ describe('conn.pipeline()', () => {
   });
 
   it('with autocommit off, the pipeline runs in the transaction it opens, committed by commit()', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const tx = await connectTest();
     try {
       await tx.pipeline(async (p) => {

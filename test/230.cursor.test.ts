@@ -2,7 +2,7 @@
 // other DB-API attributes, executemany, nextset, mogrify, closing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cursor, errors, types, type Connection, type Field } from '../lib';
-import { connectTest, uniqueName, rejectionOf as rejection, thrownBy as thrown } from './helpers';
+import { connectTest, makeTable, uniqueName, rejectionOf as rejection, thrownBy as thrown } from './helpers';
 
 let conn: Connection;
 
@@ -16,8 +16,7 @@ afterAll(async () => {
 
 /** A temp table of this connection with rows (id int, name text) for id 1..n. */
 async function tableOf(n: number, on: Connection = conn): Promise<string> {
-  const table = uniqueName('cur');
-  await on.query(`create temp table ${table} (id int primary key, name text)`);
+  const table = await makeTable(on, 'id int primary key, name text', { prefix: 'cur', temp: true });
   if (n > 0) await on.query(`insert into ${table} select g, 'row ' || g from generate_series(1, $1::int) g`, [n]);
   return table;
 }

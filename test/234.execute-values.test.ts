@@ -1,7 +1,7 @@
 // cursor.executeValues(): many rows per statement, psycopg2's execute_values.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, sql, type Connection } from '../lib';
-import { connectTest, uniqueName } from './helpers';
+import { connectTest, makeTable } from './helpers';
 
 let conn: Connection;
 
@@ -13,11 +13,7 @@ afterAll(async () => {
   await conn?.close();
 });
 
-async function tableOf(): Promise<string> {
-  const table = uniqueName('ev');
-  await conn.query(`create temp table ${table} (id int primary key, name text, score float8)`);
-  return table;
-}
+const tableOf = (): Promise<string> => makeTable(conn, 'id int primary key, name text, score float8', { prefix: 'ev', temp: true });
 
 /** The statements the connection runs while `fn` runs. */
 async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {

@@ -1,34 +1,21 @@
 // Transactions: the implicit one opened by the first statement (autocommit off),
 // commit / rollback, autocommit, transaction() blocks and their savepoints,
 // session characteristics, and the errors of each.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
-import { connectTest, uniqueName, rejectionOf as rejection } from './helpers';
+import { closedAfterEach, connectTest, makeTable, rejectionOf as rejection } from './helpers';
 
 /** An autocommit connection that creates tables and looks from the outside. */
 let observer: Connection;
-const opened: Connection[] = [];
 
 beforeAll(async () => {
   observer = await connectTest({ autocommit: true });
 });
 
-afterEach(async () => {
-  for (const conn of opened.splice(0)) await conn.close();
-});
-
-async function open(options: Parameters<typeof connectTest>[0] = {}): Promise<Connection> {
-  const conn = await connectTest(options);
-  opened.push(conn);
-  return conn;
-}
+const { open } = closedAfterEach();
 
 /** A committed, empty table (id int primary key, v text). */
-async function makeTable(): Promise<string> {
-  const table = uniqueName('tx');
-  await observer.query(`create table ${table} (id int primary key, v text)`);
-  return table;
-}
+const newTable = (): Promise<string> => makeTable(observer, 'id int primary key, v text', { prefix: 'tx' });
 
 afterAll(async () => {
   const { rows } = await observer.query<{ name: string }>(
@@ -53,7 +40,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
   });
 
   it('INSERT then rollback(): the row is gone', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.query(`insert into ${table} values (1, 'a')`);
     expect(await idsSeen(table, conn)).toEqual([1]);
@@ -64,7 +51,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
   });
 
   it('INSERT is invisible to another connection until commit(), then visible', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.query(`insert into ${table} values (1, 'a')`);
     await conn.query(`insert into ${table} values (2, 'b')`);
@@ -89,7 +76,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
   });
 
   it('a SELECT alone opens a transaction: its snapshot is kept at repeatable read', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.setSession({ isolationLevel: 'repeatable read' });
     expect(await idsSeen(table, conn)).toEqual([]);
@@ -100,7 +87,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
   });
 
   it("a failed statement → 'inerror'; every query fails with InFailedSqlTransaction until rollback()", async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.query(`insert into ${table} values (1, 'a')`);
     const first = await rejection(conn.query('select 1/0'));
@@ -121,7 +108,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
   });
 
   it('commit() of a failed transaction rolls it back: nothing is written', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.query(`insert into ${table} values (1, 'a')`);
     await expect(conn.query(`insert into ${table} values (1, 'dup')`)).rejects.toBeInstanceOf(errors.UniqueViolation);
@@ -148,7 +135,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
   });
 
   it('commit() right after a statement issued in the same tick commits that statement', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const insert = conn.query(`insert into ${table} values (5, 'e')`);
     const commit = conn.commit();
@@ -184,7 +171,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
 
 describe('autocommit', () => {
   it('each statement is visible at once; transactionStatus stays idle', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open({ autocommit: true });
     expect(conn.autocommit).toBe(true);
     await conn.query(`insert into ${table} values (1, 'a')`);
@@ -205,7 +192,7 @@ describe('autocommit', () => {
   });
 
   it('can be switched on and off between transactions', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     conn.autocommit = true;
     await conn.query(`insert into ${table} values (1, 'a')`);
@@ -219,7 +206,7 @@ describe('autocommit', () => {
   });
 
   it('an explicit BEGIN still works under autocommit', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open({ autocommit: true });
     await conn.query('begin');
     await conn.query(`insert into ${table} values (1, 'a')`);
@@ -238,7 +225,7 @@ describe('autocommit', () => {
 
 describe('transaction(fn)', () => {
   it('commits when fn resolves: visible to another connection; returns fn’s value', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     let passed: Connection | undefined;
     const value = await conn.transaction(async (tx) => {
@@ -262,7 +249,7 @@ describe('transaction(fn)', () => {
   });
 
   it('rolls back when fn throws and rethrows the same error object', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const boom = new Error('boom');
     const error = await rejection(
@@ -278,7 +265,7 @@ describe('transaction(fn)', () => {
   });
 
   it('rolls back when a query in fn fails, rethrowing the server error', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const error = await rejection(
       conn.transaction(async (tx) => {
@@ -293,7 +280,7 @@ describe('transaction(fn)', () => {
   });
 
   it('works under autocommit too', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open({ autocommit: true });
     await conn.transaction(async (tx) => {
       await tx.query(`insert into ${table} values (1, 'a')`);
@@ -318,7 +305,7 @@ describe('transaction(fn)', () => {
   });
 
   it('nested: an inner throw rolls back only the inner part; the outer commits the rest', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const inner = new Error('inner');
     await conn.transaction(async (tx) => {
@@ -338,7 +325,7 @@ describe('transaction(fn)', () => {
   });
 
   it('nested: an inner server error is rolled back to the savepoint and the outer goes on', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.transaction(async (tx) => {
       await tx.query(`insert into ${table} values (1, 'a')`);
@@ -355,7 +342,7 @@ describe('transaction(fn)', () => {
   });
 
   it('nested: a successful inner block is committed with the outer, and undone with it', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const inner = await conn.transaction(async (tx) => {
       await tx.query(`insert into ${table} values (1, 'a')`);
@@ -380,7 +367,7 @@ describe('transaction(fn)', () => {
   });
 
   it('three levels deep: each level undoes only its own part', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.transaction(async (tx) => {
       await tx.query(`insert into ${table} values (1, 'level 1')`);
@@ -413,7 +400,7 @@ describe('transaction(fn)', () => {
   });
 
   it('a savepoint name can be given to a nested block', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.transaction(async (tx) => {
       await tx.query(`insert into ${table} values (1, 'a')`);
@@ -429,7 +416,7 @@ describe('transaction(fn)', () => {
   });
 
   it('inside an implicit transaction: uses a savepoint and does not commit the outer', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.query(`insert into ${table} values (1, 'implicit')`);
     expect(conn.info.transactionStatus).toBe('intrans');
@@ -453,7 +440,7 @@ describe('transaction(fn)', () => {
   });
 
   it('inside an implicit transaction, commit() afterwards commits both parts', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.query(`insert into ${table} values (1, 'implicit')`);
     await conn.transaction(async (tx) => {
@@ -464,7 +451,7 @@ describe('transaction(fn)', () => {
   });
 
   it('commit() and rollback() inside fn throw ProgrammingError', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const seen: Error[] = [];
     await conn.transaction(async (tx) => {
@@ -500,7 +487,7 @@ describe('transaction(fn)', () => {
   });
 
   it('fn that swallows a query error → rejects with InFailedSqlTransaction; nothing is committed', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const error = await rejection(
       conn.transaction(async (tx) => {
@@ -520,7 +507,7 @@ describe('transaction(fn)', () => {
   });
 
   it('fn that swallows an error inside a nested block → the inner block rejects, the outer can go on', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.transaction(async (tx) => {
       await tx.query(`insert into ${table} values (1, 'a')`);
@@ -538,7 +525,7 @@ describe('transaction(fn)', () => {
   });
 
   it("{ isolationLevel: 'serializable', readonly: true } sets up the transaction; a write fails", async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     const settings = await conn.transaction(
       async (tx) => {
@@ -614,7 +601,7 @@ describe('transaction(fn)', () => {
 
 describe('setSession', () => {
   it("{ isolationLevel: 'repeatable read', readonly: true } applies to the next implicit transaction", async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.setSession({ isolationLevel: 'repeatable read', readonly: true });
     expect(conn.info.transactionStatus).toBe('idle');
@@ -671,7 +658,7 @@ describe('setSession', () => {
   });
 
   it('{ autocommit: true } switches autocommit on', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const conn = await open();
     await conn.setSession({ autocommit: true });
     expect(conn.autocommit).toBe(true);
@@ -696,7 +683,7 @@ describe('setSession', () => {
 
 describe('serialization failures', () => {
   it('two serializable transactions updating the same row → SerializationFailure ⊂ TransactionRollbackError', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     await observer.query(`insert into ${table} values (1, '0')`);
     const a = await open();
     const b = await open();
@@ -720,7 +707,7 @@ describe('serialization failures', () => {
   });
 
   it('write skew between two transaction() blocks → one fails with SerializationFailure', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     await observer.query(`insert into ${table} values (1, 'on'), (2, 'on')`);
     const a = await open();
     const b = await open();

@@ -1,18 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { errors, Xid, type Connection } from '../lib';
-import { connectTest, rejectionOf, thrownBy, uniqueName } from './helpers';
+import { closedAfterEach, connectTest, rejectionOf, thrownBy, uniqueName } from './helpers';
 
 let observer: Connection;
 let table: string;
-const opened: Connection[] = [];
 const prefix = `pqnode-tpc-${process.pid}-`;
-
-async function open(options: Parameters<typeof connectTest>[0] = {}): Promise<Connection> {
-  const conn = await connectTest(options);
-  opened.push(conn);
-  return conn;
-}
 
 async function ids(): Promise<number[]> {
   const { rows } = await observer.query<{ id: number }>(`select id from ${table} order by id`);
@@ -31,7 +24,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const conn of opened.splice(0)) await conn.close();
   // a prepared transaction outlives its connection: never leave one behind
   for (const gid of await preparedGids()) {
     if (Xid.fromString(gid).gtrid.startsWith(prefix)) {
@@ -40,6 +32,9 @@ afterEach(async () => {
   }
   await observer.query(`delete from ${table}`);
 });
+
+// registered after the hook above so that, hooks running in reverse, connections close first
+const { open } = closedAfterEach();
 
 afterAll(async () => {
   await observer?.close();

@@ -2,37 +2,24 @@
 // errors, backpressure, and what happens to the connection around them.
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, type Connection } from '../lib';
-import { connectTest, testDsn, uniqueName, rejectionOf as rejection } from './helpers';
+import { closedAfterEach, connectTest, makeTable, testDsn, uniqueName, rejectionOf as rejection } from './helpers';
 
 let conn: Connection;
-const opened: Connection[] = [];
 
 beforeAll(async () => {
   conn = await connectTest({ autocommit: true });
-});
-
-afterEach(async () => {
-  for (const other of opened.splice(0)) await other.close();
 });
 
 afterAll(async () => {
   await conn?.close();
 });
 
-async function open(options: Parameters<typeof connectTest>[0] = {}): Promise<Connection> {
-  const other = await connectTest(options);
-  opened.push(other);
-  return other;
-}
+const { open, track } = closedAfterEach();
 
 /** A temp table (a int, b text) on `on`. */
-async function makeTable(on: Connection = conn): Promise<string> {
-  const table = uniqueName('copy');
-  await on.query(`create temp table ${table} (a int, b text)`);
-  return table;
-}
+const newTable = (on: Connection = conn): Promise<string> => makeTable(on, 'a int, b text', { prefix: 'copy', temp: true });
 
 async function rowsOf(table: string, on: Connection = conn): Promise<unknown[][]> {
   const { rows } = await on.query<unknown[]>(`select a, b from ${table} order by a`, [], { rowFactory: 'tuple' });
@@ -70,14 +57,14 @@ const THREE_EXPECTED = [
 
 describe('copyFrom', () => {
   it('takes a string', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS);
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual(THREE_EXPECTED);
   });
 
   it('takes a Buffer, multi-byte text included', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, Buffer.from('1\tété\n2\t日本\n3\t🐘\n', 'utf8'));
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual([
@@ -88,21 +75,21 @@ describe('copyFrom', () => {
   });
 
   it('takes a Uint8Array', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const bytes = new TextEncoder().encode('7\tseven\n');
     expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, bytes)).toBe(1);
     expect(await rowsOf(table)).toEqual([[7, 'seven']]);
   });
 
   it('takes an array of strings and Buffers; chunks need not end on a row boundary', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, ['1\ton', 'e\n2', Buffer.from('\ttwo\n3\t'), '\\N\n']);
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual(THREE_EXPECTED);
   });
 
   it('splits a multi-byte character across chunks correctly', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const bytes = Buffer.from('1\t日本\n', 'utf8');
     const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, [bytes.subarray(0, 4), bytes.subarray(4)]);
     expect(count).toBe(1);
@@ -110,7 +97,7 @@ describe('copyFrom', () => {
   });
 
   it('takes a generator', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     function* rows() {
       for (let i = 1; i <= 50; i++) yield `${i}\tg${i}\n`;
     }
@@ -120,7 +107,7 @@ describe('copyFrom', () => {
   });
 
   it('takes an async generator', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     async function* rows() {
       for (let i = 1; i <= 50; i++) {
         if (i % 10 === 0) await sleep(1);
@@ -135,7 +122,7 @@ describe('copyFrom', () => {
   });
 
   it('takes a Readable', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const source = Readable.from(['1\tr1\n', '2\tr2\n', '3\tr3\n']);
     expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, source)).toBe(3);
     expect(await rowsOf(table)).toEqual([
@@ -146,7 +133,7 @@ describe('copyFrom', () => {
   });
 
   it('takes a byte-mode Readable', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const source = new Readable({
       read() {
         this.push(Buffer.from('10\tten\n11\televen\n'));
@@ -158,14 +145,14 @@ describe('copyFrom', () => {
   });
 
   it('an empty source copies 0 rows', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, '')).toBe(0);
     expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, [])).toBe(0);
     expect(await countOf(table)).toBe(0);
   });
 
   it('CSV with a header', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const csv = 'a,b\n1,"x,y"\n2,"say ""hi"""\n3,\n';
     const count = await conn.copyFrom(`copy ${table} (a, b) from stdin (format csv, header true)`, csv);
     expect(count).toBe(3);
@@ -177,7 +164,7 @@ describe('copyFrom', () => {
   });
 
   it('200k rows from a lazy async generator, memory staying flat', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const total = 200_000;
     const perChunk = 500;
     const filler = 'x'.repeat(400);
@@ -207,7 +194,7 @@ describe('copyFrom', () => {
   });
 
   it('bad data → InvalidTextRepresentation (22P02) ⊂ DataError; nothing loaded; connection usable', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const error = await rejection(conn.copyFrom(`copy ${table} (a, b) from stdin`, '1\tok\nnot a number\tbad\n3\tok\n'));
     expect(error).toBeInstanceOf(errors.InvalidTextRepresentation);
     expect(error).toBeInstanceOf(errors.DataError);
@@ -218,7 +205,7 @@ describe('copyFrom', () => {
   });
 
   it('a wrong column count in the data → BadCopyFileFormat', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const error = await rejection(conn.copyFrom(`copy ${table} (a, b) from stdin`, '1\ttwo\tthree\n'));
     expect(error).toBeInstanceOf(errors.BadCopyFileFormat);
     expect((error as errors.DatabaseError).sqlstate).toBe('22P04');
@@ -226,7 +213,7 @@ describe('copyFrom', () => {
   });
 
   it('a source that throws halfway → the same error; no rows loaded; connection usable (autocommit)', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const boom = new Error('source failed');
     async function* rows() {
       for (let i = 1; i <= 1000; i++) {
@@ -242,7 +229,7 @@ describe('copyFrom', () => {
   });
 
   it('a sync generator that throws → the same error, nothing loaded', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const boom = new TypeError('sync source failed');
     function* rows() {
       yield '1\ta\n';
@@ -253,7 +240,7 @@ describe('copyFrom', () => {
   });
 
   it('a Readable that errors → the same error, nothing loaded', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const boom = new Error('stream failed');
     let sent = 0;
     const source = new Readable({
@@ -270,7 +257,7 @@ describe('copyFrom', () => {
 
   it('a source that throws with autocommit off: the transaction is in error, rollback() recovers', async () => {
     const other = await open();
-    const table = await makeTable(other);
+    const table = await newTable(other);
     await other.commit();
     await other.query(`insert into ${table} values (0, 'before')`);
     const boom = new Error('halfway');
@@ -313,7 +300,7 @@ describe('copyFrom', () => {
   });
 
   it('COPY TO STDOUT given to copyFrom → ProgrammingError; connection usable', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     await conn.copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS);
     const error = await rejection(conn.copyFrom(`copy ${table} to stdout`, 'ignored'));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
@@ -333,7 +320,7 @@ describe('copyFrom', () => {
   });
 
   it('a source that is not a COPY source → TypeError', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     await expect(conn.copyFrom(`copy ${table} from stdin`, 42 as never)).rejects.toBeInstanceOf(TypeError);
     await expect(conn.copyFrom(`copy ${table} from stdin`, [{}] as never)).rejects.toBeInstanceOf(TypeError);
     expect(conn.info.transactionStatus).toBe('idle');
@@ -347,7 +334,7 @@ describe('copyFrom', () => {
   });
 
   it('a query issued while copyFrom runs waits for it, then succeeds', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const order: string[] = [];
     async function* rows() {
       for (let i = 1; i <= 5; i++) {
@@ -408,7 +395,7 @@ describe('copyTo', () => {
   });
 
   it('a table copied out in text format escapes tabs, newlines and NULL', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     await conn.query(`insert into ${table} values (1, $1), (2, null)`, ['tab\there\nnl\\bs']);
     const text = await readAll(conn.copyTo(`copy ${table} to stdout`));
     expect(text).toBe('1\ttab\\there\\nnl\\\\bs\n2\t\\N\n');
@@ -569,8 +556,8 @@ describe('round trip', () => {
   it('copyTo on one connection piped into copyFrom on another', async () => {
     const source = await open({ autocommit: true });
     const target = await open({ autocommit: true });
-    const from = await makeTable(source);
-    const to = await makeTable(target);
+    const from = await newTable(source);
+    const to = await newTable(target);
     await source.query(`insert into ${from} select g, 'v' || g || E'\\t"q"' from generate_series(1, 30000) g`);
     await source.query(`insert into ${from} values (0, null)`);
     const copied = await target.copyFrom(`copy ${to} (a, b) from stdin`, source.copyTo(`copy ${from} (a, b) to stdout`));
@@ -591,8 +578,7 @@ describe('round trip', () => {
     url.pathname = `/${dbname}`;
     try {
       const source = await open({ autocommit: true });
-      const target = await connect(url.toString(), { autocommit: true });
-      opened.push(target);
+      const target = track(await connect(url.toString(), { autocommit: true }));
       expect((await target.query<{ db: string }>('select current_database() as db')).rows[0].db).toBe(dbname);
 
       const table = uniqueName('migrate');

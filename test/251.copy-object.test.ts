@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { errors, type Connection } from '../lib';
-import { connectTest, rejectionOf, uniqueName } from './helpers';
+import { connectTest, makeTable, rejectionOf } from './helpers';
 
 let conn: Connection;
 
@@ -13,17 +13,14 @@ afterAll(async () => {
   await conn?.close();
 });
 
-async function makeTable(columns = 'id int, name text, score float8, born date, at timestamptz, tags text[], data bytea, ok bool'): Promise<string> {
-  const table = uniqueName('copyobj');
-  await conn.query(`create table ${table} (${columns})`);
-  return table;
-}
+const newTable = (columns = 'id int, name text, score float8, born date, at timestamptz, tags text[], data bytea, ok bool'): Promise<string> =>
+  makeTable(conn, columns, { prefix: 'copyobj' });
 
 const at = new Date('2024-02-29T12:34:56.789Z');
 
 describe('conn.copy() FROM STDIN', () => {
   it('writeRow adapts values as parameters are, escaping what the text format needs', async () => {
-    const table = await makeTable();
+    const table = await newTable();
     const copy = await conn.copy(`copy ${table} from stdin`);
     expect(copy.direction).toBe('in');
     expect(copy.format).toBe('text');
@@ -48,7 +45,7 @@ describe('conn.copy() FROM STDIN', () => {
   });
 
   it('binary format with setTypes()', async () => {
-    const table = await makeTable('a int2, b int4, c int8, d float4, e float8, f text, g bytea, h bool, i jsonb, j uuid, k timestamptz, l date');
+    const table = await newTable('a int2, b int4, c int8, d float4, e float8, f text, g bytea, h bool, i jsonb, j uuid, k timestamptz, l date');
     const copy = await conn.copy(`copy ${table} from stdin (format binary)`);
     expect(copy.format).toBe('binary');
     copy.setTypes(['int2', 'int4', 'int8', 'float4', 'float8', 'text', 'bytea', 'bool', 'jsonb', 'uuid', 'timestamptz', 'date']);
@@ -62,7 +59,7 @@ describe('conn.copy() FROM STDIN', () => {
   });
 
   it('bad rows: a value the binary type cannot hold is a DataError before it is sent; the server rejects bad text', async () => {
-    const table = await makeTable('a int4');
+    const table = await newTable('a int4');
     const copy = await conn.copy(`copy ${table} from stdin (format binary)`);
     expect(await rejectionOf(copy.writeRow([1]))).toBeInstanceOf(errors.ProgrammingError);
     copy.setTypes(['int4']);
@@ -76,7 +73,7 @@ describe('conn.copy() FROM STDIN', () => {
   });
 
   it('abort() rolls everything back and leaves the connection usable', async () => {
-    const table = await makeTable('a int4');
+    const table = await newTable('a int4');
     const copy = await conn.copy(`copy ${table} from stdin`);
     await copy.writeRow([1]);
     await copy.writeRow([2]);
@@ -86,7 +83,7 @@ describe('conn.copy() FROM STDIN', () => {
   });
 
   it('await using ends it', async () => {
-    const table = await makeTable('a int4');
+    const table = await newTable('a int4');
     {
       await using copy = await conn.copy(`copy ${table} from stdin`);
       await copy.writeRow([7]);
@@ -176,7 +173,7 @@ describe('conn.copy() errors', () => {
     expect(await rejectionOf(out.writeRow([1]))).toBeInstanceOf(errors.ProgrammingError);
     expect(await rejectionOf(out.end())).toBeInstanceOf(errors.ProgrammingError);
     await out[Symbol.asyncDispose]();
-    const table = await makeTable('a int');
+    const table = await newTable('a int');
     const into = await conn.copy(`copy ${table} from stdin`);
     expect(await rejectionOf(into.read())).toBeInstanceOf(errors.ProgrammingError);
     expect(await rejectionOf(into.rows().next())).toBeInstanceOf(errors.ProgrammingError);

@@ -1,18 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection, type PoolOptions } from '../lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, errors, Pool, type Connection } from '../lib';
 import { Backoff, jitter } from '../lib/pool/timing';
 import { closedPort, errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
-import { testDsn, uniqueName } from './helpers';
+import { poolsClosedAfterEach, testDsn, uniqueName } from './helpers';
 
-const pools: Pool[] = [];
 let admin: Connection;
 let table: string;
 
-function makePool(options: PoolOptions = {}, conninfo: string = testDsn()): Pool {
-  const pool = new Pool(conninfo, { min: 1, max: 2, timeout: 5, ...options });
-  pools.push(pool);
-  return pool;
-}
+const makePool = poolsClosedAfterEach({ min: 1, max: 2, timeout: 5 });
 
 beforeAll(async () => {
   admin = await connect(testDsn(), { autocommit: true });
@@ -23,10 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin.query(`drop table if exists ${table}`);
   await admin.close();
-});
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close(0)));
 });
 
 async function count(note: string): Promise<number> {

@@ -1,24 +1,18 @@
 // The pool's `reset` and `check` hooks: they run in autocommit, so that DISCARD ALL (which
 // cannot run inside a transaction block) clears a session for the next caller, and a reset
 // that fails is reported instead of silently replacing the connection on every return.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection, type PoolOptions } from '../lib';
-import type { Conninfo } from '../lib/conninfo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, errors, Pool, type Connection } from '../lib';
 import { errorOf, until } from './fault-helpers';
-import { testDsn, testDsnWith, uniqueName } from './helpers';
+import { poolsClosedAfterEach, testDsn, testDsnWith, uniqueName } from './helpers';
 
-const pools: Pool[] = [];
 let admin: Connection;
 
 const discardAll = async (conn: Connection): Promise<void> => {
   await conn.query('DISCARD ALL');
 };
 
-function makePool(options: PoolOptions = {}, conninfo: Conninfo = testDsn()): Pool {
-  const pool = new Pool(conninfo, { min: 1, max: 1, timeout: 5, ...options });
-  pools.push(pool);
-  return pool;
-}
+const makePool = poolsClosedAfterEach({ min: 1, max: 1, timeout: 5 });
 
 /** The backend pid of the connection the next caller gets. */
 function nextPid(pool: Pool): Promise<number> {
@@ -31,10 +25,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin.close();
-});
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close(0)));
 });
 
 describe('a reset running DISCARD ALL', () => {

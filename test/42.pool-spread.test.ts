@@ -1,22 +1,13 @@
 // Where pool.query() statements run: on a connection of their own while the pool has one
 // idle or can still open one; pipelined on a busy connection only once the pool is at max,
 // and then on the one with the fewest statements in flight.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Pool, type PoolOptions } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { Pool } from '../lib';
 import { until } from './fault-helpers';
-import { testDsn } from './helpers';
+import { poolsClosedAfterEach } from './helpers';
 
-const pools: Pool[] = [];
 
-function makePool(options: PoolOptions): Pool {
-  const pool = new Pool(testDsn(), { timeout: 10, ...options });
-  pools.push(pool);
-  return pool;
-}
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close(0)));
-});
+const makePool = poolsClosedAfterEach({ timeout: 10 });
 
 /** How many of the statements ran on each backend, and the pool's largest size meanwhile. */
 async function burst(pool: Pool, count: number, text: string): Promise<{ perBackend: Map<number, number>; largestSize: number }> {

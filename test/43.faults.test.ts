@@ -2,20 +2,12 @@
 // the server stopped and started again, the network cut or stalled. Each gives a typed error,
 // `broken` where the connection is gone, and the pool carries on with new connections.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Conninfo, type Connection, type PoolOptions } from '../lib';
+import { connect, errors, Pool, type Connection } from '../lib';
 import { errorOf, outcome, sleep, TcpProxy, terminate, until, waitUntilRunning } from './fault-helpers';
-import { loadTestServerModule, testDsn, uniqueName, type TestServer } from './helpers';
+import { closedAfterEach, loadTestServerModule, poolsClosedAfterEach, testDsn, uniqueName, type TestServer } from './helpers';
 
-const pools: Pool[] = [];
-const conns: Connection[] = [];
 let admin: Connection;
 let table: string;
-
-function makePool(options: PoolOptions = {}, conninfo: Conninfo = testDsn()): Pool {
-  const pool = new Pool(conninfo, { min: 1, max: 1, timeout: 5, ...options });
-  pools.push(pool);
-  return pool;
-}
 
 /** A conninfo string (URI or key=value) with one more keyword. */
 function withOption(conninfo: string, keyword: string, value: string): string {
@@ -25,11 +17,11 @@ function withOption(conninfo: string, keyword: string, value: string): string {
   return `${conninfo} ${keyword}='${value.replace(/['\\]/g, '\\$&')}'`;
 }
 
-async function open(conninfo: string = testDsn()): Promise<Connection> {
-  const conn = await connect(conninfo);
-  conns.push(conn);
-  return conn;
-}
+const { track } = closedAfterEach();
+// registered after the connections so that, hooks running in reverse, pools close first
+const makePool = poolsClosedAfterEach({ min: 1, max: 1, timeout: 5 });
+
+const open = async (conninfo: string = testDsn()): Promise<Connection> => track(await connect(conninfo));
 
 beforeAll(async () => {
   admin = await connect(testDsn(), { autocommit: true });
@@ -40,11 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin.query(`drop table if exists ${table}`);
   await admin.close();
-});
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close(0)));
-  await Promise.all(conns.splice(0).map((conn) => conn.close()));
 });
 
 async function rows(note: string): Promise<number> {

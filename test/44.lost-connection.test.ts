@@ -1,22 +1,15 @@
 // A connection whose server goes away: it is broken at once (before the caller's code runs
 // again), its socket is let go so that the next connection can use the same descriptor, the
 // server's own reason reaches the caller, listeners hear of it, and notifies() throws.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, errors, type Connection } from '../lib';
 import { errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
-import { testDsn, uniqueName } from './helpers';
+import { closedAfterEach, testDsn, uniqueName } from './helpers';
 
-const conns: Connection[] = [];
-
-async function open(autocommit = true): Promise<Connection> {
-  const conn = await connect(testDsn(), { autocommit });
-  conns.push(conn);
-  return conn;
-}
-
-afterEach(async () => {
-  await Promise.all(conns.splice(0).map((conn) => conn.close()));
-});
+const connections = closedAfterEach();
+const { track } = connections;
+/** An autocommit connection unless told otherwise, closed after the test. */
+const open = (autocommit = true): Promise<Connection> => connections.open({ autocommit });
 
 describe('a statement that ends its own backend', () => {
   for (const autocommit of [true, false]) {
@@ -28,7 +21,7 @@ describe('a statement that ends its own backend', () => {
         const brokenThen = doomed.broken;
         const closedThen = doomed.closed;
         const next = await outcome(connect(testDsn()));
-        if (next.resolved) conns.push(next.value as Connection);
+        if (next.resolved) track(next.value as Connection);
         expect(error).toBeInstanceOf(errors.AdminShutdown);
         expect((error as errors.DatabaseError).sqlstate).toBe('57P01');
         expect(brokenThen).toBe(true);

@@ -1,5 +1,5 @@
-import { expect, inject } from 'vitest';
-import { connect, type Connection, type ConnectOptions } from '../lib';
+import { afterEach, expect, inject } from 'vitest';
+import { connect, Pool, type Conninfo, type Connection, type ConnectOptions, type PoolOptions } from '../lib';
 
 export interface TestServer {
   dsn: string;
@@ -100,6 +100,79 @@ export function uniqueName(prefix = 't'): string {
 /** A connection to the test server; closed by the caller (or by `await using`). */
 export async function connectTest(options: ConnectOptions = {}): Promise<Connection> {
   return connect(testDsn(), options);
+}
+
+/** What `closedAfterEach()` hands a test file: connections it opens or adopts. */
+export interface ClosedAfterEach {
+  /** a connection to the test server, closed after the test that opened it */
+  open(options?: ConnectOptions): Promise<Connection>;
+  /** `conn`, made some other way, closed after the test that made it */
+  track<C extends Connection>(conn: C): C;
+}
+
+/**
+ * Connections a test opens, closed after it whatever happened (a failed assertion included).
+ * Called once at the top level of a test file: it registers the afterEach that closes them.
+ */
+export function closedAfterEach(): ClosedAfterEach {
+  const opened: Connection[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((conn) => conn.close()));
+  });
+  return {
+    async open(options: ConnectOptions = {}): Promise<Connection> {
+      const conn = await connectTest(options);
+      opened.push(conn);
+      return conn;
+    },
+    track<C extends Connection>(conn: C): C {
+      opened.push(conn);
+      return conn;
+    },
+  };
+}
+
+/**
+ * Pools a test makes, closed after it without waiting for their clients: the function returned
+ * makes a pool of `conninfo` (the test server by default) with `defaults` under its options.
+ * Called once at the top level of a test file: it registers the afterEach that closes them.
+ */
+export function poolsClosedAfterEach(defaults: PoolOptions): (options?: PoolOptions, conninfo?: Conninfo) => Pool {
+  const pools: Pool[] = [];
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.close(0)));
+  });
+  return (options = {}, conninfo = testDsn()) => {
+    const pool = new Pool(conninfo, { ...defaults, ...options });
+    pools.push(pool);
+    return pool;
+  };
+}
+
+/**
+ * A new, empty table of `columns` ('id int primary key, v text') made on `conn`, its name
+ * unique to this run and starting with `prefix`; `temp` makes it a temp table of `conn`.
+ */
+export async function makeTable(conn: Connection, columns: string, options: { prefix?: string; temp?: boolean } = {}): Promise<string> {
+  const table = uniqueName(options.prefix ?? 't');
+  await conn.query(`create ${options.temp ? 'temp ' : ''}table ${table} (${columns})`);
+  return table;
+}
+
+/** `fn` run with these environment variables set (or, when undefined, unset), restored after it. */
+export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+  const saved: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(vars)) {
+    saved[key] = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return fn().finally(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
 }
 
 /** The single value of a one-row, one-column query; fails the test on any other shape. */
