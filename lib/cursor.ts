@@ -12,6 +12,7 @@ import { inlineParams } from './inline-params';
 import { Oid } from './types/oids';
 import { Composable, quoteIdent } from './sql';
 import { valuesPages, type ValuesPage } from './execute-values';
+import { queryChannel, trace } from './tracing';
 
 /** executeValues() statements in flight at once */
 const PAGES_IN_FLIGHT = 32;
@@ -180,7 +181,12 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const results = await this.#run(query, values, options.prepare, this.typecasters);
+      const run = () => this.#run(query, values, options.prepare, this.typecasters);
+      const results = queryChannel.hasSubscribers
+        ? await trace(queryChannel, this.connection._queryTraceContext(query, values), run, (context, settled) => {
+            context.rowCount = settled[settled.length - 1]?.rowCount ?? null;
+          })
+        : await run();
       this.#setResults(results);
       this.#outcome = 'done';
       return this;
