@@ -181,12 +181,9 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const run = () => this.#run(query, values, options.prepare, this.typecasters);
       const results = queryChannel.hasSubscribers
-        ? await trace(queryChannel, this.connection._queryTraceContext(query, values), run, (context, settled) => {
-            context.rowCount = settled[settled.length - 1]?.rowCount ?? null;
-          })
-        : await run();
+        ? await this.#tracedRun(query, values, options.prepare)
+        : await this.#run(query, values, options.prepare, this.typecasters);
       this.#setResults(results);
       this.#outcome = 'done';
       return this;
@@ -196,6 +193,14 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     } finally {
       this.#running--;
     }
+  }
+
+  /** One statement published on `pqnode:query`, its row count read at the end. */
+  #tracedRun(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
+    const context = this.connection._queryTraceContext(query, values);
+    return trace(queryChannel, context, () => this.#run(query, values, prepare, this.typecasters), (done, results) => {
+      done.rowCount = results[results.length - 1]?.rowCount ?? null;
+    });
   }
 
   /**
