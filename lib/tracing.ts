@@ -52,10 +52,28 @@ export interface PoolAcquireTraceContext extends ServerTraceContext {
   result?: unknown;
 }
 
-export const connectChannel: TracingChannel<unknown, ConnectTraceContext & object> = diagnosticsChannel.tracingChannel('pqnode:connect');
-export const queryChannel: TracingChannel<unknown, QueryTraceContext & object> = diagnosticsChannel.tracingChannel('pqnode:query');
-export const copyChannel: TracingChannel<unknown, CopyTraceContext & object> = diagnosticsChannel.tracingChannel('pqnode:copy');
-export const poolAcquireChannel: TracingChannel<unknown, PoolAcquireTraceContext & object> = diagnosticsChannel.tracingChannel('pqnode:pool:acquire');
+/**
+ * The TracingChannel of that name. Node before 20.13 has no `hasSubscribers` on a
+ * TracingChannel: it is given one, so that these Nodes publish too instead of never.
+ */
+function tracingChannel<C extends object>(name: string): TracingChannel<unknown, C> {
+  const channel = diagnosticsChannel.tracingChannel<unknown, C>(name);
+  if (!('hasSubscribers' in channel)) {
+    Object.defineProperty(channel, 'hasSubscribers', {
+      get(this: TracingChannel<unknown, C>): boolean {
+        return (
+          this.start.hasSubscribers || this.end.hasSubscribers || this.asyncStart.hasSubscribers || this.asyncEnd.hasSubscribers || this.error.hasSubscribers
+        );
+      },
+    });
+  }
+  return channel;
+}
+
+export const connectChannel = tracingChannel<ConnectTraceContext>('pqnode:connect');
+export const queryChannel = tracingChannel<QueryTraceContext>('pqnode:query');
+export const copyChannel = tracingChannel<CopyTraceContext>('pqnode:copy');
+export const poolAcquireChannel = tracingChannel<PoolAcquireTraceContext>('pqnode:pool:acquire');
 
 /**
  * Run `run` as one traced operation on `channel` (start, end, then asyncStart and asyncEnd,

@@ -1,7 +1,7 @@
 // The diagnostics_channel TracingChannels: what each publishes, in which order, with which
 // context, for successes and failures, and that nothing is published to nobody.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
 import { Client } from '../lib/pg';
 import { connectTest, rejectionOf, testDsn, uniqueName } from './helpers';
@@ -252,5 +252,24 @@ describe('pqnode:copy', () => {
     await conn.copyFrom('copy (select 1) to stdout', []).catch(() => undefined);
     expect(queries).toEqual([]);
     expect(eventsOf(copies).filter((event) => event === 'start')).toHaveLength(2);
+  });
+});
+
+describe('older Nodes', () => {
+  it('gives a TracingChannel the hasSubscribers that Node before 20.13 lacks', async () => {
+    const prototype = Object.getPrototypeOf(diagnosticsChannel.tracingChannel('pqnode:query')) as object;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, 'hasSubscribers');
+    expect(descriptor).toBeDefined();
+    Reflect.deleteProperty(prototype, 'hasSubscribers');
+    try {
+      vi.resetModules();
+      const tracing = await import('../lib/tracing');
+      expect(tracing.queryChannel.hasSubscribers).toBe(false);
+      subscribe('pqnode:query');
+      expect(tracing.queryChannel.hasSubscribers).toBe(true);
+      expect(tracing.copyChannel.hasSubscribers).toBe(false);
+    } finally {
+      Object.defineProperty(prototype, 'hasSubscribers', descriptor as PropertyDescriptor);
+    }
   });
 });
