@@ -3,7 +3,9 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
-import { Client } from '../lib/pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client, copyStreams } from '../lib/pg';
 import { connectTest, rejectionOf, testDsn, uniqueName } from './helpers';
 
 type EventName = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error';
@@ -243,6 +245,27 @@ describe('pqnode:copy', () => {
     expect(eventsOf(seen)).toEqual(FAILURE);
     expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22P02');
     expect(error).toBeInstanceOf(errors.DatabaseError);
+  });
+
+  it('publishes the COPY streams of pqnode/pg', async () => {
+    const client = new Client(testDsn());
+    await client.connect();
+    try {
+      const table = uniqueName('trace_pg_copy');
+      await client.query(`create temp table ${table} (a int)`);
+      const seen = subscribe('pqnode:copy');
+      await pipeline(Readable.from(['1\n', '2\n']), client.query(copyStreams.from(`copy ${table} from stdin`)));
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(last(seen)).toMatchObject({ query: `copy ${table} from stdin`, rowCount: 2, ...server });
+      seen.length = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyStreams.to(`copy ${table} to stdout`))) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('1\n2\n');
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(last(seen).rowCount).toBe(2);
+    } finally {
+      await client.end();
+    }
   });
 
   it('is not a query: a COPY is published on pqnode:copy only', async () => {
