@@ -26,6 +26,9 @@ import { checkSeconds, ConnectionCore } from './core/connection-core';
 import type { CopyHandler, Request, RowsHandler } from './core/request';
 import { Result } from './core/result';
 import type { CancelOptions, ConnectOptions, ConnectionEvents, Notice, QueryOptions, TransactionStatusName } from './core/types';
+import { connectParams } from './conninfo';
+import { connectChannel, copyChannel, parameterCountOf, portOf, queryChannel, trace } from './tracing';
+import type { ConnectTraceContext, QueryTraceContext, ServerTraceContext } from './tracing';
 import type { Readable } from 'node:stream';
 
 export { withCallerStack, Result };
@@ -214,7 +217,35 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
 
   /** @internal */
   _copy(text: string, handler: CopyHandler): Promise<NativeResult[]> {
+    if (copyChannel.hasSubscribers) return this.#tracedCopy(text, text, 0, handler);
     return this.#core.copy(text, handler);
+  }
+
+  /** A COPY published on `pqnode:copy`: `traceText` and `parameterCount` as the caller wrote them. */
+  #tracedCopy(statement: string, traceText: string, parameterCount: number, handler: CopyHandler): Promise<NativeResult[]> {
+    const context: QueryTraceContext = { query: traceText, parameterCount, ...this._serverTraceContext() };
+    return trace(copyChannel, context, () => this.#core.copy(statement, handler), (done, results) => {
+      done.rowCount = results[results.length - 1]?.rowCount ?? null;
+    });
+  }
+
+  /** @internal the server and database, for the contexts of the tracing channels (empty once closed) */
+  _serverTraceContext(): ServerTraceContext {
+    if (this.#core.closed) return {};
+    const details = this.#core.nativeUnchecked.info();
+    return { host: details.host, port: portOf(details.port), database: details.dbname };
+  }
+
+  /** @internal the context of one statement on `pqnode:query` */
+  _queryTraceContext(text: string, values: unknown): QueryTraceContext {
+    return { query: text, parameterCount: parameterCountOf(values), ...this._serverTraceContext() };
+  }
+
+  /** A statement published on `pqnode:query`, its row count read at the end. */
+  #tracedQuery<R>(text: string, values: unknown, run: () => Promise<Result<R>>): Promise<Result<R>> {
+    return trace(queryChannel, this._queryTraceContext(text, values), run, (context, result) => {
+      context.rowCount = result.rowCount;
+    });
   }
 
 
@@ -230,6 +261,12 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     try {
       const query = resolveQuery(text, params, this);
       const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
+      if (queryChannel.hasSubscribers) {
+        return await this.#tracedQuery(query.text, query.values, async () => {
+          const results = await this.#core.run(query.text, query.values, options?.signal, options?.prepare, undefined, factory === 'object');
+          return this.#core.makeResult<R>(results[results.length - 1], factory);
+        });
+      }
       // object rows are made in C++ where no JS typecaster has to run first
       const results = await this.#core.run(query.text, query.values, options?.signal, options?.prepare, undefined, factory === 'object');
       return this.#core.makeResult<R>(results[results.length - 1], factory);
@@ -273,6 +310,12 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     try {
       const query = resolveQuery(text, params, this);
       const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
+      if (queryChannel.hasSubscribers) {
+        return await this.#tracedQuery(query.text, query.values, async () => {
+          const results = await this.#core.runPipelined(query.text, query.values, options?.signal);
+          return this.#core.makeResult<R>(results[results.length - 1], factory);
+        });
+      }
       const results = await this.#core.runPipelined(query.text, query.values, options?.signal);
       return this.#core.makeResult<R>(results[results.length - 1], factory);
     } catch (error) {
@@ -538,12 +581,15 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
       const ready = new Promise<Copy>((resolve) => (started = resolve));
       // the Copy is made as the server starts the COPY, so that none of its data goes by
       const begin = (request: Request) => started(new Copy(this, request.results[request.results.length - 1], done, hooks));
-      const done: Promise<NativeResult[]> = this.#core.copy(statement, {
+      const handler: CopyHandler = {
         onCopyIn: begin,
         onCopyOut: begin,
         onData: (chunk, ended) => hooks.onData?.(chunk, ended),
         onWritable: () => hooks.onWritable?.(),
-      });
+      };
+      const done: Promise<NativeResult[]> = copyChannel.hasSubscribers
+        ? this.#tracedCopy(statement, query.text, parameterCountOf(values), handler)
+        : this.#core.copy(statement, handler);
       const notCopy = Symbol('not a COPY');
       const first = await Promise.race([ready, done.then(() => notCopy)]);
       if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
@@ -685,9 +731,35 @@ export async function connect(conninfo?: Conninfo, options: ConnectOptions = {})
   const site = callSite();
   const conn = new Connection(CONSTRUCT);
   try {
-    await conn._open(conninfo, options);
+    if (connectChannel.hasSubscribers) {
+      await trace(connectChannel, connectTraceContext(conninfo), () => conn._open(conninfo, options).then(() => conn), (context) => {
+        Object.assign(context, conn._serverTraceContext());
+      });
+    } else {
+      await conn._open(conninfo, options);
+    }
   } catch (error) {
     throw withCallerStack(error, site);
   }
   return conn;
+}
+
+/**
+ * The server a connect is for, as far as the conninfo and the PG* variables say before libpq
+ * has tried (on success, the context is completed from the connection). Never the password.
+ */
+function connectTraceContext(conninfo: Conninfo | undefined): ConnectTraceContext {
+  let settings: Record<string, string> = {};
+  try {
+    settings = connectParams(conninfo).settings;
+  } catch {
+    // an invalid conninfo: the connect fails with the reason, published as its error
+  }
+  const env = process.env;
+  return {
+    host: settings.host ?? settings.hostaddr ?? env.PGHOST ?? env.PGHOSTADDR,
+    port: portOf(settings.port ?? env.PGPORT),
+    database: settings.dbname ?? env.PGDATABASE,
+    user: settings.user ?? env.PGUSER,
+  };
 }

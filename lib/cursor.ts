@@ -12,6 +12,7 @@ import { inlineParams } from './inline-params';
 import { Oid } from './types/oids';
 import { Composable, quoteIdent } from './sql';
 import { valuesPages, type ValuesPage } from './execute-values';
+import { queryChannel, trace } from './tracing';
 
 /** executeValues() statements in flight at once */
 const PAGES_IN_FLIGHT = 32;
@@ -180,7 +181,9 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       const { query, values } = this.#prepare(text, params);
       this.#query = query;
       this.#params = values ?? null;
-      const results = await this.#run(query, values, options.prepare, this.typecasters);
+      const results = queryChannel.hasSubscribers
+        ? await this.#tracedRun(query, values, options.prepare)
+        : await this.#run(query, values, options.prepare, this.typecasters);
       this.#setResults(results);
       this.#outcome = 'done';
       return this;
@@ -190,6 +193,14 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     } finally {
       this.#running--;
     }
+  }
+
+  /** One statement published on `pqnode:query`, its row count read at the end. */
+  #tracedRun(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
+    const context = this.connection._queryTraceContext(query, values);
+    return trace(queryChannel, context, () => this.#run(query, values, prepare, this.typecasters), (done, results) => {
+      done.rowCount = results[results.length - 1]?.rowCount ?? null;
+    });
   }
 
   /**

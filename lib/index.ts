@@ -22,6 +22,7 @@ export type { Conninfo, ConninfoObject } from './conninfo';
 export type { IsolationLevel, SessionOptions, TransactionOptions } from './transaction';
 export type { CopySource } from './copy';
 export type { QueryLike, QueryText } from './query-text';
+export type { ConnectTraceContext, CopyTraceContext, PoolAcquireTraceContext, QueryTraceContext, ServerTraceContext } from './tracing';
 export { Pool } from './pool';
 export type { AcquireOptions, ConnectionHook, PoolCounters, PoolEvents, PoolOptions, PoolStats } from './pool';
 export { Json } from './types/json';

@@ -10,6 +10,7 @@ import * as errors from './errors';
 import { resolveQuery, type QueryText } from './query-text';
 import { hasMultipleStatements, leadingKeyword } from './sql-split';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
+import { poolAcquireChannel, trace, type PoolAcquireTraceContext } from './tracing';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
 import { configureConnection, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
@@ -268,7 +269,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (!shareable(text)) return this.#queryAlone(text, params, options);
     try {
       this.#checkUsable();
-      const entry = this.#joinShared() ?? (await this.#acquireEntry(undefined, true));
+      const entry =
+        this.#joinShared() ??
+        (poolAcquireChannel.hasSubscribers ? await this.#tracedAcquire(undefined, true) : await this.#acquireEntry(undefined, true));
       try {
         return await entry.conn.query<R>(text, params, options);
       } finally {
@@ -307,10 +310,30 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    */
   async acquire(options?: AcquireOptions): Promise<Connection> {
     try {
+      if (poolAcquireChannel.hasSubscribers) return (await this.#tracedAcquire(options, false)).conn;
       return (await this.#acquireEntry(options, false)).conn;
     } catch (error) {
       throw withCallerStack(error);
     }
+  }
+
+  /** #acquireEntry() published on `pqnode:pool:acquire`, the connection's server read at the end. */
+  async #tracedAcquire(options: AcquireOptions | undefined, shareable: boolean): Promise<Entry> {
+    const context: PoolAcquireTraceContext = {
+      size: this.#entries.size,
+      idle: this.#idle.length,
+      waiting: this.#waiters.length,
+    };
+    let entry: Entry | undefined;
+    // subscribers see the Connection handed out as the result, not the pool's bookkeeping
+    const acquire = async () => {
+      entry = await this.#acquireEntry(options, shareable);
+      return entry.conn;
+    };
+    await trace(poolAcquireChannel, context, acquire, (done, conn) => {
+      Object.assign(done, conn._serverTraceContext());
+    });
+    return entry as Entry;
   }
 
   /** acquire(), for a caller alone or for a pool.query() statement (`shareable`). */

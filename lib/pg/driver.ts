@@ -17,6 +17,7 @@
 //   _pauseReading, _resumeReading);
 // - COPY, notifications, notices, cancel and close through the public API.
 import type { Readable } from 'node:stream';
+import { queryChannel, trace } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
 import { native, type NativeField, type NativeResult } from '../native';
@@ -133,8 +134,18 @@ export class CoreConnection {
 
   /** Run a text (several statements when it has no parameters): one result per statement. */
   async run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
-    const results = await this.#conn._run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
+    const results = queryChannel.hasSubscribers
+      ? await this.#tracedRun(text, values, options)
+      : await this.#conn._run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
     return results.map(toCoreResult);
+  }
+
+  /** run() published on `pqnode:query`, as the connection publishes its own statements. */
+  #tracedRun(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions): Promise<NativeResult[]> {
+    const run = () => this.#conn._run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
+    return trace(queryChannel, this.#conn._queryTraceContext(text, values), run, (context, results) => {
+      context.rowCount = results[results.length - 1]?.rowCount ?? null;
+    });
   }
 
   /**

@@ -1,0 +1,298 @@
+// The diagnostics_channel TracingChannels: what each publishes, in which order, with which
+// context, for successes and failures, and that nothing is published to nobody.
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connect, errors, Pool, type Connection } from '../lib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client, copyStreams } from '../lib/pg';
+import { connectTest, rejectionOf, testDsn, uniqueName } from './helpers';
+
+type EventName = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error';
+
+interface Seen {
+  event: EventName;
+  /** the context as it was when the event was published (the channel mutates one object) */
+  context: Record<string, unknown>;
+  /** the object itself, to check that every event of one operation shares it */
+  same: object;
+}
+
+/** Subscribes to every event of a TracingChannel; stop() unsubscribes. */
+function record(name: string): { seen: Seen[]; stop(): void } {
+  const channel = diagnosticsChannel.tracingChannel(name);
+  const seen: Seen[] = [];
+  const handler = (event: EventName) => (message: unknown) => {
+    seen.push({ event, context: { ...(message as object) }, same: message as object });
+  };
+  const handlers = { start: handler('start'), end: handler('end'), asyncStart: handler('asyncStart'), asyncEnd: handler('asyncEnd'), error: handler('error') };
+  channel.subscribe(handlers);
+  return { seen, stop: () => channel.unsubscribe(handlers) };
+}
+
+const stops: (() => void)[] = [];
+function subscribe(name: string): Seen[] {
+  const recorder = record(name);
+  stops.push(recorder.stop);
+  return recorder.seen;
+}
+
+let conn: Connection;
+let server: { host: string; port: number; database: string };
+
+beforeAll(async () => {
+  conn = await connectTest({ autocommit: true });
+  server = { host: conn.info.host, port: conn.info.port, database: conn.info.dbname };
+});
+
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+afterAll(async () => {
+  await conn?.close();
+});
+
+const SUCCESS: EventName[] = ['start', 'end', 'asyncStart', 'asyncEnd'];
+const FAILURE: EventName[] = ['start', 'end', 'error', 'asyncStart', 'asyncEnd'];
+
+function eventsOf(seen: Seen[]): EventName[] {
+  return seen.map((item) => item.event);
+}
+
+function last(seen: Seen[]): Record<string, unknown> {
+  return seen[seen.length - 1].context;
+}
+
+describe('pqnode:query', () => {
+  it('publishes a statement with its text, parameters, server and row count', async () => {
+    const seen = subscribe('pqnode:query');
+    const result = await conn.query('select $1::int as a union all select $2::int', [1, 2]);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(new Set(seen.map((item) => item.same)).size).toBe(1);
+    const start = seen[0].context;
+    expect(start).toEqual({ query: 'select $1::int as a union all select $2::int', parameterCount: 2, ...server });
+    expect(start.rowCount).toBeUndefined();
+    expect(last(seen)).toMatchObject({ rowCount: 2, result });
+    expect(last(seen).error).toBeUndefined();
+  });
+
+  it('publishes the error of a failing statement, its sqlstate with it', async () => {
+    const seen = subscribe('pqnode:query');
+    const error = await rejectionOf(conn.query('select 1 / $1::int', [0]));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    const context = last(seen);
+    expect(context).toMatchObject({ query: 'select 1 / $1::int', parameterCount: 1, ...server });
+    expect(context.error).toBeInstanceOf(errors.DatabaseError);
+    expect((context.error as errors.DatabaseError).sqlstate).toBe('22012');
+    expect(context.rowCount).toBeUndefined();
+    expect(error).toBeInstanceOf(errors.DatabaseError);
+  });
+
+  it('publishes what a cursor executes, with the text as sent', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = await conn.execute('select generate_series(1, %s)', [3]);
+    expect(cursor.rowcount).toBe(3);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'select generate_series(1, $1)', parameterCount: 1, rowCount: 3, ...server });
+  });
+
+  it('publishes a failing cursor execute', async () => {
+    const seen = subscribe('pqnode:query');
+    await rejectionOf(conn.execute('select * from no_such_table_here'));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('42P01');
+  });
+
+  it('publishes a statement of an explicit pipeline', async () => {
+    const seen = subscribe('pqnode:query');
+    await conn.pipeline(async (p) => {
+      await p.query('select $1::text', ['x']);
+    });
+    const ours = seen.filter((item) => item.context.query === 'select $1::text');
+    expect(eventsOf(ours)).toEqual(SUCCESS);
+    expect(last(ours)).toMatchObject({ parameterCount: 1, rowCount: 1 });
+  });
+
+  it('publishes nothing before anyone subscribes: a late subscriber sees only later statements', async () => {
+    const late = record('pqnode:query');
+    late.stop();
+    const before = conn.query('select 1 as before_subscribing');
+    const seen = subscribe('pqnode:query');
+    await before;
+    await conn.query('select 2 as after_subscribing');
+    expect(seen.map((item) => item.context.query)).toEqual(Array(4).fill('select 2 as after_subscribing'));
+    expect(late.seen).toEqual([]);
+  });
+
+  it('publishes node-postgres statements of pqnode/pg, once each', async () => {
+    const client = new Client(testDsn());
+    await client.connect();
+    try {
+      const seen = subscribe('pqnode:query');
+      const result = await client.query('select $1::int as n', [5]);
+      expect(result.rows).toEqual([{ n: 5 }]);
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(last(seen)).toMatchObject({ query: 'select $1::int as n', parameterCount: 1, rowCount: 1, ...server });
+      seen.length = 0;
+      await rejectionOf(client.query('select 1 / 0'));
+      expect(eventsOf(seen)).toEqual(FAILURE);
+      expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('pqnode:connect', () => {
+  it('publishes a connect with the server it reached', async () => {
+    const seen = subscribe('pqnode:connect');
+    const other = await connect(testDsn());
+    try {
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(last(seen)).toMatchObject(server);
+      expect(last(seen).result).toBe(other);
+      expect(JSON.stringify(seen.map((item) => item.context.host))).not.toContain('password');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes a failed connect with its error and the server it tried', async () => {
+    const seen = subscribe('pqnode:connect');
+    const error = await rejectionOf(connect({ host: '127.0.0.1', port: 1, dbname: 'nowhere', connect_timeout: 5 }));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(seen[0].context).toMatchObject({ host: '127.0.0.1', port: 1, database: 'nowhere' });
+    expect(last(seen).error).toBe(error);
+    expect(error).toBeInstanceOf(errors.OperationalError);
+  });
+
+  it('publishes the connect of a pqnode/pg client', async () => {
+    const seen = subscribe('pqnode:connect');
+    const client = new Client(testDsn());
+    await client.connect();
+    await client.end();
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject(server);
+  });
+});
+
+describe('pqnode:pool:acquire', () => {
+  it('publishes an acquisition with the pool state and the connection handed out', async () => {
+    const pool = new Pool(testDsn(), { min: 0, max: 1, timeout: 5 });
+    try {
+      const seen = subscribe('pqnode:pool:acquire');
+      const held = await pool.acquire();
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(seen[0].context).toEqual({ size: 0, idle: 0, waiting: 0 });
+      expect(last(seen)).toMatchObject({ ...server, result: held });
+      await pool.release(held);
+
+      // the one connection is busy: the next caller waits, then times out
+      seen.length = 0;
+      const busy = await pool.acquire();
+      const error = await rejectionOf(pool.acquire({ timeout: 0.2 }));
+      expect(eventsOf(seen.slice(4))).toEqual(FAILURE);
+      expect(seen[4].context).toMatchObject({ size: 1, idle: 0, waiting: 0 });
+      expect(last(seen).error).toBe(error);
+      await pool.release(busy);
+
+      // pool.query() takes its connection the same way
+      seen.length = 0;
+      await pool.query('select 1');
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('pqnode:copy', () => {
+  it('publishes COPY FROM STDIN with the rows copied', async () => {
+    const table = uniqueName('trace_copy');
+    await conn.query(`create temp table ${table} (a int, b text)`);
+    const seen = subscribe('pqnode:copy');
+    const count = await conn.copyFrom(`copy ${table} from stdin`, ['1\tx\n', '2\ty\n', '3\tz\n']);
+    expect(count).toBe(3);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(seen[0].context).toEqual({ query: `copy ${table} from stdin`, parameterCount: 0, ...server });
+    expect(last(seen).rowCount).toBe(3);
+  });
+
+  it('publishes COPY TO STDOUT with the rows copied', async () => {
+    const seen = subscribe('pqnode:copy');
+    const chunks: Buffer[] = [];
+    for await (const chunk of conn.copyTo('copy (select generate_series(1, 4)) to stdout')) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('1\n2\n3\n4\n');
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'copy (select generate_series(1, 4)) to stdout', rowCount: 4, ...server });
+  });
+
+  it('publishes copy() with its parameters counted and the statement as written', async () => {
+    const seen = subscribe('pqnode:copy');
+    const copy = await conn.copy('copy (select generate_series(1, $1::int)) to stdout', [2]);
+    const rows: Buffer[] = [];
+    for await (const chunk of copy) rows.push(chunk);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'copy (select generate_series(1, $1::int)) to stdout', parameterCount: 1, rowCount: 2 });
+  });
+
+  it('publishes a failing COPY with its error', async () => {
+    const table = uniqueName('trace_copy');
+    await conn.query(`create temp table ${table} (a int)`);
+    const seen = subscribe('pqnode:copy');
+    const error = await rejectionOf(conn.copyFrom(`copy ${table} from stdin`, ['not a number\n']));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22P02');
+    expect(error).toBeInstanceOf(errors.DatabaseError);
+  });
+
+  it('publishes the COPY streams of pqnode/pg', async () => {
+    const client = new Client(testDsn());
+    await client.connect();
+    try {
+      const table = uniqueName('trace_pg_copy');
+      await client.query(`create temp table ${table} (a int)`);
+      const seen = subscribe('pqnode:copy');
+      await pipeline(Readable.from(['1\n', '2\n']), client.query(copyStreams.from(`copy ${table} from stdin`)));
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(last(seen)).toMatchObject({ query: `copy ${table} from stdin`, rowCount: 2, ...server });
+      seen.length = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyStreams.to(`copy ${table} to stdout`))) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('1\n2\n');
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      expect(last(seen).rowCount).toBe(2);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('is not a query: a COPY is published on pqnode:copy only', async () => {
+    const queries = subscribe('pqnode:query');
+    const copies = subscribe('pqnode:copy');
+    for await (const chunk of conn.copyTo('copy (select 1) to stdout')) void chunk;
+    await conn.copyFrom('copy (select 1) to stdout', []).catch(() => undefined);
+    expect(queries).toEqual([]);
+    expect(eventsOf(copies).filter((event) => event === 'start')).toHaveLength(2);
+  });
+});
+
+describe('older Nodes', () => {
+  it('gives a TracingChannel the hasSubscribers that Node before 20.13 lacks', async () => {
+    const prototype = Object.getPrototypeOf(diagnosticsChannel.tracingChannel('pqnode:query')) as object;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, 'hasSubscribers');
+    expect(descriptor).toBeDefined();
+    Reflect.deleteProperty(prototype, 'hasSubscribers');
+    try {
+      vi.resetModules();
+      const tracing = await import('../lib/tracing');
+      expect(tracing.queryChannel.hasSubscribers).toBe(false);
+      subscribe('pqnode:query');
+      expect(tracing.queryChannel.hasSubscribers).toBe(true);
+      expect(tracing.copyChannel.hasSubscribers).toBe(false);
+    } finally {
+      Object.defineProperty(prototype, 'hasSubscribers', descriptor as PropertyDescriptor);
+    }
+  });
+});
