@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
+import { cutConnection } from '../test/support/cut-connection.cjs';
+
 // imported once the workers have run without it (see main)
 let connect, errors, Pool;
 
@@ -180,7 +182,7 @@ function stallingProxy() {
         dsn: url.toString(),
         stall: () => (stalled = true),
         close() {
-          for (const socket of sockets) socket.resetAndDestroy();
+          for (const socket of sockets) cutConnection(socket);
           server.close();
         },
       });

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runChild } from './child-helpers';
 import { loadTestServerModule, testDsn, uniqueName, type TestServerModule } from './helpers';
 
 const execFileAsync = promisify(execFile);
@@ -101,6 +102,42 @@ describe('test harness', () => {
       expect(fs.statSync(file).isFile(), file).toBe(true);
       expect(() => fs.accessSync(file, fs.constants.X_OK)).not.toThrow();
     }
+  });
+
+  it("the proxies' cutConnection closes a socket whose shutdown is in flight, and the process then exits", async () => {
+    // A proxy's socket whose peer ended is ended by Node in answer; cutting it before that
+    // shutdown completes must still close it. A plain resetAndDestroy() is refused there
+    // (EINVAL), leaves the handle open for good, and the process never exits.
+    const child = await runChild(
+      `
+      const net = require('node:net');
+      const { cutConnection } = require(ROOT + '/test/support/cut-connection.cjs');
+      const server = net.createServer((socket) => {
+        socket.on('error', (error) => report({ error: error.code + ' ' + error.syscall }));
+        socket.on('close', () => {
+          report({ closed: true });
+          server.close();
+        });
+        socket.end();
+        // end() starts the shutdown on the next tick; libuv completes it on its next turn
+        process.nextTick(() =>
+          process.nextTick(() => {
+            report({ ending: socket.writableEnded && !socket.writableFinished });
+            cutConnection(socket);
+          }),
+        );
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const client = net.connect(server.address().port, '127.0.0.1');
+        client.on('error', () => undefined);
+        client.resume();
+      });
+      `,
+      { timeoutMs: 10_000 },
+    );
+    expect(child.timedOut, child.stderr).toBe(false);
+    expect(child.code, child.stderr).toBe(0);
+    expect(child.reports).toEqual([{ ending: true }, { closed: true }]);
   });
 
   it('uniqueName yields distinct, valid identifiers', () => {

@@ -2,6 +2,7 @@
 // can drop or stall the connections it carries.
 import net, { type AddressInfo } from 'node:net';
 import type { Connection } from '../lib';
+import { cutConnection } from './support/cut-connection.cjs';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -144,7 +145,7 @@ export class TcpProxy {
   /** Reset every connection carried now. */
   drop(): void {
     for (const { client, upstream } of [...this.#pairs]) {
-      client.resetAndDestroy();
+      cutConnection(client);
       upstream?.destroy();
     }
   }

@@ -16,6 +16,7 @@
 const net = require('node:net');
 const path = require('node:path');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { cutConnection } = require('./support/cut-connection.cjs');
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -204,7 +205,7 @@ function stallingProxy(dsn) {
           stalled = true;
         },
         close() {
-          for (const socket of sockets) socket.resetAndDestroy();
+          for (const socket of sockets) cutConnection(socket);
           server.close();
         },
       });
