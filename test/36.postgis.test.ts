@@ -167,6 +167,12 @@ describe('registerPostgis', () => {
       null,
       { type: 'Point', coordinates: [], srid: 4326 },
     ]);
+    // many geometries in one parameter: EWKB texts cast to geometry[]
+    const many = [types.formatEwkbHex({ type: 'Point', coordinates: [1, 2], srid: 4326 }), types.formatEwkbHex({ type: 'LineString', coordinates: [] })];
+    expect(await singleValue(c, `select array_agg(st_asewkt(g)) from unnest($1::text[]::geometry[]) g`, [many])).toEqual([
+      'SRID=4326;POINT(1 2)',
+      'LINESTRING EMPTY',
+    ]);
     expect(await singleValue(c, `select null::geometry`)).toBeNull();
     expect(await singleValue(c, `select $1::geometry is null`, [null])).toBe(true);
   });
