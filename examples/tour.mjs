@@ -21,6 +21,7 @@ const EXAMPLES = [
   '09-monitoring-queries.mjs',
   '10-concurrency.mjs',
   '11-pool.mjs',
+  '12-postgis.mjs',
 ];
 const TIMEOUT_MS = 120_000;
 

@@ -26,6 +26,20 @@ export type { RegisterCompositeOptions } from './types/composite';
 export { registerRange } from './types/user-range';
 export { registerHstore } from './types/hstore';
 export type { RegisterHstoreOptions } from './types/hstore';
+export { registerPostgis } from './types/postgis';
+export type { PostgisTypes, RegisterPostgisOptions } from './types/postgis';
+export { Geometry, parseEwkb, parseEwkbHex, formatEwkbHex } from './types/ewkb';
+export type {
+  GeoJsonGeometry,
+  GeometryCollectionGeometry,
+  LineStringGeometry,
+  MultiLineStringGeometry,
+  MultiPointGeometry,
+  MultiPolygonGeometry,
+  PointGeometry,
+  PolygonGeometry,
+  Position,
+} from './types/ewkb';
 
 export interface ScopeOptions {
   /** set it for this connection only; otherwise for every connection */

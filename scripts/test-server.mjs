@@ -76,11 +76,22 @@ function debianBindir() {
   } catch {
     return null;
   }
-  for (const version of versions.sort(compareVersionsDescending)) {
-    const dir = path.join(base, version, 'bin');
-    if (hasServerBinaries(dir)) return dir;
-  }
-  return null;
+  // the newest version, unless an older one has PostGIS and it has not (Debian installs
+  // postgresql-N-postgis-3 for one version N): the PostGIS tests run where they can
+  const usable = versions.sort(compareVersionsDescending).map((version) => path.join(base, version, 'bin')).filter(hasServerBinaries);
+  return usable.find((dir) => hasExtension(dir, 'postgis')) ?? usable[0] ?? null;
+}
+
+/**
+ * Whether the installation whose binaries are in `bindir` has the files of extension `name`
+ * (so that CREATE EXTENSION works): Debian keeps them in /usr/share/postgresql/N, other
+ * layouts in share/ next to bin/.
+ */
+export function hasExtension(bindir, name) {
+  const candidates = [path.join(bindir, '..', 'share', 'postgresql', 'extension'), path.join(bindir, '..', 'share', 'extension')];
+  const debian = /^\/usr\/lib\/postgresql\/([^/]+)\/bin\/?$/.exec(path.resolve(bindir));
+  if (debian) candidates.unshift(path.join('/usr/share/postgresql', debian[1], 'extension'));
+  return candidates.some((dir) => fs.existsSync(path.join(dir, `${name}.control`)));
 }
 
 function embeddedPackageRoot() {
@@ -746,6 +757,8 @@ export async function startTestServer(options = {}) {
           bindir,
           source: binaries.source,
           version,
+          /** CREATE EXTENSION postgis works on this server */
+          postgis: hasExtension(bindir, 'postgis'),
           get pid() {
             return child.pid;
           },

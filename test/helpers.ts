@@ -14,6 +14,8 @@ export interface TestServer {
   bindir: string;
   source: string;
   version: string;
+  /** CREATE EXTENSION postgis works on this server */
+  postgis: boolean;
   pid: number;
   stop(): Promise<void>;
   /** stop the server ('fast' by default, or 'immediate' as in a crash), keeping its data and port */

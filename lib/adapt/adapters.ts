@@ -21,6 +21,7 @@ import { serializeArray } from '../types/array';
 import { formatBytea } from '../types/bytea';
 import { formatTimestampLocal } from '../types/date-format';
 import { formatTimestamptz, parseTimestampLocal } from '../types/datetime';
+import { geometryParamText, Geometry } from '../types/ewkb';
 import { Box } from '../types/geometric';
 import { isJsonArray, Json } from '../types/json';
 import { formatFloat, isInt4, isInt8 } from '../types/numeric';
@@ -184,6 +185,8 @@ export const ParamCast = Object.freeze({
    * booleans as bool, one type for the server to convert from
    */
   mixed: -4,
+  /** geometry or geography (PostGIS): a plain object is a GeoJSON geometry, sent as EWKB */
+  geometry: -5,
 });
 
 /** Where the values come from and go: one per call, reused for every value (no object per value). */
@@ -361,6 +364,10 @@ function adaptOne(value: unknown, at: Adaptation, depth: number, chain: readonly
     at.oid = object.oid;
     return typeof v === 'string' ? checkText(v, at) : v;
   }
+  if (object instanceof Geometry) {
+    at.oid = object.oid;
+    return geometryParamText(object.geometry, at.name);
+  }
   if (isToPostgres(object)) {
     // the library's own value classes: Interval, Range, Multirange, Composite, records, ...
     const inner = (item: unknown): PostgresText | null => {
@@ -403,6 +410,11 @@ function adaptOne(value: unknown, at: Adaptation, depth: number, chain: readonly
   }
   // node-postgres's protocol, where node-postgres looks for it: after bytes, dates and arrays
   if (hasToPostgresMethod(object)) return adaptToPostgresMethod(object, at, depth, chain);
+  if (at.cast === ParamCast.geometry && isPlainObject(object)) {
+    // $1::geometry: GeoJSON, written as the EWKB that geometry and geography both read
+    at.oid = 0;
+    return geometryParamText(object, at.name);
+  }
   if (isPlainObject(object)) {
     // untyped: json and jsonb both read it (a json parameter would not compare with jsonb)
     at.oid = 0;

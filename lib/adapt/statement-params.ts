@@ -40,6 +40,10 @@ const CASTS: ReadonlyMap<string, number> = new Map([
   ['jsonb', ParamCast.json],
   ['box[]', ParamCast.boxArray],
   ['_box', ParamCast.boxArray],
+  ['geometry', ParamCast.geometry],
+  ['geography', ParamCast.geometry],
+  ['public.geometry', ParamCast.geometry],
+  ['public.geography', ParamCast.geometry],
 ]);
 
 function castOf(type: string | null): number {
@@ -47,6 +51,9 @@ function castOf(type: string | null): number {
   if (type === MIXED_CASTS) return ParamCast.mixed;
   const known = CASTS.get(type);
   if (known !== undefined) return known;
+  // geometry(Point,4326): the modifier does not change how GeoJSON travels
+  const paren = type.indexOf('(');
+  if (paren > 0 && type.endsWith(')') && CASTS.get(type.slice(0, paren)) === ParamCast.geometry) return ParamCast.geometry;
   return type.endsWith('[]') ? ParamCast.otherArray : ParamCast.none;
 }
 
