@@ -2,19 +2,9 @@
 // when timestamps are read in local time (types.setTimestampType('local')). A timestamp
 // column keeps the wall-clock time and drops the offset, so the Date read from it comes
 // back as it was; a timestamptz column takes the offset, so it gets the same instant.
+import { daysFromCivil } from './datetime';
 
 const MS_PER_DAY = 86_400_000;
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 1 BC is 0). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const monthFromMarch = month > 2 ? month - 3 : month + 9;
-  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
-}
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');

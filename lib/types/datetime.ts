@@ -15,7 +15,7 @@ const TIMESTAMP_RE =
   /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:(Z)|([+-])(\d\d)(?::?(\d\d)(?::?(\d\d))?)?)?( BC)?$/;
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 1 BC is 0). */
-function daysFromCivil(year: number, month: number, day: number): number {
+export function daysFromCivil(year: number, month: number, day: number): number {
   // shift the year to start in March so that the leap day is the last day of the year
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
