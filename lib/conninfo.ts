@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 
 import { native } from './native';
 import { OperationalError } from './errors';
+import { messageOf } from './thrown';
 
 /** libpq keywords as an object: `{ host, port, dbname, user, password, sslmode, ... }`. */
 export type ConninfoObject = Record<string, string | number | boolean | undefined | null>;
@@ -64,7 +65,7 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
     try {
       parsed = conninfo === '' ? {} : native().parseConninfo(conninfo);
     } catch (error) {
-      throw new OperationalError(`invalid connection string: ${redact(messageOf(error), secrets)}`);
+      throw new OperationalError(`invalid connection string: ${redact(messageOf(error).trim(), secrets)}`);
     }
     if (parsed.password) secrets.push(parsed.password);
     if (conninfo !== '') {
@@ -190,6 +191,3 @@ function safeDecode(text: string): string {
   }
 }
 
-function messageOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).trim();
-}

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 
 import * as errors from './errors';
+import { messageOf } from './thrown';
 import { utf8Bytes } from './utf8';
 import type { Connection } from './connection';
 
@@ -21,10 +22,6 @@ function toBuffer(chunk: unknown): Buffer {
   if (typeof chunk === 'string') return utf8Bytes(chunk, 'COPY data');
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new TypeError(`COPY data must be Buffers or strings, not ${chunk === null ? 'null' : typeof chunk}`);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Resolves with the number of rows the server copied. */

@@ -3,12 +3,9 @@
 import { ProgrammingError, InFailedSqlTransaction } from './errors';
 import type { Connection } from './connection';
 import type { TransactionOptions } from './core/begin';
+import { quoteIdent } from './sql';
 
 export type { IsolationLevel, SessionOptions, TransactionOptions } from './core/begin';
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /**
  * The outermost block opens the transaction and commits or rolls it back; a block inside
@@ -30,7 +27,7 @@ export async function runTransaction<C extends Connection, T>(
     if (options.isolationLevel !== undefined || options.readonly !== undefined || options.deferrable !== undefined) {
       throw new ProgrammingError('a nested transaction cannot change the isolation level, read-only or deferrable mode');
     }
-    savepoint = quoteIdentifier(options.savepointName ?? `pqnode_savepoint_${depth + 1}`);
+    savepoint = quoteIdent(options.savepointName ?? `pqnode_savepoint_${depth + 1}`);
     await conn._control(`SAVEPOINT ${savepoint}`, undefined);
   }
   conn._transactionDepth = depth + 1;

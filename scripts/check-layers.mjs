@@ -21,7 +21,7 @@ export const LAYERS = [
   // pure building blocks: no connection, no server
   {
     name: 'base',
-    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql-split\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/, /^tracing\.ts$/],
+    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql-split\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^thrown\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/, /^tracing\.ts$/],
     uses: [],
   },
   // the one place that knows the addon

@@ -29,6 +29,7 @@ import { beginStatement, type SessionOptions, type TransactionOptions } from './
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
 import { checkChannelName, checkQueryText } from '../query-text';
 import { Fifo } from '../fifo';
+import { messageOf } from '../thrown';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
 import { dateStyleOf, KEPT_SETTINGS, mayChangeKeptSettings, readOtherStyleDates, sessionDateStyle } from '../session-settings';
 import { enterDateStyle, leaveDateStyle, type DateStyleSource } from '../types/datestyle';
@@ -1105,9 +1106,6 @@ function fatalResultIn(requests: readonly Request[]): NativeErrorFields | undefi
   return undefined;
 }
 
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 const DEFAULT_CANCEL_TIMEOUT = 10;
 
