@@ -154,6 +154,14 @@ export function countStatements(text: string, limit = Infinity): number {
   return count;
 }
 
+/** The end of the placeholder `$n` that starts at `i`, or -1 when none starts there. */
+function placeholderEnd(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 0x24 /* $ */ || !isDigit(text.charCodeAt(i + 1))) return -1;
+  let end = i + 2;
+  while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+  return end;
+}
+
 /**
  * The text with each `$n` placeholder replaced by `literalOf(n)`; a placeholder it gives
  * undefined for stays as it is. A `$n` inside a string, a quoted identifier, a dollar-quoted
@@ -167,9 +175,8 @@ export function inlinePlaceholders(text: string, literalOf: (n: number) => strin
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 0x24 /* $ */ && isDigit(text.charCodeAt(i + 1))) {
-      let end = i + 2;
-      while (end < n && isDigit(text.charCodeAt(end))) end++;
+    const end = placeholderEnd(text, i);
+    if (end > 0) {
       const literal = literalOf(Number(text.slice(i + 1, end)));
       if (literal !== undefined) {
         out += text.slice(last, i) + literal;
@@ -337,9 +344,8 @@ export function scanPlaceholders(text: string): PlaceholderScan {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 0x24 /* $ */ && isDigit(text.charCodeAt(i + 1))) {
-      let end = i + 2;
-      while (end < n && isDigit(text.charCodeAt(end))) end++;
+    const end = placeholderEnd(text, i);
+    if (end > 0) {
       const number = Number(text.slice(i + 1, end));
       if (number > highest) highest = number;
       let cast = '';
