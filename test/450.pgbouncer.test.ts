@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { connect, errors, Pool, type Connection, type ConnectOptions } from '../lib';
 import { loadTestServerModule, type TestServer } from './helpers';
-import { pgbouncerMissing, startPgbouncerFor, type Pgbouncer } from './support/pgbouncer';
+import { loadPgbouncerModule, pgbouncerMissing, startPgbouncerFor, type Pgbouncer } from './support/pgbouncer';
 
 const SERVER_POOL_SIZE = 2;
 
@@ -231,6 +231,41 @@ describe('automatic preparing through transaction pooling', () => {
       expect(right).toBeGreaterThan(0);
     } finally {
       await pool.close(1);
+    }
+  });
+});
+
+/** Whether a version ('1.18.0') is at least major.minor. */
+function atLeast(version: string | null, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = (version ?? '0').split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+describe('PgBouncer 1.21+ with max_prepared_statements', () => {
+  it('automatic preparing at the default threshold: every result right, no error', async (context) => {
+    bouncerDsn(context);
+    const { pgbouncerVersion } = await loadPgbouncerModule();
+    const version = pgbouncerVersion();
+    // Debian 12 ships 1.18: the test runs where a newer one is installed
+    if (!atLeast(version, 1, 21)) return context.skip(`pgbouncer ${version} has no max_prepared_statements (1.21+)`);
+    const preparing = await startPgbouncerFor(server!, { poolMode: 'transaction', poolSize: SERVER_POOL_SIZE, settings: { max_prepared_statements: 100 } });
+    const pool = new Pool(preparing.dsn, { min: 8, max: 8, timeout: 20 });
+    try {
+      await pool.wait(10);
+      const texts = Array.from({ length: 6 }, (_, k) => `select $1::int * ${k + 2} as v`);
+      const runs = Array.from({ length: 600 }, (_, i) => {
+        const k = i % texts.length;
+        const run =
+          i % 5 === 0
+            ? pool.connection(async (conn) => (await conn.query<{ v: number }>(texts[k], [i])).rows[0].v)
+            : pool.query<{ v: number }>(texts[k], [i]).then((result) => result.rows[0].v);
+        return run.then((v) => expect(v).toBe(i * (k + 2)));
+      });
+      const outcomes = await Promise.allSettled(runs);
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    } finally {
+      await pool.close(1);
+      await preparing.stop();
     }
   });
 });
