@@ -95,6 +95,12 @@ static void run_command(PGconn *conn, const char *sql) {
  */
 #define SELECT_ONE "select_one"
 
+/*
+ * Behind PgBouncer in transaction mode (pool-pgbouncer) a statement prepared on one server
+ * connection is missing on the next: pipelined() then sends the text each time, unnamed.
+ */
+static int send_unnamed = 0;
+
 static void prepare_select_one(PGconn *conn) {
   PGresult *result = PQprepare(conn, SELECT_ONE, "select $1::int", 0, NULL);
   expect(result, PGRES_COMMAND_OK, conn, "prepare");
@@ -148,8 +154,9 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
       for (int c = 1; c < nconns; c++)
         if (inflight[c] < inflight[target]) target = c;
       snprintf(param, sizeof param, "%ld", sent);
-      if (PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0) != 1)
-        die("sendQueryPrepared", conns[target]);
+      int queued = send_unnamed ? PQsendQueryParams(conns[target], "select $1::int", 1, NULL, values, NULL, NULL, 0)
+                                : PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0);
+      if (queued != 1) die(send_unnamed ? "sendQueryParams" : "sendQueryPrepared", conns[target]);
 #ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
       if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
 #else
@@ -331,11 +338,12 @@ int main(int argc, char **argv) {
     clock_start(&timing);
     connect_many(dsn, count);
     clock_stop(&timing);
-  } else if (strcmp(workload, "pool") == 0) {
+  } else if (strcmp(workload, "pool") == 0 || strcmp(workload, "pool-pgbouncer") == 0) {
     PGconn *conns[4];
+    send_unnamed = strcmp(workload, "pool-pgbouncer") == 0;
     for (int c = 0; c < 4; c++) {
       conns[c] = open_connection(dsn);
-      prepare_select_one(conns[c]);
+      if (!send_unnamed) prepare_select_one(conns[c]);
     }
     pipelined(conns, 4, 50, count / 20 + 1);
     clock_start(&timing);

@@ -21,6 +21,9 @@
 //                     what `npm install` gives; the default when there is one) or `source`
 //                     (build/Release, built against the system's libpq; the default otherwise)
 //
+// pool-pgbouncer runs through a throwaway PgBouncer (scripts/pgbouncer.mjs) in front of the
+// server, and is skipped, saying why, where pgbouncer is not installed.
+//
 // The floor is linked against the same libpq as the pqnode binary measured: the static
 // libpq the prebuilt binary links (PQNODE_STATIC_LIBPQ, PQNODE_STATIC_OPENSSL as for
 // scripts/prebuild.sh), or the system's libpq (pg_config) for a source build.
@@ -33,9 +36,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { nativeSourcesHash } from '../scripts/native-sources-hash.mjs';
+import { findPgbouncer, startPgbouncer } from '../scripts/pgbouncer.mjs';
 import { startTestServer } from '../scripts/test-server.mjs';
 import { renderChart } from './chart.mjs';
-import { WORKLOADS, countFor, setupStatements } from './workloads.mjs';
+import { PGBOUNCER_POOL_SIZE, WORKLOADS, countFor, setupStatements } from './workloads.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');
@@ -306,15 +310,23 @@ function compileFloor(binary) {
   return showCommand(compiler, args);
 }
 
+/** The server a workload talks to: BENCH_DSN, or the PgBouncer in front of it (pool-pgbouncer). */
+const workloadDsns = {};
+
+function dsnFor(workload) {
+  return workloadDsns[workload] ?? process.env.BENCH_DSN;
+}
+
 function childCommand(driver, workload, count) {
-  if (driver === 'floor') return [floorBinary, [workload, process.env.BENCH_DSN, String(count)]];
+  if (driver === 'floor') return [floorBinary, [workload, dsnFor(workload), String(count)]];
   return [process.execPath, [path.join(benchDir, 'child.mjs'), driver, workload, String(count)]];
 }
 
 function measure(driver, workload, count, env) {
   const [command, args] = childCommand(driver, workload, count);
+  const childEnv = { ...(env[driver] ?? process.env), BENCH_DSN: dsnFor(workload) };
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env: env[driver] ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
@@ -377,6 +389,23 @@ async function prepareDatabase(dsn, counts) {
   }
 }
 
+/**
+ * A PgBouncer in transaction mode in front of the server at `dsn`, or the reason there is
+ * none: pgbouncer not installed, or a server whose address is not a URI's host and port.
+ */
+async function startBouncer(dsn) {
+  if (!findPgbouncer()) return { reason: 'pgbouncer is not installed (apt-get install pgbouncer)' };
+  let url;
+  try {
+    url = new URL(dsn);
+  } catch {
+    return { reason: 'PQNODE_TEST_DSN is not a postgresql:// URI with a host and port to put PgBouncer in front of' };
+  }
+  if (url.password) return { reason: "PQNODE_TEST_DSN has a password: the throwaway PgBouncer knows trust authentication only" };
+  const bouncer = await startPgbouncer({ host: url.hostname || '127.0.0.1', port: Number(url.port || 5432), poolMode: 'transaction', poolSize: PGBOUNCER_POOL_SIZE });
+  return { bouncer };
+}
+
 /** The client's own CPU time per operation: lower is better, and steadier on a busy machine. */
 function cpuTable(summary, drivers) {
   const columns = ['floor', ...drivers];
@@ -432,7 +461,7 @@ async function main() {
   const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
   const scale = Number(process.env.BENCH_SCALE ?? 1);
   if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
-  const workloads = listFromEnv('BENCH_WORKLOADS', WORKLOADS.map((w) => w.name));
+  let workloads = listFromEnv('BENCH_WORKLOADS', WORKLOADS.map((w) => w.name));
   const drivers = listFromEnv('BENCH_DRIVERS', DRIVERS);
   const full = scale === 1 && !process.env.BENCH_WORKLOADS && !process.env.BENCH_DRIVERS;
   const outDir = path.resolve(process.env.BENCH_OUT ?? (full ? benchDir : buildDir));
@@ -461,6 +490,18 @@ async function main() {
     process.env.PQNODE_TEST_DSN = server.dsn;
   }
   process.env.BENCH_DSN = process.env.PQNODE_TEST_DSN;
+  let bouncer = null;
+  if (workloads.includes('pool-pgbouncer')) {
+    const started = await startBouncer(process.env.BENCH_DSN);
+    if (started.bouncer) {
+      bouncer = started.bouncer;
+      workloadDsns['pool-pgbouncer'] = bouncer.dsn;
+      log(`pool-pgbouncer: PgBouncer ${bouncer.version} in transaction mode, ${PGBOUNCER_POOL_SIZE} server connections`);
+    } else {
+      log(`pool-pgbouncer skipped: ${started.reason}`);
+      workloads = workloads.filter((w) => w !== 'pool-pgbouncer');
+    }
+  }
   // pqnode's children load the chosen binary, and check that they did (drivers/pqnode.mjs)
   const pqnodeChildEnv = {
     ...pqnodeEnv(pqnodeBinary),
@@ -621,6 +662,7 @@ async function main() {
     ];
     process.stdout.write(`${report.join('\n')}\n`);
   } finally {
+    if (bouncer) await bouncer.stop();
     if (server) await server.stop();
   }
 }

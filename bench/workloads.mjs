@@ -10,7 +10,16 @@ export const WORKLOADS = [
   { name: 'copy-out', base: 1_000_000, unit: 'MB/s', describe: 'COPY TO STDOUT, text format, 3 columns' },
   { name: 'connect', base: 500, unit: 'connections/s', describe: 'open and close, one after another' },
   { name: 'pool', base: 10_000, unit: 'queries/s', describe: '`select $1::int` over a pool of 4, 50 in flight' },
+  {
+    name: 'pool-pgbouncer',
+    base: 10_000,
+    unit: 'queries/s',
+    describe: '`pool` through PgBouncer in transaction mode, 2 server connections, nothing prepared',
+  },
 ];
+
+/** server connections of the PgBouncer in front of pool-pgbouncer: fewer than the clients' 4 */
+export const PGBOUNCER_POOL_SIZE = 2;
 
 export const INSERT_PAGE = 5000;
 export const COPY_CHUNK = 65536;

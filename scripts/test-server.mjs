@@ -263,7 +263,7 @@ function isRunning(pid) {
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -321,7 +321,7 @@ function readTail(file, lines = 30) {
  * server accepts sessions; a bare TCP connect also succeeds while the server
  * is still replaying WAL and would refuse every client.
  */
-function probeServer(host, port, timeoutMs = 2000) {
+export function probeServer(host, port, timeoutMs = 2000) {
   return new Promise((resolve) => {
     const params = Buffer.from(`user\0${DB_USER}\0database\0${DB_NAME}\0\0`, 'utf8');
     const startup = Buffer.alloc(8 + params.length);

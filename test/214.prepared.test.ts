@@ -251,3 +251,32 @@ describe('with libpq 17+', () => {
     expect(report.afterAbort).toEqual([]);
   });
 });
+
+describe('statement names', () => {
+  // Behind PgBouncer in transaction mode a client's statements reach server connections
+  // where other clients prepared theirs: a name two clients share runs the wrong statement
+  // (test/450.pgbouncer shows it through a real PgBouncer).
+  it('no two connections, of this process or another, use the same name', async () => {
+    const other = await connectTest({ autocommit: true });
+    const nameOf = async (on: Connection, text: string) => {
+      await on.query(text, [1], { prepare: true });
+      const result = await on.query<{ name: string }>('select name from pg_prepared_statements where statement = $1', [text], { prepare: false });
+      return result.rows[0].name;
+    };
+    let names: string[];
+    try {
+      names = [await nameOf(conn, 'select $1::int + 1 as n'), await nameOf(other, 'select $1::int * 10 as n')];
+    } finally {
+      await other.close();
+    }
+    // another Node process, whose connections are counted from one as well
+    const script = `
+      const { PreparedStatements } = require(${JSON.stringify(path.join(root, 'lib', 'core', 'prepared.ts'))});
+      process.stdout.write(new PreparedStatements().decide('select 1', null, true).name);
+    `;
+    const child = execFileSync(process.execPath, ['-r', path.join(root, 'test', 'support', 'ts-register.cjs'), '-e', script]).toString();
+    names.push(child);
+    expect(new Set(names).size).toBe(3);
+    for (const name of names) expect(name).toMatch(/^_pqnode_[0-9a-f]{12}_[0-9a-z]+_[0-9a-z]+$/);
+  });
+});

@@ -10,6 +10,7 @@ const pg = require('pg');
 export const notes = {
   concurrent: 'one query at a time: pg-native has no queue, the benchmark chains them',
   pool: "pg's Pool over pg-native clients (pg.native.Pool)",
+  'pool-pgbouncer': "pg's Pool over pg-native clients (pg.native.Pool)",
   'copy-in': "libpq's buffer flushed by the benchmark before the end: pg-native's CopyStream leaves data unsent and hangs",
 };
 
@@ -143,5 +144,10 @@ export const workloads = {
     const run = (i) => pool.query(SQL.select1, [i]);
     await timedRuns(count, 50, timer, run);
     await pool.end();
+  },
+
+  // unnamed statements, as pg's: nothing to change for transaction pooling
+  async 'pool-pgbouncer'(args) {
+    await workloads.pool(args);
   },
 };

@@ -65,4 +65,9 @@ export const workloads = {
     await timedRuns(count, 50, timer, run);
     await pool.end();
   },
+
+  // pg sends statements without a name unprepared: nothing to change for transaction pooling
+  async 'pool-pgbouncer'(args) {
+    await workloads.pool(args);
+  },
 };

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { copyChunks, insertPages, timedRuns } from '../workloads.mjs';
 
 export const notes = {
+  'pool-pgbouncer': 'prepare: false, as its README advises for transaction pooling',
   connect: 'each new connection also reads pg_type (postgres.js default fetch_types)',
 };
 
@@ -92,6 +93,14 @@ export const workloads = {
 
   async pool({ dsn, count, timer }) {
     const sql = open(dsn, { max: 4 });
+    const run = (i) => selectOne(sql, i);
+    await timedRuns(count, 50, timer, run);
+    await sql.end();
+  },
+
+  // what postgres.js's README advises behind PgBouncer in transaction mode
+  async 'pool-pgbouncer'({ dsn, count, timer }) {
+    const sql = open(dsn, { max: 4, prepare: false });
     const run = (i) => selectOne(sql, i);
     await timedRuns(count, 50, timer, run);
     await sql.end();

@@ -14,6 +14,8 @@ const { default: pg } = await import(pathToFileURL(path.join(root, 'dist', 'pg',
 
 export const notes = {
   concurrent: "client.query() calls issued together are pipelined, as pqnode's are",
+  'pool-pgbouncer':
+    'prepares what a client runs often, with no switch in the pg config to turn that off: a statement reaching a server connection that lacks it is prepared again and re-run',
 };
 
 /** As drivers/pqnode.mjs: a result of another binary must not pass for the chosen one's. */
@@ -102,5 +104,9 @@ export const workloads = {
     const run = (i) => pool.query(SQL.select1, [i]);
     await timedRuns(count, 50, timer, run);
     await pool.end();
+  },
+
+  async 'pool-pgbouncer'(args) {
+    await workloads.pool(args);
   },
 };

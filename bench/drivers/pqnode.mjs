@@ -32,7 +32,7 @@ async function checkBinary() {
 
 await checkBinary();
 
-export const notes = {};
+export const notes = { 'pool-pgbouncer': 'prepareThreshold: null, as its README advises for transaction pooling' };
 if (typeof pq.Pool !== 'function') {
   notes.pool = 'pqnode has no Pool yet: 4 connections taken in turn';
 }
@@ -101,20 +101,30 @@ export const workloads = {
     await timedRuns(count, 1, timer, once);
   },
 
-  async pool({ dsn, count, timer }) {
-    let run;
-    let close;
-    if (typeof pq.Pool === 'function') {
-      const pool = new pq.Pool(dsn, { min: 4, max: 4 });
-      run = (i) => pool.query(SQL.select1, [i]);
-      close = () => pool.close();
-    } else {
-      const conns = await Promise.all([0, 1, 2, 3].map(() => pq.connect(dsn, OPTIONS)));
-      let turn = 0;
-      run = (i) => conns[turn++ % conns.length].query(SQL.select1, [i]);
-      close = () => Promise.all(conns.map((conn) => conn.close()));
-    }
-    await timedRuns(count, 50, timer, run);
-    await close();
+  async pool(args) {
+    await poolRuns(args, {});
+  },
+
+  // what pqnode's README advises behind PgBouncer in transaction mode
+  async 'pool-pgbouncer'(args) {
+    await poolRuns(args, { prepareThreshold: null });
   },
 };
+
+/** 4 connections, 50 statements in flight; `connectOptions` for each connection. */
+async function poolRuns({ dsn, count, timer }, connectOptions) {
+  let run;
+  let close;
+  if (typeof pq.Pool === 'function') {
+    const pool = new pq.Pool(dsn, { min: 4, max: 4, connectOptions });
+    run = (i) => pool.query(SQL.select1, [i]);
+    close = () => pool.close();
+  } else {
+    const conns = await Promise.all([0, 1, 2, 3].map(() => pq.connect(dsn, { ...OPTIONS, ...connectOptions })));
+    let turn = 0;
+    run = (i) => conns[turn++ % conns.length].query(SQL.select1, [i]);
+    close = () => Promise.all(conns.map((conn) => conn.close()));
+  }
+  await timedRuns(count, 50, timer, run);
+  await close();
+}

@@ -5,6 +5,12 @@
 // The cache is keyed by the text and the parameter type OIDs, since the server fixes
 // the parameter types when it prepares. Decisions are taken in the order requests are
 // sent, so a statement prepared by one request can be used by the next one already.
+//
+// A name is never used by two connections, of this process or another: behind PgBouncer
+// in transaction mode, one client's statements land on server connections where another
+// client prepared its own, and a name two clients share would run one's statement with the
+// other's parameters. A name the server connection lacks is an error instead (26000).
+import { randomBytes } from 'node:crypto';
 import { ProgrammingError } from '../errors';
 
 export const DEFAULT_PREPARE_THRESHOLD = 5;
@@ -19,6 +25,11 @@ export type PrepareDecision =
   | { mode: 'use'; name: string; key: string };
 
 const NONE: PrepareDecision = { mode: 'none' };
+
+/** this process's (or worker thread's) part of every name: 48 random bits */
+const PROCESS_MARK = randomBytes(6).toString('hex');
+/** connections made so far in this process or thread */
+let caches = 0;
 
 /** keys kept per text (for its type combinations), and texts kept per statement the cache may hold */
 const KEPT_KEYS_PER_PREPARED = 4;
@@ -41,6 +52,8 @@ export class PreparedStatements {
   #names = new Map<string, Prepared>();
   #clock = 0;
   #serial = 0;
+  /** this connection's names start with it: `_pqnode_<process>_<connection>_` */
+  readonly #namePrefix = `_pqnode_${PROCESS_MARK}_${(++caches).toString(36)}_`;
   /** names evicted whose DEALLOCATE the connection has yet to send */
   #evicted: string[] = [];
   /** each statement's key, made once: by text, then by parameter types */
@@ -92,7 +105,7 @@ export class PreparedStatements {
     }
     this.#counts.delete(key);
     if (this.#names.size >= this.#max) this.#evictOldest();
-    const fresh = `_pqnode_${++this.#serial}`;
+    const fresh = `${this.#namePrefix}${(++this.#serial).toString(36)}`;
     this.#names.set(key, { mode: 'use', name: fresh, key, used: ++this.#clock });
     return { mode: 'prepare', name: fresh, key };
   }
