@@ -879,6 +879,10 @@ export class ConnectionCore {
           if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
           else this.#refuseCopyIn();
         } else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
+        else if (item.status === ExecStatus.CopyBoth) {
+          if (request.copy?.onCopyBoth !== undefined) request.copy.onCopyBoth(request);
+          else this.#refuseCopyBoth();
+        }
         continue;
       }
       if (item === END_OF_COMMAND) {
@@ -899,6 +903,16 @@ export class ConnectionCore {
   #refuseCopyIn(): void {
     try {
       if (this.#native.putCopyEnd('COPY FROM STDIN is only supported through copyFrom() and copy()') === 2) this.processInputSoon();
+    } catch (error) {
+      this.#fail(messageOf(error));
+    }
+  }
+
+  /** COPY BOTH (START_REPLICATION) outside replicate(): ended at once, what comes is dropped. */
+  #refuseCopyBoth(): void {
+    try {
+      this.#native.putCopyEnd(null);
+      this.processInputSoon();
     } catch (error) {
       this.#fail(messageOf(error));
     }
