@@ -209,12 +209,13 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
       }
     }
     if (done && this.#conn !== undefined && !this.#conn.closed) {
-      // the server ended its half: ours ends too, then the COPY's result comes
+      // The server ended its half: ours ends too, then the COPY's result comes. Or reading
+      // failed: then there is no COPY left to end, and the failure comes as the result.
       try {
         this.#conn._core.putCopyEnd(null);
         this.#conn._processInputSoon();
-      } catch (error) {
-        this.#fail(error as Error);
+      } catch {
+        // the result that follows says what happened
       }
     }
   }
