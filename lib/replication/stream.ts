@@ -300,7 +300,8 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
       message = this.#decoder.decode(raw.data);
       this.#betweenTransactions = TRANSACTION_ENDS.has(message.type);
     }
-    this.#delivered = raw.walStart;
+    // (a relation message comes with no position: 0/0)
+    if (raw.walStart > this.#delivered) this.#delivered = raw.walStart;
     return { lsn: formatLsn(raw.walStart), walEnd: formatLsn(raw.walEnd), sendTime: pgTimeToDate(raw.sendTime), data: raw.data, message };
   }
 
