@@ -22,6 +22,7 @@ const EXAMPLES = [
   '10-concurrency.mjs',
   '11-pool.mjs',
   '12-postgis.mjs',
+  '13-logical-replication.mjs',
 ];
 const TIMEOUT_MS = 120_000;
 

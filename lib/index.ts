@@ -26,6 +26,12 @@ export type { ConnectTraceContext, CopyTraceContext, PoolAcquireTraceContext, Qu
 export { Pool } from './pool';
 export type { AcquireOptions, ConnectionHook, PoolCounters, PoolEvents, PoolOptions, PoolStats } from './pool';
 export { Json } from './types/json';
+export { createReplicationSlot, dropReplicationSlot, replicate, ReplicationStream } from './replicate';
+export type { CreatedSlot, ReplicateOptions } from './replicate';
+export type { ReplicationMessage } from './replication/stream';
+export type { PgoutputMessage, ReplicationColumn, ReplicationRelation, ReplicationRow } from './replication/pgoutput';
+export type { PluginOptions } from './replication/commands';
+export { compareLsn, formatLsn, parseLsn } from './replication/lsn';
 export { errors, sql, types };
 
 // Load the addon now, so that a machine without a usable binary learns it at require time,

@@ -156,7 +156,11 @@ export interface NativeCallbacks {
   onFailure(message: string): void;
   onNotice(fields: NativeErrorFields, message: string): void;
   onNotification(notification: NativeNotification): void;
-  /** COPY OUT data: the rows read so far in one Buffer (null when none); `done` once all of it came */
+  /**
+   * COPY OUT data: the rows read so far in one Buffer (null when none); `done` once all of it
+   * came. In a COPY BOTH (replication) each CopyData message comes behind its length (4 bytes,
+   * big-endian), and `done` says the server ended its half: putCopyEnd() ends ours.
+   */
   onCopyData(chunk: Buffer | null, done: boolean): void;
   /** the socket drained: COPY IN may write again */
   onWritable(): void;
@@ -206,11 +210,17 @@ export interface NativeConnection {
   sendSimpleQuery(text: string): void;
   /** push buffered output; returns FlushState bits */
   flush(): number;
-  /** COPY IN: 1 queued, 0 queued but the socket is full (wait for onWritable); throws on failure */
+  /**
+   * COPY IN: 1 queued, 0 queued but the socket is full (wait for onWritable); throws on failure.
+   * COPY BOTH: one CopyData message, flushed at once.
+   */
   putCopyData(data: Buffer | string): number;
-  /** COPY IN: end it, or abort it with an error message; 1 sent, 0 queued, 2 sent and results already wait (processInput) */
+  /**
+   * COPY IN: end it, or abort it with an error message; 1 sent, 0 queued, 2 sent and results
+   * already wait (processInput). COPY BOTH: ends our half; reading goes on until the server's end.
+   */
   putCopyEnd(errorMessage?: string | null): number;
-  /** COPY OUT: stop / start reading the socket (backpressure) */
+  /** COPY OUT and COPY BOTH: stop / start reading the socket (backpressure) */
   pauseCopyOut(): void;
   resumeCopyOut(): void;
   /** stop / start reading results from the socket (backpressure for streamed rows) */

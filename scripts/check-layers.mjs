@@ -40,12 +40,12 @@ export const LAYERS = [
     patterns: [
       /^cursor\.ts$/, /^server-cursor\.ts$/, /^cursor-base\.ts$/, /^stream\.ts$/, /^copy/, /^transaction\.ts$/, /^tpc\.ts$/,
       /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^notifications\.ts$/, /^inline-params\.ts$/, /^prepared\.ts$/,
-      /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\.ts$/,
+      /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\.ts$/, /^replication\//,
     ],
     uses: ['base', 'values', 'core-interface'],
   },
   // the user's connection and pool, and the entries
-  { name: 'facade', patterns: [/^connection\.ts$/, /^pool\.ts$/, /^pool\//, /^pg\//, /^index\.ts$/], uses: ['base', 'native', 'values', 'core', 'features'] },
+  { name: 'facade', patterns: [/^connection\.ts$/, /^pool\.ts$/, /^pool\//, /^pg\//, /^replicate\.ts$/, /^index\.ts$/], uses: ['base', 'native', 'values', 'core', 'features'] },
 ];
 
 /** Files of the core that features may import: its interface, nothing of its workings. */

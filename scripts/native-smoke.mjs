@@ -1,7 +1,8 @@
 // Every path of the native layer once or a few times, for a memory checker to watch:
 // connect (and failing to), queries of many types, errors, notices, notifications, COPY
-// both ways, cancel (answered, timed out, abandoned by close), a killed backend, a pool,
-// close, connections left to the GC, and workers terminated while they hold connections.
+// both ways, a logical replication stream (COPY BOTH), cancel (answered, timed out,
+// abandoned by close), a killed backend, a pool, close, connections left to the GC, and
+// workers terminated while they hold connections.
 //
 //   node --expose-gc scripts/native-smoke.mjs   (PQNODE_TEST_DSN names the server)
 import net from 'node:net';
@@ -12,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { cutConnection } from '../test/support/cut-connection.cjs';
 
 // imported once the workers have run without it (see main)
-let connect, errors, Pool;
+let connect, errors, Pool, replicate;
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const dsn = process.env.PQNODE_TEST_DSN;
@@ -102,6 +103,8 @@ async function oneRound(admin) {
   for await (const chunk of conn.copyTo('copy smoke to stdout')) bytes += chunk.length;
   if (bytes === 0) throw new Error('COPY TO gave nothing');
 
+  await replication(conn, admin);
+
   const sleeping = expectError(conn.query('select pg_sleep(5)'), errors.QueryCanceled);
   await untilRunning(admin, conn.info.backendPid);
   await conn.cancel();
@@ -133,6 +136,32 @@ async function oneRound(admin) {
   await pool.close();
 }
 
+/** COPY BOTH: pgoutput read through its commits with a small buffer, status updates, a lost walsender. */
+async function replication(conn, admin) {
+  const name = `smoke_${process.pid}`;
+  await conn.query(`create table if not exists ${name} (id int primary key, v text)`);
+  await conn.query(`drop publication if exists ${name}; create publication ${name} for table ${name}`);
+  const stream = replicate(dsn, { slot: name, create: true, temporary: true, maxBuffered: 4096, statusInterval: 0.05, options: { publication_names: name } });
+  await stream.ready;
+  await conn.query(`insert into ${name} select i, md5(i::text) from generate_series(1, 2000) i`);
+  await conn.query(`update ${name} set v = 'x' where id < 10`);
+  let commits = 0;
+  for await (const { lsn, message } of stream) {
+    if (message.type !== 'commit') continue;
+    stream.acknowledge(lsn);
+    if (++commits === 2) break;
+  }
+  const lost = replicate(dsn, { slot: `${name}_lost`, plugin: 'test_decoding', create: true, temporary: true });
+  await lost.ready;
+  const pending = lost.next();
+  const { rows } = await admin.query('select active_pid from pg_replication_slots where slot_name = $1', [`${name}_lost`]);
+  await admin.query('select pg_terminate_backend($1)', [rows[0].active_pid]);
+  await expectError(pending, errors.OperationalError);
+  await lost.close();
+  await expectError(replicate(dsn, { slot: `${name}_missing` }).next(), errors.UndefinedObject);
+  await conn.query(`drop publication ${name}; drop table ${name}`);
+}
+
 /**
  * Connections dropped without close(), with and without a statement run, for the finalizer;
  * one leaves a method of its native connection behind, to be called once it is collected.
@@ -143,7 +172,7 @@ async function leaveToTheCollector() {
     await conn.query('select 1');
   }
   await connect(dsn);
-  const kept = (await connect(dsn))._native.transactionStatus;
+  const kept = (await connect(dsn))._core.nativeUnchecked.transactionStatus;
   return kept;
 }
 
@@ -246,7 +275,7 @@ async function main() {
   if (!dsn) throw new Error('PQNODE_TEST_DSN is not set');
   // before this thread loads the addon: it is unloaded with each worker
   await terminateWorkers();
-  ({ connect, errors, Pool } = await import('../dist/index.mjs'));
+  ({ connect, errors, Pool, replicate } = await import('../dist/index.mjs'));
   // and with the addon kept loaded by this thread
   await terminateWorkers();
   const admin = await connect(dsn, { autocommit: true });

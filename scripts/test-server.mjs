@@ -31,6 +31,9 @@ const DEFAULT_SETTINGS = {
   max_prepared_transactions: 10,
   max_connections: 200,
   shared_buffers: '128MB',
+  // logical decoding (replication tests and examples); the defaults of max_wal_senders and
+  // max_replication_slots (10 each) are enough
+  wal_level: 'logical',
 };
 
 /**

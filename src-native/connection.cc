@@ -315,7 +315,7 @@ void Connection::ProcessInput(bool read_socket) {
       if (state_ != State::kOpen) return;
     }
     if (more) continue;
-    if (copy_ == CopyState::kOut && !copy_out_paused_) {
+    if (CopyReading() && !copy_out_paused_) {
       ReadCopyOut(env);
       if (state_ != State::kOpen) return;
       if (copy_ == CopyState::kNone) continue;  // the COPY ended: its final result follows
@@ -422,9 +422,11 @@ bool Connection::DrainResults(Napi::Env env, std::vector<napi_value>& items) {
     } else if (status == PGRES_COPY_OUT) {
       copy_ = CopyState::kOut;
       copy_out_paused_ = false;
+      copy_framed_ = false;
     } else if (status == PGRES_COPY_BOTH) {
-      Fail("COPY BOTH (replication) is not supported");
-      return false;
+      copy_ = CopyState::kBoth;
+      copy_out_paused_ = false;
+      copy_framed_ = true;
     }
   }
   return false;
@@ -487,6 +489,7 @@ void Connection::CloseConnection() {
   row_mode_applied_ = false;
   reading_paused_ = false;
   copy_ = CopyState::kNone;
+  copy_framed_ = false;
   output_pending_ = false;
   pipeline_on_ = false;
 }
@@ -500,7 +503,7 @@ void Connection::UpdateWatch() {
   }
   int events = output_pending_ ? UV_WRITABLE : 0;
   // a paused COPY OUT or row stream stops reading, so that TCP itself slows the server down
-  if (!(copy_ == CopyState::kOut && copy_out_paused_) && !reading_paused_) events |= UV_READABLE;
+  if (!(CopyReading() && copy_out_paused_) && !reading_paused_) events |= UV_READABLE;
   const int error = watch_.Watch(PQsocket(conn_), events);
   if (error != 0) Fail(std::string("cannot watch the socket: ") + uv_strerror(error));
 }

@@ -32,7 +32,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
 
  private:
   enum class State { kNew, kConnecting, kOpen, kClosed };
-  enum class CopyState { kNone, kIn, kOut };
+  // kBoth: COPY BOTH (a replication stream): data both ways, read as kOut is; its messages
+  // reach JS each behind its length, since their bounds matter
+  enum class CopyState { kNone, kIn, kOut, kBoth };
 
   struct Notice {
     ErrorFieldList fields;
@@ -82,6 +84,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // that limit with more perhaps to come.
   bool DrainResults(Napi::Env env, std::vector<napi_value>& items);
   void ReadCopyOut(Napi::Env env);
+  bool CopyReading() const { return copy_ == CopyState::kOut || copy_ == CopyState::kBoth; }
   void WriteOutput();
   void Fail(const std::string& message);
   void DeliverNotices(Napi::Env env);
@@ -121,6 +124,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   State state_ = State::kNew;
   CopyState copy_ = CopyState::kNone;
   bool copy_out_paused_ = false;
+  // the COPY under way is a COPY BOTH: what it reads goes to JS as length-prefixed messages
+  bool copy_framed_ = false;
   bool pipeline_on_ = false;
   bool output_pending_ = false;
   bool kept_alive_ = false;

@@ -1,5 +1,6 @@
 // The COPY half of Connection: data in with PQputCopyData, data out with PQgetCopyData,
-// both asynchronous, with backpressure through the socket.
+// both asynchronous, with backpressure through the socket. COPY BOTH (a replication stream)
+// is both at once: its messages are moved as they are, what they mean is for lib/ to read.
 #include <climits>
 #include <string>
 
@@ -18,7 +19,9 @@ constexpr size_t kCopyBatchBytes = 256 * 1024;
 Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  if (copy_ != CopyState::kIn) throw Napi::Error::New(env, "no COPY FROM STDIN is in progress");
+  if (copy_ != CopyState::kIn && copy_ != CopyState::kBoth) {
+    throw Napi::Error::New(env, "no COPY FROM STDIN or COPY BOTH is in progress");
+  }
   // libpq takes the length as int: more would go out cut short, or as garbage
   const auto checked = [env](size_t size) {
     if (size > static_cast<size_t>(INT_MAX)) {
@@ -44,6 +47,7 @@ Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
     // follows, so results are read again
     std::string message = PQerrorMessage(conn);
     copy_ = CopyState::kNone;
+    copy_framed_ = false;
     copy_unflushed_ = 0;
     UpdateKeepAlive();
     throw Napi::Error::New(env, message.empty() ? "sending COPY data failed" : message);
@@ -55,7 +59,8 @@ Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, 0);
   }
   copy_unflushed_ += size;
-  if (copy_unflushed_ >= kCopyBatchBytes) {
+  // a replication stream's messages (status updates) are few and small, and wanted now
+  if (copy_unflushed_ >= kCopyBatchBytes || copy_ == CopyState::kBoth) {
     copy_unflushed_ = 0;
     const int flushed = PQflush(conn);
     if (flushed < 0) ThrowLibpqError(env, "sending COPY data");
@@ -69,15 +74,26 @@ Napi::Value Connection::PutCopyData(const Napi::CallbackInfo& info) {
 Napi::Value Connection::PutCopyEnd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PGconn* conn = OpenConn(env);
-  if (copy_ != CopyState::kIn) throw Napi::Error::New(env, "no COPY FROM STDIN is in progress");
+  if (copy_ != CopyState::kIn && copy_ != CopyState::kBoth) {
+    throw Napi::Error::New(env, "no COPY FROM STDIN or COPY BOTH is in progress");
+  }
+  const bool both = copy_ == CopyState::kBoth;
   std::string error;
   const bool failed = info[0].IsString();
   if (failed) error = info[0].As<Napi::String>().Utf8Value();
   const int ended = PQputCopyEnd(conn, failed ? error.c_str() : nullptr);
   if (ended < 0) ThrowLibpqError(env, "ending COPY");
-  if (ended == 1) {
+  if (ended == 1 && both) {
+    // libpq goes on reading until the server ends its half too, then the result follows
+    copy_ = CopyState::kOut;
+    copy_unflushed_ = 0;
+    const int flushed = PQflush(conn);
+    if (flushed < 0) ThrowLibpqError(env, "ending COPY");
+    output_pending_ = flushed == 1;
+  } else if (ended == 1) {
     // the server answers with the COPY's result, read as any other
     copy_ = CopyState::kNone;
+    copy_framed_ = false;
     copy_unflushed_ = 0;
     const int flushed = PQflush(conn);
     if (flushed < 0) ThrowLibpqError(env, "ending COPY");
@@ -92,7 +108,7 @@ Napi::Value Connection::PutCopyEnd(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Connection::PauseCopyOut(const Napi::CallbackInfo& info) {
-  if (copy_ == CopyState::kOut && !copy_out_paused_) {
+  if (CopyReading() && !copy_out_paused_) {
     copy_out_paused_ = true;
     UpdateWatch();
   }
@@ -100,7 +116,7 @@ Napi::Value Connection::PauseCopyOut(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Connection::ResumeCopyOut(const Napi::CallbackInfo& info) {
-  if (copy_ == CopyState::kOut && copy_out_paused_) {
+  if (CopyReading() && copy_out_paused_) {
     copy_out_paused_ = false;
     UpdateWatch();
     // Rows libpq already holds raise no socket event: the caller pumps them with
@@ -118,16 +134,28 @@ Napi::Value Connection::PumpInput(const Napi::CallbackInfo& info) {
 void Connection::ReadCopyOut(Napi::Env env) {
   std::string batch;
   bool done = false;
-  while (copy_ == CopyState::kOut && !copy_out_paused_) {
-    char* row = nullptr;
-    const int size = PQgetCopyData(conn_, &row, 1);
+  while (CopyReading() && !copy_out_paused_) {
+    char* data = nullptr;
+    const int size = PQgetCopyData(conn_, &data, 1);
     if (size > 0) {
-      batch.append(row, size);
-      PQfreemem(row);
+      if (copy_framed_) {
+        // one CopyData message: its length (4 bytes, big-endian), then its bytes
+        const uint32_t length = static_cast<uint32_t>(size);
+        const char prefix[4] = {static_cast<char>(length >> 24), static_cast<char>(length >> 16),
+                                static_cast<char>(length >> 8), static_cast<char>(length)};
+        batch.append(prefix, sizeof prefix);
+      }
+      batch.append(data, size);
+      PQfreemem(data);
       if (batch.size() < kCopyBatchBytes) continue;
+    } else if (size == -1 && copy_ == CopyState::kBoth) {
+      // the server ended its half of a COPY BOTH: libpq waits for ours (putCopyEnd)
+      copy_ = CopyState::kIn;
+      done = true;
     } else if (size == -1 || size == -2) {
       // -1: all of it came; -2: it failed, and PQgetResult tells why
       copy_ = CopyState::kNone;
+      copy_framed_ = false;
       done = true;
     }
     if (!batch.empty() || done) {

@@ -60,6 +60,11 @@ export class ConnectionCore {
   #sessionDateStyle: DateStyleSource | undefined;
   /** extra_float_digits and client_encoding were set, before the first statement */
   #settingsKept = false;
+  /**
+   * A replication connection (replication=database): its walsender takes the simple query
+   * protocol only, so what the core sends of its own goes that way.
+   */
+  #simpleOnly = false;
   #secrets: string[] = [];
   #closed = false;
   #broken = false;
@@ -112,6 +117,7 @@ export class ConnectionCore {
   async open(conninfo: Conninfo | undefined, options: ConnectOptions): Promise<void> {
     const params = connectParams(conninfo);
     this.#secrets = params.secrets;
+    this.#simpleOnly = isReplication(params.settings.replication);
     this.#autocommit = options.autocommit ?? false;
     if (options.prepareThreshold !== undefined) this.prepareThreshold = options.prepareThreshold;
     if (options.preparedMax !== undefined) this.preparedMax = options.preparedMax;
@@ -162,7 +168,7 @@ export class ConnectionCore {
     // Every DateStyle is read, ISO the fastest: asked for when the server's default is another.
     const dateStyle = this.#native.parameterStatus('DateStyle');
     if (dateStyle !== null && !dateStyle.startsWith('ISO')) {
-      await this.#request(RequestKind.Pipeline, "SET DateStyle TO 'ISO'", null, null, false);
+      await this.#request(this.#ownKind, "SET DateStyle TO 'ISO'", null, null, false);
     }
   }
 
@@ -691,7 +697,12 @@ export class ConnectionCore {
   #keepSettings(inPipeline: boolean | undefined): void {
     this.#settingsKept = true;
     const ignore = () => undefined;
-    this.#enqueue(newRequest(RequestKind.Pipeline, KEPT_SETTINGS, null, null, false, this.#requestSeq++, ignore, ignore, { inPipeline }), undefined);
+    this.#enqueue(newRequest(this.#ownKind, KEPT_SETTINGS, null, null, false, this.#requestSeq++, ignore, ignore, { inPipeline }), undefined);
+  }
+
+  /** How the statements the core sends of its own accord go. */
+  get #ownKind(): RequestKind {
+    return this.#simpleOnly ? RequestKind.Simple : RequestKind.Pipeline;
   }
 
   /**
@@ -708,7 +719,7 @@ export class ConnectionCore {
     after.reject = (error) => (after.sent ? (settle = () => reject(error)) : reject(error));
     const settled = () => settle?.();
     const extras = { inPipeline: after.inPipeline, sync: after.sync };
-    this.#enqueue(newRequest(RequestKind.Pipeline, KEPT_SETTINGS, null, null, false, this.#requestSeq++, settled, settled, extras), undefined);
+    this.#enqueue(newRequest(this.#ownKind, KEPT_SETTINGS, null, null, false, this.#requestSeq++, settled, settled, extras), undefined);
   }
 
   /** Queue the request and send what may go; failures reject it. */
@@ -879,6 +890,10 @@ export class ConnectionCore {
           if (request.copy?.onCopyIn !== undefined) request.copy.onCopyIn(request);
           else this.#refuseCopyIn();
         } else if (item.status === ExecStatus.CopyOut) request.copy?.onCopyOut?.(request);
+        else if (item.status === ExecStatus.CopyBoth) {
+          if (request.copy?.onCopyBoth !== undefined) request.copy.onCopyBoth(request);
+          else this.#refuseCopyBoth();
+        }
         continue;
       }
       if (item === END_OF_COMMAND) {
@@ -899,6 +914,16 @@ export class ConnectionCore {
   #refuseCopyIn(): void {
     try {
       if (this.#native.putCopyEnd('COPY FROM STDIN is only supported through copyFrom() and copy()') === 2) this.processInputSoon();
+    } catch (error) {
+      this.#fail(messageOf(error));
+    }
+  }
+
+  /** COPY BOTH (START_REPLICATION) outside replicate(): ended at once, what comes is dropped. */
+  #refuseCopyBoth(): void {
+    try {
+      this.#native.putCopyEnd(null);
+      this.processInputSoon();
     } catch (error) {
       this.#fail(messageOf(error));
     }
@@ -1119,4 +1144,9 @@ export function checkSeconds(name: string, value: unknown): number {
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new errors.QueryCanceledError('the query was aborted');
+}
+
+/** Whether libpq's `replication` keyword asks for a walsender (any value but the false ones). */
+function isReplication(value: string | undefined): boolean {
+  return value !== undefined && !['false', 'off', 'no', '0'].includes(value.toLowerCase());
 }

@@ -13,6 +13,8 @@ export const enum RequestKind {
 export interface CopyHandler {
   onCopyIn?(request: Request): void;
   onCopyOut?(request: Request): void;
+  /** a COPY BOTH began (START_REPLICATION): onData gets its messages, each behind its length */
+  onCopyBoth?(request: Request): void;
   onData?(chunk: Buffer | null, done: boolean): void;
   onWritable?(): void;
 }
