@@ -1,7 +1,7 @@
 // The client-side cursor, in the DB-API / psycopg shape: psycopg placeholders, rows fetched
 // from the result the server sent, description and rowcount.
 import * as errors from './errors';
-import { ExecStatus, type NativeResult } from './core/interface';
+import { coreOf, ExecStatus, type Core, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';
@@ -101,6 +101,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   rowFactory: RowFactory | undefined;
 
   #conn: Connection;
+  #core: Core;
   #closed = false;
   #results: NativeResult[] = [];
   #resultIndex = 0;
@@ -126,9 +127,11 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   /** @internal use conn.cursor() */
   constructor(conn: Connection, options: CursorOptions = {}, run?: CursorRunner) {
+    const core = coreOf(conn);
     this.#conn = conn;
+    this.#core = core;
     this.typecasters = new TypecasterRegistry(conn.typecasters);
-    this.#run = run ?? ((text, values, prepare, typecasters) => conn._run(text, values, undefined, prepare, typecasters));
+    this.#run = run ?? ((text, values, prepare, typecasters) => core.run(text, values, undefined, prepare, typecasters));
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
   }
 
@@ -197,7 +200,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   /** One statement published on `pqnode:query`, its row count read at the end. */
   #tracedRun(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
-    const context = this.connection._queryTraceContext(query, values);
+    const context = this.#core.queryTraceContext(query, values);
     return trace(queryChannel, context, () => this.#run(query, values, prepare, this.typecasters), (done, results) => {
       done.rowCount = results[results.length - 1]?.rowCount ?? null;
     });
@@ -338,7 +341,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
         total += result.rowCount >= 0 ? result.rowCount : 0;
         if (options.fetch === true && result.status === ExecStatus.TuplesOk) {
           const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
-          for (const row of this.#conn._makeResult<R>(result, factory).rows) fetched.push(row);
+          for (const row of this.#core.makeResult<R>(result, factory).rows) fetched.push(row);
         }
       }
       this.#query = last?.text ?? null;
@@ -470,7 +473,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   #showResult(result: NativeResult): void {
     const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
     const returnsRows = result.status === ExecStatus.TuplesOk || result.status === ExecStatus.SingleTuple;
-    const shaped = this.#conn._makeResult<R>(result, factory);
+    const shaped = this.#core.makeResult<R>(result, factory);
     this.#rows = shaped.rows;
     this.#position = 0;
     this.#description = returnsRows ? result.fields.map(describe) : null;

@@ -1,7 +1,7 @@
 // The server-side (named) cursor: the result stays on the server, DECLAREd there, and comes
 // over in FETCHes of `itersize` rows, so memory stays flat however many rows there are.
 import * as errors from './errors';
-import { ExecStatus, type NativeResult } from './core/interface';
+import { coreOf, ExecStatus, type Core, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { callSite, withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';
@@ -36,6 +36,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   readonly withhold: boolean;
 
   #conn: Connection;
+  #core: Core;
   #itersize: number;
   #closed = false;
   /** whether a cursor of this name was declared by this object and not closed since */
@@ -57,6 +58,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     }
     quoteIdent(options.name);
     this.#conn = conn;
+    this.#core = coreOf(conn);
     this.typecasters = new TypecasterRegistry(conn.typecasters);
     this.name = options.name;
     this.#itersize = checkItersize(options.itersize ?? DEFAULT_ITERSIZE);
@@ -142,8 +144,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       this.#rowcount = -1;
       // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
       // the description of the rows to come.
-      const declared = this.#conn._run(declare, values, undefined, false);
-      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
+      const declared = this.#core.run(declare, values, undefined, false);
+      const described = this.#core.run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
       const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
       this.#declared = true;
       const description = await described;
@@ -223,7 +225,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       if (target < 0) throw new errors.ProgrammingError(`scroll() position out of bounds: ${target}`);
       // MOVE ABSOLUTE n stands on row n (1-based): the next FETCH gives row n + 1
       const how = mode === 'absolute' ? `ABSOLUTE ${value}` : `RELATIVE ${value}`;
-      await this.#conn._run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+      await this.#core.run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
       this.#position = target;
     } catch (error) {
       throw withCallerStack(error, site);
@@ -249,24 +251,25 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
   async #closeOnServer(): Promise<void> {
     this.#declared = false;
     const conn = this.#conn;
+    const core = this.#core;
     if (conn.closed) return;
     const status = conn.info.transactionStatus;
     // a cursor without hold died with its transaction; an aborted transaction takes no CLOSE
     if (status === 'inerror' || (!this.withhold && status === 'idle')) return;
     // It may have ended with a transaction since committed, and the one open now is another:
     // a CLOSE of a cursor that is not there would abort it.
-    const exists = await conn._run('SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1', [this.name], undefined, false);
+    const exists = await core.run('SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1', [this.name], undefined, false);
     if (exists[exists.length - 1].rows.length === 0) return;
-    await conn._control(`CLOSE ${quoteIdent(this.name)}`, undefined);
+    await core.control(`CLOSE ${quoteIdent(this.name)}`, undefined);
   }
 
   async #fetch(how: string): Promise<R[]> {
     this.#checkFetch();
-    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
+    const results = await this.#core.run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
     const result = results[results.length - 1];
     if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
     const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
-    const shaped = this.#conn._makeResult<R>(result, factory);
+    const shaped = this.#core.makeResult<R>(result, factory);
     this.#position += shaped.rows.length;
     this.#rowcount += shaped.rows.length;
     return shaped.rows;

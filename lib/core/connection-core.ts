@@ -36,6 +36,8 @@ import { enterDateStyle, leaveDateStyle, type DateStyleSource } from '../types/d
 import { newRequest, RequestKind, type CopyHandler, type Request, type RequestOptions, type RowsHandler } from './request';
 import { commandName, Result } from './result';
 import type { ConnectOptions, ConnectionEvents, Notice } from './types';
+import type { Core, TwoPhase } from './interface';
+import { parameterCountOf, portOf, type QueryTraceContext, type ServerTraceContext } from '../tracing';
 
 const NOTICES_KEPT = 50;
 
@@ -46,7 +48,7 @@ export interface CoreEvents {
 }
 
 /** One connection's core; made by the user's Connection, which hands it to the features. */
-export class ConnectionCore {
+export class ConnectionCore implements Core {
   /** the last notices the server sent, oldest first */
   readonly notices: Notice[] = [];
   /** the typecasters of this connection (the global ones apply where it sets none) */
@@ -82,8 +84,8 @@ export class ConnectionCore {
   #pipelineStartSeq = 0;
   /** commands without a sync went out: the server must be asked to send their results */
   #flushRequestNeeded = false;
-  /** a two-phase transaction is prepared: only its COMMIT or ROLLBACK PREPARED may follow */
-  tpcPrepared = false;
+  /** the two-phase transaction under way; once prepared, only its COMMIT or ROLLBACK PREPARED may follow */
+  twoPhase: TwoPhase | undefined = undefined;
   #flushScheduled = false;
   /** per registry (the connection's, or a cursor's), a snapshot as of its last change */
   #typecasterViews = new WeakMap<TypecasterRegistry, { version: number; view: TypecasterRegistry }>();
@@ -243,6 +245,18 @@ export class ConnectionCore {
     return this.#closed ? 0 : this.#native.pendingCommands();
   }
 
+  /** the server and database, for the contexts of the tracing channels (empty once closed) */
+  serverTraceContext(): ServerTraceContext {
+    if (this.#closed) return {};
+    const details = this.#native.info();
+    return { host: details.host, port: portOf(details.port), database: details.dbname };
+  }
+
+  /** the context of one statement on `pqnode:query` */
+  queryTraceContext(text: string, values: unknown): QueryTraceContext {
+    return { query: text, parameterCount: parameterCountOf(values), ...this.serverTraceContext() };
+  }
+
   // COPY's data, for the COPY features: what libpq's async COPY calls say, passed through
 
   /** 1: queued; 0: libpq's buffer is full, wait for 'writable' */
@@ -325,7 +339,7 @@ export class ConnectionCore {
     // wrapping promise and the ticks it takes to adopt it. Failures still reject.
     try {
       this.checkOpen();
-      if (this.tpcPrepared) {
+      if (this.twoPhase?.prepared === true) {
         throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
       }
       const adapted = this.#statement(text, values, signal, typecasters);
