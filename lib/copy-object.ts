@@ -305,7 +305,7 @@ export interface CopyHooks {
   onWritable?(): void;
 }
 
-/**
+/** @internal
  * conn.copy(): resolves with a Copy once the server is ready. COPY takes no bind parameters,
  * so `params` ($1, $2, ...) are quoted into the statement client-side.
  */
@@ -336,7 +336,7 @@ export async function openCopy(conn: Connection, text: QueryText, params: readon
   return first as Copy;
 }
 
-/**
+/** @internal
  * Start a COPY, published on `pqnode:copy` when someone listens: `traceText` and
  * `parameterCount` as the caller wrote them (the statement may have its values quoted in).
  */

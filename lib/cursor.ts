@@ -38,7 +38,7 @@ export interface ExecuteManyOptions {
   returning?: boolean;
 }
 
-/** How a cursor sends a statement: through the connection, or through an explicit pipeline. */
+/** @internal How a cursor sends a statement: through the connection, or through an explicit pipeline. */
 export type CursorRunner = (
   text: string,
   values: readonly unknown[] | undefined,

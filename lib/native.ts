@@ -3,7 +3,7 @@
 import path from 'node:path';
 
 import { loadNative } from './native-loader';
-import { objectRowAppender } from './rows';
+import { objectRowAppender, type Field } from './rows';
 import type { TypecasterRegistry } from './adapt/typecasters';
 
 /** How the native layer turns a column's text into a JS value (set per type OID). */
@@ -60,15 +60,8 @@ export const enum TransactionStatus {
   Unknown = 4,
 }
 
-export interface NativeField {
-  readonly name: string;
-  readonly tableOid: number;
-  readonly columnId: number;
-  readonly typeOid: number;
-  readonly typeSize: number;
-  readonly typeModifier: number;
-  readonly format: number;
-}
+/** A column as the native layer describes it: the Field users see. */
+export type NativeField = Field;
 
 /** Every PQresultErrorField of an error or notice, by its libpq name. Absent fields are undefined. */
 export interface NativeErrorFields {

@@ -88,7 +88,7 @@ export function toXid(xid: Xid | string): Xid {
 // ---------------------------------------------------------------------------------------
 // The two-phase transaction of a connection; its state is the core's (core.twoPhase).
 
-/** Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
+/** @internal Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
 export async function tpcBegin(core: Core, xid: Xid | string): Promise<void> {
   core.checkOpen();
   const id = toXid(xid);
@@ -101,7 +101,7 @@ export async function tpcBegin(core: Core, xid: Xid | string): Promise<void> {
   core.twoPhase = { gid: id.toString(), prepared: false };
 }
 
-/** First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
+/** @internal First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
 export async function tpcPrepare(core: Core): Promise<void> {
   core.checkOpen();
   const twoPhase = core.twoPhase;
@@ -111,7 +111,7 @@ export async function tpcPrepare(core: Core): Promise<void> {
   twoPhase.prepared = true;
 }
 
-/**
+/** @internal
  * Second phase. With no xid: end the current two-phase transaction (in one phase if it was
  * not prepared). With an xid (outside any transaction): end that prepared transaction, as
  * recovery does.
@@ -136,7 +136,7 @@ export async function tpcFinish(core: Core, command: 'COMMIT' | 'ROLLBACK', xid:
   core.twoPhase = undefined;
 }
 
-/** The transactions prepared in this database and not yet committed or rolled back. */
+/** @internal The transactions prepared in this database and not yet committed or rolled back. */
 export async function tpcRecover(conn: Connection): Promise<Xid[]> {
   const core = coreOf(conn);
   core.checkOpen();
@@ -155,7 +155,7 @@ export async function tpcRecover(conn: Connection): Promise<Xid[]> {
   });
 }
 
-/** commit(), rollback() and transaction() have no place in a two-phase transaction. */
+/** @internal commit(), rollback() and transaction() have no place in a two-phase transaction. */
 export function checkNoTwoPhase(core: Core, what: string): void {
   if (core.twoPhase !== undefined) throw new ProgrammingError(`${what} is not allowed in a two-phase transaction: use tpcCommit() / tpcRollback()`);
 }

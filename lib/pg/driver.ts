@@ -21,7 +21,8 @@ import { queryChannel, trace } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
 import { coreOf, type Core } from '../core/interface';
-import { native, type NativeField, type NativeResult } from '../native';
+import { native, type NativeResult } from '../native';
+import type { Field } from '../rows';
 import { NATIVE_DECODERS, TypecasterRegistry } from '../adapt/typecasters';
 import type { Notification } from '../core/notifications';
 import type { Diagnostic } from '../errors';
@@ -29,7 +30,7 @@ import type { Diagnostic } from '../errors';
 export type { Diagnostic };
 
 /** A column as the server described it. */
-export type CoreField = NativeField;
+export type CoreField = Field;
 
 /** One statement's result: its command tag, its columns and its rows (text, or native values where asked). */
 export interface CoreResult {
