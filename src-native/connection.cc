@@ -14,9 +14,6 @@ namespace pqnode {
 
 namespace {
 
-// Must match END_OF_COMMAND and SYNC_BASE in lib/native.ts.
-constexpr int kEndOfCommand = -1;
-constexpr int kSyncBase = 100;
 // A batch goes to JS as the arguments of one onResults call (V8 makes them an array at
 // once; setting elements one by one from here costs a generic property store each).
 // Bounded, so that a backlog of thousands of results never makes an outsized call.

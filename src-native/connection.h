@@ -30,6 +30,14 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // Closes without calling into JS: used by the environment cleanup hook.
   void Shutdown();
 
+  // What JS is told (the addon's `constants`, which lib/native.ts checks at load): the
+  // items of a batch besides results, and the bits flush() returns.
+  static constexpr int kEndOfCommand = -1;
+  // a sync marker is kSyncBase + the transaction status read with it
+  static constexpr int kSyncBase = 100;
+  static constexpr int kOutputPending = 1;
+  static constexpr int kInputWaiting = 2;
+
  private:
   enum class State { kNew, kConnecting, kOpen, kClosed };
   enum class CopyState { kNone, kIn, kOut };
@@ -92,9 +100,6 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void AfterSend();
 
   // helpers
-  // Must match FlushState in lib/native.ts.
-  static constexpr int kOutputPending = 1;
-  static constexpr int kInputWaiting = 2;
   // rows per chunk of a result read in chunks and merged: libpq holds no more than these
   static constexpr int kMergedChunkRows = 8192;
   int FlushState();
