@@ -9,6 +9,7 @@ import {
   native,
   SYNC_BASE,
   TransactionStatus,
+  type NativeCallbacks,
   type NativeConnection,
   type NativeErrorFields,
   type NativeItem,
@@ -99,9 +100,10 @@ export class ConnectionCore implements Core {
   #prepared = new PreparedStatements();
   readonly #events: CoreEvents;
 
-  constructor(events: CoreEvents) {
+  /** `makeNative`: the addon's Connection unless given another (a fake, in the queue's tests) */
+  constructor(events: CoreEvents, makeNative: (callbacks: NativeCallbacks) => NativeConnection = (callbacks) => new (native().Connection)(callbacks)) {
     this.#events = events;
-    this.#native = new (native().Connection)({
+    this.#native = makeNative({
       onResults: (...items) => this.#onResults(items),
       onFailure: (message) => this.#fail(message),
       onNotice: (fields, message) => this.#onNotice(fields, message),
