@@ -9,7 +9,7 @@ import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { TypecasterRegistry } from './adapt/typecasters';
 import { inlineParams } from './inline-params';
-import { Composable, quoteIdent } from './sql';
+import { Composable, quoteIdent } from './sql/compose';
 import { valuesPages, type ValuesPage } from './execute-values';
 import { Column, CursorBase, describe } from './cursor-base';
 

@@ -1,7 +1,7 @@
 // pqnode: a PostgreSQL client over libpq.
 import * as errors from './errors';
 import * as types from './types';
-import * as sql from './sql-namespace';
+import * as sql from './sql/namespace';
 import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';

@@ -7,7 +7,7 @@
 import type { Connection } from './connection';
 import { coreOf } from './core/interface';
 import { sqlLiteral, type LiteralContext } from './adapt/literal';
-import { inlinePlaceholders } from './sql-split';
+import { inlinePlaceholders } from './sql/lexer';
 
 export function inlineParams(conn: Connection, text: string, values: readonly unknown[]): string {
   if (values.length === 0) return text;

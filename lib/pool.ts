@@ -8,7 +8,7 @@ import { connect, Connection, withCallerStack, type QueryOptions, type Result } 
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
 import { resolveQuery, type QueryText } from './query-text';
-import { hasMultipleStatements, leadingKeyword } from './sql-split';
+import { hasMultipleStatements, leadingKeyword } from './sql/lexer';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { poolAcquireChannel, trace, type PoolAcquireTraceContext } from './tracing';
 import { coreOf } from './core/interface';

@@ -8,7 +8,7 @@ import { convertPlaceholders, type QueryParams } from './placeholders';
 import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { CursorBase, describe } from './cursor-base';
-import { quoteIdent } from './sql';
+import { quoteIdent } from './sql/compose';
 
 export interface ServerCursorOptions {
   /** the cursor's name on the server */

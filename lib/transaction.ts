@@ -4,7 +4,7 @@ import { ProgrammingError, InFailedSqlTransaction } from './errors';
 import type { Connection } from './connection';
 import { coreOf } from './core/interface';
 import type { TransactionOptions } from './core/begin';
-import { quoteIdent } from './sql';
+import { quoteIdent } from './sql/compose';
 
 export type { IsolationLevel, SessionOptions, TransactionOptions } from './core/begin';
 

@@ -21,7 +21,7 @@ export const LAYERS = [
   // pure building blocks: no connection, no server
   {
     name: 'base',
-    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql-split\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^thrown\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/, /^tracing\.ts$/],
+    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql\/lexer\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^thrown\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/, /^tracing\.ts$/],
     uses: [],
   },
   // the one place that knows the addon
@@ -29,7 +29,7 @@ export const LAYERS = [
   // values in and out: adapters, typecasters, type families, SQL composition
   {
     name: 'values',
-    patterns: [/^adapt\//, /^types\/(?!typeinfo|composite|enum|hstore|user-range|postgis)/, /^sql\.ts$/, /^sql-namespace\.ts$/, /^query-text\.ts$/, /^conninfo\.ts$/, /^session-settings\.ts$/],
+    patterns: [/^adapt\//, /^types\/(?!typeinfo|composite|enum|hstore|user-range|postgis)/, /^sql\/(compose|namespace)\.ts$/, /^query-text\.ts$/, /^conninfo\.ts$/, /^session-settings\.ts$/],
     uses: ['base', 'native'],
   },
   // the connection core: the queue, the pump, results, prepared statements, its interface

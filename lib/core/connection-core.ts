@@ -25,7 +25,7 @@ import { AdapterRegistry, globalAdapters, type AdaptedParams } from '../adapt/ad
 import { adaptStatementParams } from '../adapt/statement-params';
 import { globalTypecasters, TypecasterRegistry } from '../adapt/typecasters';
 import { checkRowFactory, rowMaker, type RowFactory } from '../rows';
-import { countStatements } from '../sql-split';
+import { countStatements } from '../sql/lexer';
 import { beginStatement, type SessionOptions, type TransactionOptions } from './begin';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
 import { checkChannelName, checkQueryText } from '../query-text';
