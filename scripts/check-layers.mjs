@@ -38,7 +38,7 @@ export const LAYERS = [
   {
     name: 'features',
     patterns: [
-      /^cursor\.ts$/, /^server-cursor\.ts$/, /^cursor-base\.ts$/, /^stream\.ts$/, /^copy/, /^transaction\.ts$/, /^tpc\.ts$/,
+      /^cursor\.ts$/, /^server-cursor\.ts$/, /^cursor-base\.ts$/, /^stream\.ts$/, /^copy\//, /^transaction\.ts$/, /^tpc\.ts$/,
       /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^notifications\.ts$/, /^inline-params\.ts$/, /^prepared\.ts$/,
       /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\.ts$/,
     ],

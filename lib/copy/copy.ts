@@ -2,18 +2,18 @@
 // write(data) and writeRow(values), then end() (or abort()); COPY TO STDOUT gives read(),
 // rows() and async iteration over its data. Text and binary formats; setTypes() names the
 // columns' types, which binary rows need and typed text rows use.
-import * as errors from './errors';
-import { coreOf, ExecStatus, type Core, type CopyHandler, type CopyStart, type NativeResult } from './core/interface';
-import type { Connection } from './connection';
-import { callSite, withCallerStack } from './caller-stack';
-import { resolveQuery, type QueryText } from './query-text';
-import { inlineParams } from './inline-params';
-import { copyChannel, parameterCountOf, trace, type CopyTraceContext } from './tracing';
-import { adaptValue } from './adapt/adapters';
-import { resolveOid } from './adapt/typecasters';
-import { utf8Bytes } from './utf8';
-import { sessionDateStyle } from './session-settings';
-import { enterDateStyle, leaveDateStyle } from './types/datestyle';
+import * as errors from '../errors';
+import { coreOf, ExecStatus, type Core, type CopyHandler, type CopyStart, type NativeResult } from '../core/interface';
+import type { Connection } from '../connection';
+import { callSite, withCallerStack } from '../caller-stack';
+import { resolveQuery, type QueryText } from '../query-text';
+import { inlineParams } from '../inline-params';
+import { copyChannel, parameterCountOf, trace, type CopyTraceContext } from '../tracing';
+import { adaptValue } from '../adapt/adapters';
+import { resolveOid } from '../adapt/typecasters';
+import { utf8Bytes } from '../utf8';
+import { sessionDateStyle } from '../session-settings';
+import { enterDateStyle, leaveDateStyle } from '../types/datestyle';
 import {
   BINARY_HEADER,
   BINARY_TRAILER,
@@ -23,7 +23,7 @@ import {
   formatTextRow,
   parseTextRow,
   TextRowSplitter,
-} from './copy-format';
+} from './format';
 
 /** Bytes of COPY OUT data held before reading from the server pauses. */
 const READ_AHEAD_BYTES = 1024 * 1024;

@@ -1,12 +1,12 @@
 // COPY FROM STDIN and COPY TO STDOUT over the native primitives, with backpressure both ways.
 import { Readable } from 'node:stream';
 
-import * as errors from './errors';
-import { messageOf } from './thrown';
-import { utf8Bytes } from './utf8';
-import type { Connection } from './connection';
-import { coreOf } from './core/interface';
-import { startCopy } from './copy-object';
+import * as errors from '../errors';
+import { messageOf } from '../thrown';
+import { utf8Bytes } from '../utf8';
+import type { Connection } from '../connection';
+import { coreOf } from '../core/interface';
+import { startCopy } from './copy';
 
 export type CopyChunk = Buffer | Uint8Array | string;
 export type CopySource = Readable | Iterable<CopyChunk> | AsyncIterable<CopyChunk> | CopyChunk;
