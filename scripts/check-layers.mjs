@@ -29,7 +29,7 @@ export const LAYERS = [
   // values in and out: adapters, typecasters, type families, SQL composition
   {
     name: 'values',
-    patterns: [/^adapt\//, /^types\/(?!typeinfo|composite|enum|hstore|user-range|postgis)/, /^sql\/(compose|namespace)\.ts$/, /^query-text\.ts$/, /^conninfo\.ts$/, /^session-settings\.ts$/],
+    patterns: [/^adapt\//, /^types\/(?!index\.ts$|typeinfo|composite|enum|hstore|user-range|postgis)/, /^sql\/(compose|namespace)\.ts$/, /^query-text\.ts$/, /^conninfo\.ts$/, /^session-settings\.ts$/],
     uses: ['base', 'native'],
   },
   // the connection core: the queue, the pump, results, prepared statements, its interface
@@ -40,7 +40,7 @@ export const LAYERS = [
     patterns: [
       /^cursor\.ts$/, /^server-cursor\.ts$/, /^cursor-base\.ts$/, /^stream\.ts$/, /^copy\//, /^transaction\.ts$/, /^tpc\.ts$/,
       /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^notifications\.ts$/, /^inline-params\.ts$/, /^prepared\.ts$/,
-      /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\.ts$/,
+      /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\/index\.ts$/,
     ],
     uses: ['base', 'values', 'core-interface'],
   },
