@@ -68,7 +68,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value ResumeCopyOut(const Napi::CallbackInfo& info);
   Napi::Value PauseReading(const Napi::CallbackInfo& info);
   Napi::Value ResumeReading(const Napi::CallbackInfo& info);
-  Napi::Value PumpInput(const Napi::CallbackInfo& info);
+  Napi::Value ProcessInput(const Napi::CallbackInfo& info);
   Napi::Value SetDecoders(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value EscapeLiteral(const Napi::CallbackInfo& info);
@@ -85,7 +85,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnNotice(void* owner, const PGresult* result);
   void ContinueConnect();
   void FinishConnect(const char* error);
-  void ProcessInput(bool read_socket);
+  // Reads what came in (the socket when `read_socket`, else only what libpq already holds)
+  // and hands results, notices, notifications and COPY data to JS; processInput() from JS
+  // (ProcessInput) is the second kind.
+  void ReadInput(bool read_socket);
   // Appends what libpq holds to `items`, up to kMaxBatch of them; true when it stopped at
   // that limit with more perhaps to come.
   bool DrainResults(Napi::Env env, std::vector<napi_value>& items);
@@ -161,7 +164,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;
   std::deque<Notice> notices_;
-  // the storage ProcessInput gathers each batch of results in, kept between reads
+  // the storage ReadInput gathers each batch of results in, kept between reads
   std::vector<napi_value> spare_batch_;
   // sendQuery(), sendQueryPrepared() and the like, without napi_unwrap on every call
   OwnMethods<Connection> own_methods_{this};
