@@ -13,26 +13,28 @@ import { ServerCursor, type ServerCursorOptions } from './server-cursor';
 import { RowStream, type StreamOptions } from './stream';
 import { runTransaction } from './transaction';
 import { checkSessionOptions, type SessionOptions, type TransactionOptions } from './core/begin';
-import { copyFromSource, copyToReadable, type CopySource } from './copy';
+import { copyFromSource, copyToReadable, type CopySource } from './copy/streams';
 import { resolveQuery, type QueryText } from './query-text';
 import { Pipeline } from './pipeline';
-import { makeXid, toXid, Xid } from './tpc';
+import { checkNoTwoPhase, makeXid, tpcBegin, tpcFinish, tpcPrepare, tpcRecover, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
-import { Copy, type CopyHooks } from './copy-object';
-import { inlineParams } from './inline-params';
+import { openCopy, type Copy } from './copy/copy';
 import type { Notification, NotifiesOptions } from './core/notifications';
-import { native, type NativeResult } from './native';
+import { native } from './native';
 import { checkSeconds, ConnectionCore } from './core/connection-core';
-import type { CopyHandler, Request, RowsHandler } from './core/request';
+import { attachCore, coreOf } from './core/interface';
 import { Result } from './core/result';
 import type { CancelOptions, ConnectOptions, ConnectionEvents, Notice, QueryOptions, TransactionStatusName } from './core/types';
 import { connectParams } from './conninfo';
-import { connectChannel, copyChannel, parameterCountOf, portOf, queryChannel, trace } from './tracing';
-import type { ConnectTraceContext, QueryTraceContext, ServerTraceContext } from './tracing';
+import { connectChannel, portOf, queryChannel, trace } from './tracing';
+import type { ConnectTraceContext } from './tracing';
 import type { Readable } from 'node:stream';
 
 export { withCallerStack, Result };
 export type { CancelOptions, ConnectOptions, ConnectionEvents, Notice, QueryOptions, TransactionStatusName };
+
+/** Opens a Connection just made; set by the class, which alone reaches its core. */
+let openConnection: (conn: Connection, conninfo: Conninfo | undefined, options: ConnectOptions) => Promise<void>;
 
 const TRANSACTION_STATUS_NAMES: readonly TransactionStatusName[] = ['idle', 'active', 'intrans', 'inerror', 'unknown'];
 
@@ -41,8 +43,6 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   readonly #core: ConnectionCore;
   /** the explicit pipeline under way */
   #pipeline: Pipeline | undefined;
-  /** the two-phase transaction under way */
-  #tpc: { xid: Xid; prepared: boolean } | undefined;
 
   /** @internal use connect() */
   constructor(token: typeof CONSTRUCT) {
@@ -52,16 +52,12 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
       emit: (event, ...args) => this.emit(event, ...args),
       listenerCount: (event) => this.listenerCount(event),
     });
+    // the features reach the core through coreOf(conn); the Connection shows none of it
+    attachCore(this, this.#core);
   }
 
-  /** @internal the core, for the features and the pool */
-  get _core(): ConnectionCore {
-    return this.#core;
-  }
-
-  /** @internal */
-  _open(conninfo: Conninfo | undefined, options: ConnectOptions): Promise<void> {
-    return this.#core.open(conninfo, options);
+  static {
+    openConnection = (conn, conninfo, options) => conn.#core.open(conninfo, options);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -135,119 +131,12 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     this.#core.preparedMax = value;
   }
 
-  // ---------------------------------------------------------------------------------------
-  // what the features use (until each takes the core itself)
-
-  /** @internal */
-  _run(
-    text: string,
-    values: readonly unknown[] | undefined,
-    signal?: AbortSignal,
-    prepare?: boolean,
-    typecasters?: TypecasterRegistry,
-    objectRows?: boolean,
-  ): Promise<NativeResult[]> {
-    return this.#core.run(text, values, signal, prepare, typecasters, objectRows);
-  }
-
-  /** @internal */
-  _runPipelined(text: string, values: readonly unknown[] | undefined, signal?: AbortSignal, typecasters?: TypecasterRegistry): Promise<NativeResult[]> {
-    return this.#core.runPipelined(text, values, signal, typecasters);
-  }
-
-  /** @internal */
-  _pipelineSync(): Promise<void> {
-    return this.#core.pipelineSync();
-  }
-
-  /** @internal */
-  _stream(text: string, values: readonly unknown[] | undefined, handler: RowsHandler, signal?: AbortSignal): { done: Promise<NativeResult[]>; stop(): void } {
-    return this.#core.stream(text, values, handler, signal);
-  }
-
-  /** @internal */
-  _pauseReading(): void {
-    this.#core.pauseReading();
-  }
-
-  /** @internal */
-  _resumeReading(): void {
-    this.#core.resumeReading();
-  }
-
-  /** @internal */
-  _processInputSoon(): void {
-    this.#core.processInputSoon();
-  }
-
-  /** @internal */
-  _makeResult<R>(result: NativeResult, factory: RowFactory): Result<R> {
-    return this.#core.makeResult<R>(result, factory);
-  }
-
-  /** @internal */
-  _castRows(result: NativeResult): unknown[][] {
-    return this.#core.castRows(result);
-  }
-
-  /** @internal */
-  get _transactionDepth(): number {
-    return this.#core.transactionDepth;
-  }
-
-  /** @internal */
-  set _transactionDepth(depth: number) {
-    this.#core.transactionDepth = depth;
-  }
-
-  /** @internal whether a transaction is open, or will be once what was sent has run */
-  get _inTransaction(): boolean {
-    return this.#core.inTransaction;
-  }
-
-  /** @internal */
-  _control(text: string, opens: boolean | undefined): Promise<void> {
-    return this.#core.control(text, opens);
-  }
-
-  /** @internal */
-  _beginStatement(options?: TransactionOptions): string {
-    return this.#core.beginStatement(options);
-  }
-
-  /** @internal */
-  _copy(text: string, handler: CopyHandler): Promise<NativeResult[]> {
-    if (copyChannel.hasSubscribers) return this.#tracedCopy(text, text, 0, handler);
-    return this.#core.copy(text, handler);
-  }
-
-  /** A COPY published on `pqnode:copy`: `traceText` and `parameterCount` as the caller wrote them. */
-  #tracedCopy(statement: string, traceText: string, parameterCount: number, handler: CopyHandler): Promise<NativeResult[]> {
-    const context: QueryTraceContext = { query: traceText, parameterCount, ...this._serverTraceContext() };
-    return trace(copyChannel, context, () => this.#core.copy(statement, handler), (done, results) => {
-      done.rowCount = results[results.length - 1]?.rowCount ?? null;
-    });
-  }
-
-  /** @internal the server and database, for the contexts of the tracing channels (empty once closed) */
-  _serverTraceContext(): ServerTraceContext {
-    if (this.#core.closed) return {};
-    const details = this.#core.nativeUnchecked.info();
-    return { host: details.host, port: portOf(details.port), database: details.dbname };
-  }
-
-  /** @internal the context of one statement on `pqnode:query` */
-  _queryTraceContext(text: string, values: unknown): QueryTraceContext {
-    return { query: text, parameterCount: parameterCountOf(values), ...this._serverTraceContext() };
-  }
-
   /** A statement published on `pqnode:query`, its row count read at the end. */
   #tracedQuery<R>(text: string, values: unknown, run: () => Promise<Result<R>>): Promise<Result<R>> {
-    return trace(queryChannel, this._queryTraceContext(text, values), run, (context, result) => {
+    return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, result) => {
       context.rowCount = result.rowCount;
     });
   }
-
 
   get info(): ConnectionInfo {
     return new ConnectionInfo(this.#core);
@@ -305,24 +194,6 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     }
   }
 
-  /** @internal */
-  async _pipelineQuery<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
-    try {
-      const query = resolveQuery(text, params, this);
-      const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
-      if (queryChannel.hasSubscribers) {
-        return await this.#tracedQuery(query.text, query.values, async () => {
-          const results = await this.#core.runPipelined(query.text, query.values, options?.signal);
-          return this.#core.makeResult<R>(results[results.length - 1], factory);
-        });
-      }
-      const results = await this.#core.runPipelined(query.text, query.values, options?.signal);
-      return this.#core.makeResult<R>(results[results.length - 1], factory);
-    } catch (error) {
-      throw withCallerStack(error);
-    }
-  }
-
   /**
    * The rows of one statement (`$1`-style parameters) as they arrive: a Readable in object
    * mode, also async-iterable. The socket is read no faster than the rows are taken.
@@ -362,7 +233,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     try {
       this.#core.checkOpen();
       if (this.#core.transactionDepth > 0) throw new errors.ProgrammingError('commit() is not allowed inside transaction(): it commits when its function returns');
-      this.#checkNoTpc('commit()');
+      checkNoTwoPhase(this.#core, 'commit()');
       await this.#core.endTransaction('COMMIT');
     } catch (error) {
       throw withCallerStack(error, site);
@@ -375,7 +246,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     try {
       this.#core.checkOpen();
       if (this.#core.transactionDepth > 0) throw new errors.ProgrammingError('rollback() is not allowed inside transaction(): throw to roll it back');
-      this.#checkNoTpc('rollback()');
+      checkNoTwoPhase(this.#core, 'rollback()');
       await this.#core.endTransaction('ROLLBACK');
     } catch (error) {
       throw withCallerStack(error, site);
@@ -389,7 +260,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async transaction<T>(fn: (conn: this) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
     try {
       this.#core.checkOpen();
-      this.#checkNoTpc('transaction()');
+      checkNoTwoPhase(this.#core, 'transaction()');
       return await runTransaction(this, fn, options);
     } catch (error) {
       throw withCallerStack(error);
@@ -437,16 +308,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async tpcBegin(xid: Xid | string): Promise<void> {
     const site = callSite();
     try {
-      this.#core.checkOpen();
-      const id = toXid(xid);
-      if (this.#core.autocommit) throw new errors.ProgrammingError("tpcBegin() can't be used in autocommit mode");
-      if (this.#tpc !== undefined) throw new errors.ProgrammingError('a two-phase transaction is already under way');
-      if (this.#core.inTransaction || this.#core.transactionDepth > 0) {
-        throw new errors.ProgrammingError('tpcBegin() must be called outside a transaction');
-      }
-      await this.#core.control(this.#core.beginStatement(), true);
-      this.#tpc = { xid: id, prepared: false };
-      this.#core.tpcPrepared = false;
+      await tpcBegin(this.#core, xid);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -456,13 +318,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async tpcPrepare(): Promise<void> {
     const site = callSite();
     try {
-      this.#core.checkOpen();
-      const tpc = this.#tpc;
-      if (tpc === undefined) throw new errors.ProgrammingError('tpcPrepare() needs a two-phase transaction: call tpcBegin() first');
-      if (tpc.prepared) throw new errors.ProgrammingError('the two-phase transaction is already prepared');
-      await this.#core.control(`PREPARE TRANSACTION ${this.#core.escapeLiteral(tpc.xid.toString())}`, false);
-      tpc.prepared = true;
-      this.#core.tpcPrepared = true;
+      await tpcPrepare(this.#core);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -476,7 +332,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async tpcCommit(xid?: Xid | string): Promise<void> {
     const site = callSite();
     try {
-      await this.#tpcFinish('COMMIT', xid);
+      await tpcFinish(this.#core, 'COMMIT', xid);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -486,7 +342,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async tpcRollback(xid?: Xid | string): Promise<void> {
     const site = callSite();
     try {
-      await this.#tpcFinish('ROLLBACK', xid);
+      await tpcFinish(this.#core, 'ROLLBACK', xid);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -496,48 +352,10 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async tpcRecover(): Promise<Xid[]> {
     const site = callSite();
     try {
-      this.#core.checkOpen();
-      const wasInTransaction = this.#core.inTransaction;
-      const { rows } = await this.query<{ gid: string; prepared: Date; owner: string; database: string }>(
-        'SELECT gid, prepared, owner, database FROM pg_prepared_xacts WHERE database = current_database() ORDER BY prepared',
-      );
-      // reading the list must not leave a transaction open that was not open before
-      if (!wasInTransaction && this.#core.inTransaction) await this.#core.control('ROLLBACK', false);
-      return rows.map((row) => {
-        const xid = Xid.fromString(row.gid);
-        xid.prepared = row.prepared;
-        xid.owner = row.owner;
-        xid.database = row.database;
-        return xid;
-      });
+      return await tpcRecover(this);
     } catch (error) {
       throw withCallerStack(error, site);
     }
-  }
-
-  async #tpcFinish(command: 'COMMIT' | 'ROLLBACK', xid: Xid | string | undefined): Promise<void> {
-    this.#core.checkOpen();
-    if (xid !== undefined) {
-      const id = toXid(xid);
-      if (this.#tpc !== undefined || this.#core.inTransaction) {
-        throw new errors.ProgrammingError(`tpc${command === 'COMMIT' ? 'Commit' : 'Rollback'}(xid) must be called outside a transaction`);
-      }
-      await this.#core.control(`${command} PREPARED ${this.#core.escapeLiteral(id.toString())}`, false);
-      return;
-    }
-    const tpc = this.#tpc;
-    if (tpc === undefined) throw new errors.ProgrammingError('no two-phase transaction is under way: call tpcBegin() first');
-    if (tpc.prepared) {
-      await this.#core.control(`${command} PREPARED ${this.#core.escapeLiteral(tpc.xid.toString())}`, false);
-    } else {
-      await this.#core.control(command, false);
-    }
-    this.#tpc = undefined;
-    this.#core.tpcPrepared = false;
-  }
-
-  #checkNoTpc(what: string): void {
-    if (this.#tpc !== undefined) throw new errors.ProgrammingError(`${what} is not allowed in a two-phase transaction: use tpcCommit() / tpcRollback()`);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -569,31 +387,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   async copy(text: QueryText, params?: readonly unknown[]): Promise<Copy> {
     const site = callSite();
     try {
-      this.#core.checkOpen();
-      const query = resolveQuery(text, params);
-      const values = query.values;
-      if (values !== undefined && values !== null && !Array.isArray(values)) {
-        throw new errors.ProgrammingError('query parameters must be an array');
-      }
-      const statement = values !== undefined && values !== null ? inlineParams(this, query.text, values) : query.text;
-      const hooks: CopyHooks = {};
-      let started!: (copy: Copy) => void;
-      const ready = new Promise<Copy>((resolve) => (started = resolve));
-      // the Copy is made as the server starts the COPY, so that none of its data goes by
-      const begin = (request: Request) => started(new Copy(this, request.results[request.results.length - 1], done, hooks));
-      const handler: CopyHandler = {
-        onCopyIn: begin,
-        onCopyOut: begin,
-        onData: (chunk, ended) => hooks.onData?.(chunk, ended),
-        onWritable: () => hooks.onWritable?.(),
-      };
-      const done: Promise<NativeResult[]> = copyChannel.hasSubscribers
-        ? this.#tracedCopy(statement, query.text, parameterCountOf(values), handler)
-        : this.#core.copy(statement, handler);
-      const notCopy = Symbol('not a COPY');
-      const first = await Promise.race([ready, done.then(() => notCopy)]);
-      if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
-      return first as Copy;
+      return await openCopy(this, text, params);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -726,17 +520,18 @@ export class ConnectionInfo {
 
 const CONSTRUCT = Symbol('pqnode.Connection');
 
+
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */
 export async function connect(conninfo?: Conninfo, options: ConnectOptions = {}): Promise<Connection> {
   const site = callSite();
   const conn = new Connection(CONSTRUCT);
   try {
     if (connectChannel.hasSubscribers) {
-      await trace(connectChannel, connectTraceContext(conninfo), () => conn._open(conninfo, options).then(() => conn), (context) => {
-        Object.assign(context, conn._serverTraceContext());
+      await trace(connectChannel, connectTraceContext(conninfo), () => openConnection(conn, conninfo, options).then(() => conn), (context) => {
+        Object.assign(context, coreOf(conn).serverTraceContext());
       });
     } else {
-      await conn._open(conninfo, options);
+      await openConnection(conn, conninfo, options);
     }
   } catch (error) {
     throw withCallerStack(error, site);

@@ -5,13 +5,15 @@ import { ExecStatus, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';
-import { checkRowFactory, type Field, type RowFactory } from './rows';
+import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { TypecasterRegistry } from './adapt/typecasters';
 import { inlineParams } from './inline-params';
-import { Oid } from './types/oids';
-import { Composable, quoteIdent } from './sql';
+import { Composable, quoteIdent } from './sql/compose';
 import { valuesPages, type ValuesPage } from './execute-values';
+import { Column, CursorBase, describe } from './cursor-base';
+
+export { Column };
 import { queryChannel, trace } from './tracing';
 
 /** executeValues() statements in flight at once */
@@ -36,7 +38,7 @@ export interface ExecuteManyOptions {
   returning?: boolean;
 }
 
-/** How a cursor sends a statement: through the connection, or through an explicit pipeline. */
+/** @internal How a cursor sends a statement: through the connection, or through an explicit pipeline. */
 export type CursorRunner = (
   text: string,
   values: readonly unknown[] | undefined,
@@ -49,68 +51,10 @@ export interface CursorOptions {
   rowFactory?: RowFactory;
 }
 
-/** One column of `cursor.description`, as DB-API describes it. */
-export class Column {
-  constructor(
-    readonly name: string,
-    readonly typeCode: number,
-    readonly displaySize: number | null,
-    readonly internalSize: number | null,
-    readonly precision: number | null,
-    readonly scale: number | null,
-    readonly nullOk: boolean | null,
-    readonly tableOid: number | null,
-    readonly tableColumn: number | null,
-  ) {}
-}
-
-/** @internal a DB-API column description of a result field */
-export function describe(field: Field): Column {
-  const { typeOid, typeModifier, typeSize } = field;
-  let displaySize: number | null = null;
-  let precision: number | null = null;
-  let scale: number | null = null;
-  if (typeOid === Oid.numeric && typeModifier >= 4) {
-    precision = ((typeModifier - 4) >> 16) & 0xffff;
-    scale = (typeModifier - 4) & 0xffff;
-    displaySize = precision + (scale > 0 ? 1 : 0) + 1;
-  } else if ((typeOid === Oid.varchar || typeOid === Oid.bpchar) && typeModifier >= 4) {
-    displaySize = typeModifier - 4;
-  } else if (
-    (typeOid === Oid.time || typeOid === Oid.timetz || typeOid === Oid.timestamp || typeOid === Oid.timestamptz) &&
-    typeModifier >= 0
-  ) {
-    precision = typeModifier;
-  }
-  return new Column(
-    field.name,
-    typeOid,
-    displaySize,
-    typeSize > 0 ? typeSize : null,
-    precision,
-    scale,
-    null,
-    field.tableOid === 0 ? null : field.tableOid,
-    field.columnId === 0 ? null : field.columnId,
-  );
-}
-
-export class Cursor<R = unknown[]> implements AsyncIterable<R> {
-  /** rows fetchmany() returns when given no size */
-  arraysize = 1;
-  rowFactory: RowFactory | undefined;
-
-  #conn: Connection;
-  #closed = false;
+export class Cursor<R = unknown[]> extends CursorBase<R> {
   #results: NativeResult[] = [];
   #resultIndex = 0;
   #rows: R[] = [];
-  #position = 0;
-  #description: Column[] | null = null;
-  #rowcount = -1;
-  #statusmessage: string | null = null;
-  #query: string | null = null;
-  #params: readonly unknown[] | null = null;
   /** execute(), executemany(), callproc() or executeValues() calls not finished */
   #running = 0;
   /** how the last of them ended: what fetching without rows to give says */
@@ -118,56 +62,12 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   #run: CursorRunner;
 
-  /**
-   * This cursor's typecasters: what is set here applies to its results only, over the
-   * connection's and the global ones (psycopg 3's cursor.adapters).
-   */
-  readonly typecasters: TypecasterRegistry;
-
   /** @internal use conn.cursor() */
   constructor(conn: Connection, options: CursorOptions = {}, run?: CursorRunner) {
-    this.#conn = conn;
-    this.typecasters = new TypecasterRegistry(conn.typecasters);
-    this.#run = run ?? ((text, values, prepare, typecasters) => conn._run(text, values, undefined, prepare, typecasters));
+    super(conn);
+    const core = this.core;
+    this.#run = run ?? ((text, values, prepare, typecasters) => core.run(text, values, undefined, prepare, typecasters));
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
-  }
-
-  get connection(): Connection {
-    return this.#conn;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** the columns of the current result; null when the statement returned no rows */
-  get description(): Column[] | null {
-    return this.#description;
-  }
-
-  /** rows returned or affected by the last statement; -1 when unknown */
-  get rowcount(): number {
-    return this.#rowcount;
-  }
-
-  /** index of the next row to fetch; null before any result */
-  get rownumber(): number | null {
-    return this.#description === null ? null : this.#position;
-  }
-
-  /** the command tag of the last statement, e.g. 'INSERT 0 1' */
-  get statusmessage(): string | null {
-    return this.#statusmessage;
-  }
-
-  /** the text last sent to the server (with $n placeholders) */
-  get query(): string | null {
-    return this.#query;
-  }
-
-  /** the parameters last sent with it */
-  get params(): readonly unknown[] | null {
-    return this.#params;
   }
 
   /**
@@ -177,10 +77,10 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   async execute(text: QueryText, params?: QueryParams | null, options: ExecuteOptions = {}): Promise<this> {
     this.#begin();
     try {
-      this.#checkOpen();
+      this.checkOpen();
       const { query, values } = this.#prepare(text, params);
-      this.#query = query;
-      this.#params = values ?? null;
+      this.state.query = query;
+      this.state.params = values ?? null;
       const results = queryChannel.hasSubscribers
         ? await this.#tracedRun(query, values, options.prepare)
         : await this.#run(query, values, options.prepare, this.typecasters);
@@ -197,7 +97,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   /** One statement published on `pqnode:query`, its row count read at the end. */
   #tracedRun(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
-    const context = this.connection._queryTraceContext(query, values);
+    const context = this.core.queryTraceContext(query, values);
     return trace(queryChannel, context, () => this.#run(query, values, prepare, this.typecasters), (done, results) => {
       done.rowCount = results[results.length - 1]?.rowCount ?? null;
     });
@@ -211,7 +111,7 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   async executemany(text: QueryText, paramsSeq: Iterable<QueryParams>, options: ExecuteManyOptions = {}): Promise<void> {
     this.#begin();
     try {
-      this.#checkOpen();
+      this.checkOpen();
       if (paramsSeq === null || typeof (paramsSeq as Iterable<unknown>)[Symbol.iterator] !== 'function') {
         throw new errors.ProgrammingError('executemany() takes an iterable of parameter sets');
       }
@@ -230,19 +130,19 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
         lastResults.push(last);
         total += last.rowCount >= 0 ? last.rowCount : 0;
       }
-      this.#query = lastQuery;
-      this.#params = statements.length > 0 ? (statements[statements.length - 1].values ?? null) : null;
+      this.state.query = lastQuery;
+      this.state.params = statements.length > 0 ? (statements[statements.length - 1].values ?? null) : null;
       if (options.returning === true && lastResults.length > 0) {
         this.#setResults(lastResults);
       } else {
         this.#results = [];
         this.#resultIndex = 0;
         this.#rows = [];
-        this.#position = 0;
-        this.#description = null;
-        this.#statusmessage = null;
+        this.state.position = 0;
+        this.state.description = null;
+        this.state.statusmessage = null;
       }
-      this.#rowcount = settled.length === 0 ? -1 : total;
+      this.state.rowcount = settled.length === 0 ? -1 : total;
       this.#outcome = 'done';
     } catch (error) {
       this.#outcome = 'failed';
@@ -260,8 +160,8 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   async callproc<P extends readonly unknown[] | Record<string, unknown> | undefined>(name: string | Composable, params?: P): Promise<P> {
     this.#begin();
     try {
-      this.#checkOpen();
-      const routine = routineName(name, this.#conn);
+      this.checkOpen();
+      const routine = routineName(name, this.connection);
       let args: string;
       let values: readonly unknown[] = [];
       if (params === undefined || params === null) {
@@ -277,8 +177,8 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
         throw new errors.ProgrammingError('callproc() parameters must be an array or an object');
       }
       const text = `SELECT * FROM ${routine}(${args})`;
-      this.#query = text;
-      this.#params = values;
+      this.state.query = text;
+      this.state.params = values;
       this.#setResults(await this.#run(text, values, undefined, this.typecasters));
       this.#outcome = 'done';
       return params as P;
@@ -299,12 +199,12 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   async executeValues(text: QueryText, rows: Iterable<unknown>, options: ExecuteValuesOptions = {}): Promise<R[]> {
     this.#begin();
     try {
-      this.#checkOpen();
-      const resolved = resolveQuery(text, undefined, this.#conn);
+      this.checkOpen();
+      const resolved = resolveQuery(text, undefined, this.connection);
       if (resolved.values !== undefined) throw new errors.ProgrammingError('executeValues() takes a statement without parameters of its own');
       let template: string | undefined;
       if (options.template !== undefined) {
-        template = options.template instanceof Composable ? options.template.asString(this.#conn) : options.template;
+        template = options.template instanceof Composable ? options.template.asString(this.connection) : options.template;
         if (typeof template !== 'string') throw new errors.ProgrammingError('the executeValues() template must be a string or an sql object');
       }
       const pages = valuesPages(resolved.text, template, rows, options.pageSize ?? 100);
@@ -337,19 +237,19 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
       for (const result of results) {
         total += result.rowCount >= 0 ? result.rowCount : 0;
         if (options.fetch === true && result.status === ExecStatus.TuplesOk) {
-          const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
-          for (const row of this.#conn._makeResult<R>(result, factory).rows) fetched.push(row);
+          const factory = this.factory;
+          for (const row of this.core.makeResult<R>(result, factory).rows) fetched.push(row);
         }
       }
-      this.#query = last?.text ?? null;
-      this.#params = last?.values ?? null;
+      this.state.query = last?.text ?? null;
+      this.state.params = last?.values ?? null;
       this.#results = [];
       this.#resultIndex = 0;
       this.#rows = [];
-      this.#position = 0;
-      this.#description = null;
-      this.#statusmessage = results.length > 0 ? results[results.length - 1].command : null;
-      this.#rowcount = pages.count === 0 ? -1 : total;
+      this.state.position = 0;
+      this.state.description = null;
+      this.state.statusmessage = results.length > 0 ? results[results.length - 1].command : null;
+      this.state.rowcount = pages.count === 0 ? -1 : total;
       this.#outcome = 'done';
       return fetched;
     } catch (error) {
@@ -362,22 +262,22 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   async fetchone(): Promise<R | null> {
     this.#checkFetch();
-    if (this.#position >= this.#rows.length) return null;
-    return this.#rows[this.#position++];
+    if (this.state.position >= this.#rows.length) return null;
+    return this.#rows[this.state.position++];
   }
 
   async fetchmany(size: number = this.arraysize): Promise<R[]> {
     this.#checkFetch();
     if (!Number.isInteger(size) || size < 0) throw new errors.ProgrammingError('fetchmany() size must be a non-negative integer');
-    const rows = this.#rows.slice(this.#position, this.#position + size);
-    this.#position += rows.length;
+    const rows = this.#rows.slice(this.state.position, this.state.position + size);
+    this.state.position += rows.length;
     return rows;
   }
 
   async fetchall(): Promise<R[]> {
     this.#checkFetch();
-    const rows = this.#rows.slice(this.#position);
-    this.#position = this.#rows.length;
+    const rows = this.#rows.slice(this.state.position);
+    this.state.position = this.#rows.length;
     return rows;
   }
 
@@ -391,16 +291,16 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     if (mode !== 'relative' && mode !== 'absolute') {
       throw new errors.ProgrammingError(`scroll() mode must be 'relative' or 'absolute', not ${JSON.stringify(mode)}`);
     }
-    const target = mode === 'relative' ? this.#position + value : value;
+    const target = mode === 'relative' ? this.state.position + value : value;
     if (target < 0 || target > this.#rows.length) {
       throw new errors.ProgrammingError(`scroll() position out of bounds: ${target} (the result has ${this.#rows.length} rows)`);
     }
-    this.#position = target;
+    this.state.position = target;
   }
 
   /** Move to the next result of a multi-statement query; false when there is none. */
   nextset(): boolean {
-    this.#checkOpen();
+    this.checkOpen();
     if (this.#resultIndex + 1 >= this.#results.length) return false;
     this.#resultIndex++;
     this.#showResult(this.#results[this.#resultIndex]);
@@ -417,24 +317,20 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
 
   /** The statement with its parameters quoted in, for logs and debugging (never sent this way). */
   mogrify(text: QueryText, params?: QueryParams | null): string {
-    this.#checkOpen();
+    this.checkOpen();
     const { query, values } = this.#prepare(text, params);
     if (values === undefined || values.length === 0) return query;
-    return inlineParams(this.#conn, query, values);
+    return inlineParams(this.connection, query, values);
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.markClosed();
     this.#results = [];
     this.#rows = [];
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   #prepare(text: QueryText, params: QueryParams | null | undefined): { query: string; values: readonly unknown[] | undefined } {
-    const resolved = resolveQuery(text, undefined, this.#conn);
+    const resolved = resolveQuery(text, undefined, this.connection);
     if (resolved.composed) {
       if (resolved.values !== undefined) {
         if (params !== undefined && params !== null) throw new errors.ProgrammingError('this query carries its own parameters: pass no others');
@@ -455,10 +351,10 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
     this.#results = [];
     this.#resultIndex = 0;
     this.#rows = [];
-    this.#position = 0;
-    this.#description = null;
-    this.#rowcount = -1;
-    this.#statusmessage = null;
+    this.state.position = 0;
+    this.state.description = null;
+    this.state.rowcount = -1;
+    this.state.statusmessage = null;
   }
 
   #setResults(results: NativeResult[]): void {
@@ -468,27 +364,20 @@ export class Cursor<R = unknown[]> implements AsyncIterable<R> {
   }
 
   #showResult(result: NativeResult): void {
-    const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
+    const factory = this.factory;
     const returnsRows = result.status === ExecStatus.TuplesOk || result.status === ExecStatus.SingleTuple;
-    const shaped = this.#conn._makeResult<R>(result, factory);
+    const shaped = this.core.makeResult<R>(result, factory);
     this.#rows = shaped.rows;
-    this.#position = 0;
-    this.#description = returnsRows ? result.fields.map(describe) : null;
-    this.#rowcount = shaped.rowCount ?? -1;
-    this.#statusmessage = result.command;
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
-    if (this.#conn.closed) {
-      throw this.#conn.broken ? new errors.OperationalError('the connection is lost') : new errors.InterfaceError('the connection is closed');
-    }
+    this.state.position = 0;
+    this.state.description = returnsRows ? result.fields.map(describe) : null;
+    this.state.rowcount = shaped.rowCount ?? -1;
+    this.state.statusmessage = result.command;
   }
 
   #checkFetch(): void {
-    if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
+    if (this.closed) throw new errors.InterfaceError('the cursor is closed');
     if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
-    if (this.#description === null) {
+    if (this.state.description === null) {
       throw new errors.ProgrammingError(
         this.#outcome === 'none'
           ? 'no result available: nothing was executed on this cursor yet'

@@ -1,7 +1,7 @@
 // pqnode: a PostgreSQL client over libpq.
 import * as errors from './errors';
 import * as types from './types';
-import * as sql from './sql-namespace';
+import * as sql from './sql/namespace';
 import { native } from './native';
 
 export { connect, Connection, ConnectionInfo, Result } from './connection';
@@ -11,7 +11,7 @@ export { Cursor, Column } from './cursor';
 export { Pipeline } from './pipeline';
 export { Xid } from './tpc';
 export { LargeObject } from './lobject';
-export { Copy } from './copy-object';
+export { Copy } from './copy/copy';
 export type { CursorOptions, ExecuteManyOptions, ExecuteOptions, ExecuteValuesOptions } from './cursor';
 export { ServerCursor } from './server-cursor';
 export { RowStream } from './stream';
@@ -20,7 +20,7 @@ export type { ServerCursorOptions } from './server-cursor';
 export type { Field, RowFactory, RowFactoryFunction } from './rows';
 export type { Conninfo, ConninfoObject } from './conninfo';
 export type { IsolationLevel, SessionOptions, TransactionOptions } from './transaction';
-export type { CopySource } from './copy';
+export type { CopySource } from './copy/streams';
 export type { QueryLike, QueryText } from './query-text';
 export type { ConnectTraceContext, CopyTraceContext, PoolAcquireTraceContext, QueryTraceContext, ServerTraceContext } from './tracing';
 export { Pool } from './pool';

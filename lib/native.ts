@@ -3,7 +3,7 @@
 import path from 'node:path';
 
 import { loadNative } from './native-loader';
-import { objectRowAppender } from './rows';
+import { objectRowAppender, type Field } from './rows';
 import type { TypecasterRegistry } from './adapt/typecasters';
 
 /** How the native layer turns a column's text into a JS value (set per type OID). */
@@ -30,7 +30,7 @@ export const enum NativeDecoder {
 
 /**
  * Or'ed into a decoder table entry: the value the decoder makes is final, no JS typecaster
- * follows (so rows may leave C++ as objects). Must match DecoderTable::kFinal.
+ * follows (so rows may leave C++ as objects).
  */
 export const NATIVE_FINAL = 0x80;
 
@@ -60,15 +60,8 @@ export const enum TransactionStatus {
   Unknown = 4,
 }
 
-export interface NativeField {
-  readonly name: string;
-  readonly tableOid: number;
-  readonly columnId: number;
-  readonly typeOid: number;
-  readonly typeSize: number;
-  readonly typeModifier: number;
-  readonly format: number;
-}
+/** A column as the native layer describes it: the Field users see. */
+export type NativeField = Field;
 
 /** Every PQresultErrorField of an error or notice, by its libpq name. Absent fields are undefined. */
 export interface NativeErrorFields {
@@ -247,8 +240,92 @@ export interface NativeConnection {
   readonly isOpen: boolean;
 }
 
+/**
+ * The numbers the addon and this file exchange, by name: the enums and markers above. The
+ * addon reports its own (`constants`, from src-native/addon.cc) and they are compared at load.
+ */
+export interface NativeConstants {
+  execStatus: Record<string, number>;
+  transactionStatus: Record<string, number>;
+  decoder: Record<string, number>;
+  flushState: Record<string, number>;
+  decoderFinal: number;
+  endOfCommand: number;
+  syncBase: number;
+}
+
+/** What this file says the addon's constants are. */
+export const EXPECTED_CONSTANTS: NativeConstants = {
+  execStatus: {
+    EmptyQuery: ExecStatus.EmptyQuery,
+    CommandOk: ExecStatus.CommandOk,
+    TuplesOk: ExecStatus.TuplesOk,
+    CopyOut: ExecStatus.CopyOut,
+    CopyIn: ExecStatus.CopyIn,
+    BadResponse: ExecStatus.BadResponse,
+    NonfatalError: ExecStatus.NonfatalError,
+    FatalError: ExecStatus.FatalError,
+    CopyBoth: ExecStatus.CopyBoth,
+    SingleTuple: ExecStatus.SingleTuple,
+    PipelineSync: ExecStatus.PipelineSync,
+    PipelineAborted: ExecStatus.PipelineAborted,
+    TuplesChunk: ExecStatus.TuplesChunk,
+  },
+  transactionStatus: {
+    Idle: TransactionStatus.Idle,
+    Active: TransactionStatus.Active,
+    InTransaction: TransactionStatus.InTransaction,
+    InError: TransactionStatus.InError,
+    Unknown: TransactionStatus.Unknown,
+  },
+  decoder: {
+    Text: NativeDecoder.Text,
+    Int: NativeDecoder.Int,
+    Float: NativeDecoder.Float,
+    Bool: NativeDecoder.Bool,
+    BigInt: NativeDecoder.BigInt,
+    Bytea: NativeDecoder.Bytea,
+    TimestampTz: NativeDecoder.TimestampTz,
+    Timestamp: NativeDecoder.Timestamp,
+    Date: NativeDecoder.Date,
+  },
+  flushState: { OutputPending: FlushState.OutputPending, InputWaiting: FlushState.InputWaiting },
+  decoderFinal: NATIVE_FINAL,
+  endOfCommand: END_OF_COMMAND,
+  syncBase: SYNC_BASE,
+};
+
+/**
+ * Throws when the constants an addon reports are not this file's: a binary built from other
+ * sources (stale, or of another version) would otherwise misread every result it is given.
+ */
+export function checkNativeConstants(reported: unknown, expected: NativeConstants = EXPECTED_CONSTANTS): void {
+  const differences: string[] = [];
+  const compare = (path: string, mine: unknown, theirs: unknown) => {
+    if (typeof mine === 'object' && mine !== null) {
+      const theirsObject = typeof theirs === 'object' && theirs !== null ? (theirs as Record<string, unknown>) : {};
+      const names = new Set([...Object.keys(mine), ...Object.keys(theirsObject)]);
+      for (const name of names) compare(path === '' ? name : `${path}.${name}`, (mine as Record<string, unknown>)[name], theirsObject[name]);
+    } else if (mine !== theirs) {
+      differences.push(`${path} is ${theirs === undefined ? 'missing' : String(theirs)} in the addon, ${mine === undefined ? 'unknown' : String(mine)} in lib/native.ts`);
+    }
+  };
+  if (typeof reported !== 'object' || reported === null) {
+    differences.push('the addon reports no constants (it was built from older sources)');
+  } else {
+    compare('', expected, reported);
+  }
+  if (differences.length > 0) {
+    throw new Error(
+      `the native addon does not match pqnode's JavaScript (a stale or foreign build?): ${differences.join('; ')}. Rebuild it (npx node-gyp rebuild) or reinstall pqnode.`,
+    );
+  }
+}
+
 export interface NativeBinding {
   Connection: new (callbacks: NativeCallbacks) => NativeConnection;
+  /** the numbers it exchanges with this file (see checkNativeConstants) */
+  constants: unknown;
   libpqVersion(): number;
   /** PQconninfoParse: the keywords a conninfo string or URI sets; throws with libpq's message */
   parseConninfo(conninfo: string): Record<string, string>;
@@ -263,8 +340,10 @@ let binding: NativeBinding | undefined;
 /** The addon, loaded once: the local build, or the prebuilt binary for this platform. */
 export function native(): NativeBinding {
   if (binding === undefined) {
-    binding = loadNative<NativeBinding>(path.join(__dirname, '..'));
-    binding.setObjectRowMaker(objectRowAppender);
+    const loaded = loadNative<NativeBinding>(path.join(__dirname, '..'));
+    checkNativeConstants(loaded.constants);
+    loaded.setObjectRowMaker(objectRowAppender);
+    binding = loaded;
   }
   return binding;
 }

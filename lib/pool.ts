@@ -8,9 +8,10 @@ import { connect, Connection, withCallerStack, type QueryOptions, type Result } 
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
 import { resolveQuery, type QueryText } from './query-text';
-import { hasMultipleStatements, leadingKeyword } from './sql-split';
+import { hasMultipleStatements, leadingKeyword } from './sql/lexer';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { poolAcquireChannel, trace, type PoolAcquireTraceContext } from './tracing';
+import { coreOf } from './core/interface';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
 import { configureConnection, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
@@ -331,7 +332,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       return entry.conn;
     };
     await trace(poolAcquireChannel, context, acquire, (done, conn) => {
-      Object.assign(done, conn._serverTraceContext());
+      Object.assign(done, coreOf(conn).serverTraceContext());
     });
     return entry as Entry;
   }

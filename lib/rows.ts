@@ -1,8 +1,21 @@
 // Row factories: how a row's values become what the user gets (tuple, object, named, custom).
-import type { NativeField } from './native';
 import { ProgrammingError } from './errors';
 
-export type Field = NativeField;
+/** A column of a result, as the server described it (PQfname, PQftable, PQftype, ...). */
+export interface Field {
+  readonly name: string;
+  /** the table it comes from (0 when none) */
+  readonly tableOid: number;
+  /** its column number in that table (0 when none) */
+  readonly columnId: number;
+  readonly typeOid: number;
+  /** the type's size in bytes; negative for a variable size */
+  readonly typeSize: number;
+  /** the type modifier (varchar's length, numeric's precision and scale, ...); -1 when none */
+  readonly typeModifier: number;
+  /** 0: text, 1: binary */
+  readonly format: number;
+}
 export type RowMaker<R> = (values: unknown[]) => R;
 export type RowFactoryFunction<R = unknown> = (fields: readonly Field[]) => RowMaker<R>;
 export type RowFactory = 'tuple' | 'object' | 'named' | RowFactoryFunction;

@@ -7,9 +7,8 @@ import { callSite, withCallerStack } from './caller-stack';
 import { convertPlaceholders, type QueryParams } from './placeholders';
 import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
-import { Column, describe } from './cursor';
-import { quoteIdent } from './sql';
-import { TypecasterRegistry } from './adapt/typecasters';
+import { CursorBase, describe } from './cursor-base';
+import { quoteIdent } from './sql/compose';
 
 export interface ServerCursorOptions {
   /** the cursor's name on the server */
@@ -25,30 +24,17 @@ export interface ServerCursorOptions {
 
 const DEFAULT_ITERSIZE = 100;
 
-export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
-  /** rows fetchmany() returns when given no size */
-  arraysize = 1;
-  rowFactory: RowFactory | undefined;
+export class ServerCursor<R = unknown[]> extends CursorBase<R> {
   readonly name: string;
-  /** this cursor's typecasters, over the connection's (see Cursor.typecasters) */
-  readonly typecasters: TypecasterRegistry;
   readonly scrollable: boolean | null;
   readonly withhold: boolean;
 
-  #conn: Connection;
   #itersize: number;
-  #closed = false;
   /** whether a cursor of this name was declared by this object and not closed since */
   #declared = false;
   /** execute() calls not finished */
   #running = 0;
-  #description: Column[] | null = null;
   #fields: NativeResult['fields'] = [];
-  #position = 0;
-  #rowcount = -1;
-  #statusmessage: string | null = null;
-  #query: string | null = null;
-  #params: readonly unknown[] | null = null;
 
   /** @internal use conn.cursor({ name }) */
   constructor(conn: Connection, options: ServerCursorOptions) {
@@ -56,8 +42,7 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       throw new errors.ProgrammingError('a server-side cursor needs a name (a non-empty string)');
     }
     quoteIdent(options.name);
-    this.#conn = conn;
-    this.typecasters = new TypecasterRegistry(conn.typecasters);
+    super(conn);
     this.name = options.name;
     this.#itersize = checkItersize(options.itersize ?? DEFAULT_ITERSIZE);
     if (options.scrollable !== undefined && options.scrollable !== null && typeof options.scrollable !== 'boolean') {
@@ -66,14 +51,6 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     this.scrollable = options.scrollable ?? null;
     this.withhold = options.withhold === true;
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
-  }
-
-  get connection(): Connection {
-    return this.#conn;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
   }
 
   /** rows fetched per FETCH when iterating */
@@ -85,34 +62,6 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     this.#itersize = checkItersize(size);
   }
 
-  /** the columns of the declared query; null before execute() */
-  get description(): Column[] | null {
-    return this.#description;
-  }
-
-  /** rows fetched so far; -1 before execute() */
-  get rowcount(): number {
-    return this.#rowcount;
-  }
-
-  /** the position in the result: the index of the next row a fetch gives */
-  get rownumber(): number | null {
-    return this.#description === null ? null : this.#position;
-  }
-
-  get statusmessage(): string | null {
-    return this.#statusmessage;
-  }
-
-  /** the DECLARE statement last sent */
-  get query(): string | null {
-    return this.#query;
-  }
-
-  get params(): readonly unknown[] | null {
-    return this.#params;
-  }
-
   /**
    * DECLARE the cursor for `text` (psycopg placeholders) on the server. Without withhold it
    * lives in the transaction that declares it, opened if none is (autocommit refuses it).
@@ -122,8 +71,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     const site = callSite();
     this.#running++;
     try {
-      this.#checkOpen();
-      const resolved = resolveQuery(text, undefined, this.#conn);
+      this.checkOpen();
+      const resolved = resolveQuery(text, undefined, this.connection);
       let query = resolved.text;
       let values: readonly unknown[] | undefined = resolved.values;
       if (values !== undefined) {
@@ -136,22 +85,22 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       if (this.#declared) await this.#closeOnServer();
       const scroll = this.scrollable === null ? '' : this.scrollable ? 'SCROLL ' : 'NO SCROLL ';
       const declare = `DECLARE ${quoteIdent(this.name)} ${scroll}CURSOR ${this.withhold ? 'WITH HOLD ' : ''}FOR ${query}`;
-      this.#query = declare;
-      this.#params = values ?? null;
-      this.#description = null;
-      this.#rowcount = -1;
+      this.state.query = declare;
+      this.state.params = values ?? null;
+      this.state.description = null;
+      this.state.rowcount = -1;
       // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
       // the description of the rows to come.
-      const declared = this.#conn._run(declare, values, undefined, false);
-      const described = this.#conn._run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
+      const declared = this.core.run(declare, values, undefined, false);
+      const described = this.core.run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
       const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
       this.#declared = true;
       const description = await described;
-      this.#statusmessage = declareResults[declareResults.length - 1].command;
+      this.state.statusmessage = declareResults[declareResults.length - 1].command;
       this.#fields = description[description.length - 1].fields;
-      this.#description = this.#fields.map(describe);
-      this.#position = 0;
-      this.#rowcount = 0;
+      this.state.description = this.#fields.map(describe);
+      this.state.position = 0;
+      this.state.rowcount = 0;
       return this;
     } catch (error) {
       throw withCallerStack(error, site);
@@ -219,12 +168,12 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
       if (mode !== 'relative' && mode !== 'absolute') {
         throw new errors.ProgrammingError(`scroll() mode must be 'relative' or 'absolute', not ${JSON.stringify(mode)}`);
       }
-      const target = mode === 'relative' ? this.#position + value : value;
+      const target = mode === 'relative' ? this.state.position + value : value;
       if (target < 0) throw new errors.ProgrammingError(`scroll() position out of bounds: ${target}`);
       // MOVE ABSOLUTE n stands on row n (1-based): the next FETCH gives row n + 1
       const how = mode === 'absolute' ? `ABSOLUTE ${value}` : `RELATIVE ${value}`;
-      await this.#conn._run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
-      this.#position = target;
+      await this.core.run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+      this.state.position = target;
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -232,8 +181,8 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
 
   /** CLOSE the cursor on the server (unless it already ended with its transaction). */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.markClosed();
     const site = callSite();
     try {
       if (this.#declared) await this.#closeOnServer();
@@ -242,47 +191,37 @@ export class ServerCursor<R = unknown[]> implements AsyncIterable<R> {
     }
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   async #closeOnServer(): Promise<void> {
     this.#declared = false;
-    const conn = this.#conn;
+    const conn = this.connection;
+    const core = this.core;
     if (conn.closed) return;
     const status = conn.info.transactionStatus;
     // a cursor without hold died with its transaction; an aborted transaction takes no CLOSE
     if (status === 'inerror' || (!this.withhold && status === 'idle')) return;
     // It may have ended with a transaction since committed, and the one open now is another:
     // a CLOSE of a cursor that is not there would abort it.
-    const exists = await conn._run('SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1', [this.name], undefined, false);
+    const exists = await core.run('SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1', [this.name], undefined, false);
     if (exists[exists.length - 1].rows.length === 0) return;
-    await conn._control(`CLOSE ${quoteIdent(this.name)}`, undefined);
+    await core.control(`CLOSE ${quoteIdent(this.name)}`, undefined);
   }
 
   async #fetch(how: string): Promise<R[]> {
     this.#checkFetch();
-    const results = await this.#conn._run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
+    const results = await this.core.run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
     const result = results[results.length - 1];
     if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
-    const factory = this.rowFactory ?? this.#conn.rowFactory ?? 'tuple';
-    const shaped = this.#conn._makeResult<R>(result, factory);
-    this.#position += shaped.rows.length;
-    this.#rowcount += shaped.rows.length;
+    const factory = this.factory;
+    const shaped = this.core.makeResult<R>(result, factory);
+    this.state.position += shaped.rows.length;
+    this.state.rowcount += shaped.rows.length;
     return shaped.rows;
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw new errors.InterfaceError('the cursor is closed');
-    if (this.#conn.closed) {
-      throw this.#conn.broken ? new errors.OperationalError('the connection is lost') : new errors.InterfaceError('the connection is closed');
-    }
-  }
-
   #checkFetch(): void {
-    this.#checkOpen();
+    this.checkOpen();
     if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
-    if (!this.#declared || this.#description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
+    if (!this.#declared || this.state.description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
   }
 }
 

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 
 import * as errors from './errors';
-import { libpqHas, type NativeResult } from './core/interface';
+import { coreOf, libpqHas, type Core, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { checkRowFactory, type Field, type RowFactory } from './rows';
 
@@ -28,7 +28,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
   /** rows the statement returned, once it finished */
   rowCount: number | null = null;
 
-  #conn: Connection;
+  #core: Core;
   #factory: RowFactory;
   #paused = false;
   #finished = false;
@@ -44,10 +44,11 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     const chunkSize = options.chunkSize ?? 100;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new errors.ProgrammingError('chunkSize must be a positive integer');
     super({ objectMode: true, highWaterMark });
-    this.#conn = conn;
+    const core = coreOf(conn);
+    this.#core = core;
     this.#factory = options.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (conn.rowFactory ?? 'object');
     const mode = chunkSize > 1 && libpqHas('chunkedRows') ? chunkSize : 1;
-    const { done, stop } = conn._stream(text, values, { mode, onRows: (result) => this.#onRows(result) }, options.signal);
+    const { done, stop } = core.stream(text, values, { mode, onRows: (result) => this.#onRows(result) }, options.signal);
     this.#stop = stop;
     const signal = options.signal;
     // Aborted, the statement is cancelled and its error must reach the connection even if
@@ -77,7 +78,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.#finished) {
       // the reader gave up: what still comes is thrown away; the statement is cancelled
-      // when that harms nothing else (see Connection._stream)
+      // when that harms nothing else (see the core's stream())
       this.#discarding = true;
       this.#resume();
       this.#stop();
@@ -91,7 +92,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     let shaped: { rows: R[] };
     try {
       if (result.decodeError !== undefined) throw new errors.DataError(result.decodeError);
-      shaped = this.#conn._makeResult<R>(result, this.#factory);
+      shaped = this.#core.makeResult<R>(result, this.#factory);
     } catch (error) {
       // a value that cannot be read ends the stream; the rest of the rows are thrown away
       this.destroy(error as Error);
@@ -101,7 +102,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     for (const row of shaped.rows) more = this.push(row);
     if (!more && !this.#paused && !this.#finished && !this.#aborted) {
       this.#paused = true;
-      this.#conn._pauseReading();
+      this.#core.pauseReading();
     }
   }
 
@@ -141,6 +142,6 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
   #resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    this.#conn._resumeReading();
+    this.#core.resumeReading();
   }
 }

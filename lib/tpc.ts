@@ -3,6 +3,8 @@
 // psycopg2 writes them ('formatId_base64(gtrid)_base64(bqual)'), so both can recover each
 // other's prepared transactions.
 import { ProgrammingError } from './errors';
+import { coreOf, type Core } from './core/interface';
+import type { Connection } from './connection';
 
 const MAX_PART_LENGTH = 64;
 
@@ -81,4 +83,79 @@ export function toXid(xid: Xid | string): Xid {
     return new Xid(null, xid, null);
   }
   throw new ProgrammingError('a transaction id must be an Xid (from conn.xid()) or a non-empty string');
+}
+
+// ---------------------------------------------------------------------------------------
+// The two-phase transaction of a connection; its state is the core's (core.twoPhase).
+
+/** @internal Begin a two-phase transaction; it ends with tpcPrepare() then tpcCommit()/tpcRollback(). */
+export async function tpcBegin(core: Core, xid: Xid | string): Promise<void> {
+  core.checkOpen();
+  const id = toXid(xid);
+  if (core.autocommit) throw new ProgrammingError("tpcBegin() can't be used in autocommit mode");
+  if (core.twoPhase !== undefined) throw new ProgrammingError('a two-phase transaction is already under way');
+  if (core.inTransaction || core.transactionDepth > 0) {
+    throw new ProgrammingError('tpcBegin() must be called outside a transaction');
+  }
+  await core.control(core.beginStatement(), true);
+  core.twoPhase = { gid: id.toString(), prepared: false };
+}
+
+/** @internal First phase: PREPARE TRANSACTION. Only tpcCommit() or tpcRollback() may follow. */
+export async function tpcPrepare(core: Core): Promise<void> {
+  core.checkOpen();
+  const twoPhase = core.twoPhase;
+  if (twoPhase === undefined) throw new ProgrammingError('tpcPrepare() needs a two-phase transaction: call tpcBegin() first');
+  if (twoPhase.prepared) throw new ProgrammingError('the two-phase transaction is already prepared');
+  await core.control(`PREPARE TRANSACTION ${core.escapeLiteral(twoPhase.gid)}`, false);
+  twoPhase.prepared = true;
+}
+
+/** @internal
+ * Second phase. With no xid: end the current two-phase transaction (in one phase if it was
+ * not prepared). With an xid (outside any transaction): end that prepared transaction, as
+ * recovery does.
+ */
+export async function tpcFinish(core: Core, command: 'COMMIT' | 'ROLLBACK', xid: Xid | string | undefined): Promise<void> {
+  core.checkOpen();
+  if (xid !== undefined) {
+    const id = toXid(xid);
+    if (core.twoPhase !== undefined || core.inTransaction) {
+      throw new ProgrammingError(`tpc${command === 'COMMIT' ? 'Commit' : 'Rollback'}(xid) must be called outside a transaction`);
+    }
+    await core.control(`${command} PREPARED ${core.escapeLiteral(id.toString())}`, false);
+    return;
+  }
+  const twoPhase = core.twoPhase;
+  if (twoPhase === undefined) throw new ProgrammingError('no two-phase transaction is under way: call tpcBegin() first');
+  if (twoPhase.prepared) {
+    await core.control(`${command} PREPARED ${core.escapeLiteral(twoPhase.gid)}`, false);
+  } else {
+    await core.control(command, false);
+  }
+  core.twoPhase = undefined;
+}
+
+/** @internal The transactions prepared in this database and not yet committed or rolled back. */
+export async function tpcRecover(conn: Connection): Promise<Xid[]> {
+  const core = coreOf(conn);
+  core.checkOpen();
+  const wasInTransaction = core.inTransaction;
+  const { rows } = await conn.query<{ gid: string; prepared: Date; owner: string; database: string }>(
+    'SELECT gid, prepared, owner, database FROM pg_prepared_xacts WHERE database = current_database() ORDER BY prepared',
+  );
+  // reading the list must not leave a transaction open that was not open before
+  if (!wasInTransaction && core.inTransaction) await core.control('ROLLBACK', false);
+  return rows.map((row) => {
+    const recovered = Xid.fromString(row.gid);
+    recovered.prepared = row.prepared;
+    recovered.owner = row.owner;
+    recovered.database = row.database;
+    return recovered;
+  });
+}
+
+/** @internal commit(), rollback() and transaction() have no place in a two-phase transaction. */
+export function checkNoTwoPhase(core: Core, what: string): void {
+  if (core.twoPhase !== undefined) throw new ProgrammingError(`${what} is not allowed in a two-phase transaction: use tpcCommit() / tpcRollback()`);
 }

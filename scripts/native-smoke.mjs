@@ -5,12 +5,11 @@
 // workers terminated while they hold connections.
 //
 //   node --expose-gc scripts/native-smoke.mjs   (PQNODE_TEST_DSN names the server)
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { cutConnection } from '../test/support/cut-connection.cjs';
+import { stallingProxy } from '../test/support/stalling-proxy.cjs';
 
 // imported once the workers have run without it (see main)
 let connect, errors, Pool, replicate;
@@ -172,51 +171,10 @@ async function leaveToTheCollector() {
     await conn.query('select 1');
   }
   await connect(dsn);
-  const kept = (await connect(dsn))._core.nativeUnchecked.transactionStatus;
+  // a method of the native connection itself, reached through the core that holds it
+  const { coreOf } = await import('../dist/core/interface.js');
+  const kept = coreOf(await connect(dsn)).nativeUnchecked.transactionStatus;
   return kept;
-}
-
-/**
- * A TCP proxy in front of the server that stall() turns into a black hole: bytes are
- * swallowed both ways and new connections reach nothing, until close() resets them all.
- */
-function stallingProxy() {
-  const target = new URL(dsn);
-  const sockets = new Set();
-  let stalled = false;
-  const track = (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  };
-  const server = net.createServer((client) => {
-    track(client);
-    if (stalled) {
-      client.resume();
-      return;
-    }
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    track(upstream);
-    client.on('data', (chunk) => stalled || upstream.write(chunk));
-    upstream.on('data', (chunk) => stalled || client.write(chunk));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const url = new URL(dsn);
-      url.hostname = '127.0.0.1';
-      url.port = String(server.address().port);
-      resolve({
-        dsn: url.toString(),
-        stall: () => (stalled = true),
-        close() {
-          for (const socket of sockets) cutConnection(socket);
-          server.close();
-        },
-      });
-    });
-  });
 }
 
 /**
@@ -225,7 +183,7 @@ function stallingProxy() {
  * libpq < 17, a thread in PQcancel) ends and frees what it held.
  */
 async function stuckCancels() {
-  const proxy = await stallingProxy();
+  const proxy = await stallingProxy(dsn);
   const conn = await connect(proxy.dsn, { autocommit: true, cancelTimeout: 0.5 });
   await conn.query('select 1');
   proxy.stall();

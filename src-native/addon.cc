@@ -3,6 +3,7 @@
 
 #include "addon.h"
 #include "connection.h"
+#include "decoders.h"
 #include "libpq_compat.h"
 
 namespace pqnode {
@@ -101,6 +102,59 @@ Napi::Value SetObjectRowMaker(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The numbers the addon and lib/native.ts exchange, as this build has them: libpq's statuses,
+// the decoders, the markers of a batch, what flush() returns. lib/native.ts compares them
+// with its own at load, so that a mismatch fails there, by name, and not as wrong results.
+Napi::Object Constants(Napi::Env env) {
+  auto table = [&env](std::initializer_list<std::pair<const char*, int>> entries) {
+    Napi::Object object = Napi::Object::New(env);
+    for (const auto& [name, value] : entries) object.Set(name, Napi::Number::New(env, value));
+    return object;
+  };
+  Napi::Object constants = Napi::Object::New(env);
+  constants.Set("execStatus", table({
+                                  {"EmptyQuery", PGRES_EMPTY_QUERY},
+                                  {"CommandOk", PGRES_COMMAND_OK},
+                                  {"TuplesOk", PGRES_TUPLES_OK},
+                                  {"CopyOut", PGRES_COPY_OUT},
+                                  {"CopyIn", PGRES_COPY_IN},
+                                  {"BadResponse", PGRES_BAD_RESPONSE},
+                                  {"NonfatalError", PGRES_NONFATAL_ERROR},
+                                  {"FatalError", PGRES_FATAL_ERROR},
+                                  {"CopyBoth", PGRES_COPY_BOTH},
+                                  {"SingleTuple", PGRES_SINGLE_TUPLE},
+                                  {"PipelineSync", PGRES_PIPELINE_SYNC},
+                                  {"PipelineAborted", PGRES_PIPELINE_ABORTED},
+                                  {"TuplesChunk", kStatusTuplesChunk},
+                              }));
+  constants.Set("transactionStatus", table({
+                                         {"Idle", PQTRANS_IDLE},
+                                         {"Active", PQTRANS_ACTIVE},
+                                         {"InTransaction", PQTRANS_INTRANS},
+                                         {"InError", PQTRANS_INERROR},
+                                         {"Unknown", PQTRANS_UNKNOWN},
+                                     }));
+  constants.Set("decoder", table({
+                               {"Text", static_cast<int>(Decoder::kText)},
+                               {"Int", static_cast<int>(Decoder::kInt)},
+                               {"Float", static_cast<int>(Decoder::kFloat)},
+                               {"Bool", static_cast<int>(Decoder::kBool)},
+                               {"BigInt", static_cast<int>(Decoder::kBigInt)},
+                               {"Bytea", static_cast<int>(Decoder::kBytea)},
+                               {"TimestampTz", static_cast<int>(Decoder::kTimestampTz)},
+                               {"Timestamp", static_cast<int>(Decoder::kTimestamp)},
+                               {"Date", static_cast<int>(Decoder::kDate)},
+                           }));
+  constants.Set("flushState", table({
+                                  {"OutputPending", Connection::kOutputPending},
+                                  {"InputWaiting", Connection::kInputWaiting},
+                              }));
+  constants.Set("decoderFinal", Napi::Number::New(env, DecoderTable::kFinal));
+  constants.Set("endOfCommand", Napi::Number::New(env, Connection::kEndOfCommand));
+  constants.Set("syncBase", Napi::Number::New(env, Connection::kSyncBase));
+  return constants;
+}
+
 Napi::Value ParseConninfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string conninfo = info[0].ToString().Utf8Value();
@@ -196,6 +250,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hasFeature", Napi::Function::New<HasFeature>(env, "hasFeature"));
   exports.Set("parseConninfo", Napi::Function::New<ParseConninfo>(env, "parseConninfo"));
   exports.Set("setObjectRowMaker", Napi::Function::New<SetObjectRowMaker>(env, "setObjectRowMaker"));
+  exports.Set("constants", Constants(env));
   return exports;
 }
 

@@ -14,9 +14,6 @@ namespace pqnode {
 
 namespace {
 
-// Must match END_OF_COMMAND and SYNC_BASE in lib/native.ts.
-constexpr int kEndOfCommand = -1;
-constexpr int kSyncBase = 100;
 // A batch goes to JS as the arguments of one onResults call (V8 makes them an array at
 // once; setting elements one by one from here costs a generic property store each).
 // Bounded, so that a backlog of thousands of results never makes an outsized call.
@@ -24,7 +21,7 @@ constexpr size_t kMaxBatch = 1024;
 
 // The vector a batch of results is gathered in, borrowed from the connection so that its
 // storage is reused: most batches hold one result, and allocating for it on every read
-// cost a malloc and a free. A nested ProcessInput (JS pumping input from a callback) finds
+// cost a malloc and a free. A nested ReadInput (JS pumping input from a callback) finds
 // nothing to borrow and uses a vector of its own.
 class BorrowedBatch {
  public:
@@ -73,7 +70,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
                          InstanceMethod<&Connection::PauseReading>("pauseReading"),
                          InstanceMethod<&Connection::ResumeReading>("resumeReading"),
-                         InstanceMethod<&Connection::PumpInput>("processInput"),
+                         InstanceMethod<&Connection::ProcessInput>("processInput"),
                          InstanceMethod<&Connection::SetDecoders>("setDecoders"),
                          InstanceMethod<&Connection::Cancel>("cancel"),
                          InstanceMethod<&Connection::EscapeLiteral>("escapeLiteral"),
@@ -252,7 +249,7 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
   try {
     if (status < 0 && self->state_ == State::kOpen) {
       // libpq tells what went wrong better than the poll status does: let it read the socket
-      self->ProcessInput(true);
+      self->ReadInput(true);
       // libuv reports POLLERR (a reset connection, say) as UV_EBADF, which would read as a bug
       if (self->state_ == State::kOpen) {
         self->Fail(status == UV_EBADF ? std::string("the connection to the server was lost (socket error)")
@@ -271,7 +268,7 @@ void Connection::OnSocketEvent(void* owner, int status, int events) {
     // libpq reads while a write would block, so results may wait in its buffer with no
     // readable event to come: after a write, look at the input too
     if (self->state_ == State::kOpen && (events & UV_READABLE || self->pending_commands_ > 0)) {
-      self->ProcessInput(true);
+      self->ReadInput(true);
     }
   } catch (const Napi::Error& error) {
     // A JS callback threw: reported as Node reports any uncaught exception. Or the worker is
@@ -286,7 +283,7 @@ void Connection::OnNotice(void* owner, const PGresult* result) {
   self->notices_.push_back({CopyErrorFields(result), PQresultErrorMessage(result)});
 }
 
-void Connection::ProcessInput(bool read_socket) {
+void Connection::ReadInput(bool read_socket) {
   Napi::Env env = Env();
   if (reading_paused_) {
     // nothing is read until the consumer resumes: TCP slows the server down meanwhile

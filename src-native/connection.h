@@ -30,6 +30,14 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // Closes without calling into JS: used by the environment cleanup hook.
   void Shutdown();
 
+  // What JS is told (the addon's `constants`, which lib/native.ts checks at load): the
+  // items of a batch besides results, and the bits flush() returns.
+  static constexpr int kEndOfCommand = -1;
+  // a sync marker is kSyncBase + the transaction status read with it
+  static constexpr int kSyncBase = 100;
+  static constexpr int kOutputPending = 1;
+  static constexpr int kInputWaiting = 2;
+
  private:
   enum class State { kNew, kConnecting, kOpen, kClosed };
   // kBoth: COPY BOTH (a replication stream): data both ways, read as kOut is; its messages
@@ -62,7 +70,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value ResumeCopyOut(const Napi::CallbackInfo& info);
   Napi::Value PauseReading(const Napi::CallbackInfo& info);
   Napi::Value ResumeReading(const Napi::CallbackInfo& info);
-  Napi::Value PumpInput(const Napi::CallbackInfo& info);
+  Napi::Value ProcessInput(const Napi::CallbackInfo& info);
   Napi::Value SetDecoders(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value EscapeLiteral(const Napi::CallbackInfo& info);
@@ -79,7 +87,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnNotice(void* owner, const PGresult* result);
   void ContinueConnect();
   void FinishConnect(const char* error);
-  void ProcessInput(bool read_socket);
+  // Reads what came in (the socket when `read_socket`, else only what libpq already holds)
+  // and hands results, notices, notifications and COPY data to JS; processInput() from JS
+  // (ProcessInput) is the second kind.
+  void ReadInput(bool read_socket);
   // Appends what libpq holds to `items`, up to kMaxBatch of them; true when it stopped at
   // that limit with more perhaps to come.
   bool DrainResults(Napi::Env env, std::vector<napi_value>& items);
@@ -95,9 +106,6 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void AfterSend();
 
   // helpers
-  // Must match FlushState in lib/native.ts.
-  static constexpr int kOutputPending = 1;
-  static constexpr int kInputWaiting = 2;
   // rows per chunk of a result read in chunks and merged: libpq holds no more than these
   static constexpr int kMergedChunkRows = 8192;
   int FlushState();
@@ -161,7 +169,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::FunctionReference connect_callback_;
   Napi::AsyncContext* async_context_ = nullptr;
   std::deque<Notice> notices_;
-  // the storage ProcessInput gathers each batch of results in, kept between reads
+  // the storage ReadInput gathers each batch of results in, kept between reads
   std::vector<napi_value> spare_batch_;
   // sendQuery(), sendQueryPrepared() and the like, without napi_unwrap on every call
   OwnMethods<Connection> own_methods_{this};

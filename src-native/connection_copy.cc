@@ -125,9 +125,9 @@ Napi::Value Connection::ResumeCopyOut(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value Connection::PumpInput(const Napi::CallbackInfo& info) {
+Napi::Value Connection::ProcessInput(const Napi::CallbackInfo& info) {
   // what libpq already holds; the socket itself is read when it signals data
-  if (state_ == State::kOpen) ProcessInput(false);
+  if (state_ == State::kOpen) ReadInput(false);
   return info.Env().Undefined();
 }
 

@@ -9,7 +9,7 @@
 
 namespace pqnode {
 
-// Must match NativeDecoder in lib/native.ts.
+// NativeDecoder in lib/native.ts, checked at load against the addon's `constants`.
 enum class Decoder : uint8_t {
   kText = 0,
   kInt = 1,
@@ -28,7 +28,7 @@ enum class Decoder : uint8_t {
 // text, not final. Built-in OIDs are small, so they live in a flat array; others in a map.
 class DecoderTable {
  public:
-  // Must match NATIVE_FINAL in lib/native.ts: the bit that marks an entry final.
+  // the bit that marks an entry final (NATIVE_FINAL in lib/native.ts, checked at load)
   static constexpr uint8_t kFinal = 0x80;
 
   void Clear();

@@ -87,6 +87,35 @@ function internalsIn(file: string, text: string): string[] {
   return found;
 }
 
+/** The names a declaration file exports. */
+function exportedNames(text: string): Set<string> {
+  const source = ts.createSourceFile('exports.d.ts', text, ts.ScriptTarget.Latest, true);
+  const names = new Set<string>();
+  for (const statement of source.statements) {
+    const exported = ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    if (!exported) continue;
+    if (ts.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) if (ts.isIdentifier(declaration.name)) names.add(declaration.name.text);
+    } else {
+      const name = (statement as ts.NamedDeclaration).name;
+      if (name !== undefined && ts.isIdentifier(name)) names.add(name.text);
+    }
+  }
+  return names;
+}
+
+/** Where a declaration file names one of `names` (comments aside): file:line and the line's text. */
+function namesUsedIn(file: string, text: string, names: Set<string>): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const lines = new Set<number>();
+  const visit = (node: ts.Node) => {
+    if (ts.isIdentifier(node) && names.has(node.text)) lines.add(source.getLineAndCharacterOfPosition(node.getStart()).line);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return [...lines].sort((a, b) => a - b).map((line) => `${file}:${line + 1}: ${text.split('\n')[line].trim()}`);
+}
+
 /** The declaration files a user's compiler reads: those the entries import, and so on. */
 function reachableDeclarations(entries: string[]): Map<string, string> {
   const reached = new Map<string, string>();
@@ -111,10 +140,27 @@ describe('what the declarations leave out', () => {
     const found = [...reached].flatMap(([file, text]) => internalsIn(file, text));
     expect(found).toEqual([]);
     for (const [file, text] of reached) {
-      expect(file).not.toMatch(/^core\/(connection-core|request)\.d\.ts$/);
+      expect(file).not.toMatch(/^core\/(connection-core|request|interface)\.d\.ts$/);
       // native.d.ts declares the handle; what reaches it from the public files is its data types
-      if (file !== 'native.d.ts') expect(text, file).not.toMatch(/\b_native\b|\b_core\b|NativeConnection\b|ConnectionCore\b/);
+      if (file !== 'native.d.ts') expect(text, file).not.toMatch(/\b_native\b|\b_core\b|NativeConnection\b|ConnectionCore\b|\bcoreOf\b/);
     }
+  });
+
+  it('no native data type reaches them (NativeResult, NativeDecoder, ...): the addon is no part of the API', () => {
+    const reached = reachableDeclarations(['index.d.ts', 'pg/index.d.ts']);
+    expect([...reached.keys()]).not.toContain('native.d.ts');
+    const nativeTypes = exportedNames(declarations.get('native.d.ts') ?? '');
+    expect([...nativeTypes]).toEqual(expect.arrayContaining(['NativeResult', 'NativeDecoder', 'NativeConnection', 'ExecStatus']));
+    const found = [...reached].flatMap(([file, text]) => namesUsedIn(file, text, nativeTypes));
+    expect(found).toEqual([]);
+  });
+
+  it('the scan finds a native type where one is named', () => {
+    const text = "import type { NativeResult } from './native';\nexport declare function run(): Promise<NativeResult[]>;\n/** NativeResult in a comment */\n";
+    expect(namesUsedIn('probe.d.ts', text, new Set(['NativeResult']))).toEqual([
+      "probe.d.ts:1: import type { NativeResult } from './native';",
+      'probe.d.ts:2: export declare function run(): Promise<NativeResult[]>;',
+    ]);
   });
 
   it('the scan finds an internal member where one is declared', () => {

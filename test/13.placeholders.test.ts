@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProgrammingError } from '../lib/errors';
 import { clearPlaceholderCache, convertPlaceholders, placeholderCacheSize } from '../lib/placeholders';
-import { countStatements, hasMultipleStatements, leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../lib/sql-split';
+import { countStatements, hasMultipleStatements, leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../lib/sql/lexer';
 import { checkParamCount, statementParams } from '../lib/adapt/statement-params';
 import { ParamCast } from '../lib/adapt/adapters';
 import { thrownBy as errorOf } from './helpers';

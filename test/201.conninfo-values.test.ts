@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
 import { closedAfterEach, rejectionOf, testDsn, uniqueName, withEnv } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 const SECRET = 'Obj3ct-pw-never-shown';
 
@@ -63,7 +64,7 @@ afterEach(async () => {
 const { track } = closedAfterEach();
 
 afterAll(async () => {
-  for (const name of databases) await admin.query(`drop database if exists ${admin._core.native.escapeIdentifier(name)} with (force)`);
+  for (const name of databases) await admin.query(`drop database if exists ${coreOf(admin).escapeIdentifier(name)} with (force)`);
   await admin.close();
 });
 
@@ -75,7 +76,7 @@ function everythingShown(error: unknown): string {
 /** A database whose name is exactly `name`, dropped after the file. */
 async function createDatabase(name: string): Promise<void> {
   databases.push(name);
-  await admin.query(`create database ${admin._core.native.escapeIdentifier(name)}`);
+  await admin.query(`create database ${coreOf(admin).escapeIdentifier(name)}`);
 }
 
 describe('an object conninfo: every value is a value', () => {

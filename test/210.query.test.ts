@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection, type Field, Result } from '../lib';
 import { connectTest, uniqueName, rejectionOf } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 const THIS_FILE = '210.query.test';
 
@@ -240,7 +241,7 @@ describe('Result', () => {
   });
 
   it('object rows are made in C++ only where every column is final', async () => {
-    const made = async (text: string) => (await conn._run(text, undefined, undefined, undefined, undefined, true))[0];
+    const made = async (text: string) => (await coreOf(conn).run(text, undefined, undefined, undefined, undefined, true))[0];
     const plain = await made("select 1 as a, 'x'::text as b, 2.5::numeric as c, now() as d");
     expect(plain.objectRows).toBe(true);
     expect(plain.rows[0]).toEqual({ a: 1, b: 'x', c: '2.5', d: expect.any(Date) });
@@ -251,7 +252,7 @@ describe('Result', () => {
     const viaQuery = await conn.query(`select 1 as n, '{"k":1}'::json as j, array[1,2] as a`);
     expect(viaQuery.rows).toEqual([{ n: 1, j: { k: 1 }, a: [1, 2] }]);
     // not asked for: arrays, whatever the columns
-    expect((await conn._run('select 1 as a', undefined))[0].objectRows).toBe(false);
+    expect((await coreOf(conn).run('select 1 as a', undefined))[0].objectRows).toBe(false);
   });
 
   it('a typecaster set on the connection turns object rows for its type back to JS', async () => {
@@ -594,7 +595,7 @@ describe('texts and parameters of every length', () => {
 describe('bad input', () => {
   it('a string parameter with a NUL byte is a DataError and nothing is sent', async () => {
     const promise = conn.query('select $1::text as v', ['a\u0000b']);
-    expect(conn._core.native.pendingCommands()).toBe(0);
+    expect(coreOf(conn).pendingCommands()).toBe(0);
     const error = await rejectionOf(promise);
     expect(error).toBeInstanceOf(errors.DataError);
     expect(error.message).toContain('$1');
@@ -669,7 +670,7 @@ describe('bad input', () => {
     ] as [number, unknown[]][]) {
       const placeholders = params.map((_, i) => `($${i + 1}::text)`).join(', ');
       const promise = conn.query(`insert into ${table} values ${placeholders}`, params);
-      expect(conn._core.native.pendingCommands()).toBe(0);
+      expect(coreOf(conn).pendingCommands()).toBe(0);
       const error = await rejectionOf(promise);
       expect(error).toBeInstanceOf(errors.ProgrammingError);
       expect(error.message).toContain(`$${position}`);
@@ -683,7 +684,7 @@ describe('bad input', () => {
     const c = await connectTest({ autocommit: false });
     try {
       await expect(c.query('select $1', [() => 1])).rejects.toBeInstanceOf(errors.ProgrammingError);
-      expect(c._core.native.pendingCommands()).toBe(0);
+      expect(coreOf(c).pendingCommands()).toBe(0);
       expect(c.info.transactionStatus).toBe('idle');
       await expectUsable(c);
       expect(c.info.transactionStatus).toBe('intrans');
@@ -757,7 +758,7 @@ describe('signal', () => {
     const reason = new Error('stop right there');
     controller.abort(reason);
     const promise = conn.query('select pg_sleep(5)', [], { signal: controller.signal });
-    expect(conn._core.native.pendingCommands()).toBe(0);
+    expect(coreOf(conn).pendingCommands()).toBe(0);
     const started = Date.now();
     const error = await rejectionOf(promise);
     expect(Date.now() - started).toBeLessThan(500);

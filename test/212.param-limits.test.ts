@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
 import { adaptParams, adaptValue } from '../lib/adapt/adapters';
 import { rejectionOf, testDsn, thrownBy, uniqueName } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 const ROOT = path.resolve(__dirname, '..');
 const MAX_FIELD = 0x3fffffff;
@@ -202,8 +203,8 @@ describe('the native layer never cuts a length to an int', () => {
     // none of 4 GiB would have gone out, nor of 2 GiB
     for (const size of [2 ** 32, 2 ** 31]) {
       const big = Buffer.allocUnsafe(size);
-      expect(() => conn._core.native.putCopyData(big)).toThrow(RangeError);
-      expect(() => conn._core.native.putCopyData(big)).toThrow(/COPY data/);
+      expect(() => coreOf(conn).putCopyData(big)).toThrow(RangeError);
+      expect(() => coreOf(conn).putCopyData(big)).toThrow(/COPY data/);
     }
     await copy.write('a\n');
     expect(await copy.end()).toBe(1);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, sql, types, type Connection } from '../lib';
 import { connectTest, uniqueName, thrownBy as thrown } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 let conn: Connection;
 
@@ -73,7 +74,7 @@ describe('Identifier and quoteIdent', () => {
   it('quotes as PQescapeIdentifier does, multi-part names dotted', () => {
     expect(sql.Identifier('Weird "name"').asString()).toBe('"Weird ""name"""');
     expect(sql.Identifier('public', 'my table', 'col').asString()).toBe('"public"."my table"."col"');
-    expect(sql.quoteIdent('a"b')).toBe(conn._core.native.escapeIdentifier('a"b'));
+    expect(sql.quoteIdent('a"b')).toBe(coreOf(conn).escapeIdentifier('a"b'));
   });
 
   it('refuses no names, non-strings and NUL characters', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
 import { native, type NativeCallbacks } from '../lib/native';
 import { connectTest, uniqueName, withConnection } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 let conn: Connection;
 
@@ -35,7 +36,7 @@ describe('concurrent queries on one connection', () => {
     const results = await Promise.all(promises);
     results.forEach((result, i) => expect(result.rows).toEqual([{ n: i, s: `v${i}` }]));
     expect(order).toEqual([...Array(200).keys()]);
-    expect(conn._core.native.pendingCommands()).toBe(0);
+    expect(coreOf(conn).pendingCommands()).toBe(0);
   });
 
   it('each caller resumes in its own async context (AsyncLocalStorage)', async () => {
@@ -72,7 +73,7 @@ describe('concurrent queries on one connection', () => {
     };
     await Promise.all(Array.from({ length: depth }, worker));
     expect(completed).toEqual([...Array(total).keys()]);
-    expect(conn._core.native.pendingCommands()).toBe(0);
+    expect(coreOf(conn).pendingCommands()).toBe(0);
   });
 
   it('queries issued together are all sent before the first result arrives', async () => {
@@ -82,15 +83,15 @@ describe('concurrent queries on one connection', () => {
       const fast: Promise<{ rows: { n: number }[] }>[] = [];
       for (let i = 0; i < 10; i++) fast.push(c.query<{ n: number }>('select $1::int as n', [i]));
       // sent at once, not queued behind the slow one
-      expect(c._core.native.pendingCommands()).toBeGreaterThanOrEqual(11);
+      expect(coreOf(c).pendingCommands()).toBeGreaterThanOrEqual(11);
       await tick();
       await new Promise((resolve) => setTimeout(resolve, 50));
       // the server is still sleeping: all eleven are in flight together
-      expect(c._core.native.pendingCommands()).toBeGreaterThanOrEqual(11);
+      expect(coreOf(c).pendingCommands()).toBeGreaterThanOrEqual(11);
       await slow;
       const results = await Promise.all(fast);
       results.forEach((result, i) => expect(result.rows).toEqual([{ n: i }]));
-      expect(c._core.native.pendingCommands()).toBe(0);
+      expect(coreOf(c).pendingCommands()).toBe(0);
     } finally {
       await c.close();
     }
@@ -105,12 +106,12 @@ describe('concurrent queries on one connection', () => {
       const after: Promise<{ rows: { n: number }[] }>[] = [];
       for (let i = 0; i < 10; i++) after.push(c.query<{ n: number }>('select $1::int as n, pg_sleep(0.01)', [i]));
       // the simple protocol leaves no room for anything else in flight
-      expect(c._core.native.pendingCommands()).toBe(1);
+      expect(coreOf(c).pendingCommands()).toBe(1);
       expect((await multi).rows).toEqual([{ n: 1 }]);
-      expect(c._core.native.pendingCommands()).toBeGreaterThanOrEqual(10);
+      expect(coreOf(c).pendingCommands()).toBeGreaterThanOrEqual(10);
       const results = await Promise.all(after);
       results.forEach((result, i) => expect(result.rows).toEqual([{ n: i, pg_sleep: '' }]));
-      expect(c._core.native.pendingCommands()).toBe(0);
+      expect(coreOf(c).pendingCommands()).toBe(0);
     } finally {
       await c.close();
     }

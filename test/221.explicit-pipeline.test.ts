@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { errors, type Connection } from '../lib';
 import { connectTest, makeTable, rejectionOf } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 let conn: Connection;
 let observer: Connection;
@@ -38,7 +39,7 @@ describe('conn.pipeline()', () => {
       return 'done';
     });
     expect(value).toBe('done');
-    expect(conn._core.native.pendingCommands()).toBe(0);
+    expect(coreOf(conn).pendingCommands()).toBe(0);
   });
 
   it('results arrive before any sync when awaited inside the pipeline', async () => {
@@ -158,7 +159,7 @@ describe('conn.pipeline()', () => {
       }),
     );
     expect(error).toBe(boom);
-    expect(conn._core.native.pendingCommands()).toBe(0);
+    expect(coreOf(conn).pendingCommands()).toBe(0);
     expect((await conn.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
   });
 

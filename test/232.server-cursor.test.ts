@@ -2,7 +2,7 @@
 // transactions and WITH HOLD, and flat memory over a million rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, ServerCursor, sql, type Connection } from '../lib';
-import { connectTest, uniqueName, rejectionOf as rejection, thrownBy as thrown } from './helpers';
+import { connectTest, uniqueName, rejectionOf as rejection, statementsLogged, thrownBy as thrown } from './helpers';
 
 let conn: Connection;
 
@@ -81,18 +81,10 @@ describe('declare and fetch', () => {
   it('for await fetches itersize rows per FETCH', async () => {
     const cur = conn.cursor({ name: uniqueName('c'), itersize: 7 });
     await cur.execute('select g from generate_series(1, 30) g');
-    const fetches: string[] = [];
-    const original = conn._run.bind(conn);
-    conn._run = (text, values, signal) => {
-      fetches.push(text);
-      return original(text, values, signal);
-    };
     let sum = 0;
-    try {
+    const fetches = await statementsLogged(conn, async () => {
       for await (const [g] of cur as AsyncIterable<[number]>) sum += g;
-    } finally {
-      conn._run = original;
-    }
+    });
     expect(sum).toBe(465);
     expect(fetches).toHaveLength(5); // 7 + 7 + 7 + 7 + 2
     expect(fetches.every((text) => text.startsWith('FETCH FORWARD 7 FROM'))).toBe(true);

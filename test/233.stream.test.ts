@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, RowStream, sql, type Connection } from '../lib';
 import { connectTest, testDsn, thrownBy as thrown } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 const root = path.join(__dirname, '..');
 let conn: Connection;
@@ -112,7 +113,7 @@ describe('row modes', () => {
         const before = on.query('select 1');
         let batches = 0;
         let streamed = 0;
-        const { done } = on._stream('select g from generate_series(1, 3000) g', undefined, {
+        const { done } = coreOf(on).stream('select g from generate_series(1, 3000) g', undefined, {
           mode: 1,
           onRows: (result) => {
             batches++;

@@ -1,7 +1,7 @@
 // cursor.executeValues(): many rows per statement, psycopg2's execute_values.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, sql, type Connection } from '../lib';
-import { connectTest, makeTable } from './helpers';
+import { connectTest, makeTable, statementsLogged } from './helpers';
 
 let conn: Connection;
 
@@ -15,21 +15,8 @@ afterAll(async () => {
 
 const tableOf = (): Promise<string> => makeTable(conn, 'id int primary key, name text, score float8', { prefix: 'ev', temp: true });
 
-/** The statements the connection runs while `fn` runs. */
-async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  const texts: string[] = [];
-  const original = conn._run.bind(conn);
-  conn._run = (text, values, signal, prepare) => {
-    texts.push(text);
-    return original(text, values, signal, prepare);
-  };
-  try {
-    await fn();
-  } finally {
-    conn._run = original;
-  }
-  return texts;
-}
+/** The statements the server runs for the connection while `fn` runs. */
+const statementsOf = (fn: () => Promise<unknown>): Promise<string[]> => statementsLogged(conn, fn);
 
 describe('executeValues', () => {
   it('100k rows take one statement per page of 100', async () => {

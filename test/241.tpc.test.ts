@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { errors, Xid, type Connection } from '../lib';
 import { closedAfterEach, connectTest, rejectionOf, thrownBy, uniqueName } from './helpers';
+import { coreOf } from '../lib/core/interface';
 
 let observer: Connection;
 let table: string;
@@ -27,7 +28,7 @@ afterEach(async () => {
   // a prepared transaction outlives its connection: never leave one behind
   for (const gid of await preparedGids()) {
     if (Xid.fromString(gid).gtrid.startsWith(prefix)) {
-      await observer.query(`rollback prepared ${observer._core.native.escapeLiteral(gid)}`);
+      await observer.query(`rollback prepared ${coreOf(observer).escapeLiteral(gid)}`);
     }
   }
   await observer.query(`delete from ${table}`);

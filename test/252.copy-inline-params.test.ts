@@ -3,7 +3,7 @@
 // a comment is text, and a value put there could end it and run a statement of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Connection } from '../lib';
-import { inlinePlaceholders } from '../lib/sql-split';
+import { inlinePlaceholders } from '../lib/sql/lexer';
 import { testDsn, uniqueName } from './helpers';
 
 let conn: Connection;

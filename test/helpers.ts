@@ -1,5 +1,5 @@
 import { afterEach, expect, inject } from 'vitest';
-import { connect, Pool, type Conninfo, type Connection, type ConnectOptions, type PoolOptions } from '../lib';
+import { connect, Pool, type Conninfo, type Connection, type ConnectOptions, type Notice, type PoolOptions } from '../lib';
 
 export interface TestServer {
   dsn: string;
@@ -213,4 +213,31 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   throw new Error('expected the promise to reject, but it resolved');
+}
+
+/**
+ * The statements the server ran for `conn` while `fn` ran, as its statement log records them:
+ * with log_statement 'all' and client_min_messages 'log' the server sends each statement it
+ * runs back as a LOG notice. What the server saw, whichever path inside pqnode sent it. Needs a
+ * superuser (the test server's user is one); the settings are reset afterwards.
+ */
+export async function statementsLogged(conn: Connection, fn: () => Promise<unknown>): Promise<string[]> {
+  const statements: string[] = [];
+  const onNotice = (notice: Notice) => {
+    const match = /^(?:statement|execute [^:]*): ([\s\S]*)$/.exec(notice.diag.messagePrimary ?? '');
+    if (notice.severity === 'LOG' && match !== null) statements.push(match[1]);
+  };
+  await conn.query('SET log_parameter_max_length = 0');
+  await conn.query("SET log_statement = 'all'");
+  // last: the statements before it are not sent back
+  await conn.query('SET client_min_messages = log');
+  conn.on('notice', onNotice);
+  try {
+    await fn();
+  } finally {
+    conn.removeListener('notice', onNotice);
+    // an aborted transaction takes no RESET: its rollback undoes the SETs
+    if (!conn.closed && conn.info.transactionStatus !== 'inerror') await conn.query('RESET client_min_messages; RESET log_statement; RESET log_parameter_max_length');
+  }
+  return statements;
 }

@@ -16,7 +16,7 @@
 const net = require('node:net');
 const path = require('node:path');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
-const { cutConnection } = require('./support/cut-connection.cjs');
+const { stallingProxy } = require('./support/stalling-proxy.cjs');
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -164,52 +164,6 @@ function silentServer() {
         },
       }),
     );
-  });
-}
-
-/**
- * A TCP proxy in front of the test server that stall() turns into a black hole: bytes are
- * swallowed both ways, new connections are accepted and reach nothing, nothing is closed
- * until close() resets them all (the network coming back, for a request blocked on it).
- */
-function stallingProxy(dsn) {
-  const target = new URL(dsn);
-  const sockets = new Set();
-  let stalled = false;
-  const track = (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  };
-  const server = net.createServer((client) => {
-    track(client);
-    if (stalled) {
-      client.resume();
-      return;
-    }
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    track(upstream);
-    client.on('data', (chunk) => stalled || upstream.write(chunk));
-    upstream.on('data', (chunk) => stalled || client.write(chunk));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const url = new URL(dsn);
-      url.hostname = '127.0.0.1';
-      url.port = String(server.address().port);
-      resolve({
-        dsn: url.toString(),
-        stall() {
-          stalled = true;
-        },
-        close() {
-          for (const socket of sockets) cutConnection(socket);
-          server.close();
-        },
-      });
-    });
   });
 }
 

@@ -3,7 +3,7 @@
 // in binary, or as JSON). What a text says depends on the text alone: it is worked out
 // once per text and kept, so that a statement run many times is lexed once.
 import { ProgrammingError } from '../errors';
-import { leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../sql-split';
+import { leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../sql/lexer';
 import { adaptParams, BINARY_ARRAY_OIDS, MAX_PARAMETERS, ParamCast, type AdaptedParams, type AdapterRegistry } from './adapters';
 import type { TypecasterRegistry } from './typecasters';
 

@@ -28,7 +28,7 @@ function identity(text: string): string {
   return text;
 }
 
-/** The JS twin of each native decoder: same input, same output as the C++ code. */
+/** @internal The JS twin of each native decoder: same input, same output as the C++ code. */
 export const fallbackDecoders: Readonly<Record<NativeDecoder, Typecaster>> = Object.freeze({
   [NativeDecoder.Text]: identity,
   [NativeDecoder.Int]: parseInteger,
@@ -41,12 +41,12 @@ export const fallbackDecoders: Readonly<Record<NativeDecoder, Typecaster>> = Obj
   [NativeDecoder.Date]: parseDate,
 });
 
-/** The JS twin of a native decoder. */
+/** @internal The JS twin of a native decoder. */
 export function fallbackDecoder(kind: NativeDecoder): Typecaster {
   return fallbackDecoders[kind];
 }
 
-/** The built-in OIDs the C++ layer can decode, and how. */
+/** @internal The built-in OIDs the C++ layer can decode, and how. */
 export const NATIVE_DECODERS: ReadonlyMap<number, NativeDecoder> = new Map<number, NativeDecoder>([
   [16, NativeDecoder.Bool],
   [17, NativeDecoder.Bytea],
@@ -154,6 +154,7 @@ export function resolveOid(oidOrName: number | string): number {
   return oid;
 }
 
+/** @internal per OID, the native decoder of its values */
 export interface NativeDecoderTable {
   oids: number[];
   decoders: number[];
@@ -306,7 +307,7 @@ export class TypecasterRegistry {
   }
 
   /**
-   * The decoder table for the native layer: every built-in OID C++ can decode, with its
+   * @internal The decoder table for the native layer: every built-in OID C++ can decode, with its
    * decoder, or with NativeDecoder.Text when a user typecaster is set for it (so that the
    * table also resets what an earlier upload had turned on). Entries whose value no JS
    * typecaster follows are marked NATIVE_FINAL: those C++ decodes, and the built-in types

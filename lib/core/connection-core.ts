@@ -9,6 +9,7 @@ import {
   native,
   SYNC_BASE,
   TransactionStatus,
+  type NativeCallbacks,
   type NativeConnection,
   type NativeErrorFields,
   type NativeItem,
@@ -24,7 +25,7 @@ import { AdapterRegistry, globalAdapters, type AdaptedParams } from '../adapt/ad
 import { adaptStatementParams } from '../adapt/statement-params';
 import { globalTypecasters, TypecasterRegistry } from '../adapt/typecasters';
 import { checkRowFactory, rowMaker, type RowFactory } from '../rows';
-import { countStatements } from '../sql-split';
+import { countStatements } from '../sql/lexer';
 import { beginStatement, type SessionOptions, type TransactionOptions } from './begin';
 import { isStalePrepared, PreparedStatements, type PrepareDecision } from './prepared';
 import { checkChannelName, checkQueryText } from '../query-text';
@@ -36,6 +37,8 @@ import { enterDateStyle, leaveDateStyle, type DateStyleSource } from '../types/d
 import { newRequest, RequestKind, type CopyHandler, type Request, type RequestOptions, type RowsHandler } from './request';
 import { commandName, Result } from './result';
 import type { ConnectOptions, ConnectionEvents, Notice } from './types';
+import type { Core, TwoPhase } from './interface';
+import { parameterCountOf, portOf, type QueryTraceContext, type ServerTraceContext } from '../tracing';
 
 const NOTICES_KEPT = 50;
 
@@ -46,7 +49,7 @@ export interface CoreEvents {
 }
 
 /** One connection's core; made by the user's Connection, which hands it to the features. */
-export class ConnectionCore {
+export class ConnectionCore implements Core {
   /** the last notices the server sent, oldest first */
   readonly notices: Notice[] = [];
   /** the typecasters of this connection (the global ones apply where it sets none) */
@@ -87,8 +90,8 @@ export class ConnectionCore {
   #pipelineStartSeq = 0;
   /** commands without a sync went out: the server must be asked to send their results */
   #flushRequestNeeded = false;
-  /** a two-phase transaction is prepared: only its COMMIT or ROLLBACK PREPARED may follow */
-  tpcPrepared = false;
+  /** the two-phase transaction under way; once prepared, only its COMMIT or ROLLBACK PREPARED may follow */
+  twoPhase: TwoPhase | undefined = undefined;
   #flushScheduled = false;
   /** per registry (the connection's, or a cursor's), a snapshot as of its last change */
   #typecasterViews = new WeakMap<TypecasterRegistry, { version: number; view: TypecasterRegistry }>();
@@ -102,9 +105,10 @@ export class ConnectionCore {
   #prepared = new PreparedStatements();
   readonly #events: CoreEvents;
 
-  constructor(events: CoreEvents) {
+  /** `makeNative`: the addon's Connection unless given another (a fake, in the queue's tests) */
+  constructor(events: CoreEvents, makeNative: (callbacks: NativeCallbacks) => NativeConnection = (callbacks) => new (native().Connection)(callbacks)) {
     this.#events = events;
-    this.#native = new (native().Connection)({
+    this.#native = makeNative({
       onResults: (...items) => this.#onResults(items),
       onFailure: (message) => this.#fail(message),
       onNotice: (fields, message) => this.#onNotice(fields, message),
@@ -249,6 +253,18 @@ export class ConnectionCore {
     return this.#closed ? 0 : this.#native.pendingCommands();
   }
 
+  /** the server and database, for the contexts of the tracing channels (empty once closed) */
+  serverTraceContext(): ServerTraceContext {
+    if (this.#closed) return {};
+    const details = this.#native.info();
+    return { host: details.host, port: portOf(details.port), database: details.dbname };
+  }
+
+  /** the context of one statement on `pqnode:query` */
+  queryTraceContext(text: string, values: unknown): QueryTraceContext {
+    return { query: text, parameterCount: parameterCountOf(values), ...this.serverTraceContext() };
+  }
+
   // COPY's data, for the COPY features: what libpq's async COPY calls say, passed through
 
   /** 1: queued; 0: libpq's buffer is full, wait for 'writable' */
@@ -331,7 +347,7 @@ export class ConnectionCore {
     // wrapping promise and the ticks it takes to adopt it. Failures still reject.
     try {
       this.checkOpen();
-      if (this.tpcPrepared) {
+      if (this.twoPhase?.prepared === true) {
         throw new errors.ProgrammingError('the two-phase transaction is prepared: only tpcCommit() or tpcRollback() may follow');
       }
       const adapted = this.#statement(text, values, signal, typecasters);

@@ -3,27 +3,14 @@
 import type { NativeResult } from '../native';
 import type { TypecasterRegistry } from '../adapt/typecasters';
 import type { PrepareDecision } from './prepared';
+import type { CopyHandler, RowsHandler } from './interface';
+
+export type { CopyHandler, RowsHandler };
 
 /** How a request is sent: in the pipeline, or alone with the simple protocol. */
 export const enum RequestKind {
   Pipeline,
   Simple,
-}
-
-export interface CopyHandler {
-  onCopyIn?(request: Request): void;
-  onCopyOut?(request: Request): void;
-  /** a COPY BOTH began (START_REPLICATION): onData gets its messages, each behind its length */
-  onCopyBoth?(request: Request): void;
-  onData?(chunk: Buffer | null, done: boolean): void;
-  onWritable?(): void;
-}
-
-/** Who takes the rows of a streamed statement as they arrive. */
-export interface RowsHandler {
-  /** 1: single-row mode; n > 1: chunks of n rows (libpq 17+) */
-  mode: number;
-  onRows(result: NativeResult): void;
 }
 
 export interface Request {

@@ -9,18 +9,20 @@
 // - the raw text of every column, for node-postgres's type parsers to decide the JS value:
 //   the connection's own typecasters name the OIDs the native layer decodes, which makes it
 //   hand their text over instead, and the rows are read from the results as they came
-//   (Connection._run), with no pqnode typecaster run over them. Where the parser in effect is
+//   (the core's run()), with no pqnode typecaster run over them. Where the parser in effect is
 //   node-postgres's default and the native layer makes the very same value (int2, int4, oid,
 //   float4, float8, bool, bytea), the native decoder is left on: the facade then skips that
 //   column;
-// - rows as they arrive, with backpressure, for cursors and streams (Connection._stream,
-//   _pauseReading, _resumeReading);
+// - rows as they arrive, with backpressure, for cursors and streams (the core's stream(),
+//   pauseReading(), resumeReading());
 // - COPY, notifications, notices, cancel and close through the public API.
 import type { Readable } from 'node:stream';
 import { queryChannel, trace } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
-import { native, type NativeField, type NativeResult } from '../native';
+import { coreOf, type Core } from '../core/interface';
+import { native, type NativeResult } from '../native';
+import type { Field } from '../rows';
 import { NATIVE_DECODERS, TypecasterRegistry } from '../adapt/typecasters';
 import type { Notification } from '../core/notifications';
 import type { Diagnostic } from '../errors';
@@ -28,7 +30,7 @@ import type { Diagnostic } from '../errors';
 export type { Diagnostic };
 
 /** A column as the server described it. */
-export type CoreField = NativeField;
+export type CoreField = Field;
 
 /** One statement's result: its command tag, its columns and its rows (text, or native values where asked). */
 export interface CoreResult {
@@ -100,9 +102,11 @@ function toCoreResult(result: NativeResult): CoreResult {
 /** A connection as the facade uses it. */
 export class CoreConnection {
   readonly #conn: Connection;
+  readonly #core: Core;
 
   private constructor(conn: Connection, events: CoreEvents) {
     this.#conn = conn;
+    this.#core = coreOf(conn);
     // what the connection decodes with when no registry is given (streamed statements): text only
     for (const oid of NATIVE_DECODERS.keys()) conn.typecasters.set(oid, identity);
     conn.on('notice', (notice: Notice) => events.notice({ message: notice.message, diag: notice.diag }));
@@ -136,14 +140,14 @@ export class CoreConnection {
   async run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
     const results = queryChannel.hasSubscribers
       ? await this.#tracedRun(text, values, options)
-      : await this.#conn._run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
+      : await this.#core.run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
     return results.map(toCoreResult);
   }
 
   /** run() published on `pqnode:query`, as the connection publishes its own statements. */
   #tracedRun(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions): Promise<NativeResult[]> {
-    const run = () => this.#conn._run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
-    return trace(queryChannel, this.#conn._queryTraceContext(text, values), run, (context, results) => {
+    const run = () => this.#core.run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
+    return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, results) => {
       context.rowCount = results[results.length - 1]?.rowCount ?? null;
     });
   }
@@ -160,17 +164,17 @@ export class CoreConnection {
   ): { done: Promise<CoreResult>; stop(): void } {
     const mode = (options.chunkSize ?? 100) > 1 && hasChunkedRows() ? (options.chunkSize ?? 100) : 1;
     // streamed statements are decoded with the connection's own typecasters: all text
-    const { done, stop } = this.#conn._stream(text, values, { mode, onRows: (result) => onRows(toCoreResult(result)) });
+    const { done, stop } = this.#core.stream(text, values, { mode, onRows: (result) => onRows(toCoreResult(result)) });
     return { done: done.then((results) => toCoreResult(results[results.length - 1])), stop };
   }
 
   /** Stop reading the socket (rows are not taken fast enough), then start again. */
   pauseReading(): void {
-    this.#conn._pauseReading();
+    this.#core.pauseReading();
   }
 
   resumeReading(): void {
-    this.#conn._resumeReading();
+    this.#core.resumeReading();
   }
 
   copyFrom(text: string, source: Readable): Promise<number> {

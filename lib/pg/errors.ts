@@ -6,73 +6,62 @@ import type { Diagnostic } from './driver';
 
 export type MessageName = 'error' | 'notice';
 
-/** A server error (or, named 'notice', a notice) with the fields of its ErrorResponse. */
-export class DatabaseError extends Error {
-  severity: string | undefined;
-  code: string | undefined;
-  detail: string | undefined;
-  hint: string | undefined;
-  position: string | undefined;
-  internalPosition: string | undefined;
-  internalQuery: string | undefined;
-  where: string | undefined;
-  schema: string | undefined;
-  table: string | undefined;
-  column: string | undefined;
-  dataType: string | undefined;
-  constraint: string | undefined;
-  file: string | undefined;
-  line: string | undefined;
-  routine: string | undefined;
+/**
+ * The fields of a server error or notice under node-postgres's names, each with the field
+ * of pqnode's Diagnostic (errors/base.ts) it holds: the one list both classes below and
+ * assignDiagnostic() are made from.
+ */
+const PG_FIELDS = {
+  severity: 'severity',
+  code: 'sqlstate',
+  detail: 'messageDetail',
+  hint: 'messageHint',
+  position: 'statementPosition',
+  internalPosition: 'internalPosition',
+  internalQuery: 'internalQuery',
+  where: 'context',
+  schema: 'schemaName',
+  table: 'tableName',
+  column: 'columnName',
+  dataType: 'datatypeName',
+  constraint: 'constraintName',
+  file: 'sourceFile',
+  line: 'sourceLine',
+  routine: 'sourceFunction',
+} as const satisfies Record<string, keyof Diagnostic>;
 
+type PgFieldName = keyof typeof PG_FIELDS;
+const PG_FIELD_NAMES = Object.keys(PG_FIELDS) as PgFieldName[];
+
+/** A server error's fields as node-postgres names them; undefined when the server sent none. */
+export type ServerFields = { [K in PgFieldName]: string | undefined };
+
+// The classes get their fields from ServerFields (an interface merged with each class)
+// rather than from a second list of declarations.
+/* eslint-disable @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type */
+
+/** A server error (or, named 'notice', a notice) with the fields of its ErrorResponse. */
+export interface DatabaseError extends ServerFields {}
+export class DatabaseError extends Error {
   constructor(
     message: string,
     readonly length: number,
     override readonly name: MessageName,
   ) {
     super(message);
+    for (const field of PG_FIELD_NAMES) this[field] = undefined;
   }
 }
 
 /** The server's fields, under node-postgres's names, onto `target`. */
-export function assignDiagnostic(target: DatabaseError | NoticeMessage, diag: Diagnostic): void {
-  target.severity = diag.severity;
-  target.code = diag.sqlstate;
-  target.detail = diag.messageDetail;
-  target.hint = diag.messageHint;
-  target.position = diag.statementPosition;
-  target.internalPosition = diag.internalPosition;
-  target.internalQuery = diag.internalQuery;
-  target.where = diag.context;
-  target.schema = diag.schemaName;
-  target.table = diag.tableName;
-  target.column = diag.columnName;
-  target.dataType = diag.datatypeName;
-  target.constraint = diag.constraintName;
-  target.file = diag.sourceFile;
-  target.line = diag.sourceLine;
-  target.routine = diag.sourceFunction;
+export function assignDiagnostic(target: ServerFields, diag: Diagnostic): void {
+  for (const field of PG_FIELD_NAMES) target[field] = diag[PG_FIELDS[field]];
 }
 
 /** A notice (or warning) from the server, as node-postgres's 'notice' event hands it over. */
+export interface NoticeMessage extends ServerFields {}
 export class NoticeMessage {
   readonly name = 'notice';
-  severity: string | undefined;
-  code: string | undefined;
-  detail: string | undefined;
-  hint: string | undefined;
-  position: string | undefined;
-  internalPosition: string | undefined;
-  internalQuery: string | undefined;
-  where: string | undefined;
-  schema: string | undefined;
-  table: string | undefined;
-  column: string | undefined;
-  dataType: string | undefined;
-  constraint: string | undefined;
-  file: string | undefined;
-  line: string | undefined;
-  routine: string | undefined;
 
   constructor(
     readonly message: string,
@@ -81,6 +70,8 @@ export class NoticeMessage {
     assignDiagnostic(this, diag);
   }
 }
+
+/* eslint-enable @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type */
 
 /** libpq's words for the system errors node-postgres reports with an errno code. */
 const SYSTEM_CODES: readonly [RegExp, string][] = [

@@ -1,6 +1,7 @@
 // What the pool does to one connection, apart from the pool's bookkeeping: configure it once,
 // check it before it is handed out, and bring it back to a clean state when it is returned.
 import type { Connection } from '../connection';
+import { coreOf } from '../core/interface';
 import * as errors from '../errors';
 import type { ConnectionHook } from './options';
 
@@ -50,12 +51,13 @@ export async function runCheck(conn: Connection, clean: CleanState, check: Conne
  * and listeners as configured. False when it cannot be reused.
  */
 export async function restoreConnection(conn: Connection, clean: CleanState): Promise<boolean> {
-  if (conn.closed || conn._transactionDepth > 0) return false;
+  const core = coreOf(conn);
+  if (conn.closed || core.transactionDepth > 0) return false;
   try {
     const status = conn.info.transactionStatus;
     // a statement still running would land in the next caller's lap
-    if (status === 'active' || status === 'unknown' || conn._core.pendingCommands() > 0) return false;
-    if (status !== 'idle' || conn._inTransaction) await conn.rollback();
+    if (status === 'active' || status === 'unknown' || core.pendingCommands() > 0) return false;
+    if (status !== 'idle' || core.inTransaction) await conn.rollback();
     if (conn.autocommit !== clean.autocommit) conn.autocommit = clean.autocommit;
     // a caller's 'notice' or 'notification' handler must not fire for the next caller
     for (const event of conn.eventNames()) {
@@ -89,10 +91,11 @@ async function runInAutocommit(conn: Connection, clean: CleanState, hook: Connec
   if (!conn.autocommit) conn.autocommit = true;
   await hook(conn);
   if (conn.closed) throw new errors.InterfaceError(`${name} closed the connection`);
+  const core = coreOf(conn);
   const left = conn.info.transactionStatus;
-  if (rollBackLeftOpen && conn._transactionDepth === 0 && (left === 'intrans' || left === 'inerror')) await conn.rollback();
+  if (rollBackLeftOpen && core.transactionDepth === 0 && (left === 'intrans' || left === 'inerror')) await conn.rollback();
   const status = conn.info.transactionStatus;
-  if (status !== 'idle' || conn._inTransaction || conn._transactionDepth > 0 || conn._core.pendingCommands() > 0) {
+  if (status !== 'idle' || core.inTransaction || core.transactionDepth > 0 || core.pendingCommands() > 0) {
     throw new errors.ProgrammingError(`${name} left the connection ${status === 'idle' ? 'busy' : status}`);
   }
   await restoreDateStyle(conn);

@@ -7,7 +7,7 @@ import { Fifo } from '../fifo';
 import { messageOf } from '../thrown';
 import { TypecasterRegistry, globalTypecasters } from '../adapt/typecasters';
 import type { Connection } from '../connection';
-import type { NativeResult } from '../core/interface';
+import { coreOf, type NativeResult } from '../core/interface';
 import { checkSlotName, createSlotCommand, slotQuery, startCommand, type PluginOptions } from './commands';
 import { formatLsn, lsnValue } from './lsn';
 import { PgoutputDecoder, type PgoutputMessage } from './pgoutput';
@@ -62,7 +62,7 @@ interface Waiter {
 
 /** Runs a replication command (or a query: the walsender takes both, by the simple protocol). */
 export async function runCommand(conn: Connection, text: string): Promise<NativeResult> {
-  const results = await conn._core.copy(text, {});
+  const results = await coreOf(conn).copy(text, {});
   return results[results.length - 1];
 }
 
@@ -166,7 +166,7 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
       pluginOptions.proto_version ??= '1';
       this.#decoder = new PgoutputDecoder(this.typecasters);
     }
-    this.#copyDone = conn._core.copy(startCommand(this.slot, start, pluginOptions), {
+    this.#copyDone = coreOf(conn).copy(startCommand(this.slot, start, pluginOptions), {
       onCopyBoth: () => this.#onStreaming(),
       onData: (chunk, done) => this.#onData(chunk, done),
     });
@@ -205,15 +205,15 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
       this.#deliver();
       if (!this.#paused && this.#buffered > this.#maxBuffered && this.#state === 'streaming') {
         this.#paused = true;
-        this.#conn?._core.pauseCopyOut();
+        if (this.#conn) coreOf(this.#conn).pauseCopyOut();
       }
     }
     if (done && this.#conn !== undefined && !this.#conn.closed) {
       // The server ended its half: ours ends too, then the COPY's result comes. Or reading
       // failed: then there is no COPY left to end, and the failure comes as the result.
       try {
-        this.#conn._core.putCopyEnd(null);
-        this.#conn._processInputSoon();
+        coreOf(this.#conn).putCopyEnd(null);
+        coreOf(this.#conn).processInputSoon();
       } catch {
         // the result that follows says what happened
       }
@@ -248,7 +248,7 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
     const flushed = this.#acknowledged;
     const written = this.#received > flushed ? this.#received : flushed;
     try {
-      conn._core.putCopyData(standbyStatusUpdate(written, flushed, flushed, replyRequested));
+      coreOf(conn).putCopyData(standbyStatusUpdate(written, flushed, flushed, replyRequested));
     } catch (error) {
       this.#fail(error as Error);
     }
@@ -291,9 +291,9 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
     this.#buffered -= raw.data.length;
     if (this.#paused && this.#buffered <= this.#maxBuffered / 2 && this.#state === 'streaming') {
       this.#paused = false;
-      this.#conn?._core.resumeCopyOut();
+      if (this.#conn) coreOf(this.#conn).resumeCopyOut();
       // what libpq already holds raises no socket event
-      this.#conn?._processInputSoon();
+      if (this.#conn) coreOf(this.#conn).processInputSoon();
     }
     let message: PgoutputMessage | undefined;
     if (this.#decoder !== undefined) {
@@ -361,9 +361,9 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
       if (wasStreaming && this.#copyDone !== undefined) {
         try {
           // our half ends; what still comes is dropped while the server ends its own
-          conn._core.putCopyEnd(null);
-          if (this.#paused) conn._core.resumeCopyOut();
-          conn._processInputSoon();
+          coreOf(conn).putCopyEnd(null);
+          if (this.#paused) coreOf(conn).resumeCopyOut();
+          coreOf(conn).processInputSoon();
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_TIMEOUT_MS)));
           await Promise.race([this.#copyDone.catch(() => undefined), timeout]);

@@ -10,6 +10,12 @@ function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
 }
 
+/** A Date's wall-clock time in the process's time zone, as milliseconds since 1970 read as UTC. */
+export function localWallClock(date: Date): number {
+  const wallDays = daysFromCivil(date.getFullYear(), date.getMonth() + 1, date.getDate());
+  return wallDays * MS_PER_DAY + date.getHours() * 3_600_000 + date.getMinutes() * 60_000 + date.getSeconds() * 1000 + date.getMilliseconds();
+}
+
 /**
  * '2024-02-29 13:04:05.123+05:30': the local wall-clock time and the offset from UTC in
  * force at that instant, to the second (getTimezoneOffset() rounds the local mean times of
@@ -24,8 +30,7 @@ export function formatTimestampLocal(date: Date): string {
   const minutes = date.getMinutes();
   const seconds = date.getSeconds();
   const ms = date.getMilliseconds();
-  const wallClock = daysFromCivil(fullYear, month, day) * MS_PER_DAY + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + ms;
-  const offsetSeconds = Math.round((wallClock - date.getTime()) / 1000);
+  const offsetSeconds = Math.round((localWallClock(date) - date.getTime()) / 1000);
   const bc = fullYear <= 0;
   const year = bc ? 1 - fullYear : fullYear;
   let text = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)} ${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}`;

@@ -1,6 +1,6 @@
 // Cuts a TCP connection as a network path that dies does: a reset (RST), not an orderly close.
-// Shared by the test proxies (test/fault-helpers.ts, test/worker-exit.child.cjs,
-// scripts/native-smoke.mjs), which run in plain `node` as well as under vitest.
+// Shared by the test proxies (test/fault-helpers.ts, test/support/stalling-proxy.cjs), which
+// run in plain `node` as well as under vitest.
 'use strict';
 
 /**

@@ -9,6 +9,7 @@
 // Prints one JSON report on stdout: { timeZone, checked, failures, skipped }.
 import { isDeepStrictEqual } from 'node:util';
 import { connect, Json, types, type Connection } from '../../lib';
+import { localWallClock } from '../../lib/types/date-format';
 
 interface Family {
   /** the column's type */
@@ -54,28 +55,6 @@ const sameInterval = (value: unknown, text: string | null) => value instanceof t
 const sameRange = (value: unknown, text: string | null) => text !== null && String(value).toLowerCase() === text.toLowerCase();
 const sameMultirange = (value: unknown, text: string | null) =>
   value instanceof types.Multirange && text !== null && `{${value.map(String).join(',')}}`.toLowerCase() === text.toLowerCase();
-
-const MS_PER_DAY = 86_400_000;
-
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const monthFromMarch = month > 2 ? month - 3 : month + 9;
-  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1;
-  return era * 146097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719468;
-}
-
-/** A Date's wall-clock time in the process's time zone, as milliseconds since 1970 read as UTC. */
-function localWallClock(date: Date): number {
-  return (
-    daysFromCivil(date.getFullYear(), date.getMonth() + 1, date.getDate()) * MS_PER_DAY +
-    date.getHours() * 3_600_000 +
-    date.getMinutes() * 60_000 +
-    date.getSeconds() * 1000 +
-    date.getMilliseconds()
-  );
-}
 
 /** A tiny deterministic generator: the same corpus in every run. */
 function random(seed: number): () => number {

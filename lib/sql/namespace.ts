@@ -1,6 +1,6 @@
 // The public `sql` namespace. The factories can be called with or without `new`, as
 // psycopg's classes are: sql.SQL('...') and new sql.SQL('...') are the same.
-import * as classes from './sql';
+import * as classes from './compose';
 
 type Callable<C extends abstract new (...args: never[]) => unknown> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
 
@@ -15,7 +15,7 @@ export const Identifier = callable(classes.Identifier);
 export const Literal = callable(classes.Literal);
 export const Placeholder = callable(classes.Placeholder);
 export const Composed = callable(classes.Composed);
-export { Composable, SqlQuery, quoteIdent, query } from './sql';
+export { Composable, SqlQuery, quoteIdent, query } from './compose';
 
 export type SQL = classes.SQL;
 export type Identifier = classes.Identifier;

@@ -2,15 +2,18 @@
 // write(data) and writeRow(values), then end() (or abort()); COPY TO STDOUT gives read(),
 // rows() and async iteration over its data. Text and binary formats; setTypes() names the
 // columns' types, which binary rows need and typed text rows use.
-import * as errors from './errors';
-import { ExecStatus, type NativeResult } from './core/interface';
-import type { Connection } from './connection';
-import { callSite, withCallerStack } from './caller-stack';
-import { adaptValue } from './adapt/adapters';
-import { resolveOid } from './adapt/typecasters';
-import { utf8Bytes } from './utf8';
-import { sessionDateStyle } from './session-settings';
-import { enterDateStyle, leaveDateStyle } from './types/datestyle';
+import * as errors from '../errors';
+import { coreOf, ExecStatus, type Core, type CopyHandler, type CopyStart, type NativeResult } from '../core/interface';
+import type { Connection } from '../connection';
+import { callSite, withCallerStack } from '../caller-stack';
+import { resolveQuery, type QueryText } from '../query-text';
+import { inlineParams } from '../inline-params';
+import { copyChannel, parameterCountOf, trace, type CopyTraceContext } from '../tracing';
+import { adaptValue } from '../adapt/adapters';
+import { resolveOid } from '../adapt/typecasters';
+import { utf8Bytes } from '../utf8';
+import { sessionDateStyle } from '../session-settings';
+import { enterDateStyle, leaveDateStyle } from '../types/datestyle';
 import {
   BINARY_HEADER,
   BINARY_TRAILER,
@@ -20,7 +23,7 @@ import {
   formatTextRow,
   parseTextRow,
   TextRowSplitter,
-} from './copy-format';
+} from './format';
 
 /** Bytes of COPY OUT data held before reading from the server pauses. */
 const READ_AHEAD_BYTES = 1024 * 1024;
@@ -37,7 +40,7 @@ export class Copy implements AsyncIterable<Buffer> {
   /** rows copied, once the server has confirmed the COPY */
   rowCount: number | null = null;
 
-  #conn: Connection;
+  #core: Core;
   #done: Promise<NativeResult[]>;
   #finished = false;
   #failure: unknown;
@@ -53,8 +56,8 @@ export class Copy implements AsyncIterable<Buffer> {
   #rowsStarted = false;
 
   /** @internal use conn.copy(); made as the server starts the COPY, before its data arrives */
-  constructor(conn: Connection, start: NativeResult, done: Promise<NativeResult[]>, hooks: CopyHooks) {
-    this.#conn = conn;
+  constructor(core: Core, start: NativeResult, done: Promise<NativeResult[]>, hooks: CopyHooks) {
+    this.#core = core;
     this.direction = start.status === ExecStatus.CopyIn ? 'in' : 'out';
     // COPY sets every column's format to that of the whole COPY
     this.format = start.fields.some((field) => field.format === 1) ? 'binary' : 'text';
@@ -120,7 +123,7 @@ export class Copy implements AsyncIterable<Buffer> {
         return;
       }
       const fields = values.map((value, index) => {
-        const adapted = adaptValue(value, this.#conn.adapters, index + 1, { typecasters: this.#conn.typecasters });
+        const adapted = adaptValue(value, this.#core.adapters, index + 1, { typecasters: this.#core.typecasters });
         if (adapted.value === null) return null;
         return typeof adapted.value === 'string' ? adapted.value : `\\x${adapted.value.toString('hex')}`;
       });
@@ -135,10 +138,10 @@ export class Copy implements AsyncIterable<Buffer> {
     const site = callSite();
     try {
       if (this.direction !== 'in') throw new errors.ProgrammingError('end() is for COPY ... FROM STDIN');
-      if (!this.#finished && !this.#conn.closed) {
+      if (!this.#finished && !this.#core.closed) {
         if (this.#headerWritten) await this.#put(BINARY_TRAILER);
         else if (this.format === 'binary' && this.#types !== null) await this.#put(Buffer.concat([BINARY_HEADER, BINARY_TRAILER]));
-        if (this.#conn._core.putCopyEnd(null) === 2) this.#conn._processInputSoon();
+        if (this.#core.putCopyEnd(null) === 2) this.#core.processInputSoon();
       }
       const results = await this.#done;
       return results[results.length - 1].rowCount;
@@ -150,10 +153,10 @@ export class Copy implements AsyncIterable<Buffer> {
   /** Give up: the server rolls back everything this COPY sent. */
   async abort(reason: string | Error = 'aborted by the client'): Promise<void> {
     if (this.direction !== 'in') throw new errors.ProgrammingError('abort() is for COPY ... FROM STDIN');
-    if (!this.#finished && !this.#conn.closed) {
+    if (!this.#finished && !this.#core.closed) {
       const message = reason instanceof Error ? reason.message : String(reason);
       try {
-        if (this.#conn._core.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#conn._processInputSoon();
+        if (this.#core.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#core.processInputSoon();
       } catch {
         // the connection is failing too: the server rolls the COPY back on its own
       }
@@ -198,10 +201,10 @@ export class Copy implements AsyncIterable<Buffer> {
       for (let chunk = await this.read(); chunk !== null; chunk = await this.read()) yield* reader.push(chunk);
       return;
     }
-    const casters = types?.map((oid) => this.#conn.typecasters.get(oid)) ?? null;
+    const casters = types?.map((oid) => this.#core.typecasters.get(oid)) ?? null;
     // the text is in the session's DateStyle, as a query's
-    const conn = this.#conn;
-    const session = sessionDateStyle((name) => conn.info.parameterStatus(name));
+    const core = this.#core;
+    const session = sessionDateStyle((name) => core.parameterStatus(name));
     const splitter = new TextRowSplitter();
     const toRow = (line: string) => {
       const fields: unknown[] = parseTextRow(line);
@@ -239,7 +242,7 @@ export class Copy implements AsyncIterable<Buffer> {
 
   async #checkWritable(): Promise<void> {
     if (this.direction !== 'in') throw new errors.ProgrammingError('write() and writeRow() are for COPY ... FROM STDIN');
-    if (this.#conn.closed) {
+    if (this.#core.closed) {
       // the COPY failed with the connection: that error (lost, or closed by the caller) says why
       await this.#done;
       throw new errors.InterfaceError('the connection is closed');
@@ -255,10 +258,10 @@ export class Copy implements AsyncIterable<Buffer> {
   async #putPiece(data: Buffer): Promise<void> {
     let queued: number;
     try {
-      queued = this.#conn._core.putCopyData(data);
+      queued = this.#core.putCopyData(data);
     } catch (error) {
       // the server refused the data: its error, which says why, is the one to report
-      this.#conn._processInputSoon();
+      this.#core.processInputSoon();
       await this.#done;
       throw error;
     }
@@ -275,9 +278,9 @@ export class Copy implements AsyncIterable<Buffer> {
     if (chunk !== null) {
       this.#chunks.push(chunk);
       this.#bufferedBytes += chunk.length;
-      if (this.#bufferedBytes >= READ_AHEAD_BYTES && !this.#paused && !this.#conn.closed) {
+      if (this.#bufferedBytes >= READ_AHEAD_BYTES && !this.#paused && !this.#core.closed) {
         this.#paused = true;
-        this.#conn._core.pauseCopyOut();
+        this.#core.pauseCopyOut();
       }
     }
     if (ended) this.#dataEnded = true;
@@ -288,15 +291,59 @@ export class Copy implements AsyncIterable<Buffer> {
   }
 
   #resumeIfLow(): void {
-    if (this.#paused && this.#bufferedBytes < READ_AHEAD_BYTES / 2 && !this.#conn.closed) {
+    if (this.#paused && this.#bufferedBytes < READ_AHEAD_BYTES / 2 && !this.#core.closed) {
       this.#paused = false;
-      this.#conn._core.resumeCopyOut();
-      this.#conn._processInputSoon();
+      this.#core.resumeCopyOut();
+      this.#core.processInputSoon();
     }
   }
 }
 
+/** @internal how the COPY's data reaches the Copy made for it */
 export interface CopyHooks {
   onData?(chunk: Buffer | null, done: boolean): void;
   onWritable?(): void;
+}
+
+/** @internal
+ * conn.copy(): resolves with a Copy once the server is ready. COPY takes no bind parameters,
+ * so `params` ($1, $2, ...) are quoted into the statement client-side.
+ */
+export async function openCopy(conn: Connection, text: QueryText, params: readonly unknown[] | undefined): Promise<Copy> {
+  const core = coreOf(conn);
+  core.checkOpen();
+  const query = resolveQuery(text, params);
+  const values = query.values;
+  if (values !== undefined && values !== null && !Array.isArray(values)) {
+    throw new errors.ProgrammingError('query parameters must be an array');
+  }
+  const statement = values !== undefined && values !== null ? inlineParams(conn, query.text, values) : query.text;
+  const hooks: CopyHooks = {};
+  let started!: (copy: Copy) => void;
+  const ready = new Promise<Copy>((resolve) => (started = resolve));
+  // the Copy is made as the server starts the COPY, so that none of its data goes by
+  const begin = (copy: CopyStart) => started(new Copy(core, copy.results[copy.results.length - 1], done, hooks));
+  const handler: CopyHandler = {
+    onCopyIn: begin,
+    onCopyOut: begin,
+    onData: (chunk, ended) => hooks.onData?.(chunk, ended),
+    onWritable: () => hooks.onWritable?.(),
+  };
+  const done = startCopy(core, statement, handler, query.text, parameterCountOf(values));
+  const notCopy = Symbol('not a COPY');
+  const first = await Promise.race([ready, done.then(() => notCopy)]);
+  if (first === notCopy) throw new errors.ProgrammingError('copy() needs a COPY ... FROM STDIN or COPY ... TO STDOUT statement');
+  return first as Copy;
+}
+
+/** @internal
+ * Start a COPY, published on `pqnode:copy` when someone listens: `traceText` and
+ * `parameterCount` as the caller wrote them (the statement may have its values quoted in).
+ */
+export function startCopy(core: Core, statement: string, handler: CopyHandler, traceText = statement, parameterCount = 0): Promise<NativeResult[]> {
+  if (!copyChannel.hasSubscribers) return core.copy(statement, handler);
+  const context: CopyTraceContext = { query: traceText, parameterCount, ...core.serverTraceContext() };
+  return trace(copyChannel, context, () => core.copy(statement, handler), (finished, results) => {
+    finished.rowCount = results[results.length - 1]?.rowCount ?? null;
+  });
 }

@@ -1,34 +1,34 @@
 // The public `types` namespace: typecasters (PostgreSQL → JS) and adapters (JS → PostgreSQL),
 // global or for one connection.
-import type { Connection } from './connection';
-import { globalTypecasters, resolveOid, TypecasterRegistry, type Typecaster } from './adapt/typecasters';
-import { globalAdapters, type Adapter, type AdapterKey } from './adapt/adapters';
-import { ProgrammingError } from './errors';
-import { Oid } from './types/oids';
-import { parseBigInt, parseInt8AsNumber, parseNumeric, parseNumericAsNumber } from './types/numeric';
-import { parseTimestamp, parseTimestampLocal } from './types/datetime';
+import type { Connection } from '../connection';
+import { globalTypecasters, resolveOid, TypecasterRegistry, type Typecaster } from '../adapt/typecasters';
+import { globalAdapters, type Adapter, type AdapterKey } from '../adapt/adapters';
+import { ProgrammingError } from '../errors';
+import { Oid } from './oids';
+import { parseBigInt, parseInt8AsNumber, parseNumeric, parseNumericAsNumber } from './numeric';
+import { parseTimestamp, parseTimestampLocal } from './datetime';
 
-export type { Typecaster } from './adapt/typecasters';
-export type { Adapter } from './adapt/adapters';
-export { Json } from './types/json';
-export { Oid } from './types/oids';
-export { Interval } from './types/interval';
-export type { IntervalParts } from './types/interval';
-export { Multirange, Range } from './types/range';
-export type { RangeBounds } from './types/range';
-export { Point, Line, Lseg, Box, Path, Polygon, Circle } from './types/geometric';
-export type { PointLike } from './types/geometric';
-export { fetchTypeInfo, TypeInfo } from './types/typeinfo';
-export type { TypeCategory, TypeField, RegisterOptions } from './types/typeinfo';
-export { registerEnum } from './types/enum';
-export { registerComposite, Composite, CompositeRecord } from './types/composite';
-export type { RegisterCompositeOptions } from './types/composite';
-export { registerRange } from './types/user-range';
-export { registerHstore } from './types/hstore';
-export type { RegisterHstoreOptions } from './types/hstore';
-export { registerPostgis } from './types/postgis';
-export type { PostgisTypes, RegisterPostgisOptions } from './types/postgis';
-export { Geometry, parseEwkb, parseEwkbHex, formatEwkbHex } from './types/ewkb';
+export type { Typecaster } from '../adapt/typecasters';
+export type { Adapter } from '../adapt/adapters';
+export { Json } from './json';
+export { Oid } from './oids';
+export { Interval } from './interval';
+export type { IntervalParts } from './interval';
+export { Multirange, Range } from './range';
+export type { RangeBounds } from './range';
+export { Point, Line, Lseg, Box, Path, Polygon, Circle } from './geometric';
+export type { PointLike } from './geometric';
+export { fetchTypeInfo, TypeInfo } from './typeinfo';
+export type { TypeCategory, TypeField, RegisterOptions } from './typeinfo';
+export { registerEnum } from './enum';
+export { registerComposite, Composite, CompositeRecord } from './composite';
+export type { RegisterCompositeOptions } from './composite';
+export { registerRange } from './user-range';
+export { registerHstore } from './hstore';
+export type { RegisterHstoreOptions } from './hstore';
+export { registerPostgis } from './postgis';
+export type { PostgisTypes, RegisterPostgisOptions } from './postgis';
+export { Geometry, parseEwkb, parseEwkbHex, formatEwkbHex } from './ewkb';
 export type {
   GeoJsonGeometry,
   GeometryCollectionGeometry,
@@ -39,7 +39,7 @@ export type {
   PointGeometry,
   PolygonGeometry,
   Position,
-} from './types/ewkb';
+} from './ewkb';
 
 export interface ScopeOptions {
   /** set it for this connection only; otherwise for every connection */

@@ -6,12 +6,12 @@
 // to know the connection (its adapters and standard_conforming_strings); without one, the
 // global adapters apply and standard_conforming_strings is taken to be on, the server's
 // default since PostgreSQL 9.1.
-import type { Connection } from './connection';
-import { ProgrammingError } from './errors';
-import { globalAdapters, type AdapterRegistry } from './adapt/adapters';
-import { sqlLiteral } from './adapt/literal';
-import type { TypecasterRegistry } from './adapt/typecasters';
-import type { QueryLike } from './query-text';
+import type { Connection } from '../connection';
+import { ProgrammingError } from '../errors';
+import { globalAdapters, type AdapterRegistry } from '../adapt/adapters';
+import { sqlLiteral } from '../adapt/literal';
+import type { TypecasterRegistry } from '../adapt/typecasters';
+import type { QueryLike } from '../query-text';
 
 /** What rendering a piece may need to know about the connection it is for. */
 interface RenderContext {

@@ -1,8 +1,8 @@
 // COPY's row formats: the text format (tab-separated, backslash escapes, \N for NULL) and the
 // binary format (a header, then per row a field count and length-prefixed fields), in both
 // directions. Binary fields need to know their types; setTypes() on a Copy gives them.
-import * as errors from './errors';
-import { Oid } from './types/oids';
+import * as errors from '../errors';
+import { Oid } from '../types/oids';
 
 // ---------------------------------------------------------------------------------------
 // text format

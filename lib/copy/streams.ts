@@ -1,10 +1,12 @@
 // COPY FROM STDIN and COPY TO STDOUT over the native primitives, with backpressure both ways.
 import { Readable } from 'node:stream';
 
-import * as errors from './errors';
-import { messageOf } from './thrown';
-import { utf8Bytes } from './utf8';
-import type { Connection } from './connection';
+import * as errors from '../errors';
+import { messageOf } from '../thrown';
+import { utf8Bytes } from '../utf8';
+import type { Connection } from '../connection';
+import { coreOf } from '../core/interface';
+import { startCopy } from './copy';
 
 export type CopyChunk = Buffer | Uint8Array | string;
 export type CopySource = Readable | Iterable<CopyChunk> | AsyncIterable<CopyChunk> | CopyChunk;
@@ -69,6 +71,7 @@ async function stopSource(iterator: AsyncIterator<CopyChunk> | Iterator<CopyChun
 
 /** A Readable of the COPY's data; it ends once the server has confirmed the COPY. */
 export function copyToReadable(conn: Connection, text: string): Readable {
+  const core = coreOf(conn);
   let paused = false;
   let discarding = false;
   let sawCopyOut = false;
@@ -76,9 +79,9 @@ export function copyToReadable(conn: Connection, text: string): Readable {
   const resume = () => {
     if (!paused || conn.closed) return;
     paused = false;
-    conn._core.resumeCopyOut();
+    core.resumeCopyOut();
     // rows libpq already holds raise no socket event: pump them on the next turn
-    conn._processInputSoon();
+    core.processInputSoon();
   };
   const stream = new Readable({
     read: resume,
@@ -94,7 +97,7 @@ export function copyToReadable(conn: Connection, text: string): Readable {
   });
   let done: Promise<unknown>;
   try {
-    done = conn._copy(text, {
+    done = startCopy(core, text, {
       onCopyOut: () => {
         sawCopyOut = true;
       },
@@ -102,7 +105,7 @@ export function copyToReadable(conn: Connection, text: string): Readable {
         if (chunk === null || discarding) return;
         if (!stream.push(chunk)) {
           paused = true;
-          conn._core.pauseCopyOut();
+          core.pauseCopyOut();
         }
       },
     });
