@@ -60,7 +60,7 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-/** Runs a replication command (or a query: the walsender takes both, by the simple protocol). */
+/** @internal Runs a replication command (or a query: the walsender takes both, by the simple protocol). */
 export async function runCommand(conn: Connection, text: string): Promise<NativeResult> {
   const results = await coreOf(conn).copy(text, {});
   return results[results.length - 1];
