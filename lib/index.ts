@@ -27,7 +27,7 @@ export { Pool } from './pool';
 export type { AcquireOptions, ConnectionHook, PoolCounters, PoolEvents, PoolOptions, PoolStats } from './pool';
 export { Json } from './types/json';
 export { createReplicationSlot, dropReplicationSlot, replicate, ReplicationStream } from './replicate';
-export type { CreatedSlot, ReplicateOptions } from './replicate';
+export type { CreatedSlot, ReplicateOptions, StartedReplicationStream } from './replicate';
 export type { ReplicationMessage } from './replication/stream';
 export type { PgoutputMessage, ReplicationColumn, ReplicationRelation, ReplicationRow } from './replication/pgoutput';
 export type { PluginOptions } from './replication/commands';

@@ -6,7 +6,7 @@ import type { Connection } from './connection';
 import { connectParams, type Conninfo, type ConninfoObject } from './conninfo';
 import * as errors from './errors';
 import { checkSlotName, createSlotCommand, dropSlotCommand } from './replication/commands';
-import { ReplicationStream, runCommand, type ReplicateOptions } from './replication/stream';
+import { ReplicationStream, runCommand, type ReplicateOptions, type StartedReplicationStream } from './replication/stream';
 
 /** The conninfo with replication=database, whatever form it came in (later keywords win in libpq). */
 function replicationConninfo(conninfo: Conninfo | undefined): ConninfoObject {
@@ -26,6 +26,7 @@ async function withReplicationConnection<T>(conninfo: Conninfo | undefined, fn: 
  * Streams the changes a logical replication slot holds, from `startLsn` or from where the
  * slot's consumer last acknowledged. Returns at once; the connection is made and the stream
  * started in the background (`ready`), and a failure to start rejects the first next().
+ * Awaiting the stream waits until it has started, and rejects when it cannot.
  */
 export function replicate(conninfo: Conninfo | undefined, options: ReplicateOptions): ReplicationStream {
   if (options === null || typeof options !== 'object') throw new TypeError('replicate() needs options with at least a slot');
@@ -75,4 +76,4 @@ export async function dropReplicationSlot(
 }
 
 export { ReplicationStream };
-export type { ReplicateOptions };
+export type { ReplicateOptions, StartedReplicationStream };

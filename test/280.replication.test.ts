@@ -188,6 +188,20 @@ describe('pgoutput', () => {
     for (let i = 1; i < commits.length; i++) expect(compareLsn(commits[i - 1], commits[i])).toBeLessThan(0);
   });
 
+  it('awaiting replicate() waits until it streams: a change written right after arrives; then the stream is no thenable', async () => {
+    const { table, options } = await published('id int primary key');
+    const pending = replicate(testDsn(), { slot: slotName(), create: true, temporary: true, options });
+    streams.push(pending);
+    const stream = await pending;
+    expect(stream).toBe(pending);
+    expect((stream as { then?: unknown }).then).toBeUndefined();
+    // the slot exists now: nothing written from here on can be missed
+    await conn.query(`insert into ${table} values (7)`);
+    const [transaction] = await transactions(pending, 1);
+    expect(transaction.map((m) => m.message?.type)).toEqual(['begin', 'relation', 'insert', 'commit']);
+    expect(transaction[2].message).toMatchObject({ type: 'insert', new: { id: 7 } });
+  });
+
   it('gives old rows with REPLICA IDENTITY FULL, unchanged TOAST values as undefined, truncates and logical messages', async () => {
     const { table, options } = await published('id int primary key, big text, v int');
     await conn.query(`alter table ${table} replica identity full`);
@@ -498,6 +512,8 @@ describe('failures', () => {
     expect(missingError).toBeInstanceOf(errors.UndefinedObject);
     expect(missingError.message).toMatch(/does not exist/);
     await expect(missing.ready).rejects.toBe(missingError);
+    // awaiting the stream rejects as its start did
+    await expect(open({ slot: slotName('missing') })).rejects.toBeInstanceOf(errors.UndefinedObject);
     await expect(missing.next()).resolves.toEqual({ done: true, value: undefined });
 
     const badPlugin = open({ slot: slotName(), plugin: 'no_such_plugin', create: true, temporary: true });

@@ -66,6 +66,9 @@ export async function runCommand(conn: Connection, text: string): Promise<Native
   return results[results.length - 1];
 }
 
+/** A stream that has started: what `await replicate(...)` gives. */
+export type StartedReplicationStream = Omit<ReplicationStream, 'then'>;
+
 /** What replicate() returns: an async iterator of the slot's messages. */
 export class ReplicationStream implements AsyncIterableIterator<ReplicationMessage>, AsyncDisposable {
   /** the slot read */
@@ -123,6 +126,24 @@ export class ReplicationStream implements AsyncIterableIterator<ReplicationMessa
     // whoever never awaits it learns of a failure from next()
     this.ready.catch(() => undefined);
     this.#started = this.#start(open, start).catch((error: unknown) => this.#fail(error instanceof Error ? error : new errors.OperationalError(messageOf(error))));
+  }
+
+  /**
+   * `await replicate(...)` waits until the stream has started (the slot exists and the server
+   * streams), so that what is written afterwards is sure to come; it rejects when the stream
+   * cannot start. It resolves with the stream itself, which then stops being thenable.
+   */
+  then<A = StartedReplicationStream, B = never>(
+    onfulfilled?: ((stream: StartedReplicationStream) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.ready
+      .then((): StartedReplicationStream => {
+        // a promise resolved with a thenable would await it again, for ever
+        Object.defineProperty(this, 'then', { value: undefined, configurable: true });
+        return this;
+      })
+      .then(onfulfilled, onrejected);
   }
 
   /** the output plugin of the slot */
