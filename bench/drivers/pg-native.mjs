@@ -1,7 +1,7 @@
 // pg-native: node-postgres's binding to libpq, used directly.
 import { createRequire } from 'node:module';
 
-import { SQL, copyChunks, insertPages, serialized, timedRuns } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, serialized, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
 
 const require = createRequire(import.meta.url);
 const Client = require('pg-native');
@@ -143,5 +143,15 @@ export const workloads = {
     const run = (i) => pool.query(SQL.select1, [i]);
     await timedRuns(count, 50, timer, run);
     await pool.end();
+  },
+
+  async mixed({ dsn, count, timer }) {
+    const pool = new pg.native.Pool({ connectionString: dsn, max: POOL_SIZE });
+    const result = await timedMixed(count, timer, {
+      fast: (i) => pool.query(SQL.select1, [i]),
+      slow: () => pool.query(SQL.slow),
+    });
+    await pool.end();
+    return result;
   },
 };

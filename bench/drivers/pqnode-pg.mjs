@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { SQL, copyChunks, insertPages, timedRuns } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { default: pg } = await import(pathToFileURL(path.join(root, 'dist', 'pg', 'index.mjs')).href);
@@ -102,5 +102,15 @@ export const workloads = {
     const run = (i) => pool.query(SQL.select1, [i]);
     await timedRuns(count, 50, timer, run);
     await pool.end();
+  },
+
+  async mixed({ dsn, count, timer }) {
+    const pool = new pg.Pool({ connectionString: dsn, max: POOL_SIZE });
+    const result = await timedMixed(count, timer, {
+      fast: (i) => pool.query(SQL.select1, [i]),
+      slow: () => pool.query(SQL.slow),
+    });
+    await pool.end();
+    return result;
   },
 };
