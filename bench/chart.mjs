@@ -136,7 +136,7 @@ function latencyChart(results, drivers, labels) {
 
   const out = [
     `<text x="${margin.left}" y="24" font-size="16" font-weight="bold" fill="#111827">${escapeXml(row.workload)}: latency of the fast statements</text>`,
-    `<text x="${margin.left}" y="42" font-size="10" fill="#4b5563">${escapeXml(`ms, logarithmic scale; lower is better · ${row.describe.replace(/`/g, '')}`.slice(0, 80))}</text>`,
+    `<text x="${margin.left}" y="42" font-size="10" fill="#4b5563">ms, logarithmic scale; lower is better · median of ${results.rounds}</text>`,
   ];
   let legendX = margin.left;
   for (const driver of columns) {
