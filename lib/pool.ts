@@ -563,7 +563,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    */
   #unshare(entry: Entry): Promise<void> | undefined {
     this.#shared.delete(entry);
-    if (this.#options.reset !== undefined || entry.gone || this.#closed || !restoreAtOnce(entry.conn, entry.clean)) {
+    if (this.#options.reset !== undefined || entry.gone || this.#closed || !restoreAtOnce(entry.conn, entry.clean, false)) {
       return this.release(entry.conn);
     }
     entry.inUse = false;

@@ -49,12 +49,14 @@ export async function runCheck(conn: Connection, clean: CleanState, check: Conne
  * restoreConnection() without waiting, for a connection that needs no round trip to be
  * clean: open, nothing running, no transaction. True when it was restored so (autocommit and
  * listeners as configured); false, having changed nothing, when it needs restoreConnection().
+ * `handedToCaller` false: only pool.query() statements ran on it, no caller held it, so no
+ * caller's listener can be on it.
  */
-export function restoreAtOnce(conn: Connection, clean: CleanState): boolean {
+export function restoreAtOnce(conn: Connection, clean: CleanState, handedToCaller: boolean): boolean {
   if (conn.closed || conn._transactionDepth > 0 || conn._inTransaction) return false;
   if (conn.info.transactionStatus !== 'idle' || conn._core.pendingCommands() > 0) return false;
   if (conn.autocommit !== clean.autocommit) conn.autocommit = clean.autocommit;
-  removeCallersListeners(conn, clean);
+  if (handedToCaller) removeCallersListeners(conn, clean);
   return true;
 }
 
