@@ -55,6 +55,8 @@ const line = {
   // kB, as getrusage reports it in floor.c
   maxRss: process.resourceUsage().maxRSS,
   note: driver.notes?.[workload],
+  // mixed: { p50, p99, p999, n } of the fast statements, in ms
+  latency: extra.latency,
 };
 process.stdout.write(`${JSON.stringify(line)}\n`);
 // a driver that leaves a handle open must not hold the run up

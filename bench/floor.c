@@ -13,6 +13,7 @@
  * run.mjs links it with the same libpq as the pqnode binary it measures (compileFloor()).
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,143 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
   return sum;
 }
 
+/*
+ * mixed: COUNT statements over NCONNS connections in pipeline mode, DEPTH in flight, every
+ * SLOW_EVERY-th (i % SLOW_EVERY == 0) `select pg_sleep(0.02)` and the others the prepared
+ * `select $1::int`. Dispatched as pqnode's pool does (lib/pool.ts): a fast statement goes to
+ * the connection with the fewest in flight among those with no slow statement in flight; a
+ * slow one likewise, unless that would leave no connection free of slow statements, in which
+ * case it goes behind the connection with the fewest slow ones. The latency of each fast
+ * statement (send to its sync's result) is kept in `latencies` (ms); returns how many.
+ */
+#define MIXED_SLOW_EVERY 50
+#define MAX_DEPTH 128
+
+struct in_flight {
+  double started[MAX_DEPTH];
+  int slow[MAX_DEPTH];
+  int head, count, slow_count;
+};
+
+static int pick_connection(struct in_flight *flights, int nconns, int slow) {
+  int busy_with_slow = 0;
+  for (int c = 0; c < nconns; c++) busy_with_slow += flights[c].slow_count > 0;
+  int target = -1;
+  if (!slow || busy_with_slow < nconns - 1) {
+    for (int c = 0; c < nconns; c++)
+      if (flights[c].slow_count == 0 && (target < 0 || flights[c].count < flights[target].count)) target = c;
+  }
+  if (target >= 0) return target;
+  /*
+   * none free of slow statements, or a slow one must not take the last: behind the
+   * connection with the fewest slow ones (then the fewest in flight) among those with some
+   */
+  for (int c = 0; c < nconns; c++) {
+    if (slow && flights[c].slow_count == 0 && busy_with_slow > 0) continue;
+    if (target < 0 || flights[c].slow_count < flights[target].slow_count ||
+        (flights[c].slow_count == flights[target].slow_count && flights[c].count < flights[target].count))
+      target = c;
+  }
+  return target;
+}
+
+static long mixed(PGconn **conns, int nconns, int depth, long count, double *latencies) {
+  long sent = 0, done = 0, recorded = 0;
+  struct in_flight flights[nconns];
+  struct pollfd fds[nconns];
+  char param[24];
+  const char *values[1] = {param};
+
+  for (int c = 0; c < nconns; c++) {
+    flights[c].head = flights[c].count = flights[c].slow_count = 0;
+    if (PQsetnonblocking(conns[c], 1) != 0) die("setnonblocking", conns[c]);
+    if (PQenterPipelineMode(conns[c]) != 1) die("enterPipelineMode", conns[c]);
+    fds[c].fd = PQsocket(conns[c]);
+  }
+
+  while (done < count) {
+    while (sent - done < depth && sent < count) {
+      int slow = sent % MIXED_SLOW_EVERY == 0;
+      int target = pick_connection(flights, nconns, slow);
+      int sent_ok;
+      if (slow) {
+        sent_ok = PQsendQueryParams(conns[target], "select pg_sleep(0.02)", 0, NULL, NULL, NULL, NULL, 0);
+      } else {
+        snprintf(param, sizeof param, "%ld", sent);
+        sent_ok = PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0);
+      }
+      if (sent_ok != 1) die("send", conns[target]);
+#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
+      if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
+#else
+      if (PQpipelineSync(conns[target]) != 1) die("pipelineSync", conns[target]);
+#endif
+      struct in_flight *flight = &flights[target];
+      int slot = (flight->head + flight->count) % MAX_DEPTH;
+      flight->started[slot] = now_seconds();
+      flight->slow[slot] = slow;
+      flight->count++;
+      flight->slow_count += slow;
+      sent++;
+    }
+    for (int c = 0; c < nconns; c++) {
+      int flushed = PQflush(conns[c]);
+      if (flushed < 0) die("flush", conns[c]);
+      fds[c].events = POLLIN | (flushed > 0 ? POLLOUT : 0);
+      fds[c].revents = 0;
+    }
+    if (poll(fds, (nfds_t)nconns, -1) < 0 && errno != EINTR) die("poll", NULL);
+
+    for (int c = 0; c < nconns; c++) {
+      if (!(fds[c].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+      PGconn *conn = conns[c];
+      struct in_flight *flight = &flights[c];
+      if (PQconsumeInput(conn) != 1) die("consumeInput", conn);
+      while (flight->count > 0 && !PQisBusy(conn)) {
+        PGresult *result = PQgetResult(conn);
+        if (result == NULL) continue;
+        switch (PQresultStatus(result)) {
+          case PGRES_TUPLES_OK:
+            if (!flight->slow[flight->head]) (void)read_int_result(result);
+            break;
+          case PGRES_PIPELINE_SYNC:
+            if (flight->slow[flight->head]) {
+              flight->slow_count--;
+            } else if (latencies != NULL) {
+              latencies[recorded++] = (now_seconds() - flight->started[flight->head]) * 1e3;
+            }
+            flight->head = (flight->head + 1) % MAX_DEPTH;
+            flight->count--;
+            done++;
+            break;
+          default:
+            fprintf(stderr, "floor: mixed: %s", PQresultErrorMessage(result));
+            exit(1);
+        }
+        PQclear(result);
+      }
+    }
+  }
+  for (int c = 0; c < nconns; c++) {
+    if (PQexitPipelineMode(conns[c]) != 1) die("exitPipelineMode", conns[c]);
+    PQsetnonblocking(conns[c], 0);
+  }
+  return recorded;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* nearest rank, as workloads.mjs's percentiles() */
+static double percentile(const double *sorted, long n, double q) {
+  long rank = (long)ceil(q * (double)n) - 1;
+  if (rank < 0) rank = 0;
+  if (rank >= n) rank = n - 1;
+  return sorted[rank];
+}
+
 /* Every cell read and the numbers among them parsed: what a driver does at the least. */
 static long wide(PGconn *conn, long count) {
   PGresult *result = PQexecParams(conn, "select * from bench_wide", 0, NULL, NULL, NULL, NULL, 0);
@@ -332,6 +470,8 @@ int main(int argc, char **argv) {
   size_t bytes = 0;
   long check = 0;
   struct timed timing = {0, 0, 0, 0};
+  double *latencies = NULL; /* mixed: the fast statements' latencies, ms */
+  long recorded = 0;
 
   if (strcmp(workload, "connect") == 0) {
     connect_many(dsn, count / 20 + 1);
@@ -349,6 +489,19 @@ int main(int argc, char **argv) {
     clock_start(&timing);
     check = pipelined(conns, 4, 50, count);
     clock_stop(&timing);
+    for (int c = 0; c < 4; c++) PQfinish(conns[c]);
+  } else if (strcmp(workload, "mixed") == 0) {
+    PGconn *conns[4];
+    for (int c = 0; c < 4; c++) {
+      conns[c] = open_connection(dsn);
+      prepare_select_one(conns[c]);
+    }
+    mixed(conns, 4, 50, count / 20 + 1, NULL);
+    latencies = malloc(sizeof(double) * (size_t)count);
+    clock_start(&timing);
+    recorded = mixed(conns, 4, 50, count, latencies);
+    clock_stop(&timing);
+    qsort(latencies, (size_t)recorded, sizeof(double), compare_doubles);
     for (int c = 0; c < 4; c++) PQfinish(conns[c]);
   } else {
     PGconn *conn = open_connection(dsn);
@@ -394,7 +547,13 @@ int main(int argc, char **argv) {
 
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  printf("{\"count\":%ld,\"bytes\":%zu,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"maxRss\":%ld,\"check\":%ld}\n", count,
+  printf("{\"count\":%ld,\"bytes\":%zu,\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"maxRss\":%ld,\"check\":%ld", count,
          bytes, timing.end - timing.start, timing.cpu_end - timing.cpu_start, usage.ru_maxrss, check);
+  if (latencies != NULL && recorded > 0) {
+    printf(",\"latency\":{\"p50\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"n\":%ld}", percentile(latencies, recorded, 0.5),
+           percentile(latencies, recorded, 0.99), percentile(latencies, recorded, 0.999), recorded);
+  }
+  printf("}\n");
+  free(latencies);
   return 0;
 }

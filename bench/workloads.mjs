@@ -16,10 +16,24 @@ export const WORKLOADS = [
     unit: 'queries/s',
     describe: '`pool` through PgBouncer in transaction mode, 2 server connections, nothing prepared',
   },
+  {
+    name: 'mixed',
+    base: 5_000,
+    unit: 'queries/s',
+    describe: '`select $1::int`, every 50th `select pg_sleep(0.02)` instead, over a pool of 4, 50 in flight',
+    // the latency of each fast statement is recorded: what a server's users feel
+    latency: true,
+  },
 ];
 
 /** server connections of the PgBouncer in front of pool-pgbouncer: fewer than the clients' 4 */
 export const PGBOUNCER_POOL_SIZE = 2;
+
+/** mixed: every MIXED_SLOW_EVERY-th statement (i % MIXED_SLOW_EVERY === 0) is the slow one. */
+export const MIXED_SLOW_EVERY = 50;
+/** mixed and pool: callers in flight, over POOL_SIZE connections */
+export const POOL_DEPTH = 50;
+export const POOL_SIZE = 4;
 
 export const INSERT_PAGE = 5000;
 export const COPY_CHUNK = 65536;
@@ -32,6 +46,8 @@ export const SQL = {
     'select * from unnest($1::int4[], $2::text[], $3::float8[], $4::bool[])',
   copyIn: 'copy bench_copy_in (id, name, score) from stdin',
   copyOut: 'copy bench_copy_out to stdout',
+  // mixed: a statement that keeps its connection busy for 20 ms
+  slow: 'select pg_sleep(0.02)',
 };
 
 /** The number of operations (queries, rows, connections) of a workload at a scale. */
@@ -148,4 +164,38 @@ export async function timedRuns(count, depth, timer, fn) {
   timer.start();
   await runs(count, depth, fn);
   timer.stop();
+}
+
+/** The p50, p99 and p99.9 of `latencies` (ms), nearest rank. */
+export function percentiles(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), n: sorted.length };
+}
+
+/**
+ * mixed: `count` statements from POOL_DEPTH callers, statement i the slow one when
+ * i % MIXED_SLOW_EVERY === 0 and `fast(i)` (`select $1::int`) otherwise, after a warm-up of
+ * the same kind. Returns the percentiles of the fast statements' latencies (ms), each timed
+ * from the call to the settled promise.
+ */
+export async function timedMixed(count, timer, { fast, slow }) {
+  const latencies = new Float64Array(count);
+  let recorded = 0;
+  let recording = false;
+  const one = async (i) => {
+    if (i % MIXED_SLOW_EVERY === 0) {
+      await slow();
+      return;
+    }
+    const started = performance.now();
+    await fast(i);
+    if (recording) latencies[recorded++] = performance.now() - started;
+  };
+  await inFlight(warmupCount(count), POOL_DEPTH, one);
+  recording = true;
+  timer.start();
+  await inFlight(count, POOL_DEPTH, one);
+  timer.stop();
+  return { latency: percentiles(latencies.subarray(0, recorded)) };
 }

@@ -7,14 +7,14 @@ import { TypedEventEmitter } from './typed-events';
 import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
-import { resolveQuery, type QueryText } from './query-text';
-import { hasMultipleStatements, leadingKeyword } from './sql/lexer';
+import type { QueryText } from './query-text';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { poolAcquireChannel, trace, type PoolAcquireTraceContext } from './tracing';
 import { coreOf } from './core/interface';
 import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
-import { configureConnection, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
+import { configureConnection, restoreAtOnce, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
+import { StatementHistory } from './pool/statements';
 
 export type { PoolOptions, ConnectionHook } from './pool/options';
 export type { PoolCounters, PoolStats } from './pool/stats';
@@ -38,6 +38,12 @@ interface Entry {
   returnedAt: number;
   /** the pool.query() statements running on it while it is shared; 0 otherwise */
   sharedBy: number;
+  /** how many of those were slow when they were sent (StatementHistory) */
+  slowInFlight: number;
+  /** when the oldest of them began to run, as far as the pool can tell (performance.now()) */
+  busySince: number;
+  /** when its last pool.query() statement finished (performance.now()) */
+  lastDoneAt: number;
 }
 
 interface Waiter {
@@ -45,28 +51,19 @@ interface Waiter {
   reject(error: Error): void;
   timer: NodeJS.Timeout;
   queuedAt: number;
-  /** waiting for a pool.query() statement, which may share its connection */
-  shareable: boolean;
+  /** waiting for a pool.query() statement, which may share its connection; undefined for a caller alone */
+  statement: StatementKind | undefined;
 }
 
+/** A pool.query() statement that may share its connection, by what its text's history says (StatementHistory). */
+type StatementKind = 'fast' | 'slow';
+
 /**
- * Whether a pool.query() statement may be pipelined on a connection with others. Each runs
- * in autocommit with a sync of its own, so one's failure touches no other. Not a text of
- * several statements (the simple protocol runs them as one transaction), nor BEGIN or
- * START TRANSACTION, which would leave the statements pipelined after them inside its
- * transaction block.
+ * How long after a fast statement ran (ms) a slow one still leaves a connection free of slow
+ * statements for the next fast ones: a pool that runs only slow statements uses all its
+ * connections for them.
  */
-function shareable(text: QueryText): boolean {
-  let sqlText: string;
-  try {
-    sqlText = resolveQuery(text, undefined).text;
-  } catch {
-    return false; // run alone, where the same error reaches the caller
-  }
-  if (hasMultipleStatements(sqlText)) return false;
-  const keyword = leadingKeyword(sqlText);
-  return keyword !== 'begin' && keyword !== 'start';
-}
+const FAST_DEMAND_MS = 1000;
 
 let poolCounter = 0;
 
@@ -107,6 +104,10 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   #sweepTimer: NodeJS.Timeout | undefined;
   /** backoff sleeps, cut short by close() */
   #sleeps = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
+  /** the texts run through pool.query(): shareable or not, fast or slow */
+  #statements = new StatementHistory();
+  /** when the last fast pool.query() statement was placed (performance.now()) */
+  #lastFastAt = Number.NEGATIVE_INFINITY;
   /** wait() callers, woken as connections are added */
   #fillWaiters = new Set<() => void>();
   /** close() waiting for the connections in use, woken as they come back */
@@ -262,23 +263,40 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * Run one statement on a connection of the pool, in autocommit: committed, or rolled back
    * when it fails. The statement gets a connection of its own while one is idle or the pool
    * can still open one (below max). At max, with every connection busy, it is pipelined on
-   * the connection running the fewest pool.query() statements, as one connection's
-   * concurrent queries are, instead of waiting for a connection to be free; callers already
-   * waiting in line (acquire(), connection()) are served first.
+   * a busy connection, as one connection's concurrent queries are, instead of waiting for a
+   * connection to be free: the one with the fewest statements in flight among those running
+   * no slow statement (#placeStatement()). Callers already waiting in line (acquire(),
+   * connection()) are served first.
    */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
-    if (!shareable(text)) return this.#queryAlone(text, params, options);
+    const statement = this.#statements.of(text);
+    if (!statement.shareable) return this.#queryAlone(text, params, options);
     try {
       this.#checkUsable();
+      const threshold = this.#options.slowThreshold * 1000;
+      // NaN (never run) is not slow
+      const slow = statement.ms >= threshold && threshold > 0;
+      const kind = slow ? 'slow' : 'fast';
+      // counted as in flight on its connection (slowInFlight) from the moment it is placed
       const entry =
-        this.#joinShared() ??
-        (poolAcquireChannel.hasSubscribers ? await this.#tracedAcquire(undefined, true) : await this.#acquireEntry(undefined, true));
+        this.#placeStatement(slow) ??
+        (poolAcquireChannel.hasSubscribers ? await this.#tracedAcquire(undefined, kind) : await this.#acquireEntry(undefined, kind));
+      let started = Number.NaN;
       try {
-        return await entry.conn.query<R>(text, params, options);
+        // sent by the time query() returns its promise: the clock leaves out the client's own work before
+        const running = entry.conn.query<R>(text, params, options);
+        started = performance.now();
+        return await running;
       } finally {
+        const now = performance.now();
+        // it ran once the statements before it on the connection were done
+        this.#statements.record(statement, now - (entry.lastDoneAt > started ? entry.lastDoneAt : started));
+        entry.lastDoneAt = now;
+        entry.busySince = now;
+        if (slow) entry.slowInFlight--;
         if (--entry.sharedBy === 0) {
-          this.#shared.delete(entry);
-          await this.release(entry.conn);
+          const releasing = this.#unshare(entry);
+          if (releasing !== undefined) await releasing;
         } else if (this.#waiters.length > 0) {
           // one statement fewer in flight: a statement waiting in line may now join
           this.#spreadStatements();
@@ -289,7 +307,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     }
   }
 
-  /** A statement that must have its connection to itself (see shareable()). */
+  /** A statement that must have its connection to itself (StatementHistory's `shareable`). */
   async #queryAlone<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
     const conn = await this.acquire();
     try {
@@ -311,15 +329,15 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    */
   async acquire(options?: AcquireOptions): Promise<Connection> {
     try {
-      if (poolAcquireChannel.hasSubscribers) return (await this.#tracedAcquire(options, false)).conn;
-      return (await this.#acquireEntry(options, false)).conn;
+      if (poolAcquireChannel.hasSubscribers) return (await this.#tracedAcquire(options, undefined)).conn;
+      return (await this.#acquireEntry(options, undefined)).conn;
     } catch (error) {
       throw withCallerStack(error);
     }
   }
 
   /** #acquireEntry() published on `pqnode:pool:acquire`, the connection's server read at the end. */
-  async #tracedAcquire(options: AcquireOptions | undefined, shareable: boolean): Promise<Entry> {
+  async #tracedAcquire(options: AcquireOptions | undefined, statement: StatementKind | undefined): Promise<Entry> {
     const context: PoolAcquireTraceContext = {
       size: this.#entries.size,
       idle: this.#idle.length,
@@ -328,7 +346,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     let entry: Entry | undefined;
     // subscribers see the Connection handed out as the result, not the pool's bookkeeping
     const acquire = async () => {
-      entry = await this.#acquireEntry(options, shareable);
+      entry = await this.#acquireEntry(options, statement);
       return entry.conn;
     };
     await trace(poolAcquireChannel, context, acquire, (done, conn) => {
@@ -337,8 +355,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     return entry as Entry;
   }
 
-  /** acquire(), for a caller alone or for a pool.query() statement (`shareable`). */
-  async #acquireEntry(options: AcquireOptions | undefined, shareable: boolean): Promise<Entry> {
+  /** acquire(), for a caller alone or for a pool.query() `statement`. */
+  async #acquireEntry(options: AcquireOptions | undefined, statement: StatementKind | undefined): Promise<Entry> {
     const timeout = checkSeconds('timeout', options?.timeout, this.#options.timeout);
     this.#checkUsable();
     this.#counters.requestsNum++;
@@ -358,7 +376,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       }
       if (usable) {
         this.#handOut(entry);
-        if (shareable) this.#share(entry);
+        if (statement !== undefined) this.#share(entry, statement);
         return entry;
       }
       retried = true;
@@ -367,21 +385,93 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
       }
     }
-    return await this.#enqueue(deadline - Date.now(), started, retried, shareable);
+    return await this.#enqueue(deadline - Date.now(), started, retried, statement);
   }
 
   /**
-   * A shared connection a pool.query() statement may join now, counted as joined; none while
-   * callers wait in line: they are served first, and the statements among them share the
-   * connections as #spreadStatements() says.
+   * The shared connection a pool.query() statement joins now, counted as joined, when the
+   * pool is at max with no connection idle; undefined otherwise (it takes an idle connection
+   * or waits for one being opened, through #acquireEntry()), and while callers wait in line:
+   * they are served first, and the statements among them share the connections as
+   * #spreadStatements() says.
+   *
+   * Pipelining trades against head-of-line blocking: a statement waits for every statement
+   * sent before it on its connection. So a connection running a slow statement (one whose
+   * text usually runs past `slowThreshold`, or one busy with its oldest statement for that
+   * long) takes no fast statement while another connection can: a fast statement goes to the
+   * connection with the fewest in flight among those running nothing slow. A slow statement
+   * does too, unless that would leave no connection free of slow statements while fast ones
+   * are being run: then it queues behind the connection with the fewest slow statements.
    */
-  #joinShared(): Entry | undefined {
+  #placeStatement(slow: boolean): Entry | undefined {
     if (this.#waiters.length > 0) return undefined;
-    const best = this.#sharedToJoin(1);
+    const now = performance.now();
+    if (!slow) this.#lastFastAt = now;
+    // a fast statement takes an idle connection without looking further
+    if (!slow && this.#idle.length > 0) return this.#takeIdle('fast');
+    const threshold = this.#options.slowThreshold * 1000;
+    const growable = this.#max - this.#entries.size - this.#connecting;
+    let slowFree = this.#idle.length + (growable > 0 ? growable : 0);
+    let free: Entry | undefined;
+    let occupied: Entry | undefined;
+    /** the one with the fewest slow statements among those running some */
+    let leastSlow: Entry | undefined;
+    const wallNow = Date.now();
+    for (const entry of this.#shared) {
+      // an expired connection takes no more: once it drains it is replaced, as on any return
+      if (entry.conn.closed || wallNow >= entry.expiresAt) continue;
+      const busyWithSlow = entry.slowInFlight > 0 || (threshold > 0 && now - entry.busySince >= threshold);
+      if (entry.slowInFlight > 0 && (leastSlow === undefined || entry.slowInFlight < leastSlow.slowInFlight)) leastSlow = entry;
+      if (!busyWithSlow) {
+        slowFree++;
+        if (free === undefined || entry.sharedBy < free.sharedBy) free = entry;
+      } else if (
+        occupied === undefined ||
+        entry.slowInFlight < occupied.slowInFlight ||
+        // of the ones busy past the threshold, the one that finished a statement last: the
+        // likeliest to be running fast ones late rather than one slow one
+        (entry.slowInFlight === occupied.slowInFlight && entry.busySince > occupied.busySince)
+      ) {
+        occupied = entry;
+      }
+    }
+    let best: Entry | undefined;
+    if (slow && leastSlow !== undefined && slowFree <= 1 && now - this.#lastFastAt < FAST_DEMAND_MS) {
+      // the last connection free of slow statements stays free for the fast ones
+      best = leastSlow;
+    } else if (this.#idle.length > 0) {
+      // a connection of its own
+      return this.#takeIdle('slow');
+    } else if (growable > 0) {
+      // one being opened
+      return undefined;
+    } else {
+      best = free ?? occupied;
+    }
     if (best === undefined) return undefined;
     best.sharedBy++;
+    if (slow) best.slowInFlight++;
     this.#counters.requestsNum++;
     return best;
+  }
+
+  /**
+   * An idle connection for a pool.query() statement, taken in this tick, so that no statement
+   * placed after it can be sent on it before it; undefined when one must be waited for (the
+   * `check` runs first, or none is left fresh) or the acquisition is traced:
+   * #acquireEntry() takes it then.
+   */
+  #takeIdle(statement: StatementKind): Entry | undefined {
+    if (this.#options.check !== undefined || poolAcquireChannel.hasSubscribers) return undefined;
+    for (;;) {
+      const entry = this.#idle.pop();
+      if (entry === undefined) return undefined;
+      if (!this.#fresh(entry)) continue;
+      this.#counters.requestsNum++;
+      this.#handOut(entry);
+      this.#share(entry, statement);
+      return entry;
+    }
   }
 
   /**
@@ -409,8 +499,10 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * A connection just handed out for a pool.query() statement becomes one that others may
    * join, and the statements waiting at the head of the line are spread over the shared ones.
    */
-  #share(entry: Entry): void {
+  #share(entry: Entry, statement: StatementKind): void {
     entry.sharedBy = 1;
+    entry.slowInFlight = statement === 'slow' ? 1 : 0;
+    entry.busySince = performance.now();
     this.#shared.add(entry);
     if (!entry.conn.autocommit) entry.conn.autocommit = true;
     this.#spreadStatements();
@@ -422,11 +514,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * waiting behind a caller that needs a connection of its own stays behind it.
    */
   #spreadStatements(): void {
-    while (this.#waiters.length > 0 && this.#waiters[0].shareable) {
+    while (this.#waiters.length > 0 && this.#waiters[0].statement !== undefined) {
       const entry = this.#sharedToJoin(this.#waiters.length);
       if (entry === undefined) return;
       entry.sharedBy++;
-      this.#serveWaiter(entry);
+      if (this.#serveWaiter(entry).statement === 'slow') entry.slowInFlight++;
     }
   }
 
@@ -462,6 +554,27 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     } finally {
       this.#drainWaiter?.();
     }
+  }
+
+  /**
+   * A shared connection whose statements are all done goes back to the pool. In the same tick
+   * when nothing about it needs a round trip (no `reset`, nothing to roll back): a statement
+   * issued next finds it idle, rather than nowhere while release() runs, which would leave it
+   * only the busy connections to be pipelined on. Through release() otherwise.
+   */
+  #unshare(entry: Entry): Promise<void> | undefined {
+    this.#shared.delete(entry);
+    if (this.#options.reset !== undefined || entry.gone || this.#closed || !restoreAtOnce(entry.conn, entry.clean, false)) {
+      return this.release(entry.conn);
+    }
+    entry.inUse = false;
+    this.#inUse.delete(entry);
+    const now = Date.now();
+    this.#counters.usageMs += now - entry.handedOutAt;
+    if (now >= entry.expiresAt || this.#entries.size + this.#connecting > this.#max) this.#discard(entry);
+    else this.#offer(entry);
+    this.#drainWaiter?.();
+    return undefined;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -518,7 +631,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (!this.#opened) throw new errors.PoolClosed(`pool ${this.name} is not open yet: call open()`);
   }
 
-  #enqueue(remainingMs: number, started: number, first: boolean, shareable: boolean): Promise<Entry> {
+  #enqueue(remainingMs: number, started: number, first: boolean, statement: StatementKind | undefined): Promise<Entry> {
     const { maxWaiting } = this.#options;
     if (maxWaiting > 0 && this.#waiters.length >= maxWaiting) {
       this.#counters.requestsErrors++;
@@ -530,7 +643,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         resolve,
         reject,
         queuedAt: Date.now(),
-        shareable,
+        statement,
         timer: setTimeout(() => {
           const index = this.#waiters.indexOf(waiter);
           if (index >= 0) this.#waiters.splice(index, 1);
@@ -547,7 +660,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       else this.#waiters.push(waiter);
       this.#maybeGrow();
       // at max, a statement waiting for a connection being opened may be better off shared
-      if (shareable) this.#spreadStatements();
+      if (statement !== undefined) this.#spreadStatements();
     });
   }
 
@@ -576,7 +689,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       return;
     }
     this.#handOut(entry);
-    if (this.#serveWaiter(entry).shareable) this.#share(entry);
+    const { statement } = this.#serveWaiter(entry);
+    if (statement !== undefined) this.#share(entry, statement);
   }
 
   /** The first waiter gets `entry`. */
@@ -693,6 +807,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           handedOutAt: 0,
           returnedAt: 0,
           sharedBy: 0,
+          slowInFlight: 0,
+          busySince: 0,
+          lastDoneAt: 0,
         };
         this.#connecting--;
         added = true;

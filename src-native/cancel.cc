@@ -117,7 +117,7 @@ class PolledCancel final : public CancelAttempt {
 
   int Wait(PostgresPollingStatusType status) {
     const int events = status == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE;
-    return watch_.Watch(PQcancelSocket(cancel_), events, true);
+    return watch_.WatchSocket(PQcancelSocket(cancel_), events);
   }
 
   static void OnSocketEvent(void* owner, int status, int events) {

@@ -170,7 +170,7 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
   state_ = State::kConnecting;
   UpdateKeepAlive();
   // libpq has begun connecting: the first wait is for the socket to become writable
-  const int error = watch_.Watch(PQsocket(conn_), UV_WRITABLE, true);
+  const int error = watch_.WatchSocket(PQsocket(conn_), UV_WRITABLE);
   if (error != 0) {
     CloseConnection();
     state_ = State::kClosed;
@@ -185,11 +185,11 @@ void Connection::ContinueConnect() {
   int error = 0;
   switch (PQconnectPoll(conn_)) {
     case PGRES_POLLING_READING:
-      // the socket may be a new one (next host, SSL retry): always a fresh watcher
-      error = watch_.Watch(PQsocket(conn_), UV_READABLE, true);
+      // the socket may be a new one (next host, SSL retry): WatchSocket tells
+      error = watch_.WatchSocket(PQsocket(conn_), UV_READABLE);
       break;
     case PGRES_POLLING_WRITING:
-      error = watch_.Watch(PQsocket(conn_), UV_WRITABLE, true);
+      error = watch_.WatchSocket(PQsocket(conn_), UV_WRITABLE);
       break;
     case PGRES_POLLING_OK:
       FinishConnect(nullptr);

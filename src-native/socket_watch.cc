@@ -2,6 +2,10 @@
 
 #include "addon.h"
 
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
+
 namespace pqnode {
 
 SocketWatch::SocketWatch(AddonData* addon, void* owner, Callback callback)
@@ -44,6 +48,29 @@ int SocketWatch::Watch(int fd, int events, bool fresh) {
   events_ = events;
   if (events == 0) return uv_poll_stop(handle_);
   return uv_poll_start(handle_, events, OnPoll);
+}
+
+int SocketWatch::WatchSocket(int fd, int events) { return Watch(fd, events, !SameSocket(fd)); }
+
+bool SocketWatch::SameSocket(int fd) {
+#ifdef _WIN32
+  // a Winsock SOCKET has no fstat: a new handle each time, as always
+  (void)fd;
+  return false;
+#else
+  struct stat info;
+  if (fstat(fd, &info) != 0) {
+    identity_known_ = false;
+    return false;
+  }
+  const auto device = static_cast<unsigned long long>(info.st_dev);
+  const auto inode = static_cast<unsigned long long>(info.st_ino);
+  const bool same = handle_ != nullptr && fd == fd_ && identity_known_ && device == device_ && inode == inode_;
+  identity_known_ = true;
+  device_ = device;
+  inode_ = inode;
+  return same;
+#endif
 }
 
 void SocketWatch::Stop() {

@@ -22,6 +22,11 @@ class SocketWatch {
   // number, as libpq does while it tries hosts), gets a new handle. Once the environment's
   // teardown has begun no handle is opened: UV_ECANCELED.
   int Watch(int fd, int events, bool fresh = false);
+  // Watch(), with a new handle only when `fd` is not the socket watched so far: while libpq
+  // connects, each step may wait on the same socket or on a new one under the same number.
+  // Keeping the handle saves the steps' handle setups and teardowns (about six epoll_ctl,
+  // ioctl and close calls each).
+  int WatchSocket(int fd, int events);
   // Stops watching, keeping the handle.
   void Stop();
   // Stops watching and releases the handle; always call before libpq closes the socket.
@@ -30,6 +35,8 @@ class SocketWatch {
 
  private:
   static void OnPoll(uv_poll_t* handle, int status, int events);
+  // Whether `fd` is the socket the handle watches; remembers its identity either way.
+  bool SameSocket(int fd);
 
   AddonData* addon_;
   void* owner_;
@@ -37,6 +44,11 @@ class SocketWatch {
   uv_poll_t* handle_ = nullptr;
   int fd_ = -1;
   int events_ = 0;
+  // the watched socket's identity (device and inode), which a socket reopened under the same
+  // number does not share
+  bool identity_known_ = false;
+  unsigned long long device_ = 0;
+  unsigned long long inode_ = 0;
 };
 
 }  // namespace pqnode

@@ -114,3 +114,67 @@ describe('pool.query() on a pool at max', () => {
     expect([...perBackend.values()].sort()).toEqual([10, 10, 10]);
   });
 });
+
+describe('pool.query(): fast statements are not pipelined behind slow ones', () => {
+  const SLOW = 'select pg_backend_pid() as pid, pg_sleep(0.2)';
+  const FAST = 'select pg_backend_pid() as pid';
+  const pidOf = (result: { rows: { pid: number }[] }) => result.rows[0].pid;
+
+  /** A pool of two at max that has seen SLOW and FAST run twice each: it knows which is slow. */
+  async function poolThatKnowsSlow(options = {}): Promise<Pool> {
+    const pool = makePool({ min: 2, max: 2, ...options });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    return pool;
+  }
+
+  it('serves fast statements on the other connection while one runs a statement known to be slow', async () => {
+    const pool = await poolThatKnowsSlow();
+    const order: string[] = [];
+    const slow = pool.query<{ pid: number }>(SLOW).then((result) => (order.push('slow'), pidOf(result)));
+    // more than the connections: with the fewest in flight alone, some would land behind the sleep
+    const fast = Array.from({ length: 6 }, () => pool.query<{ pid: number }>(FAST).then((result) => (order.push('fast'), pidOf(result))));
+    const slowPid = await slow;
+    const fastPids = await Promise.all(fast);
+    expect(fastPids.every((pid) => pid !== slowPid)).toBe(true);
+    expect(order.indexOf('slow')).toBe(order.length - 1);
+  });
+
+  it('serves fast statements elsewhere once a connection has been busy past slowThreshold, even with a text never seen', async () => {
+    const pool = makePool({ min: 2, max: 2 });
+    await pool.wait(5);
+    const slow = pool.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.4)');
+    // generous next to the 2 ms threshold; well inside the sleep
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const fastPids = await Promise.all(Array.from({ length: 6 }, () => pool.query<{ pid: number }>(FAST).then(pidOf)));
+    const slowPid = pidOf(await slow);
+    expect(fastPids.every((pid) => pid !== slowPid)).toBe(true);
+  });
+
+  it('queues a slow statement behind another rather than take the last connection free of slow ones', async () => {
+    const pool = await poolThatKnowsSlow();
+    const slowPids = [pool.query<{ pid: number }>(SLOW).then(pidOf), pool.query<{ pid: number }>(SLOW).then(pidOf)];
+    const fastPid = await pool.query<{ pid: number }>(FAST).then(pidOf);
+    const [first, second] = await Promise.all(slowPids);
+    expect(second).toBe(first);
+    expect(fastPid).not.toBe(first);
+  });
+
+  it('with slowThreshold 0, places statements by the number in flight alone', async () => {
+    const pool = await poolThatKnowsSlow({ slowThreshold: 0 });
+    const slowPids = [pool.query<{ pid: number }>(SLOW).then(pidOf), pool.query<{ pid: number }>(SLOW).then(pidOf)];
+    const [first, second] = await Promise.all(slowPids);
+    expect(second).not.toBe(first);
+  });
+
+  it('runs slow statements on every connection when no fast ones have run for a while', async () => {
+    const pool = await poolThatKnowsSlow();
+    // the fast statements' claim on a connection lapses after a second
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const [first, second] = await Promise.all([pool.query<{ pid: number }>(SLOW).then(pidOf), pool.query<{ pid: number }>(SLOW).then(pidOf)]);
+    expect(second).not.toBe(first);
+  });
+});

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { SQL, copyChunks, timedRuns } from '../workloads.mjs';
 
 const NOT_HERE = 'a reference for round trips and COPY only';
-export const skip = Object.fromEntries(['wide', 'insert', 'connect', 'pool', 'pool-pgbouncer'].map((workload) => [workload, NOT_HERE]));
+export const skip = Object.fromEntries(['wide', 'insert', 'connect', 'pool', 'pool-pgbouncer', 'mixed'].map((workload) => [workload, NOT_HERE]));
 
 const PROTOCOL_3_0 = 196608;
 const STATEMENT = 'select1';

@@ -1,7 +1,7 @@
 // pg (node-postgres), its pure JavaScript client.
 import pg from 'pg';
 
-import { SQL, insertPages, serialized, timedRuns } from '../workloads.mjs';
+import { SQL, insertPages, serialized, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
 
 const NO_COPY = 'pg has no COPY without the pg-copy-streams package';
 
@@ -69,5 +69,14 @@ export const workloads = {
   // pg sends statements without a name unprepared: nothing to change for transaction pooling
   async 'pool-pgbouncer'(args) {
     await workloads.pool(args);
+  },
+  async mixed({ dsn, count, timer }) {
+    const pool = new pg.Pool({ connectionString: dsn, max: POOL_SIZE });
+    const result = await timedMixed(count, timer, {
+      fast: (i) => pool.query(SQL.select1, [i]),
+      slow: () => pool.query(SQL.slow),
+    });
+    await pool.end();
+    return result;
   },
 };

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { copyChunks, insertPages, timedRuns } from '../workloads.mjs';
+import { copyChunks, insertPages, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
 
 export const notes = {
   'pool-pgbouncer': 'prepare: false, as its README advises for transaction pooling',
@@ -104,5 +104,14 @@ export const workloads = {
     const run = (i) => selectOne(sql, i);
     await timedRuns(count, 50, timer, run);
     await sql.end();
+  },
+  async mixed({ dsn, count, timer }) {
+    const sql = open(dsn, { max: POOL_SIZE });
+    const result = await timedMixed(count, timer, {
+      fast: (i) => selectOne(sql, i),
+      slow: () => sql`select pg_sleep(0.02)`,
+    });
+    await sql.end();
+    return result;
   },
 };

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { SQL, copyChunks, insertPages, timedRuns } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { default: pg } = await import(pathToFileURL(path.join(root, 'dist', 'pg', 'index.mjs')).href);
@@ -108,5 +108,14 @@ export const workloads = {
 
   async 'pool-pgbouncer'(args) {
     await workloads.pool(args);
+  },
+  async mixed({ dsn, count, timer }) {
+    const pool = new pg.Pool({ connectionString: dsn, max: POOL_SIZE });
+    const result = await timedMixed(count, timer, {
+      fast: (i) => pool.query(SQL.select1, [i]),
+      slow: () => pool.query(SQL.slow),
+    });
+    await pool.end();
+    return result;
   },
 };

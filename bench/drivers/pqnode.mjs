@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { SQL, copyChunks, insertPages, timedRuns } from '../workloads.mjs';
+import { SQL, copyChunks, insertPages, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pq = await import(pathToFileURL(path.join(root, 'dist', 'index.mjs')).href);
@@ -108,6 +108,16 @@ export const workloads = {
   // what pqnode's README advises behind PgBouncer in transaction mode
   async 'pool-pgbouncer'(args) {
     await poolRuns(args, { prepareThreshold: null });
+  },
+
+  async mixed({ dsn, count, timer }) {
+    const pool = new pq.Pool(dsn, { min: POOL_SIZE, max: POOL_SIZE });
+    const result = await timedMixed(count, timer, {
+      fast: (i) => pool.query(SQL.select1, [i]),
+      slow: () => pool.query(SQL.slow),
+    });
+    await pool.close();
+    return result;
   },
 };
 

@@ -47,6 +47,33 @@ export async function runCheck(conn: Connection, clean: CleanState, check: Conne
 }
 
 /**
+ * restoreConnection() without waiting, for a connection that needs no round trip to be
+ * clean: open, nothing running, no transaction. True when it was restored so (autocommit and
+ * listeners as configured); false, having changed nothing, when it needs restoreConnection().
+ * `handedToCaller` false: only pool.query() statements ran on it, no caller held it, so no
+ * caller's listener can be on it.
+ */
+export function restoreAtOnce(conn: Connection, clean: CleanState, handedToCaller: boolean): boolean {
+  if (conn.closed) return false;
+  const core = coreOf(conn);
+  if (core.transactionDepth > 0 || core.inTransaction) return false;
+  if (conn.info.transactionStatus !== 'idle' || core.pendingCommands() > 0) return false;
+  if (conn.autocommit !== clean.autocommit) conn.autocommit = clean.autocommit;
+  if (handedToCaller) removeCallersListeners(conn, clean);
+  return true;
+}
+
+/** The event listeners a caller added: a 'notice' or 'notification' handler must not fire for the next caller. */
+function removeCallersListeners(conn: Connection, clean: CleanState): void {
+  for (const event of conn.eventNames()) {
+    const kept = clean.listeners.get(event) ?? [];
+    for (const listener of conn.listeners(event)) {
+      if (!kept.includes(listener)) conn.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+}
+
+/**
  * Bring a returned connection back to its clean state: transaction rolled back, autocommit
  * and listeners as configured. False when it cannot be reused.
  */
@@ -59,13 +86,7 @@ export async function restoreConnection(conn: Connection, clean: CleanState): Pr
     if (status === 'active' || status === 'unknown' || core.pendingCommands() > 0) return false;
     if (status !== 'idle' || core.inTransaction) await conn.rollback();
     if (conn.autocommit !== clean.autocommit) conn.autocommit = clean.autocommit;
-    // a caller's 'notice' or 'notification' handler must not fire for the next caller
-    for (const event of conn.eventNames()) {
-      const kept = clean.listeners.get(event) ?? [];
-      for (const listener of conn.listeners(event)) {
-        if (!kept.includes(listener)) conn.removeListener(event, listener as (...args: unknown[]) => void);
-      }
-    }
+    removeCallersListeners(conn, clean);
     return !conn.closed;
   } catch {
     return false;

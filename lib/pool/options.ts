@@ -37,6 +37,14 @@ export interface PoolOptions {
   name?: string;
   /** start connecting at once (default true); otherwise call open() */
   open?: boolean;
+  /**
+   * a pool.query() text whose last two runs each kept its connection busy longer than this
+   * many seconds is slow, and so is a connection busy with one statement for that long: a
+   * slow statement does not take the last connection free of slow ones while fast ones run,
+   * and no fast statement is pipelined behind it while a connection free of them can take it
+   * (default 0.002; 0: every statement alike, pipelined on the connection with the fewest in flight)
+   */
+  slowThreshold?: number;
 }
 
 export interface CheckedPoolOptions {
@@ -54,6 +62,7 @@ export interface CheckedPoolOptions {
   connectOptions: ConnectOptions;
   name: string | undefined;
   open: boolean;
+  slowThreshold: number;
 }
 
 const KNOWN = new Set([
@@ -71,6 +80,7 @@ const KNOWN = new Set([
   'connectOptions',
   'name',
   'open',
+  'slowThreshold',
 ]);
 
 export function checkPoolOptions(options: PoolOptions | undefined): CheckedPoolOptions {
@@ -99,6 +109,7 @@ export function checkPoolOptions(options: PoolOptions | undefined): CheckedPoolO
     connectOptions: checkConnectOptions(options.connectOptions),
     name: options.name === undefined ? undefined : String(options.name),
     open: options.open === undefined ? true : Boolean(options.open),
+    slowThreshold: checkNonNegativeSeconds('slowThreshold', options.slowThreshold, 0.002),
   };
 }
 
@@ -118,6 +129,12 @@ export function checkCount(name: string, value: unknown, fallback: number): numb
 export function checkSeconds(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`${name} must be a positive number of seconds`);
+  return value;
+}
+
+function checkNonNegativeSeconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new TypeError(`${name} must be a non-negative number of seconds`);
   return value;
 }
 
