@@ -140,13 +140,14 @@ export function serialized(fn) {
 }
 
 /**
- * A warm-up size, small next to the run: enough for the connection's caches (prepared
- * statements, row shapes) and V8's first tiers. Not for its optimising compiler: on the
- * short workloads (concurrent, pool) the timed span still includes a client's JIT warm-up,
- * as the first seconds of any process do; see the README on what that costs pqnode.
+ * A warm-up size: a quarter of the run, untimed, so that what is timed is a client's steady
+ * pace — V8's optimising compiler done with the hot path, the connection's caches (prepared
+ * statements, row shapes) filled — as in a server that has been up for a while. A twentieth
+ * (the size until 2026-12) left the compiler's work inside the timed span of the short
+ * workloads (concurrent, pool, mixed): it measured a process's first second.
  */
 export function warmupCount(count) {
-  return Math.max(1, Math.floor(count / 20));
+  return Math.max(1, Math.floor(count / 4));
 }
 
 /** `fn(i)` for i in [0, count): one after another when `depth` is 1, else as inFlight(). */
