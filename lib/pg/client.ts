@@ -3,14 +3,14 @@
 // come in the order the queries were issued, as node-postgres gives them.
 import { EventEmitter } from 'node:events';
 
-import { CoreConnection, NATIVE_SAME_AS_PG, type CoreField, type CoreNotice, type CoreResult, type NativeSet } from './driver';
+import { CoreConnection, nativeSetOf, type CoreNotice, type CoreResult, type NativeSet } from './driver';
 import { connectSettings, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
 import { defaults } from './defaults';
 import { NoticeMessage, toPgError } from './errors';
 import { prepareValues } from './prepare-value';
 import { Query, type QueryCallback, type QueryConfig, type RowStreamHandle, type SubmitContext, type Submittable } from './query';
 import type { Result } from './result';
-import { defaultTypeParser, TypeOverrides, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
+import { TypeOverrides, typesVersion, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
 import { escapeIdentifier, escapeLiteral } from './escape';
 import { adoptForeignSubmittable } from './foreign';
 import type { Notification } from '../core/notifications';
@@ -90,6 +90,8 @@ export class Client extends EventEmitter {
   /** named prepared statements: their text, to refuse a name reused for another */
   #prepared = new Map<string, string>();
   #endPromise: Promise<void> | undefined;
+  /** the NativeSet last worked out, and for which parsers */
+  #nativeKnown: { types: CustomTypesConfig; version: number; set: NativeSet } | undefined;
 
   constructor(config?: string | ClientConfig) {
     super();
@@ -297,7 +299,6 @@ export class Client extends EventEmitter {
   /** What submittables run through: node-postgres's checks, then the statement on the connection. */
   readonly #context: SubmitContext = {
     run: (query) => this.#run(query),
-    nativeDone: (types, fields) => this.#nativeDone(types, fields),
     typesFor: (types) => types ?? this._types,
     stream: (text, values, onRows) => this.#stream(text, values, onRows),
     copyFrom: (text, source) => this.#copy((core) => core.copyFrom(text, source)),
@@ -361,10 +362,13 @@ export class Client extends EventEmitter {
     this.#active++;
     let timer: NodeJS.Timeout | undefined;
     try {
+      const native = this.#nativeSet(query.types);
+      query._native = native;
       const running = core.run(query.text, extended ? (values ?? []) : undefined, {
         prepare: query.name !== undefined ? true : undefined,
         signal: controller?.signal,
-        native: this.#nativeSet(query.types),
+        native,
+        objectRows: query.rowMode !== 'array',
       });
       if (controller === undefined) return await running;
       const timedOut = new Promise<never>((_, reject) => {
@@ -392,24 +396,15 @@ export class Client extends EventEmitter {
     return converted;
   }
 
-  /** The columns node-postgres's default parsers would read as the native layer does. */
+  /** The columns the native layer may decode as the parsers in effect would: worked out again only when a parser changed. */
   #nativeSet(types: CustomTypesConfig | undefined): NativeSet {
     const effective = types ?? this._types;
-    let set = 0;
-    for (let bit = 0; bit < NATIVE_SAME_AS_PG.length; bit++) {
-      const oid = NATIVE_SAME_AS_PG[bit];
-      if (effective.getTypeParser(oid, 'text') === defaultTypeParser(oid)) set |= 1 << bit;
-    }
+    const version = typesVersion(effective);
+    const known = this.#nativeKnown;
+    if (version !== undefined && known !== undefined && known.types === effective && known.version === version) return known.set;
+    const set = nativeSetOf(effective);
+    if (version !== undefined) this.#nativeKnown = { types: effective, version, set };
     return set;
-  }
-
-  #nativeDone(types: CustomTypesConfig | undefined, fields: readonly CoreField[]): boolean[] | undefined {
-    const set = this.#nativeSet(types);
-    if (set === 0) return undefined;
-    return fields.map((field) => {
-      const bit = NATIVE_SAME_AS_PG.indexOf(field.typeOid);
-      return bit !== -1 && (set & (1 << bit)) !== 0;
-    });
   }
 
   // ---------------------------------------------------------------------------------------

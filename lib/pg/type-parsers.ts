@@ -87,16 +87,16 @@ export function noParse(value: string): string {
   return String(value);
 }
 
-function parseBool(value: string): boolean {
+export function parseBool(value: string): boolean {
   return value === 't' || value === 'TRUE' || value === 'true' || value === 'y' || value === 'yes' || value === 'on' || value === '1';
 }
 
-function parseInteger(value: string): number {
+export function parseInteger(value: string): number {
   return parseInt(value, 10);
 }
 
 /** int8 stays a string: a JS number could not hold it exactly. */
-function parseBigInteger(value: string): string {
+export function parseBigInteger(value: string): string {
   return value;
 }
 
@@ -291,6 +291,8 @@ export class TypeOverrides implements CustomTypesConfig {
   readonly _types: CustomTypesConfig;
   readonly text: Record<number, TypeParser> = {};
   readonly binary: Record<number, TypeParser> = {};
+  /** grows on every setTypeParser() here */
+  _changes = 0;
 
   constructor(userTypes?: CustomTypesConfig) {
     this._types = userTypes ?? types;
@@ -309,9 +311,23 @@ export class TypeOverrides implements CustomTypesConfig {
     const parseFn = typeof formatOrFn === 'function' ? formatOrFn : maybeFn;
     if (typeof parseFn !== 'function') throw new TypeError('a type parser must be a function');
     this.getOverrides(format)[oid] = parseFn;
+    this._changes++;
   }
 
   getTypeParser(oid: number, format: TypeFormat = 'text'): TypeParser {
     return this.getOverrides(format)[oid] ?? this._types.getTypeParser(oid, format);
   }
+}
+
+/**
+ * A number that changes whenever the parsers `config` gives may have changed (the
+ * process-wide ones, or a TypeOverrides' over them); undefined for a config of another kind,
+ * whose getTypeParser() may answer differently at any time.
+ */
+export function typesVersion(config: CustomTypesConfig): number | undefined {
+  if (config === types) return registryVersion;
+  if (!(config instanceof TypeOverrides)) return undefined;
+  const inner = typesVersion(config._types);
+  // each part grows only: their sum changes whenever one of them does
+  return inner === undefined ? undefined : inner + config._changes;
 }
