@@ -8,7 +8,7 @@
 //   adapters send as they are (strings untyped, Buffers as bytea);
 // - the raw text of every column, for node-postgres's type parsers to decide the JS value,
 //   except where the parser in effect is one the native layer reproduces exactly
-//   (NATIVE_AS_PG: node-postgres's defaults for int2, int4, oid, int8, float4, float8, bool,
+//   (ALL_NATIVE_AS_PG: node-postgres's defaults for int2, int4, oid, int8, float4, float8, bool,
 //   bytea, timestamptz, and the types whose text it leaves as it is): a registry made for
 //   the query (TypecasterRegistry.nativeOnly) has C++ decode exactly those, hands every other
 //   value over as text, and builds the rows as objects when no column is left to JS;
@@ -62,7 +62,7 @@ export interface CoreRunOptions {
 }
 
 /**
- * A set of NATIVE_AS_PG's entries (bit i for entry i): those whose parser is the one in
+ * A set of the entries of nativeAsPgEntries() (bit i for entry i): those whose parser is the one in
  * effect for their type.
  */
 export type NativeSet = number;
@@ -79,7 +79,7 @@ interface NativeAsPg {
  * int4's parser for int8, as defaults.parseInt8 sets it). A type whose parser leaves its
  * text as it is costs nothing once C++ made the string. At most 31 entries: bits of a NativeSet.
  */
-const NATIVE_AS_PG: readonly NativeAsPg[] = [
+const ALL_NATIVE_AS_PG: readonly NativeAsPg[] = [
   { oid: 16, parser: parseBool, decoder: NativeDecoder.Bool },
   { oid: 17, parser: parseBytea, decoder: NativeDecoder.Bytea },
   { oid: 21, parser: parseInteger, decoder: NativeDecoder.Int },
@@ -101,11 +101,23 @@ const NATIVE_AS_PG: readonly NativeAsPg[] = [
   })),
 ];
 
-/** Which entries of NATIVE_AS_PG hold with these parsers. */
+let nativeAsPg: readonly NativeAsPg[] | undefined;
+
+/** ALL_NATIVE_AS_PG but for decoders the loaded binary lacks (one built before them). */
+function nativeAsPgEntries(): readonly NativeAsPg[] {
+  if (nativeAsPg === undefined) {
+    const hasPgTimestampTz = native().hasFeature('pgTimestampTzDecoder');
+    nativeAsPg = ALL_NATIVE_AS_PG.filter((entry) => entry.decoder !== NativeDecoder.PgTimestampTz || hasPgTimestampTz);
+  }
+  return nativeAsPg;
+}
+
+/** Which entries of nativeAsPgEntries() hold with these parsers. */
 export function nativeSetOf(types: CustomTypesConfig): NativeSet {
+  const entries = nativeAsPgEntries();
   let set = 0;
-  for (let bit = 0; bit < NATIVE_AS_PG.length; bit++) {
-    const entry = NATIVE_AS_PG[bit];
+  for (let bit = 0; bit < entries.length; bit++) {
+    const entry = entries[bit];
     if (types.getTypeParser(entry.oid, 'text') === entry.parser) set |= 1 << bit;
   }
   return set;
@@ -117,9 +129,10 @@ const natives = new Map<NativeSet, { decoders: ReadonlyMap<number, NativeDecoder
 function nativesOf(set: NativeSet): { decoders: ReadonlyMap<number, NativeDecoder>; registry: TypecasterRegistry } {
   let known = natives.get(set);
   if (known === undefined) {
+    const entries = nativeAsPgEntries();
     const decoders = new Map<number, NativeDecoder>();
-    for (let bit = 0; bit < NATIVE_AS_PG.length; bit++) {
-      if ((set & (1 << bit)) !== 0) decoders.set(NATIVE_AS_PG[bit].oid, NATIVE_AS_PG[bit].decoder);
+    for (let bit = 0; bit < entries.length; bit++) {
+      if ((set & (1 << bit)) !== 0) decoders.set(entries[bit].oid, entries[bit].decoder);
     }
     known = { decoders, registry: TypecasterRegistry.nativeOnly(decoders) };
     natives.set(set, known);
