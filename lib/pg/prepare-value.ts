@@ -48,8 +48,27 @@ function toBuffer(view: ArrayBufferView): Buffer {
   return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/** Array.prototype.join itself, whatever an array (of a subclass) may carry as its own */
+const joinArray = Array.prototype.join;
+
+/**
+ * Whether every element is a number, a boolean or a string with no quote and no backslash:
+ * then each is written as join() writes it (String()), between quotes, as it is.
+ */
+function isPlainArray(array: readonly unknown[]): boolean {
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    const type = typeof item;
+    if (type === 'number' || type === 'boolean') continue;
+    if (type !== 'string' || (item as string).indexOf('"') !== -1 || (item as string).indexOf('\\') !== -1) return false;
+  }
+  return true;
+}
+
 /** A JS array as a PostgreSQL array literal (elements comma-separated, quoted). */
 function arrayLiteral(array: readonly unknown[]): string {
+  // one flat string, made at once: no string per element to collect afterwards
+  if (array.length > 0 && isPlainArray(array)) return `{"${joinArray.call(array, '","')}"}`;
   let text = '{';
   for (let i = 0; i < array.length; i++) {
     if (i > 0) text += ',';
