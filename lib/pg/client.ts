@@ -3,7 +3,7 @@
 // come in the order the queries were issued, as node-postgres gives them.
 import { EventEmitter } from 'node:events';
 
-import { CoreConnection, nativeSetOf, type CoreNotice, type CoreResult, type NativeSet } from './driver';
+import { CoreConnection, nativeSetOf, type CoreNotice, type CoreParam, type CoreResult, type NativeSet } from './driver';
 import { connectSettings, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
 import { defaults } from './defaults';
 import { NoticeMessage, toPgError } from './errors';
@@ -344,7 +344,41 @@ export class Client extends EventEmitter {
     if (!this._queryable) throw new Error('Client has encountered a connection error and is not queryable');
   }
 
-  async #run(query: Query): Promise<CoreResult[]> {
+  /**
+   * Runs a query's statement. Not an async function: on a connected client with no timeout
+   * the connection's promise is taken as it is, with no promise of its own per query.
+   */
+  #run(query: Query): Promise<CoreResult[]> {
+    let statement: { values: CoreParam[] | undefined; timeout: number | undefined };
+    try {
+      statement = this.#statementOf(query);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const core = this.#core;
+    if (core === undefined || (statement.timeout !== undefined && statement.timeout > 0)) return this.#runWaiting(query, statement.values, statement.timeout);
+    let running: Promise<CoreResult[]>;
+    try {
+      // a types config of the query's own may throw
+      running = this.#send(core, query, statement.values, undefined);
+    } catch (error) {
+      return Promise.reject(this.#closedError(error));
+    }
+    this.#active++;
+    return running.then(
+      (results) => {
+        this.#active--;
+        return results;
+      },
+      (error: unknown) => {
+        this.#active--;
+        throw this.#closedError(error);
+      },
+    );
+  }
+
+  /** node-postgres's checks on a query; its parameters prepared, its timeout. */
+  #statementOf(query: Query): { values: CoreParam[] | undefined; timeout: number | undefined } {
     this.#checkQueryable();
     const values = query.values === undefined || query.values === null ? undefined : prepareValues(query.values);
     if (query.name !== undefined) {
@@ -354,22 +388,31 @@ export class Client extends EventEmitter {
       }
       this.#prepared.set(query.name, query.text);
     }
+    return { values, timeout: query.query_timeout ?? this.connectionParameters.query_timeout };
+  }
+
+  /** Sends the statement: node-postgres's protocol choice, the columns decoded natively. */
+  #send(core: CoreConnection, query: Query, values: CoreParam[] | undefined, signal: AbortSignal | undefined): Promise<CoreResult[]> {
     // node-postgres: the simple protocol without parameters (several statements may go), else the extended one
     const extended = query.name !== undefined || query.queryMode === 'extended' || (values !== undefined && values.length > 0);
-    const timeout = query.query_timeout ?? this.connectionParameters.query_timeout;
+    const native = this.#nativeSet(query.types);
+    query._native = native;
+    return core.run(query.text, extended ? (values ?? []) : undefined, {
+      prepare: query.name !== undefined ? true : undefined,
+      signal,
+      native,
+      objectRows: query.rowMode !== 'array',
+    });
+  }
+
+  /** #run for a client still connecting, or a query with a timeout. */
+  async #runWaiting(query: Query, values: CoreParam[] | undefined, timeout: number | undefined): Promise<CoreResult[]> {
     const controller = timeout !== undefined && timeout > 0 ? new AbortController() : undefined;
     const core = this.#core ?? (await this.#ready);
     this.#active++;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const native = this.#nativeSet(query.types);
-      query._native = native;
-      const running = core.run(query.text, extended ? (values ?? []) : undefined, {
-        prepare: query.name !== undefined ? true : undefined,
-        signal: controller?.signal,
-        native,
-        objectRows: query.rowMode !== 'array',
-      });
+      const running = this.#send(core, query, values, controller?.signal);
       if (controller === undefined) return await running;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

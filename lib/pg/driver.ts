@@ -172,6 +172,10 @@ function toCoreResult(result: NativeResult): CoreResult {
   };
 }
 
+function toCoreResults(results: NativeResult[]): CoreResult[] {
+  return results.map(toCoreResult);
+}
+
 /** A connection as the facade uses it. */
 export class CoreConnection {
   readonly #conn: Connection;
@@ -208,11 +212,12 @@ export class CoreConnection {
   }
 
   /** Run a text (several statements when it has no parameters): one result per statement. */
-  async run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
-    const results = queryChannel.hasSubscribers
-      ? await this.#tracedRun(text, values, options)
-      : await this.#conn._run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
-    return results.map(toCoreResult);
+  run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
+    // not an async function: the connection's own promise, mapped, is one promise less per query
+    const running = queryChannel.hasSubscribers
+      ? this.#tracedRun(text, values, options)
+      : this.#conn._run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
+    return running.then(toCoreResults);
   }
 
   /** run() published on `pqnode:query`, as the connection publishes its own statements. */
