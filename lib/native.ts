@@ -26,6 +26,11 @@ export const enum NativeDecoder {
   Timestamp = 7,
   /** date → 'YYYY-MM-DD' string; ±infinity → ±Infinity */
   Date = 8,
+  /**
+   * timestamptz → Date as node-postgres reads it: TimestampTz's instant, an Invalid Date
+   * out of a Date's range, Feb 29 of 1 BC read as Mar 1 (pqnode/pg's default parser)
+   */
+  PgTimestampTz = 9,
 }
 
 /**
@@ -288,6 +293,7 @@ export const EXPECTED_CONSTANTS: NativeConstants = {
     TimestampTz: NativeDecoder.TimestampTz,
     Timestamp: NativeDecoder.Timestamp,
     Date: NativeDecoder.Date,
+    PgTimestampTz: NativeDecoder.PgTimestampTz,
   },
   flushState: { OutputPending: FlushState.OutputPending, InputWaiting: FlushState.InputWaiting },
   decoderFinal: NATIVE_FINAL,

@@ -91,6 +91,8 @@ Napi::Value HasFeature(const Napi::CallbackInfo& info) {
   if (name == "chunkedRows") has = HasChunkedRows();
   if (name == "closePrepared") has = HasClosePrepared();
   if (name == "cancelCreate") has = HasCancelCreate();
+  // decoders added since the first release: a JS layer newer than its binary asks first
+  if (name == "pgTimestampTzDecoder") has = true;
   return Napi::Boolean::New(info.Env(), has);
 }
 
@@ -144,6 +146,7 @@ Napi::Object Constants(Napi::Env env) {
                                {"TimestampTz", static_cast<int>(Decoder::kTimestampTz)},
                                {"Timestamp", static_cast<int>(Decoder::kTimestamp)},
                                {"Date", static_cast<int>(Decoder::kDate)},
+                               {"PgTimestampTz", static_cast<int>(Decoder::kPgTimestampTz)},
                            }));
   constants.Set("flushState", table({
                                   {"OutputPending", Connection::kOutputPending},

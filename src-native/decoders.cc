@@ -194,7 +194,7 @@ napi_value DecodeTimestamp(napi_env env, const char* text, int length, bool with
 
 // ISO DateStyle: 'YYYY-MM-DD HH:MM:SS[.ffffff][±HH[:MM[:SS]]][ BC]'; the year may
 // have more than four digits.
-bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis) {
+bool ParseTimestampParts(const char* text, int length, bool with_zone, TimestampParts* parts) {
   const char* p = text;
   const char* end = text + length;
   int64_t year = 0;
@@ -245,11 +245,51 @@ bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis
   }
   if (p != end) return false;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return false;
-  const int64_t days = DaysFromCivil(year, month, day);
-  const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  *millis = static_cast<double>(seconds) * 1000.0 + static_cast<double>(fraction_millis);
+  *parts = {year, month, day, hour, minute, second, fraction_millis, offset_seconds};
   return true;
 }
+
+bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis) {
+  TimestampParts parts;
+  if (!ParseTimestampParts(text, length, with_zone, &parts)) return false;
+  const int64_t days = DaysFromCivil(parts.year, parts.month, parts.day);
+  const int64_t seconds = days * 86400 + parts.hour * 3600 + parts.minute * 60 + parts.second - parts.offset_seconds;
+  *millis = static_cast<double>(seconds) * 1000.0 + static_cast<double>(parts.millis);
+  return true;
+}
+
+namespace {
+
+// timestamptz as node-postgres reads it (its postgres-date package): the same instant as
+// DecodeTimestamp, and node-postgres's ways at the edges. Date.UTC builds the wall time
+// first, so a wall time or an instant beyond a Date's range is an Invalid Date (not an
+// error); Date.UTC reads years 0 to 99 as 1900 to 1999 before the year is set back, so
+// Feb 29 of year 0 (1 BC) becomes Mar 1, 1900 having none.
+napi_value DecodePgTimestampTz(napi_env env, const char* text, int length, DecodeNotes* notes) {
+  double millis;
+  if (ParseInfinity(text, length, &millis)) return MakeNumber(env, millis);
+  TimestampParts parts;
+  if (!ParseTimestampParts(text, length, true, &parts)) {
+    notes->other_style = true;
+    return MakeString(env, text, length);
+  }
+  if (parts.year == 0 && parts.month == 2 && parts.day == 29) {
+    parts.month = 3;
+    parts.day = 1;
+  }
+  constexpr double kDateLimit = 8.64e15;  // ECMAScript Dates hold ±8.64e15 ms around 1970
+  const int64_t days = DaysFromCivil(parts.year, parts.month, parts.day);
+  const int64_t wall_seconds = days * 86400 + parts.hour * 3600 + parts.minute * 60 + parts.second;
+  const double wall = static_cast<double>(wall_seconds) * 1000.0 + static_cast<double>(parts.millis);
+  const double instant = wall - static_cast<double>(parts.offset_seconds) * 1000.0;
+  if (std::fabs(wall) > kDateLimit || std::fabs(instant) > kDateLimit) millis = std::numeric_limits<double>::quiet_NaN();
+  else millis = instant;
+  napi_value value;
+  if (napi_create_date(env, millis, &value) != napi_ok) return MakeString(env, text, length);
+  return value;
+}
+
+}  // namespace
 
 napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, DecodeNotes* notes) {
   switch (decoder) {
@@ -269,6 +309,8 @@ napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int leng
       return DecodeTimestamp(env, text, length, false, notes);
     case Decoder::kDate:
       return DecodeDate(env, text, length, notes);
+    case Decoder::kPgTimestampTz:
+      return DecodePgTimestampTz(env, text, length, notes);
     default:
       return MakeString(env, text, length);
   }

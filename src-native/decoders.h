@@ -20,7 +20,8 @@ enum class Decoder : uint8_t {
   kTimestampTz = 6,
   kTimestamp = 7,
   kDate = 8,
-  kCount = 9,
+  kPgTimestampTz = 9,
+  kCount = 10,
 };
 
 // OID → decoder, and whether what the decoder makes is final: no JS typecaster follows
@@ -68,6 +69,13 @@ struct DecodeNotes {
 // form, so no value is ever lost; `notes` says when that string still needs reading. Notes
 // are only ever set, never cleared: one DecodeNotes may gather those of many values.
 napi_value DecodeValue(napi_env env, Decoder decoder, const char* text, int length, DecodeNotes* notes);
+
+// An ISO timestamp's fields, the year proleptic (1 BC is 0).
+struct TimestampParts {
+  int64_t year, month, day, hour, minute, second, millis;
+  int64_t offset_seconds;  // east of UTC; 0 without a zone
+};
+bool ParseTimestampParts(const char* text, int length, bool with_zone, TimestampParts* parts);
 
 // Exposed for the unit tests of the date arithmetic.
 bool ParseTimestamp(const char* text, int length, bool with_zone, double* millis);

@@ -521,7 +521,7 @@ describe('TypecasterRegistry', () => {
     expect(ms(fallbackDecoder(NativeDecoder.TimestampTz)('1970-01-01 01:00:00+01'))).toBe(0);
     expect(ms(fallbackDecoder(NativeDecoder.Timestamp)('1970-01-01 01:00:00'))).toBe(3_600_000);
     expect(fallbackDecoder(NativeDecoder.Date)('-infinity')).toBe(-Infinity);
-    expect(Object.keys(fallbackDecoders)).toHaveLength(9);
+    expect(Object.keys(fallbackDecoders)).toHaveLength(10);
   });
 
   it('pre-fills the global registry', () => {

@@ -176,6 +176,21 @@ describe('errors', () => {
     expect(syntax.position).toBe('13');
   });
 
+  it('fails a query whose own types config throws through its promise or callback, never synchronously', async () => {
+    const c = await client();
+    const types = {
+      getTypeParser: (): never => {
+        throw new Error('no parser here');
+      },
+    };
+    let promise: Promise<unknown> | undefined;
+    expect(() => (promise = c.query({ text: 'SELECT 1 AS one', types }))).not.toThrow();
+    expect((await rejectionOf(promise as Promise<unknown>)).message).toBe('no parser here');
+    const called = await new Promise<Error | null>((resolve) => c.query({ text: 'SELECT 1 AS one', types }, (error: Error | null) => resolve(error)));
+    expect(called?.message).toBe('no parser here');
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
   it('keeps the client usable after an error, and calls back with it', async () => {
     const c = await client();
     const error = await new Promise<Error | null>((resolve) => c.query('SELECT 1/0', (err) => resolve(err)));

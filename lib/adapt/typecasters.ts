@@ -39,6 +39,8 @@ export const fallbackDecoders: Readonly<Record<NativeDecoder, Typecaster>> = Obj
   [NativeDecoder.TimestampTz]: parseTimestamptz,
   [NativeDecoder.Timestamp]: parseTimestamp,
   [NativeDecoder.Date]: parseDate,
+  // the same instant; node-postgres's ways at the edges are pqnode/pg's own parser's
+  [NativeDecoder.PgTimestampTz]: parseTimestamptz,
 });
 
 /** @internal The JS twin of a native decoder. */
@@ -185,6 +187,8 @@ export class TypecasterRegistry {
   private derived: ReadonlyMap<number, Derived> = EMPTY_DERIVED;
   private changes = 0;
   private resolved: Resolved | undefined;
+  /** set by nativeOnly(): the decoders of the native table, every other OID left as text */
+  private exactNative: ReadonlyMap<number, NativeDecoder> | undefined;
 
   constructor(parent?: TypecasterRegistry) {
     this.parent = parent;
@@ -208,12 +212,25 @@ export class TypecasterRegistry {
     copy.casters = this.casters;
     copy.derived = this.derived;
     copy.changes = this.changes;
+    copy.exactNative = this.exactNative;
     return copy;
+  }
+
+  /**
+   * A registry for a facade that parses values by rules of its own: the native layer decodes
+   * the OIDs of `decoders` with theirs, each value final (the facade's parser for the type
+   * would make the very same value), and hands every other value over as its text, for the
+   * facade. No typecaster of any registry runs over its results.
+   */
+  static nativeOnly(decoders: ReadonlyMap<number, NativeDecoder>): TypecasterRegistry {
+    const registry = new TypecasterRegistry();
+    registry.exactNative = new Map(decoders);
+    return registry;
   }
 
   /** Whether this registry itself (not a parent) sets anything: otherwise its parent answers the same. */
   get hasOwnEntries(): boolean {
-    return this.casters.size > 0 || this.derived.size > 0;
+    return this.casters.size > 0 || this.derived.size > 0 || this.exactNative !== undefined;
   }
 
   /** Use `fn` for values of type `oid` (an OID or a built-in type name; NULL never reaches `fn`). */
@@ -286,6 +303,7 @@ export class TypecasterRegistry {
 
   /** The typecaster in effect for `oid`, or undefined when its values stay strings. */
   get(oid: number): Typecaster | undefined {
+    if (this.exactNative !== undefined) return undefined;
     return this.resolve(this.current(), oid, 0) ?? undefined;
   }
 
@@ -315,6 +333,9 @@ export class TypecasterRegistry {
    */
   nativeDecoderTable(): NativeDecoderTable {
     const state = this.current();
+    if (state.table === undefined && this.exactNative !== undefined) {
+      state.table = { oids: [...this.exactNative.keys()], decoders: [...this.exactNative.values()].map((kind) => kind | NATIVE_FINAL) };
+    }
     if (state.table === undefined) {
       const oids: number[] = [];
       const decoders: number[] = [];
@@ -338,6 +359,7 @@ export class TypecasterRegistry {
    * value stays a string (text, numeric, uuid, unknown OIDs, ...).
    */
   castersFor(fields: readonly { typeOid: number }[]): readonly (Typecaster | undefined)[] {
+    if (this.exactNative !== undefined) return NO_CASTERS;
     const state = this.current();
     // the results of one statement share their fields list: worked out once for all of them
     const known = state.byFields.get(fields);

@@ -3,14 +3,14 @@
 // come in the order the queries were issued, as node-postgres gives them.
 import { EventEmitter } from 'node:events';
 
-import { CoreConnection, NATIVE_SAME_AS_PG, type CoreField, type CoreNotice, type CoreResult, type NativeSet } from './driver';
+import { CoreConnection, nativeSetOf, type CoreNotice, type CoreParam, type CoreResult, type NativeSet } from './driver';
 import { connectSettings, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
 import { defaults } from './defaults';
 import { NoticeMessage, toPgError } from './errors';
 import { prepareValues } from './prepare-value';
 import { Query, type QueryCallback, type QueryConfig, type RowStreamHandle, type SubmitContext, type Submittable } from './query';
 import type { Result } from './result';
-import { defaultTypeParser, TypeOverrides, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
+import { TypeOverrides, typesVersion, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
 import { escapeIdentifier, escapeLiteral } from './escape';
 import { adoptForeignSubmittable } from './foreign';
 import type { Notification } from '../core/notifications';
@@ -90,6 +90,8 @@ export class Client extends EventEmitter {
   /** named prepared statements: their text, to refuse a name reused for another */
   #prepared = new Map<string, string>();
   #endPromise: Promise<void> | undefined;
+  /** the NativeSet last worked out, and for which parsers */
+  #nativeKnown: { types: CustomTypesConfig; version: number; set: NativeSet } | undefined;
 
   constructor(config?: string | ClientConfig) {
     super();
@@ -297,7 +299,6 @@ export class Client extends EventEmitter {
   /** What submittables run through: node-postgres's checks, then the statement on the connection. */
   readonly #context: SubmitContext = {
     run: (query) => this.#run(query),
-    nativeDone: (types, fields) => this.#nativeDone(types, fields),
     typesFor: (types) => types ?? this._types,
     stream: (text, values, onRows) => this.#stream(text, values, onRows),
     copyFrom: (text, source) => this.#copy((core) => core.copyFrom(text, source)),
@@ -343,7 +344,41 @@ export class Client extends EventEmitter {
     if (!this._queryable) throw new Error('Client has encountered a connection error and is not queryable');
   }
 
-  async #run(query: Query): Promise<CoreResult[]> {
+  /**
+   * Runs a query's statement. Not an async function: on a connected client with no timeout
+   * the connection's promise is taken as it is, with no promise of its own per query.
+   */
+  #run(query: Query): Promise<CoreResult[]> {
+    let statement: { values: CoreParam[] | undefined; timeout: number | undefined };
+    try {
+      statement = this.#statementOf(query);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const core = this.#core;
+    if (core === undefined || (statement.timeout !== undefined && statement.timeout > 0)) return this.#runWaiting(query, statement.values, statement.timeout);
+    let running: Promise<CoreResult[]>;
+    try {
+      // a types config of the query's own may throw
+      running = this.#send(core, query, statement.values, undefined);
+    } catch (error) {
+      return Promise.reject(this.#closedError(error));
+    }
+    this.#active++;
+    return running.then(
+      (results) => {
+        this.#active--;
+        return results;
+      },
+      (error: unknown) => {
+        this.#active--;
+        throw this.#closedError(error);
+      },
+    );
+  }
+
+  /** node-postgres's checks on a query; its parameters prepared, its timeout. */
+  #statementOf(query: Query): { values: CoreParam[] | undefined; timeout: number | undefined } {
     this.#checkQueryable();
     const values = query.values === undefined || query.values === null ? undefined : prepareValues(query.values);
     if (query.name !== undefined) {
@@ -353,19 +388,31 @@ export class Client extends EventEmitter {
       }
       this.#prepared.set(query.name, query.text);
     }
+    return { values, timeout: query.query_timeout ?? this.connectionParameters.query_timeout };
+  }
+
+  /** Sends the statement: node-postgres's protocol choice, the columns decoded natively. */
+  #send(core: CoreConnection, query: Query, values: CoreParam[] | undefined, signal: AbortSignal | undefined): Promise<CoreResult[]> {
     // node-postgres: the simple protocol without parameters (several statements may go), else the extended one
     const extended = query.name !== undefined || query.queryMode === 'extended' || (values !== undefined && values.length > 0);
-    const timeout = query.query_timeout ?? this.connectionParameters.query_timeout;
+    const native = this.#nativeSet(query.types);
+    query._native = native;
+    return core.run(query.text, extended ? (values ?? []) : undefined, {
+      prepare: query.name !== undefined ? true : undefined,
+      signal,
+      native,
+      objectRows: query.rowMode !== 'array',
+    });
+  }
+
+  /** #run for a client still connecting, or a query with a timeout. */
+  async #runWaiting(query: Query, values: CoreParam[] | undefined, timeout: number | undefined): Promise<CoreResult[]> {
     const controller = timeout !== undefined && timeout > 0 ? new AbortController() : undefined;
     const core = this.#core ?? (await this.#ready);
     this.#active++;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const running = core.run(query.text, extended ? (values ?? []) : undefined, {
-        prepare: query.name !== undefined ? true : undefined,
-        signal: controller?.signal,
-        native: this.#nativeSet(query.types),
-      });
+      const running = this.#send(core, query, values, controller?.signal);
       if (controller === undefined) return await running;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -392,24 +439,15 @@ export class Client extends EventEmitter {
     return converted;
   }
 
-  /** The columns node-postgres's default parsers would read as the native layer does. */
+  /** The columns the native layer may decode as the parsers in effect would: worked out again only when a parser changed. */
   #nativeSet(types: CustomTypesConfig | undefined): NativeSet {
     const effective = types ?? this._types;
-    let set = 0;
-    for (let bit = 0; bit < NATIVE_SAME_AS_PG.length; bit++) {
-      const oid = NATIVE_SAME_AS_PG[bit];
-      if (effective.getTypeParser(oid, 'text') === defaultTypeParser(oid)) set |= 1 << bit;
-    }
+    const version = typesVersion(effective);
+    const known = this.#nativeKnown;
+    if (version !== undefined && known !== undefined && known.types === effective && known.version === version) return known.set;
+    const set = nativeSetOf(effective);
+    if (version !== undefined) this.#nativeKnown = { types: effective, version, set };
     return set;
-  }
-
-  #nativeDone(types: CustomTypesConfig | undefined, fields: readonly CoreField[]): boolean[] | undefined {
-    const set = this.#nativeSet(types);
-    if (set === 0) return undefined;
-    return fields.map((field) => {
-      const bit = NATIVE_SAME_AS_PG.indexOf(field.typeOid);
-      return bit !== -1 && (set & (1 << bit)) !== 0;
-    });
   }
 
   // ---------------------------------------------------------------------------------------

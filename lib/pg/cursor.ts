@@ -82,7 +82,7 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
     }
     let rows: R[];
     try {
-      rows = this._result.parseRows(result.rows, result.fields, undefined);
+      rows = this._result.parseRows(result.rows, result.fields);
     } catch (error) {
       this.#onError(error as Error);
       this.#abandon();

@@ -6,13 +6,12 @@
 // - statements with untyped text parameters: node-postgres prepares every value itself (its
 //   prepareValue), so the values arrive here as strings, Buffers or null, which pqnode's
 //   adapters send as they are (strings untyped, Buffers as bytea);
-// - the raw text of every column, for node-postgres's type parsers to decide the JS value:
-//   the connection's own typecasters name the OIDs the native layer decodes, which makes it
-//   hand their text over instead, and the rows are read from the results as they came
-//   (the core's run()), with no pqnode typecaster run over them. Where the parser in effect is
-//   node-postgres's default and the native layer makes the very same value (int2, int4, oid,
-//   float4, float8, bool, bytea), the native decoder is left on: the facade then skips that
-//   column;
+// - the raw text of every column, for node-postgres's type parsers to decide the JS value,
+//   except where the parser in effect is one the native layer reproduces exactly
+//   (ALL_NATIVE_AS_PG: node-postgres's defaults for int2, int4, oid, int8, float4, float8, bool,
+//   bytea, timestamptz, and the types whose text it leaves as it is): a registry made for
+//   the query (TypecasterRegistry.nativeOnly) has C++ decode exactly those, hands every other
+//   value over as text, and builds the rows as objects when no column is left to JS;
 // - rows as they arrive, with backpressure, for cursors and streams (the core's stream(),
 //   pauseReading(), resumeReading());
 // - COPY, notifications, notices, cancel and close through the public API.
@@ -21,9 +20,11 @@ import { queryChannel, trace } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
 import { coreOf, type Core } from '../core/interface';
-import { native, type NativeResult } from '../native';
+import { native, NativeDecoder, type NativeResult } from '../native';
 import type { Field } from '../rows';
 import { NATIVE_DECODERS, TypecasterRegistry } from '../adapt/typecasters';
+import { parseBytea } from '../types/bytea';
+import { noParse, parseBigInteger, parseBool, parseDate, parseInteger, type CustomTypesConfig, type TypeParser } from './type-parsers';
 import type { Notification } from '../core/notifications';
 import type { Diagnostic } from '../errors';
 
@@ -40,6 +41,13 @@ export interface CoreResult {
   readonly rows: unknown[][];
   /** true when the statement returns rows (a SELECT, a RETURNING), even none */
   readonly hasRows: boolean;
+  /** the rows are objects keyed by column name, every value final (asked for with objectRows) */
+  readonly objectRows: boolean;
+  /**
+   * some date or timestamp may have come in another DateStyle than ISO: a column the native
+   * layer decodes may then hold its text, for the type's parser
+   */
+  readonly otherStyleDates: boolean;
 }
 
 /** A parameter as the facade prepared it. */
@@ -49,18 +57,95 @@ export interface CoreRunOptions {
   /** prepare the statement on the server (and reuse it) */
   prepare?: boolean;
   signal?: AbortSignal;
-  /** OIDs the native layer may decode (their parser is node-postgres's default) */
+  /** the columns the native layer may decode (their parser is one it reproduces) */
   native?: NativeSet;
+  /** rows as objects keyed by column name, made in C++ when every column's value is native */
+  objectRows?: boolean;
 }
 
-/** Which of the OIDs the native layer can decode identically to node-postgres it may decode. */
+/**
+ * A set of the entries of nativeAsPgEntries() (bit i for entry i): those whose parser is the one in
+ * effect for their type.
+ */
 export type NativeSet = number;
 
+interface NativeAsPg {
+  readonly oid: number;
+  /** the parser whose values the native decoder makes, identical, from the same text */
+  readonly parser: TypeParser;
+  readonly decoder: NativeDecoder;
+}
+
 /**
- * The OIDs whose native decoding gives exactly what node-postgres's default text parser
- * gives, each with its bit in a NativeSet.
+ * The parsers the native layer reproduces exactly, per type: node-postgres's defaults (and
+ * int4's parser for int8, as defaults.parseInt8 sets it). A type whose parser leaves its
+ * text as it is costs nothing once C++ made the string. At most 31 entries: bits of a NativeSet.
  */
-export const NATIVE_SAME_AS_PG: readonly number[] = [16, 17, 21, 23, 26, 700, 701];
+const ALL_NATIVE_AS_PG: readonly NativeAsPg[] = [
+  { oid: 16, parser: parseBool, decoder: NativeDecoder.Bool },
+  { oid: 17, parser: parseBytea, decoder: NativeDecoder.Bytea },
+  { oid: 21, parser: parseInteger, decoder: NativeDecoder.Int },
+  { oid: 23, parser: parseInteger, decoder: NativeDecoder.Int },
+  { oid: 26, parser: parseInteger, decoder: NativeDecoder.Int },
+  // int8: a string by default, a number once defaults.parseInt8 is set (from_chars and
+  // parseInt round its digits to the same double)
+  { oid: 20, parser: parseBigInteger, decoder: NativeDecoder.Text },
+  { oid: 20, parser: parseInteger, decoder: NativeDecoder.Int },
+  { oid: 700, parser: parseFloat, decoder: NativeDecoder.Float },
+  { oid: 701, parser: parseFloat, decoder: NativeDecoder.Float },
+  { oid: 1184, parser: parseDate, decoder: NativeDecoder.PgTimestampTz },
+  // types node-postgres leaves as text: text, varchar, char(n), name, "char", numeric, uuid,
+  // time, timetz, inet, cidr, macaddr, money, xml, json's cousin jsonpath, bit, varbit
+  ...[25, 1043, 1042, 19, 18, 1700, 2950, 1083, 1266, 869, 650, 829, 790, 142, 4072, 1560, 1562].map((oid) => ({
+    oid,
+    parser: noParse,
+    decoder: NativeDecoder.Text,
+  })),
+];
+
+let nativeAsPg: readonly NativeAsPg[] | undefined;
+
+/** ALL_NATIVE_AS_PG but for decoders the loaded binary lacks (one built before them). */
+function nativeAsPgEntries(): readonly NativeAsPg[] {
+  if (nativeAsPg === undefined) {
+    const hasPgTimestampTz = native().hasFeature('pgTimestampTzDecoder');
+    nativeAsPg = ALL_NATIVE_AS_PG.filter((entry) => entry.decoder !== NativeDecoder.PgTimestampTz || hasPgTimestampTz);
+  }
+  return nativeAsPg;
+}
+
+/** Which entries of nativeAsPgEntries() hold with these parsers. */
+export function nativeSetOf(types: CustomTypesConfig): NativeSet {
+  const entries = nativeAsPgEntries();
+  let set = 0;
+  for (let bit = 0; bit < entries.length; bit++) {
+    const entry = entries[bit];
+    if (types.getTypeParser(entry.oid, 'text') === entry.parser) set |= 1 << bit;
+  }
+  return set;
+}
+
+/** Per NativeSet: the decoder of each OID the native layer decodes, and the registry that says so. */
+const natives = new Map<NativeSet, { decoders: ReadonlyMap<number, NativeDecoder>; registry: TypecasterRegistry }>();
+
+function nativesOf(set: NativeSet): { decoders: ReadonlyMap<number, NativeDecoder>; registry: TypecasterRegistry } {
+  let known = natives.get(set);
+  if (known === undefined) {
+    const entries = nativeAsPgEntries();
+    const decoders = new Map<number, NativeDecoder>();
+    for (let bit = 0; bit < entries.length; bit++) {
+      if ((set & (1 << bit)) !== 0) decoders.set(entries[bit].oid, entries[bit].decoder);
+    }
+    known = { decoders, registry: TypecasterRegistry.nativeOnly(decoders) };
+    natives.set(set, known);
+  }
+  return known;
+}
+
+/** Whether the native layer made the values of columns of type `oid` under `set` (strings aside: see CoreResult.otherStyleDates). */
+export function decodedNatively(set: NativeSet, oid: number): boolean {
+  return nativesOf(set).decoders.has(oid);
+}
 
 export interface CoreNotice {
   readonly message: string;
@@ -78,25 +163,19 @@ function identity(text: string): string {
   return text;
 }
 
-/** Per NativeSet, a registry that leaves the native layer only the decoders in the set. */
-const registries = new Map<NativeSet, TypecasterRegistry>();
-
-function registryFor(set: NativeSet): TypecasterRegistry {
-  let registry = registries.get(set);
-  if (registry === undefined) {
-    // no parent: the connection's own typecasters never apply to the facade's results
-    registry = new TypecasterRegistry();
-    for (const oid of NATIVE_DECODERS.keys()) {
-      const bit = NATIVE_SAME_AS_PG.indexOf(oid);
-      if (bit === -1 || (set & (1 << bit)) === 0) registry.set(oid, identity);
-    }
-    registries.set(set, registry);
-  }
-  return registry;
+function toCoreResult(result: NativeResult): CoreResult {
+  return {
+    command: result.command,
+    fields: result.fields,
+    rows: result.rows,
+    hasRows: result.status === 2 /* TuplesOk */ || result.fields.length > 0,
+    objectRows: result.objectRows,
+    otherStyleDates: result.dateStyle !== undefined,
+  };
 }
 
-function toCoreResult(result: NativeResult): CoreResult {
-  return { command: result.command, fields: result.fields, rows: result.rows, hasRows: result.status === 2 /* TuplesOk */ || result.fields.length > 0 };
+function toCoreResults(results: NativeResult[]): CoreResult[] {
+  return results.map(toCoreResult);
 }
 
 /** A connection as the facade uses it. */
@@ -137,16 +216,17 @@ export class CoreConnection {
   }
 
   /** Run a text (several statements when it has no parameters): one result per statement. */
-  async run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
-    const results = queryChannel.hasSubscribers
-      ? await this.#tracedRun(text, values, options)
-      : await this.#core.run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
-    return results.map(toCoreResult);
+  run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
+    // not an async function: the connection's own promise, mapped, is one promise less per query
+    const running = queryChannel.hasSubscribers
+      ? this.#tracedRun(text, values, options)
+      : this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
+    return running.then(toCoreResults);
   }
 
   /** run() published on `pqnode:query`, as the connection publishes its own statements. */
   #tracedRun(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions): Promise<NativeResult[]> {
-    const run = () => this.#core.run(text, values, options.signal, options.prepare, registryFor(options.native ?? 0), false);
+    const run = () => this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
     return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, results) => {
       context.rowCount = results[results.length - 1]?.rowCount ?? null;
     });

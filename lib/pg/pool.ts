@@ -36,6 +36,17 @@ interface Idle {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** A client of the pool, and what the pool keeps of it. */
+interface Member {
+  readonly client: Client;
+  /** reports an error of the client while idle ('error' on the pool) */
+  readonly idleListener: (error: Error) => void;
+  /** times it was released */
+  uses: number;
+  /** its maxLifetimeSeconds ran out: it is ended when next released */
+  expired: boolean;
+}
+
 interface Waiter {
   callback: ConnectCallback;
   timedOut: boolean;
@@ -63,9 +74,8 @@ export class Pool extends EventEmitter {
   #clients: Client[] = [];
   #idle: Idle[] = [];
   #waiting: Waiter[] = [];
-  #expired = new WeakSet<Client>();
-  #idleListeners = new WeakMap<Client, (error: Error) => void>();
-  #uses = new WeakMap<Client, number>();
+  /** what the pool keeps of each of its clients */
+  #members = new WeakMap<Client, Member>();
   #endCallback: ((error: Error | undefined, value: void) => void) | undefined;
 
   constructor(options?: PoolConfig, ClientClass?: new (config?: ClientConfig) => Client) {
@@ -102,7 +112,7 @@ export class Pool extends EventEmitter {
   }
 
   get expiredCount(): number {
-    return this.#clients.filter((client) => this.#expired.has(client)).length;
+    return this.#clients.filter((client) => this.#members.get(client)?.expired === true).length;
   }
 
   #isFull(): boolean {
@@ -177,7 +187,7 @@ export class Pool extends EventEmitter {
     const client = new this.Client(this.options);
     this.#clients.push(client);
     const idleListener = (error: Error) => this.#onIdleError(client, error);
-    this.#idleListeners.set(client, idleListener);
+    this.#members.set(client, { client, idleListener, uses: 0, expired: false });
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     if (this.options.connectionTimeoutMillis) {
@@ -220,7 +230,8 @@ export class Pool extends EventEmitter {
     if (this.options.maxLifetimeSeconds !== 0) {
       const lifetime = setTimeout(() => {
         this.#log('ending client due to expired lifetime');
-        this.#expired.add(client);
+        const member = this.#members.get(client);
+        if (member !== undefined) member.expired = true;
         const index = this.#idle.findIndex((idle) => idle.client === client);
         if (index !== -1) this.#acquire(client, { callback: (_error, _client, release) => release(), timedOut: false }, false);
       }, this.options.maxLifetimeSeconds * 1000);
@@ -233,20 +244,20 @@ export class Pool extends EventEmitter {
   #acquire(client: Client, waiter: Waiter, isNew: boolean): void {
     if (isNew) this.emit('connect', client);
     this.emit('acquire', client);
-    const index = this.#idle.findIndex((idle) => idle.client === client);
+    const index = this.#idle.length === 0 ? -1 : this.#idle.findIndex((idle) => idle.client === client);
     if (index !== -1) {
       const [idle] = this.#idle.splice(index, 1);
       if (idle.timer !== undefined) clearTimeout(idle.timer);
     }
+    const member = this.#members.get(client);
     let released = false;
     const release = (error?: Error | boolean) => {
       if (released) throw new Error('Release called on client which has already been released to the pool.');
       released = true;
-      this.#release(client, error);
+      this.#release(client, member, error);
     };
     client.release = release;
-    const idleListener = this.#idleListeners.get(client);
-    if (idleListener !== undefined) client.removeListener('error', idleListener);
+    if (member !== undefined) client.removeListener('error', member.idleListener);
     const pooled = client as PoolClient;
     if (waiter.timedOut) {
       if (isNew && this.options.verify) this.options.verify(pooled, release);
@@ -267,19 +278,25 @@ export class Pool extends EventEmitter {
     waiter.callback(undefined, pooled, release);
   }
 
-  #release(client: Client, error: Error | boolean | undefined): void {
-    const idleListener = this.#idleListeners.get(client);
-    if (idleListener !== undefined) client.on('error', idleListener);
-    const uses = (this.#uses.get(client) ?? 0) + 1;
-    this.#uses.set(client, uses);
+  #release(client: Client, member: Member | undefined, error: Error | boolean | undefined): void {
+    if (member !== undefined) client.on('error', member.idleListener);
+    const uses = member !== undefined ? ++member.uses : 1;
     this.emit('release', error, client);
     if (error || this.ending || !client._queryable || client._ending || uses >= this.options.maxUses) {
       this.#remove(client, () => this.#pulse());
       return;
     }
-    if (this.#expired.has(client)) {
-      this.#expired.delete(client);
+    if (member?.expired === true) {
+      member.expired = false;
       this.#remove(client, () => this.#pulse());
+      return;
+    }
+    if (this.options.allowExitOnIdle) client.unref();
+    // Someone is waiting: the client goes to them at once. Pushed idle, then pulsed, it would
+    // go to the same waiter (the first) all the same, having armed an idle timer to clear.
+    const waiter = this.#waiting.shift();
+    if (waiter !== undefined) {
+      this.#acquire(client, waiter, false);
       return;
     }
     let timer: NodeJS.Timeout | undefined;
@@ -292,15 +309,14 @@ export class Pool extends EventEmitter {
       }, this.options.idleTimeoutMillis);
       if (this.options.allowExitOnIdle) timer.unref();
     }
-    if (this.options.allowExitOnIdle) client.unref();
     this.#idle.push({ client, timer });
     this.#pulse();
   }
 
   #onIdleError(client: Client, error: Error): void {
     (error as Error & { client?: Client }).client = client;
-    const listener = this.#idleListeners.get(client);
-    if (listener !== undefined) client.removeListener('error', listener);
+    const member = this.#members.get(client);
+    if (member !== undefined) client.removeListener('error', member.idleListener);
     client.on('error', (later: Error) => this.#log('additional client error after disconnection due to error', later));
     this.#remove(client);
     this.emit('error', error, client);
@@ -341,13 +357,15 @@ export class Pool extends EventEmitter {
         return;
       }
       let released = false;
+      // as pg-pool's once('error'), without the wrapper once() makes for every query
       const onError = (clientError: Error) => {
+        client.removeListener('error', onError);
         if (released) return;
         released = true;
         client.release(clientError);
         response.callback(clientError, undefined);
       };
-      client.once('error', onError);
+      client.on('error', onError);
       try {
         client.query(config as string | QueryConfig, params as unknown[] | undefined, (queryError: Error | null, result: unknown) => {
           client.removeListener('error', onError);

@@ -35,25 +35,53 @@ function utcDateText(date: Date): string {
   return bc ? `${text} BC` : text;
 }
 
+const QUOTED_SPECIALS = /[\\"]/g;
+
+/** An element's text between double quotes, its backslashes and quotes escaped. */
 function quoteElement(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  // most elements have neither: no regular expression runs over them
+  if (text.indexOf('"') === -1 && text.indexOf('\\') === -1) return `"${text}"`;
+  return `"${text.replace(QUOTED_SPECIALS, '\\$&')}"`;
 }
 
 function toBuffer(view: ArrayBufferView): Buffer {
   return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/** Array.prototype.join itself, whatever an array (of a subclass) may carry as its own */
+const joinArray = Array.prototype.join;
+
+/**
+ * Whether every element is a number, a boolean or a string with no quote and no backslash:
+ * then each is written as join() writes it (String()), between quotes, as it is.
+ */
+function isPlainArray(array: readonly unknown[]): boolean {
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    const type = typeof item;
+    if (type === 'number' || type === 'boolean') continue;
+    if (type !== 'string' || (item as string).indexOf('"') !== -1 || (item as string).indexOf('\\') !== -1) return false;
+  }
+  return true;
+}
+
 /** A JS array as a PostgreSQL array literal (elements comma-separated, quoted). */
 function arrayLiteral(array: readonly unknown[]): string {
+  // one flat string, made at once: no string per element to collect afterwards
+  if (array.length > 0 && isPlainArray(array)) return `{"${joinArray.call(array, '","')}"}`;
   let text = '{';
   for (let i = 0; i < array.length; i++) {
     if (i > 0) text += ',';
     const item = array[i];
-    if (item === null || item === undefined) text += 'NULL';
+    // the common elements first: a number's or a boolean's text needs no escaping
+    if (typeof item === 'number') text += `"${item}"`;
+    else if (typeof item === 'string') text += quoteElement(item);
+    else if (typeof item === 'boolean') text += item ? '"true"' : '"false"';
+    else if (item === null || item === undefined) text += 'NULL';
     else if (Array.isArray(item)) text += arrayLiteral(item);
     // bytea's hex form, its backslash doubled for the array literal
     else if (ArrayBuffer.isView(item)) text += `\\\\x${toBuffer(item).toString('hex')}`;
-    else text += quoteElement(String(prepare(item, [])));
+    else text += quoteElement(String(prepare(item, NO_SEEN)));
   }
   return `${text}}`;
 }
@@ -66,7 +94,10 @@ function hasToPostgres(value: object): value is ToPostgres {
   return typeof (value as Partial<ToPostgres>).toPostgres === 'function';
 }
 
-function prepare(value: unknown, seen: object[]): PreparedValue {
+/** the objects whose toPostgres() led to a value: none yet */
+const NO_SEEN: readonly object[] = [];
+
+function prepare(value: unknown, seen: readonly object[]): PreparedValue {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object') return String(value as string | number | boolean | bigint);
   if (Buffer.isBuffer(value)) return value;
@@ -85,12 +116,12 @@ function prepare(value: unknown, seen: object[]): PreparedValue {
 
 /** node-postgres's prepareValue: a JS value as the text (or bytes) of a parameter. */
 export function prepareValue(value: unknown): PreparedValue {
-  return prepare(value, []);
+  return prepare(value, NO_SEEN);
 }
 
 /** The parameters of a query, prepared. */
 export function prepareValues(values: readonly unknown[]): PreparedValue[] {
   const out = new Array<PreparedValue>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = prepare(values[i], []);
+  for (let i = 0; i < values.length; i++) out[i] = prepare(values[i], NO_SEEN);
   return out;
 }

@@ -4,10 +4,9 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 
-import type { CoreField } from './driver';
 import { Result, resultOf, type RowMode } from './result';
 import type { CustomTypesConfig } from './type-parsers';
-import type { CoreResult } from './driver';
+import type { CoreResult, NativeSet } from './driver';
 
 export type QueryCallback<R = unknown> = (error: Error | null, result: R) => void;
 
@@ -40,8 +39,6 @@ export interface RowStreamHandle {
 export interface SubmitContext {
   /** Runs the query's statement; resolves with one result per statement. */
   run(query: Query): Promise<CoreResult[]>;
-  /** Which columns' values came decoded from the native layer, for these types. */
-  nativeDone(types: CustomTypesConfig | undefined, fields: readonly CoreField[]): boolean[] | undefined;
   /** The client's types, or these when given. */
   typesFor(types: CustomTypesConfig | undefined): CustomTypesConfig;
   /** COPY ... FROM STDIN with the data `source` yields; resolves with the rows copied. */
@@ -68,6 +65,8 @@ export class Query<R = Record<string, unknown>> extends EventEmitter implements 
   callback: QueryCallback<Result<R> | Result<R>[]> | undefined;
   _result: Result<R>;
   _results: Result<R> | Result<R>[] | undefined;
+  /** the columns the native layer decoded, as the client ran the query */
+  _native: NativeSet = 0;
 
   constructor(config: string | QueryConfig, values?: unknown[] | QueryCallback, callback?: QueryCallback) {
     super();
@@ -99,7 +98,7 @@ export class Query<R = Record<string, unknown>> extends EventEmitter implements 
     let made: Result<R>[];
     try {
       const types = context.typesFor(this.types ?? this._result._types);
-      made = results.map((core) => resultOf<R>(core, this.rowMode, types, (fields) => context.nativeDone(this.types, fields)));
+      made = results.map((core) => resultOf<R>(core, this.rowMode, types, this._native));
     } catch (error) {
       this.handleError(error as Error);
       return;

@@ -1,8 +1,8 @@
 // node-postgres's Result: { command, rowCount, oid, rows, fields }, rows as objects (or arrays
 // with rowMode 'array'), each value through the type parser its column's type has for this
 // query (the query's `types`, else the client's, else the process-wide ones).
-import type { CoreField, CoreResult } from './driver';
-import { getTypeParser, type CustomTypesConfig, type TypeParser } from './type-parsers';
+import { decodedNatively, type CoreField, type CoreResult, type NativeSet } from './driver';
+import { getTypeParser, noParse, parseBigInteger, parseDate, type CustomTypesConfig, type TypeParser } from './type-parsers';
 
 export interface FieldDef {
   name: string;
@@ -102,26 +102,67 @@ export class Result<R = Record<string, unknown>> {
   }
 
   /**
-   * Parse raw rows. `nativeDone` marks the columns whose values the native layer already made
-   * (node-postgres's default parser would make the same): they are taken as they are.
+   * Parse raw rows: arrays of text, but for the columns whose type `native` names, whose
+   * values the native layer made as their parser would (only their dates may have stayed
+   * text when `otherStyleDates`).
    */
-  parseRows(rawRows: unknown[][], fields: readonly CoreField[], nativeDone: readonly boolean[] | undefined): R[] {
-    const parsers = this._parsers ?? [];
-    const columns = parsers.length;
-    for (let column = 0; column < columns; column++) {
-      if (nativeDone?.[column]) continue;
-      const parse = parsers[column];
-      for (let i = 0; i < rawRows.length; i++) {
-        const row = rawRows[i];
-        const value = row[column];
-        if (value !== null) row[column] = parse(value as string);
-      }
+  parseRows(rawRows: unknown[][], fields: readonly CoreField[], native: NativeSet = 0, otherStyleDates = false): R[] {
+    const { columns, parses } = this.#toParse(fields, native, otherStyleDates);
+    const count = columns.length;
+    if (this.rowAsArray) {
+      for (let i = 0; i < rawRows.length; i++) parseValues(rawRows[i], columns, parses, count);
+      return rawRows as R[];
     }
-    if (this.rowAsArray) return rawRows as R[];
     const make = objectMakerOf(fields);
     const rows = new Array<R>(rawRows.length);
-    for (let i = 0; i < rawRows.length; i++) rows[i] = make(rawRows[i]) as R;
+    for (let i = 0; i < rawRows.length; i++) {
+      const row = rawRows[i];
+      parseValues(row, columns, parses, count);
+      rows[i] = make(row) as R;
+    }
     return rows;
+  }
+
+  /**
+   * Rows the native layer made as objects, every value final; only dates it left as text
+   * (`otherStyleDates`) are parsed, under the name their column's value took.
+   */
+  parseObjectRows(objectRows: Record<string, unknown>[], fields: readonly CoreField[], native: NativeSet, otherStyleDates: boolean): R[] {
+    if (!otherStyleDates) return objectRows as R[];
+    const { columns, parses } = this.#toParse(fields, native, true);
+    for (let k = 0; k < columns.length; k++) {
+      const column = columns[k];
+      const name = fields[column].name;
+      // a later column of the same name took the key
+      if (fields.some((field, index) => index > column && field.name === name)) continue;
+      for (const row of objectRows) {
+        const value = row[name];
+        if (value !== null) row[name] = parses[k](value as string);
+      }
+    }
+    return objectRows as R[];
+  }
+
+  /** The columns whose values JS must still parse, and their parsers. */
+  #toParse(fields: readonly CoreField[], native: NativeSet, otherStyleDates: boolean): { columns: number[]; parses: TypeParser<unknown>[] } {
+    const parsers = this._parsers ?? [];
+    const columns: number[] = [];
+    const parses: TypeParser<unknown>[] = [];
+    for (let column = 0; column < parsers.length; column++) {
+      const parse = parsers[column];
+      if (decodedNatively(native, fields[column].typeOid)) {
+        if (otherStyleDates && parse === parseDate) {
+          columns.push(column);
+          parses.push(parseDateText);
+        }
+        continue;
+      }
+      // these leave the text as it came: nothing to do
+      if (parse === noParse || parse === parseBigInteger) continue;
+      columns.push(column);
+      parses.push(parse as TypeParser<unknown>);
+    }
+    return { columns, parses };
   }
 
   /** node-postgres's per-row entry point (raw text values in, a parsed row out). */
@@ -139,13 +180,29 @@ export class Result<R = Record<string, unknown>> {
   }
 }
 
-/** A finished statement as node-postgres's Result. */
-export function resultOf<R>(core: CoreResult, rowMode: RowMode | string | undefined, types: CustomTypesConfig | undefined, nativeDone: (fields: readonly CoreField[]) => boolean[] | undefined): Result<R> {
+/** A date the native layer left as text (another DateStyle than ISO), through node-postgres's parser; the others as they are. */
+function parseDateText(value: unknown): unknown {
+  return typeof value === 'string' ? parseDate(value) : value;
+}
+
+/** Parse the values of `columns` in one row, in place; NULL stays null. */
+function parseValues(row: unknown[], columns: readonly number[], parses: readonly TypeParser<unknown>[], count: number): void {
+  for (let k = 0; k < count; k++) {
+    const column = columns[k];
+    const value = row[column];
+    if (value !== null) row[column] = parses[k](value);
+  }
+}
+
+/** A finished statement as node-postgres's Result; `native` names the columns the native layer decoded. */
+export function resultOf<R>(core: CoreResult, rowMode: RowMode | string | undefined, types: CustomTypesConfig | undefined, native: NativeSet): Result<R> {
   const result = new Result<R>(rowMode, types);
   result.addCommandComplete(core.command);
   if (core.fields.length > 0 || core.hasRows) {
     result.addFields(core.fields);
-    result.rows = result.parseRows(core.rows, core.fields, nativeDone(core.fields));
+    result.rows = core.objectRows
+      ? result.parseObjectRows(core.rows as unknown as Record<string, unknown>[], core.fields, native, core.otherStyleDates)
+      : result.parseRows(core.rows, core.fields, native, core.otherStyleDates);
   }
   // node-postgres counts the rows of a SELECT it read, whatever the tag says
   if (result.command === 'SELECT' && result.rowCount === null) result.rowCount = result.rows.length;

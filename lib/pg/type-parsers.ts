@@ -87,16 +87,16 @@ export function noParse(value: string): string {
   return String(value);
 }
 
-function parseBool(value: string): boolean {
+export function parseBool(value: string): boolean {
   return value === 't' || value === 'TRUE' || value === 'true' || value === 'y' || value === 'yes' || value === 'on' || value === '1';
 }
 
-function parseInteger(value: string): number {
+export function parseInteger(value: string): number {
   return parseInt(value, 10);
 }
 
 /** int8 stays a string: a JS number could not hold it exactly. */
-function parseBigInteger(value: string): string {
+export function parseBigInteger(value: string): string {
   return value;
 }
 
@@ -120,6 +120,71 @@ function zoneOffset(text: string): number | undefined {
   return (zone[1] === '-' ? -seconds : seconds) * 1000;
 }
 
+/** The number `count` decimal digits at `start` make; -1 when one is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * parseDate's common case without a regular expression: 'YYYY-MM-DD', or 'YYYY-MM-DD
+ * HH:MM:SS' with up to six digits of fraction and a zone '±HH[:MM[:SS]]' or none (a year
+ * of four digits, not BC). The same Date operations as the general case, so the same
+ * values: the fraction's first three digits are the milliseconds the Date constructors keep
+ * of 1000 × parseFloat(fraction) (checked for every fraction of six digits). Undefined for
+ * any other text.
+ */
+function parseIsoDate(text: string): Date | undefined {
+  const length = text.length;
+  if (length < 10 || text.charCodeAt(4) !== 45 /* - */ || text.charCodeAt(7) !== 45) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (year < 0 || month < 0 || day < 0) return undefined;
+  if (length === 10) {
+    const date = new Date(year, month - 1, day);
+    if (year < 100) date.setFullYear(year);
+    return date;
+  }
+  if (length < 19 || text.charCodeAt(10) !== 32 || text.charCodeAt(13) !== 58 /* : */ || text.charCodeAt(16) !== 58) return undefined;
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (hour < 0 || minute < 0 || second < 0) return undefined;
+  let at = 19;
+  let ms = 0;
+  if (at < length && text.charCodeAt(at) === 46 /* . */) {
+    const start = ++at;
+    while (at < length && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57) at++;
+    const count = at - start;
+    if (count === 0 || count > 6) return undefined;
+    ms = digitsAt(text, start, Math.min(count, 3));
+    for (let i = count; i < 3; i++) ms *= 10;
+  }
+  if (at === length) {
+    const date = new Date(year, month - 1, day, hour, minute, second, ms);
+    if (year < 100) date.setFullYear(year);
+    return date;
+  }
+  const sign = text.charCodeAt(at);
+  const rest = length - at;
+  if ((sign !== 43 /* + */ && sign !== 45) || (rest !== 3 && rest !== 6 && rest !== 9)) return undefined;
+  const zoneHours = digitsAt(text, at + 1, 2);
+  const zoneMinutes = rest >= 6 && text.charCodeAt(at + 3) === 58 ? digitsAt(text, at + 4, 2) : rest >= 6 ? -1 : 0;
+  const zoneSeconds = rest === 9 && text.charCodeAt(at + 6) === 58 ? digitsAt(text, at + 7, 2) : rest === 9 ? -1 : 0;
+  if (zoneHours < 0 || zoneMinutes < 0 || zoneSeconds < 0) return undefined;
+  const offset = (sign === 45 ? -1 : 1) * (zoneHours * 3600 + zoneMinutes * 60 + zoneSeconds) * 1000;
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
+  if (year < 100) date.setUTCFullYear(year);
+  if (offset !== 0) date.setTime(date.getTime() - offset);
+  return date;
+}
+
 /**
  * date, timestamp and timestamptz → Date: a timestamptz at its instant, a timestamp and a date
  * in the local time zone (a date at local midnight); ±infinity → ±Infinity.
@@ -127,6 +192,8 @@ function zoneOffset(text: string): number | undefined {
 export function parseDate(text: string): Date | number | null {
   if (text === 'infinity') return Infinity;
   if (text === '-infinity') return -Infinity;
+  const iso = parseIsoDate(text);
+  if (iso !== undefined) return iso;
   const match = DATE_TIME.exec(text);
   if (match === null) {
     const day = DATE_ONLY.exec(text);
@@ -291,6 +358,8 @@ export class TypeOverrides implements CustomTypesConfig {
   readonly _types: CustomTypesConfig;
   readonly text: Record<number, TypeParser> = {};
   readonly binary: Record<number, TypeParser> = {};
+  /** grows on every setTypeParser() here */
+  _changes = 0;
 
   constructor(userTypes?: CustomTypesConfig) {
     this._types = userTypes ?? types;
@@ -309,9 +378,23 @@ export class TypeOverrides implements CustomTypesConfig {
     const parseFn = typeof formatOrFn === 'function' ? formatOrFn : maybeFn;
     if (typeof parseFn !== 'function') throw new TypeError('a type parser must be a function');
     this.getOverrides(format)[oid] = parseFn;
+    this._changes++;
   }
 
   getTypeParser(oid: number, format: TypeFormat = 'text'): TypeParser {
     return this.getOverrides(format)[oid] ?? this._types.getTypeParser(oid, format);
   }
+}
+
+/**
+ * A number that changes whenever the parsers `config` gives may have changed (the
+ * process-wide ones, or a TypeOverrides' over them); undefined for a config of another kind,
+ * whose getTypeParser() may answer differently at any time.
+ */
+export function typesVersion(config: CustomTypesConfig): number | undefined {
+  if (config === types) return registryVersion;
+  if (!(config instanceof TypeOverrides)) return undefined;
+  const inner = typesVersion(config._types);
+  // each part grows only: their sum changes whenever one of them does
+  return inner === undefined ? undefined : inner + config._changes;
 }
