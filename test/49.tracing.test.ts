@@ -144,6 +144,86 @@ describe('pqnode:query', () => {
   });
 });
 
+describe('pqnode:query: streamed rows', () => {
+  /** waits for the span to settle: a stream's ends after its statement, not with the reader */
+  async function settled(seen: Seen[]): Promise<void> {
+    await vi.waitFor(() => expect(eventsOf(seen)).toContain('asyncEnd'), { timeout: 5000 });
+  }
+
+  it('publishes conn.stream() as one span from the send to the end, with the rows streamed', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select g from generate_series(1, $1::int) g', [250], { chunkSize: 1 });
+    // sent at once: the span is open before the first row is read
+    expect(eventsOf(seen)).toEqual(['start', 'end']);
+    expect(seen[0].context).toEqual({ query: 'select g from generate_series(1, $1::int) g', parameterCount: 1, ...server });
+    let rows = 0;
+    for await (const row of stream) if (row !== undefined) rows++;
+    expect(rows).toBe(250);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(new Set(seen.map((item) => item.same)).size).toBe(1);
+    expect(last(seen)).toMatchObject({ rowCount: 250, result: stream });
+    expect(last(seen).error).toBeUndefined();
+    expect(last(seen).aborted).toBeUndefined();
+  });
+
+  it('publishes the error of a statement that fails mid-stream, with the rows received before it', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select 1 / (3 - i) as q from generate_series(1, 5) i', undefined, { chunkSize: 1 });
+    const rows: unknown[] = [];
+    const error = await rejectionOf((async () => {
+      for await (const row of stream) rows.push(row);
+    })());
+    expect(rows).toHaveLength(2);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(last(seen).error).toBe(error);
+    expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
+    expect(last(seen).rowCount).toBe(2);
+  });
+
+  it('ends the span of a stream the reader gave up on as aborted, with the rows received, once its statement ended', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select g from generate_series(1, 1000000) g', undefined, { chunkSize: 1, highWaterMark: 10 });
+    let taken = 0;
+    for await (const row of stream) {
+      if (row !== undefined) taken++;
+      if (taken === 5) break;
+    }
+    await conn.query('select 1 as after_the_stream');
+    await settled(seen);
+    const ours = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(ours)).toEqual(SUCCESS);
+    const context = last(ours);
+    expect(context.aborted).toBe(true);
+    expect(context.error).toBeUndefined();
+    expect(context.rowCount).toBeGreaterThanOrEqual(5);
+    expect(context.rowCount).toBeLessThan(1000000);
+  });
+
+  it('publishes the error a stream was destroyed with', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select g from generate_series(1, 1000000) g', undefined, { chunkSize: 1, highWaterMark: 10 });
+    const reason = new Error('the reader failed');
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.on('error', () => undefined);
+    stream.destroy(reason);
+    await settled(seen);
+    const ours = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(ours)).toEqual(FAILURE);
+    expect(last(ours).error).toBe(reason);
+    await conn.query('select 1');
+  });
+
+  it('publishes nothing for a stream that was never sent', async () => {
+    const closed = await connectTest();
+    await closed.close();
+    const seen = subscribe('pqnode:query');
+    expect(() => closed.stream('select 1')).toThrow(errors.InterfaceError);
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('pqnode:connect', () => {
   it('publishes a connect with the server it reached', async () => {
     const seen = subscribe('pqnode:connect');
