@@ -224,6 +224,141 @@ describe('pqnode:query: streamed rows', () => {
   });
 });
 
+describe('pqnode:query: statements sent for the user', () => {
+  /** the statements published, start to end, each as [query, parameterCount, rowCount, sqlstate] */
+  function statements(seen: Seen[]): unknown[][] {
+    return seen
+      .filter((item) => item.event === 'asyncEnd')
+      .map(({ context }) => [context.query, context.parameterCount, context.rowCount, (context.error as errors.DatabaseError | undefined)?.sqlstate]);
+  }
+
+  it('publishes transaction() blocks: BEGIN, savepoints, COMMIT, ROLLBACK', async () => {
+    const other = await connectTest();
+    try {
+      await other.setSession({ isolationLevel: 'serializable' });
+      const seen = subscribe('pqnode:query');
+      await other.transaction(async () => {
+        await other.query('select 1 as outer_block');
+        await other.transaction(async () => {
+          await other.query('select 2 as inner_block');
+        });
+        await rejectionOf(other.transaction(async () => {
+          throw new Error('roll this one back');
+        }));
+      });
+      await rejectionOf(other.transaction(async () => {
+        throw new Error('and the whole of this one');
+      }));
+      expect(statements(seen)).toEqual([
+        ['BEGIN ISOLATION LEVEL SERIALIZABLE', 0, null, undefined],
+        ['select 1 as outer_block', 0, 1, undefined],
+        ['SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['select 2 as inner_block', 0, 1, undefined],
+        ['RELEASE SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['ROLLBACK TO SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['RELEASE SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['COMMIT', 0, null, undefined],
+        ['BEGIN ISOLATION LEVEL SERIALIZABLE', 0, null, undefined],
+        ['ROLLBACK', 0, null, undefined],
+      ]);
+      expect(eventsOf(seen.slice(0, 4))).toEqual(SUCCESS);
+      expect(seen[0].context).toEqual({ query: 'BEGIN ISOLATION LEVEL SERIALIZABLE', parameterCount: 0, ...server });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes commit() and rollback(), not the BEGIN that goes with the first statement; nothing when there is nothing to end', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const seen = subscribe('pqnode:query');
+      await other.commit();
+      await other.rollback();
+      expect(seen).toEqual([]);
+      await other.query('select 1 as in_a_transaction');
+      await other.commit();
+      await other.query('select 2 as in_another');
+      await other.rollback();
+      expect(statements(seen)).toEqual([
+        ['select 1 as in_a_transaction', 0, 1, undefined],
+        ['COMMIT', 0, null, undefined],
+        ['select 2 as in_another', 0, 1, undefined],
+        ['ROLLBACK', 0, null, undefined],
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes a failing control statement with its error', async () => {
+    const seen = subscribe('pqnode:query');
+    const error = await rejectionOf(conn.tpcCommit(`pqnode_no_such_gid_${uniqueName()}`));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(last(seen).query).toMatch(/^COMMIT PREPARED 'pqnode_no_such_gid_/);
+    expect(last(seen).error).toBe(error);
+    expect((error as errors.DatabaseError).sqlstate).toBe('42704');
+  });
+
+  it('publishes the statements of a two-phase transaction', async () => {
+    const other = await connectTest({ autocommit: false });
+    const gid = uniqueName('pqnode_trace_gid');
+    try {
+      const seen = subscribe('pqnode:query');
+      await other.tpcBegin(gid);
+      await other.tpcPrepare();
+      await other.tpcRollback();
+      expect(statements(seen)).toEqual([
+        ['BEGIN', 0, null, undefined],
+        [`PREPARE TRANSACTION '${gid}'`, 0, null, undefined],
+        [`ROLLBACK PREPARED '${gid}'`, 0, null, undefined],
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes listen(), unlisten() and notify()', async () => {
+    const seen = subscribe('pqnode:query');
+    await conn.listen('trace channel');
+    await conn.notify('trace channel', 'hello');
+    await conn.unlisten('trace channel');
+    await conn.unlisten();
+    expect(statements(seen)).toEqual([
+      ['LISTEN "trace channel"', 0, null, undefined],
+      ['SELECT pg_notify($1, $2)', 2, 1, undefined],
+      ['UNLISTEN "trace channel"', 0, null, undefined],
+      ['UNLISTEN *', 0, null, undefined],
+    ]);
+  });
+
+  it('publishes nothing for setSession(), which sends nothing, nor for a listen() refused before sending', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const seen = subscribe('pqnode:query');
+      await other.setSession({ readonly: true });
+      await rejectionOf(other.listen(''));
+      expect(seen).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes the statements of large objects', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const seen = subscribe('pqnode:query');
+      const lobject = await other.lobject();
+      await lobject.write(Buffer.from('abc'));
+      await lobject.unlink();
+      const queries = statements(seen).map((item) => item[0]);
+      expect(queries).toEqual(expect.arrayContaining(['SELECT lo_create(0) AS oid', 'SELECT lowrite($1, $2) AS n', 'SELECT lo_unlink($1)']));
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('pqnode:connect', () => {
   it('publishes a connect with the server it reached', async () => {
     const seen = subscribe('pqnode:connect');
