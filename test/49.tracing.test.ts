@@ -359,6 +359,54 @@ describe('pqnode:query: statements sent for the user', () => {
   });
 });
 
+describe('pqnode:query: server-side cursors', () => {
+  it('publishes the DECLARE and each FETCH and MOVE with the cursor statement, the command sent and the rows', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const cursor = other.cursor({ name: 'trace cursor' });
+      const seen = subscribe('pqnode:query');
+      await cursor.execute('select g from generate_series(1, %s) g', [10]);
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      const statement = { query: 'select g from generate_series(1, $1) g', parameterCount: 1, cursor: 'trace cursor' };
+      expect(seen[0].context).toEqual({ ...statement, cursorCommand: 'DECLARE "trace cursor" CURSOR FOR', ...server });
+      expect(last(seen).rowCount).toBeNull();
+      seen.length = 0;
+      expect(await cursor.fetchmany(3)).toEqual([[1], [2], [3]]);
+      await cursor.scroll(2);
+      expect(await cursor.fetchall()).toEqual([[6], [7], [8], [9], [10]]);
+      await cursor.close();
+      const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+      expect(ends).toEqual([
+        expect.objectContaining({ ...statement, cursorCommand: 'FETCH FORWARD 3 FROM "trace cursor"', rowCount: 3 }),
+        // MOVE RELATIVE counts the one row it lands on, as the server tells
+        expect.objectContaining({ ...statement, cursorCommand: 'MOVE RELATIVE 2 FROM "trace cursor"', rowCount: 1 }),
+        expect.objectContaining({ ...statement, cursorCommand: 'FETCH FORWARD ALL FROM "trace cursor"', rowCount: 5 }),
+        // the CLOSE is a control statement; the check for the cursor before it is not the user's
+        expect.objectContaining({ query: 'CLOSE "trace cursor"', parameterCount: 0 }),
+      ]);
+      expect(ends[3].cursor).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes a DECLARE that fails with its error, and nothing for a fetch refused before sending', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const cursor = other.cursor({ name: 'trace_failing' });
+      const seen = subscribe('pqnode:query');
+      await rejectionOf(cursor.fetchone());
+      expect(seen).toEqual([]);
+      const error = await rejectionOf(cursor.execute('select * from no_such_table_here'));
+      expect(eventsOf(seen)).toEqual(FAILURE);
+      expect(last(seen)).toMatchObject({ query: 'select * from no_such_table_here', cursor: 'trace_failing', error });
+      expect((error as errors.DatabaseError).sqlstate).toBe('42P01');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('pqnode:connect', () => {
   it('publishes a connect with the server it reached', async () => {
     const seen = subscribe('pqnode:connect');
