@@ -407,6 +407,64 @@ describe('pqnode:query: server-side cursors', () => {
   });
 });
 
+describe('pqnode:query: batches and procedures of a cursor', () => {
+  it('publishes executemany() as one span: the statement, its parameters per execution, the executions, the rows', async () => {
+    const table = uniqueName('trace_many');
+    await conn.query(`create temp table ${table} (a int primary key, b text)`);
+    const cursor = conn.cursor();
+    const seen = subscribe('pqnode:query');
+    await cursor.executemany(`insert into ${table} values (%s, %s)`, [[1, 'x'], [2, 'y'], [3, 'z']]);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(seen[0].context).toEqual({ query: `insert into ${table} values ($1, $2)`, parameterCount: 2, batchSize: 3, ...server });
+    expect(last(seen).rowCount).toBe(3);
+
+    seen.length = 0;
+    const error = await rejectionOf(cursor.executemany(`insert into ${table} values (%(a)s, %(b)s)`, [{ a: 4, b: 'w' }, { a: 1, b: 'again' }]));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(last(seen)).toMatchObject({ query: `insert into ${table} values ($1, $2)`, batchSize: 2, error });
+    expect((error as errors.DatabaseError).sqlstate).toBe('23505');
+
+    seen.length = 0;
+    await cursor.executemany(`insert into ${table} values (%s, %s)`, []);
+    expect(seen).toEqual([]);
+  });
+
+  it('publishes executeValues() page by page, each page the statement it is', async () => {
+    const table = uniqueName('trace_values');
+    await conn.query(`create temp table ${table} (a int, b text)`);
+    const cursor = conn.cursor();
+    const seen = subscribe('pqnode:query');
+    await cursor.executeValues(`insert into ${table} values %s`, [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']], { pageSize: 2 });
+    const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+    expect(ends.map((context) => [context.query, context.parameterCount, context.rowCount])).toEqual([
+      [`insert into ${table} values ($1, $2),($3, $4)`, 4, 2],
+      [`insert into ${table} values ($1, $2),($3, $4)`, 4, 2],
+      [`insert into ${table} values ($1, $2)`, 2, 1],
+    ]);
+    expect(eventsOf(seen).filter((event) => event === 'error')).toEqual([]);
+
+    seen.length = 0;
+    await cursor.executeValues(`insert into ${table} values %s`, []);
+    expect(seen).toEqual([]);
+  });
+
+  it('publishes callproc() with the statement it sends', async () => {
+    const cursor = conn.cursor();
+    const seen = subscribe('pqnode:query');
+    await cursor.callproc('repeat', ['ab', 3]);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'SELECT * FROM repeat($1, $2)', parameterCount: 2, rowCount: 1, ...server });
+  });
+
+  it('gives a cursor statement that returns no count a null rowCount, as conn.query() does', async () => {
+    const seen = subscribe('pqnode:query');
+    await conn.execute(`create temp table ${uniqueName('trace_ddl')} (a int)`);
+    await conn.query(`create temp table ${uniqueName('trace_ddl')} (a int)`);
+    const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+    expect(ends.map((context) => context.rowCount)).toEqual([null, null]);
+  });
+});
+
 describe('pqnode:connect', () => {
   it('publishes a connect with the server it reached', async () => {
     const seen = subscribe('pqnode:connect');
