@@ -138,6 +138,10 @@ describe('pqnode:query', () => {
       await rejectionOf(client.query('select 1 / 0'));
       expect(eventsOf(seen)).toEqual(FAILURE);
       expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
+      // a statement without a count says null, not libpq's -1
+      seen.length = 0;
+      await client.query(`create temp table ${uniqueName('trace_pg_ddl')} (a int)`);
+      expect(last(seen).rowCount).toBeNull();
     } finally {
       await client.end();
     }
