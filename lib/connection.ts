@@ -26,7 +26,7 @@ import { attachCore, coreOf } from './core/interface';
 import { Result } from './core/result';
 import type { CancelOptions, ConnectOptions, ConnectionEvents, Notice, QueryOptions, TransactionStatusName } from './core/types';
 import { connectParams } from './conninfo';
-import { connectChannel, portOf, queryChannel, trace } from './tracing';
+import { connectChannel, portOf, queryChannel, rowCountOf, trace } from './tracing';
 import type { ConnectTraceContext } from './tracing';
 import type { Readable } from 'node:stream';
 
@@ -419,7 +419,14 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     const site = callSite();
     try {
       if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
-      await this.#core.run('SELECT pg_notify($1, $2)', [channel, payload ?? '']);
+      const values = [channel, payload ?? ''];
+      if (queryChannel.hasSubscribers) {
+        await trace(queryChannel, this.#core.queryTraceContext(NOTIFY, values), () => this.#core.run(NOTIFY, values), (context, results) => {
+          context.rowCount = rowCountOf(results);
+        });
+      } else {
+        await this.#core.run(NOTIFY, values);
+      }
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -519,6 +526,9 @@ export class ConnectionInfo {
 }
 
 const CONSTRUCT = Symbol('pqnode.Connection');
+
+/** what notify() sends */
+const NOTIFY = 'SELECT pg_notify($1, $2)';
 
 
 /** Open a connection: a URI, a 'key=value' string, or an object of libpq keywords; PG* variables apply. */

@@ -14,7 +14,7 @@ import { valuesPages, type ValuesPage } from './execute-values';
 import { Column, CursorBase, describe } from './cursor-base';
 
 export { Column };
-import { queryChannel, trace } from './tracing';
+import { queryChannel, rowCountOf, trace } from './tracing';
 
 /** executeValues() statements in flight at once */
 const PAGES_IN_FLIGHT = 32;
@@ -81,10 +81,7 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
       const { query, values } = this.#prepare(text, params);
       this.state.query = query;
       this.state.params = values ?? null;
-      const results = queryChannel.hasSubscribers
-        ? await this.#tracedRun(query, values, options.prepare)
-        : await this.#run(query, values, options.prepare, this.typecasters);
-      this.#setResults(results);
+      this.#setResults(await this.#send(query, values, options.prepare));
       this.#outcome = 'done';
       return this;
     } catch (error) {
@@ -95,11 +92,35 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
     }
   }
 
-  /** One statement published on `pqnode:query`, its row count read at the end. */
-  #tracedRun(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
+  /** One statement, published on `pqnode:query` when someone listens, its row count read at the end. */
+  #send(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
+    if (!queryChannel.hasSubscribers) return this.#run(query, values, prepare, this.typecasters);
     const context = this.core.queryTraceContext(query, values);
     return trace(queryChannel, context, () => this.#run(query, values, prepare, this.typecasters), (done, results) => {
-      done.rowCount = results[results.length - 1]?.rowCount ?? null;
+      done.rowCount = rowCountOf(results);
+    });
+  }
+
+  /**
+   * The executions of executemany(), all sent at once: the last result of each, or the first
+   * failure once all have settled. Published as one span (`batchSize` executions of one
+   * statement), as OpenTelemetry's batch operations are, not one per parameter set.
+   */
+  #sendBatch(statements: readonly { query: string; values: readonly unknown[] | undefined }[]): Promise<NativeResult[]> {
+    const run = async (): Promise<NativeResult[]> => {
+      const pending = statements.map(({ query, values }) => this.#run(query, values, undefined, this.typecasters));
+      const settled = await Promise.allSettled(pending);
+      const failure = settled.find((outcome) => outcome.status === 'rejected');
+      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+      return settled.map((outcome) => {
+        const results = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
+        return results[results.length - 1];
+      });
+    };
+    if (statements.length === 0 || !queryChannel.hasSubscribers) return run();
+    const context = { ...this.core.queryTraceContext(statements[0].query, statements[0].values), batchSize: statements.length };
+    return trace(queryChannel, context, run, (done, lastResults) => {
+      done.rowCount = totalRows(lastResults);
     });
   }
 
@@ -117,19 +138,9 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
       }
       // every parameter set is checked before any is sent: a bad one sends nothing
       const statements = Array.from(paramsSeq, (params) => this.#prepare(text, params));
-      const pending = statements.map(({ query, values }) => this.#run(query, values, undefined, this.typecasters));
       const lastQuery = statements.length > 0 ? statements[statements.length - 1].query : null;
-      const settled = await Promise.allSettled(pending);
-      const failure = settled.find((outcome) => outcome.status === 'rejected');
-      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
-      let total = 0;
-      const lastResults: NativeResult[] = [];
-      for (const outcome of settled) {
-        const results = (outcome as PromiseFulfilledResult<NativeResult[]>).value;
-        const last = results[results.length - 1];
-        lastResults.push(last);
-        total += last.rowCount >= 0 ? last.rowCount : 0;
-      }
+      const lastResults = await this.#sendBatch(statements);
+      const total = totalRows(lastResults);
       this.state.query = lastQuery;
       this.state.params = statements.length > 0 ? (statements[statements.length - 1].values ?? null) : null;
       if (options.returning === true && lastResults.length > 0) {
@@ -142,7 +153,7 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
         this.state.description = null;
         this.state.statusmessage = null;
       }
-      this.state.rowcount = settled.length === 0 ? -1 : total;
+      this.state.rowcount = lastResults.length === 0 ? -1 : total;
       this.#outcome = 'done';
     } catch (error) {
       this.#outcome = 'failed';
@@ -179,7 +190,7 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
       const text = `SELECT * FROM ${routine}(${args})`;
       this.state.query = text;
       this.state.params = values;
-      this.#setResults(await this.#run(text, values, undefined, this.typecasters));
+      this.#setResults(await this.#send(text, values, undefined));
       this.#outcome = 'done';
       return params as P;
     } catch (error) {
@@ -222,7 +233,7 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
             const page = pages.page(number);
             last = page;
             // bulk statements vary in length and parameter types: not worth preparing each
-            const list = await this.#run(page.text, page.values, false, this.typecasters);
+            const list = await this.#send(page.text, page.values, false);
             results[number] = list[list.length - 1];
           } catch (error) {
             if (!failed) failure = error;
@@ -387,6 +398,13 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
       );
     }
   }
+}
+
+/** The rows the statements touched, those that say none counted as 0. */
+function totalRows(results: readonly NativeResult[]): number {
+  let total = 0;
+  for (const result of results) total += result.rowCount >= 0 ? result.rowCount : 0;
+  return total;
 }
 
 /** A routine name for callproc(): a plain (possibly schema-qualified) name, or an sql object. */

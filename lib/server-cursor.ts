@@ -9,6 +9,7 @@ import { checkRowFactory, type RowFactory } from './rows';
 import { resolveQuery, type QueryText } from './query-text';
 import { CursorBase, describe } from './cursor-base';
 import { quoteIdent } from './sql/compose';
+import { queryChannel, rowCountOf, trace } from './tracing';
 
 export interface ServerCursorOptions {
   /** the cursor's name on the server */
@@ -35,6 +36,8 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
   /** execute() calls not finished */
   #running = 0;
   #fields: NativeResult['fields'] = [];
+  /** the statement declared, as `pqnode:query` shows every command on the cursor */
+  #traceStatement: { query: string; parameterCount: number } = { query: '', parameterCount: 0 };
 
   /** @internal use conn.cursor({ name }) */
   constructor(conn: Connection, options: ServerCursorOptions) {
@@ -89,13 +92,11 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
       this.state.params = values ?? null;
       this.state.description = null;
       this.state.rowcount = -1;
-      // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
-      // the description of the rows to come.
-      const declared = this.core.run(declare, values, undefined, false);
-      const described = this.core.run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
-      const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
-      this.#declared = true;
-      const description = await described;
+      this.#traceStatement = { query, parameterCount: values?.length ?? 0 };
+      const head = declare.slice(0, declare.length - query.length - 1);
+      const [declareResults, description] = queryChannel.hasSubscribers
+        ? await this.#traced(head, () => this.#declare(declare, values), ([declared]) => declared)
+        : await this.#declare(declare, values);
       this.state.statusmessage = declareResults[declareResults.length - 1].command;
       this.#fields = description[description.length - 1].fields;
       this.state.description = this.#fields.map(describe);
@@ -107,6 +108,30 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
     } finally {
       this.#running--;
     }
+  }
+
+  /** DECLARE, and the description of the rows to come; the cursor counts as declared once DECLARE ran. */
+  async #declare(declare: string, values: readonly unknown[] | undefined): Promise<[NativeResult[], NativeResult[]]> {
+    // Both leave together: FETCH FORWARD 0 on a cursor just declared returns no row, only
+    // the description of the rows to come.
+    const declared = this.core.run(declare, values, undefined, false);
+    const described = this.core.run(`FETCH FORWARD 0 FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
+    const [declareResults] = await Promise.all([declared, described.catch(() => null)]);
+    this.#declared = true;
+    return [declareResults, await described];
+  }
+
+  /**
+   * A command on the cursor published on `pqnode:query`: `query` is the cursor's statement
+   * (what an APM groups by: a FETCH is where the statement's work is done), `cursorCommand`
+   * what went to the server for it, `rowCount` the rows it fetched or moved over.
+   */
+  #traced<T>(command: string, run: () => Promise<T>, resultsOf: (value: T) => readonly NativeResult[]): Promise<T> {
+    const { query, parameterCount } = this.#traceStatement;
+    const context = { ...this.core.queryTraceContext(query, undefined), parameterCount, cursor: this.name, cursorCommand: command };
+    return trace(queryChannel, context, run, (done, value) => {
+      done.rowCount = rowCountOf(resultsOf(value));
+    });
   }
 
   async executemany(): Promise<never> {
@@ -172,7 +197,9 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
       if (target < 0) throw new errors.ProgrammingError(`scroll() position out of bounds: ${target}`);
       // MOVE ABSOLUTE n stands on row n (1-based): the next FETCH gives row n + 1
       const how = mode === 'absolute' ? `ABSOLUTE ${value}` : `RELATIVE ${value}`;
-      await this.core.run(`MOVE ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false);
+      const move = `MOVE ${how} FROM ${quoteIdent(this.name)}`;
+      if (queryChannel.hasSubscribers) await this.#traced(move, () => this.core.run(move, undefined, undefined, false), resultsOfCommand);
+      else await this.core.run(move, undefined, undefined, false);
       this.state.position = target;
     } catch (error) {
       throw withCallerStack(error, site);
@@ -208,7 +235,10 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
 
   async #fetch(how: string): Promise<R[]> {
     this.#checkFetch();
-    const results = await this.core.run(`FETCH ${how} FROM ${quoteIdent(this.name)}`, undefined, undefined, false, this.typecasters);
+    const fetch = `FETCH ${how} FROM ${quoteIdent(this.name)}`;
+    const results = queryChannel.hasSubscribers
+      ? await this.#traced(fetch, () => this.core.run(fetch, undefined, undefined, false, this.typecasters), resultsOfCommand)
+      : await this.core.run(fetch, undefined, undefined, false, this.typecasters);
     const result = results[results.length - 1];
     if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
     const factory = this.factory;
@@ -223,6 +253,11 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
     if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
     if (!this.#declared || this.state.description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
   }
+}
+
+/** the results a FETCH or MOVE span counts the rows of: its own */
+function resultsOfCommand(results: NativeResult[]): NativeResult[] {
+  return results;
 }
 
 function checkItersize(size: unknown): number {

@@ -8,6 +8,7 @@ import * as errors from './errors';
 import { coreOf, libpqHas, type Core, type NativeResult } from './core/interface';
 import type { Connection } from './connection';
 import { checkRowFactory, type Field, type RowFactory } from './rows';
+import { queryChannel, settleTrace, startTrace, type QueryTraceContext } from './tracing';
 
 export interface StreamOptions {
   /** row shape; objects unless the connection or this option says otherwise */
@@ -36,6 +37,12 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
   #stop: () => void = () => undefined;
   #pendingError: Error | undefined;
   #aborted = false;
+  /** the statement's context on `pqnode:query` while someone subscribes, until it is published as settled */
+  #trace: QueryTraceContext | undefined;
+  /** the error the stream was destroyed with before its statement ended */
+  #destroyError: { error: unknown } | undefined;
+  /** rows handed to the reader, counted while traced */
+  #rowsReceived = 0;
 
   /** @internal use conn.stream() */
   constructor(conn: Connection, text: string, values: readonly unknown[] | undefined, options: StreamOptions = {}) {
@@ -48,7 +55,17 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     this.#core = core;
     this.#factory = options.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (conn.rowFactory ?? 'object');
     const mode = chunkSize > 1 && libpqHas('chunkedRows') ? chunkSize : 1;
-    const { done, stop } = core.stream(text, values, { mode, onRows: (result) => this.#onRows(result) }, options.signal);
+    const handler = { mode, onRows: (result: NativeResult) => this.#onRows(result) };
+    let started: ReturnType<Core['stream']>;
+    if (queryChannel.hasSubscribers) {
+      // one span from the send to the statement's end (settled in #settleTrace)
+      const context = core.queryTraceContext(text, values);
+      started = startTrace(queryChannel, context, () => core.stream(text, values, handler, options.signal));
+      this.#trace = context;
+    } else {
+      started = core.stream(text, values, handler, options.signal);
+    }
+    const { done, stop } = started;
     this.#stop = stop;
     const signal = options.signal;
     // Aborted, the statement is cancelled and its error must reach the connection even if
@@ -76,6 +93,9 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // kept for the span, which ends once the statement has (a value that could not be read,
+    // say); an AbortError is Node's word for a reader who stopped (a for-await's break)
+    if (error !== null && error.name !== 'AbortError') this.#destroyError ??= { error };
     if (!this.#finished) {
       // the reader gave up: what still comes is thrown away; the statement is cancelled
       // when that harms nothing else (see the core's stream())
@@ -98,6 +118,7 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
       this.destroy(error as Error);
       return;
     }
+    if (this.#trace !== undefined) this.#rowsReceived += shaped.rows.length;
     let more = true;
     for (const row of shaped.rows) more = this.push(row);
     if (!more && !this.#paused && !this.#finished && !this.#aborted) {
@@ -110,18 +131,25 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
     this.#finished = true;
     // nothing more comes for this stream: the connection reads on for what follows
     this.#resume();
-    if (this.#discarding) return;
+    if (this.#discarding) {
+      this.#settleTrace(this.#destroyError);
+      return;
+    }
     this.fields ??= result.fields;
     // rows libpq did not stream (the mode could not be set) come with the final result
     if (result.rows.length > 0) this.#onRows(result);
     this.statusMessage = result.command;
     this.rowCount = result.rowCount >= 0 ? result.rowCount : null;
+    // a value that could not be read destroyed the stream in #onRows: that is its end
+    this.#settleTrace(this.#destroyError);
     this.push(null);
   }
 
   #onError(error: Error): void {
     this.#finished = true;
     this.#resume();
+    // given up on, the statement may end with the cancel's error: the reader's giving up is its end
+    this.#settleTrace(this.#discarding ? this.#destroyError : { error });
     if (this.#discarding) return;
     // the rows that came before the error are read first, as the server sent them
     if (this.readableLength === 0) this.destroy(error);
@@ -137,6 +165,24 @@ export class RowStream<R = Record<string, unknown>> extends Readable {
       process.nextTick(() => this.destroy(error));
     }
     return chunk;
+  }
+
+  /**
+   * The statement's span ends: with `failure` as its error, else with the rows received
+   * (all of them, or those received before the reader gave up: then `aborted` says so).
+   */
+  #settleTrace(failure: { error: unknown } | undefined): void {
+    const context = this.#trace;
+    if (context === undefined) return;
+    this.#trace = undefined;
+    if (failure === undefined) {
+      context.rowCount = this.#discarding ? this.#rowsReceived : this.rowCount;
+      if (this.#discarding) context.aborted = true;
+      context.result = this;
+    } else {
+      context.rowCount = this.#rowsReceived;
+    }
+    settleTrace(queryChannel, context, failure);
   }
 
   #resume(): void {

@@ -33,6 +33,14 @@ export interface QueryTraceContext extends ServerTraceContext {
   error?: unknown;
   /** set by TracingChannel: what the call resolved with */
   result?: unknown;
+  /** `executemany()`: how many times the statement was executed (one span for them all) */
+  batchSize?: number;
+  /** a stream the reader gave up on before its statement ended: `rowCount` is the rows received until then */
+  aborted?: boolean;
+  /** a server-side cursor's DECLARE, FETCH or MOVE: the cursor's name (`query` is then the cursor's statement) */
+  cursor?: string;
+  /** ... and the command that went to the server on it: 'DECLARE', 'FETCH FORWARD 100', 'MOVE ABSOLUTE 5' */
+  cursorCommand?: string;
 }
 
 /** The context of `pqnode:copy`: a COPY statement, its rows counted at the end. */
@@ -92,6 +100,31 @@ export function trace<T, C extends object>(
     finish(context, value);
     return value;
   }, context);
+}
+
+/**
+ * The first half of a traced operation that does not end with a promise (a stream): `send`
+ * runs between `start` and `end`, as TracingChannel's traceSync runs it (`error` too when it
+ * throws). The operation is over once settleTrace() is called.
+ */
+export function startTrace<T, C extends object>(channel: TracingChannel<unknown, C>, context: C, send: () => T): T {
+  return channel.traceSync(send, context);
+}
+
+/** The second half: `error` when it failed, then `asyncStart` and `asyncEnd`, as tracePromise ends. */
+export function settleTrace<C extends { error?: unknown }>(channel: TracingChannel<unknown, C>, context: C, failure?: { error: unknown }): void {
+  if (failure !== undefined) {
+    context.error = failure.error;
+    channel.error.publish(context);
+  }
+  channel.asyncStart.publish(context);
+  channel.asyncEnd.publish(context);
+}
+
+/** The row count of a statement's last result as the contexts give it (null: the server says none). */
+export function rowCountOf(results: readonly { rowCount: number }[]): number | null {
+  const last = results[results.length - 1];
+  return last !== undefined && last.rowCount >= 0 ? last.rowCount : null;
 }
 
 /** How many parameters a statement carries, whatever form they came in. */

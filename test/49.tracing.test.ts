@@ -138,9 +138,334 @@ describe('pqnode:query', () => {
       await rejectionOf(client.query('select 1 / 0'));
       expect(eventsOf(seen)).toEqual(FAILURE);
       expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
+      // a statement without a count says null, not libpq's -1
+      seen.length = 0;
+      await client.query(`create temp table ${uniqueName('trace_pg_ddl')} (a int)`);
+      expect(last(seen).rowCount).toBeNull();
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('pqnode:query: streamed rows', () => {
+  /** waits for the span to settle: a stream's ends after its statement, not with the reader */
+  async function settled(seen: Seen[]): Promise<void> {
+    await vi.waitFor(() => expect(eventsOf(seen)).toContain('asyncEnd'), { timeout: 5000 });
+  }
+
+  it('publishes conn.stream() as one span from the send to the end, with the rows streamed', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select g from generate_series(1, $1::int) g', [250], { chunkSize: 1 });
+    // sent at once: the span is open before the first row is read
+    expect(eventsOf(seen)).toEqual(['start', 'end']);
+    expect(seen[0].context).toEqual({ query: 'select g from generate_series(1, $1::int) g', parameterCount: 1, ...server });
+    let rows = 0;
+    for await (const row of stream) if (row !== undefined) rows++;
+    expect(rows).toBe(250);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(new Set(seen.map((item) => item.same)).size).toBe(1);
+    expect(last(seen)).toMatchObject({ rowCount: 250, result: stream });
+    expect(last(seen).error).toBeUndefined();
+    expect(last(seen).aborted).toBeUndefined();
+  });
+
+  it('publishes the error of a statement that fails mid-stream, with the rows received before it', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select 1 / (3 - i) as q from generate_series(1, 5) i', undefined, { chunkSize: 1 });
+    const rows: unknown[] = [];
+    const error = await rejectionOf((async () => {
+      for await (const row of stream) rows.push(row);
+    })());
+    expect(rows).toHaveLength(2);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(last(seen).error).toBe(error);
+    expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
+    expect(last(seen).rowCount).toBe(2);
+  });
+
+  it('ends the span of a stream the reader gave up on as aborted, with the rows received, once its statement ended', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select g from generate_series(1, 1000000) g', undefined, { chunkSize: 1, highWaterMark: 10 });
+    let taken = 0;
+    for await (const row of stream) {
+      if (row !== undefined) taken++;
+      if (taken === 5) break;
+    }
+    await conn.query('select 1 as after_the_stream');
+    await settled(seen);
+    const ours = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(ours)).toEqual(SUCCESS);
+    const context = last(ours);
+    expect(context.aborted).toBe(true);
+    expect(context.error).toBeUndefined();
+    expect(context.rowCount).toBeGreaterThanOrEqual(5);
+    expect(context.rowCount).toBeLessThan(1000000);
+  });
+
+  it('publishes the error a stream was destroyed with', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = conn.stream('select g from generate_series(1, 1000000) g', undefined, { chunkSize: 1, highWaterMark: 10 });
+    const reason = new Error('the reader failed');
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.on('error', () => undefined);
+    stream.destroy(reason);
+    await settled(seen);
+    const ours = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(ours)).toEqual(FAILURE);
+    expect(last(ours).error).toBe(reason);
+    await conn.query('select 1');
+  });
+
+  it('publishes nothing for a stream that was never sent', async () => {
+    const closed = await connectTest();
+    await closed.close();
+    const seen = subscribe('pqnode:query');
+    expect(() => closed.stream('select 1')).toThrow(errors.InterfaceError);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('pqnode:query: statements sent for the user', () => {
+  /** the statements published, start to end, each as [query, parameterCount, rowCount, sqlstate] */
+  function statements(seen: Seen[]): unknown[][] {
+    return seen
+      .filter((item) => item.event === 'asyncEnd')
+      .map(({ context }) => [context.query, context.parameterCount, context.rowCount, (context.error as errors.DatabaseError | undefined)?.sqlstate]);
+  }
+
+  it('publishes transaction() blocks: BEGIN, savepoints, COMMIT, ROLLBACK', async () => {
+    const other = await connectTest();
+    try {
+      await other.setSession({ isolationLevel: 'serializable' });
+      const seen = subscribe('pqnode:query');
+      await other.transaction(async () => {
+        await other.query('select 1 as outer_block');
+        await other.transaction(async () => {
+          await other.query('select 2 as inner_block');
+        });
+        await rejectionOf(other.transaction(async () => {
+          throw new Error('roll this one back');
+        }));
+      });
+      await rejectionOf(other.transaction(async () => {
+        throw new Error('and the whole of this one');
+      }));
+      expect(statements(seen)).toEqual([
+        ['BEGIN ISOLATION LEVEL SERIALIZABLE', 0, null, undefined],
+        ['select 1 as outer_block', 0, 1, undefined],
+        ['SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['select 2 as inner_block', 0, 1, undefined],
+        ['RELEASE SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['ROLLBACK TO SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['RELEASE SAVEPOINT "pqnode_savepoint_2"', 0, null, undefined],
+        ['COMMIT', 0, null, undefined],
+        ['BEGIN ISOLATION LEVEL SERIALIZABLE', 0, null, undefined],
+        ['ROLLBACK', 0, null, undefined],
+      ]);
+      expect(eventsOf(seen.slice(0, 4))).toEqual(SUCCESS);
+      expect(seen[0].context).toEqual({ query: 'BEGIN ISOLATION LEVEL SERIALIZABLE', parameterCount: 0, ...server });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes commit() and rollback(), not the BEGIN that goes with the first statement; nothing when there is nothing to end', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const seen = subscribe('pqnode:query');
+      await other.commit();
+      await other.rollback();
+      expect(seen).toEqual([]);
+      await other.query('select 1 as in_a_transaction');
+      await other.commit();
+      await other.query('select 2 as in_another');
+      await other.rollback();
+      expect(statements(seen)).toEqual([
+        ['select 1 as in_a_transaction', 0, 1, undefined],
+        ['COMMIT', 0, null, undefined],
+        ['select 2 as in_another', 0, 1, undefined],
+        ['ROLLBACK', 0, null, undefined],
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes a failing control statement with its error', async () => {
+    const seen = subscribe('pqnode:query');
+    const error = await rejectionOf(conn.tpcCommit(`pqnode_no_such_gid_${uniqueName()}`));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(last(seen).query).toMatch(/^COMMIT PREPARED 'pqnode_no_such_gid_/);
+    expect(last(seen).error).toBe(error);
+    expect((error as errors.DatabaseError).sqlstate).toBe('42704');
+  });
+
+  it('publishes the statements of a two-phase transaction', async () => {
+    const other = await connectTest({ autocommit: false });
+    const gid = uniqueName('pqnode_trace_gid');
+    try {
+      const seen = subscribe('pqnode:query');
+      await other.tpcBegin(gid);
+      await other.tpcPrepare();
+      await other.tpcRollback();
+      expect(statements(seen)).toEqual([
+        ['BEGIN', 0, null, undefined],
+        [`PREPARE TRANSACTION '${gid}'`, 0, null, undefined],
+        [`ROLLBACK PREPARED '${gid}'`, 0, null, undefined],
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes listen(), unlisten() and notify()', async () => {
+    const seen = subscribe('pqnode:query');
+    await conn.listen('trace channel');
+    await conn.notify('trace channel', 'hello');
+    await conn.unlisten('trace channel');
+    await conn.unlisten();
+    expect(statements(seen)).toEqual([
+      ['LISTEN "trace channel"', 0, null, undefined],
+      ['SELECT pg_notify($1, $2)', 2, 1, undefined],
+      ['UNLISTEN "trace channel"', 0, null, undefined],
+      ['UNLISTEN *', 0, null, undefined],
+    ]);
+  });
+
+  it('publishes nothing for setSession(), which sends nothing, nor for a listen() refused before sending', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const seen = subscribe('pqnode:query');
+      await other.setSession({ readonly: true });
+      await rejectionOf(other.listen(''));
+      expect(seen).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes the statements of large objects', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const seen = subscribe('pqnode:query');
+      const lobject = await other.lobject();
+      await lobject.write(Buffer.from('abc'));
+      await lobject.unlink();
+      const queries = statements(seen).map((item) => item[0]);
+      expect(queries).toEqual(expect.arrayContaining(['SELECT lo_create(0) AS oid', 'SELECT lowrite($1, $2) AS n', 'SELECT lo_unlink($1)']));
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('pqnode:query: server-side cursors', () => {
+  it('publishes the DECLARE and each FETCH and MOVE with the cursor statement, the command sent and the rows', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const cursor = other.cursor({ name: 'trace cursor' });
+      const seen = subscribe('pqnode:query');
+      await cursor.execute('select g from generate_series(1, %s) g', [10]);
+      expect(eventsOf(seen)).toEqual(SUCCESS);
+      const statement = { query: 'select g from generate_series(1, $1) g', parameterCount: 1, cursor: 'trace cursor' };
+      expect(seen[0].context).toEqual({ ...statement, cursorCommand: 'DECLARE "trace cursor" CURSOR FOR', ...server });
+      expect(last(seen).rowCount).toBeNull();
+      seen.length = 0;
+      expect(await cursor.fetchmany(3)).toEqual([[1], [2], [3]]);
+      await cursor.scroll(2);
+      expect(await cursor.fetchall()).toEqual([[6], [7], [8], [9], [10]]);
+      await cursor.close();
+      const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+      expect(ends).toEqual([
+        expect.objectContaining({ ...statement, cursorCommand: 'FETCH FORWARD 3 FROM "trace cursor"', rowCount: 3 }),
+        // MOVE RELATIVE counts the one row it lands on, as the server tells
+        expect.objectContaining({ ...statement, cursorCommand: 'MOVE RELATIVE 2 FROM "trace cursor"', rowCount: 1 }),
+        expect.objectContaining({ ...statement, cursorCommand: 'FETCH FORWARD ALL FROM "trace cursor"', rowCount: 5 }),
+        // the CLOSE is a control statement; the check for the cursor before it is not the user's
+        expect.objectContaining({ query: 'CLOSE "trace cursor"', parameterCount: 0 }),
+      ]);
+      expect(ends[3].cursor).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('publishes a DECLARE that fails with its error, and nothing for a fetch refused before sending', async () => {
+    const other = await connectTest({ autocommit: false });
+    try {
+      const cursor = other.cursor({ name: 'trace_failing' });
+      const seen = subscribe('pqnode:query');
+      await rejectionOf(cursor.fetchone());
+      expect(seen).toEqual([]);
+      const error = await rejectionOf(cursor.execute('select * from no_such_table_here'));
+      expect(eventsOf(seen)).toEqual(FAILURE);
+      expect(last(seen)).toMatchObject({ query: 'select * from no_such_table_here', cursor: 'trace_failing', error });
+      expect((error as errors.DatabaseError).sqlstate).toBe('42P01');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('pqnode:query: batches and procedures of a cursor', () => {
+  it('publishes executemany() as one span: the statement, its parameters per execution, the executions, the rows', async () => {
+    const table = uniqueName('trace_many');
+    await conn.query(`create temp table ${table} (a int primary key, b text)`);
+    const cursor = conn.cursor();
+    const seen = subscribe('pqnode:query');
+    await cursor.executemany(`insert into ${table} values (%s, %s)`, [[1, 'x'], [2, 'y'], [3, 'z']]);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(seen[0].context).toEqual({ query: `insert into ${table} values ($1, $2)`, parameterCount: 2, batchSize: 3, ...server });
+    expect(last(seen).rowCount).toBe(3);
+
+    seen.length = 0;
+    const error = await rejectionOf(cursor.executemany(`insert into ${table} values (%(a)s, %(b)s)`, [{ a: 4, b: 'w' }, { a: 1, b: 'again' }]));
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect(last(seen)).toMatchObject({ query: `insert into ${table} values ($1, $2)`, batchSize: 2, error });
+    expect((error as errors.DatabaseError).sqlstate).toBe('23505');
+
+    seen.length = 0;
+    await cursor.executemany(`insert into ${table} values (%s, %s)`, []);
+    expect(seen).toEqual([]);
+  });
+
+  it('publishes executeValues() page by page, each page the statement it is', async () => {
+    const table = uniqueName('trace_values');
+    await conn.query(`create temp table ${table} (a int, b text)`);
+    const cursor = conn.cursor();
+    const seen = subscribe('pqnode:query');
+    await cursor.executeValues(`insert into ${table} values %s`, [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']], { pageSize: 2 });
+    const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+    expect(ends.map((context) => [context.query, context.parameterCount, context.rowCount])).toEqual([
+      [`insert into ${table} values ($1, $2),($3, $4)`, 4, 2],
+      [`insert into ${table} values ($1, $2),($3, $4)`, 4, 2],
+      [`insert into ${table} values ($1, $2)`, 2, 1],
+    ]);
+    expect(eventsOf(seen).filter((event) => event === 'error')).toEqual([]);
+
+    seen.length = 0;
+    await cursor.executeValues(`insert into ${table} values %s`, []);
+    expect(seen).toEqual([]);
+  });
+
+  it('publishes callproc() with the statement it sends', async () => {
+    const cursor = conn.cursor();
+    const seen = subscribe('pqnode:query');
+    await cursor.callproc('repeat', ['ab', 3]);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'SELECT * FROM repeat($1, $2)', parameterCount: 2, rowCount: 1, ...server });
+  });
+
+  it('gives a cursor statement that returns no count a null rowCount, as conn.query() does', async () => {
+    const seen = subscribe('pqnode:query');
+    await conn.execute(`create temp table ${uniqueName('trace_ddl')} (a int)`);
+    await conn.query(`create temp table ${uniqueName('trace_ddl')} (a int)`);
+    const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+    expect(ends.map((context) => context.rowCount)).toEqual([null, null]);
   });
 });
 

@@ -8,7 +8,7 @@ import type { Connection } from '../connection';
 import { callSite, withCallerStack } from '../caller-stack';
 import { resolveQuery, type QueryText } from '../query-text';
 import { inlineParams } from '../inline-params';
-import { copyChannel, parameterCountOf, trace, type CopyTraceContext } from '../tracing';
+import { copyChannel, parameterCountOf, rowCountOf, trace, type CopyTraceContext } from '../tracing';
 import { adaptValue } from '../adapt/adapters';
 import { resolveOid } from '../adapt/typecasters';
 import { utf8Bytes } from '../utf8';
@@ -344,6 +344,6 @@ export function startCopy(core: Core, statement: string, handler: CopyHandler, t
   if (!copyChannel.hasSubscribers) return core.copy(statement, handler);
   const context: CopyTraceContext = { query: traceText, parameterCount, ...core.serverTraceContext() };
   return trace(copyChannel, context, () => core.copy(statement, handler), (finished, results) => {
-    finished.rowCount = results[results.length - 1]?.rowCount ?? null;
+    finished.rowCount = rowCountOf(results);
   });
 }

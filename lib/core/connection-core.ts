@@ -38,7 +38,7 @@ import { newRequest, RequestKind, type CopyHandler, type Request, type RequestOp
 import { commandName, Result } from './result';
 import type { ConnectOptions, ConnectionEvents, Notice } from './types';
 import type { Core, TwoPhase } from './interface';
-import { parameterCountOf, portOf, type QueryTraceContext, type ServerTraceContext } from '../tracing';
+import { parameterCountOf, portOf, queryChannel, rowCountOf, trace, type QueryTraceContext, type ServerTraceContext } from '../tracing';
 
 const NOTICES_KEPT = 50;
 
@@ -497,7 +497,7 @@ export class ConnectionCore implements Core {
   /** Send a transaction-control statement; `opens` tells what it does to the transaction state. */
   async control(text: string, opens: boolean | undefined): Promise<void> {
     this.checkOpen();
-    await this.#request(RequestKind.Pipeline, text, null, null, false, { setsTransaction: opens });
+    await this.#controlRequest(text, { setsTransaction: opens });
   }
 
   beginStatement(options?: TransactionOptions): string {
@@ -507,7 +507,7 @@ export class ConnectionCore implements Core {
   async endTransaction(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     // With nothing open and nothing in flight that could open one, there is nothing to end.
     if (!this.#inTransaction && this.#inflight.length === 0 && this.#waiting.length === 0) return;
-    await this.#request(RequestKind.Pipeline, statement, null, null, false, { setsTransaction: false });
+    await this.#controlRequest(statement, { setsTransaction: false });
   }
 
   checkNoTransaction(what: string): void {
@@ -545,7 +545,20 @@ export class ConnectionCore implements Core {
       checkChannelName(channel);
       statement = `${command} ${this.#native.escapeIdentifier(channel)}`;
     }
-    await this.#request(RequestKind.Pipeline, statement, null, null, false);
+    await this.#controlRequest(statement);
+  }
+
+  /**
+   * A statement the core writes for a call of the user's (BEGIN, COMMIT, SAVEPOINT, LISTEN,
+   * ...), published on `pqnode:query` as the user's own are. What the core sends for its own
+   * sake (the implicit BEGIN, which goes with the statement that needs it; SET DateStyle
+   * after connecting) goes through #request alone.
+   */
+  #controlRequest(text: string, options?: RequestOptions): Promise<NativeResult[]> {
+    if (!queryChannel.hasSubscribers) return this.#request(RequestKind.Pipeline, text, null, null, false, options);
+    return trace(queryChannel, this.queryTraceContext(text, undefined), () => this.#request(RequestKind.Pipeline, text, null, null, false, options), (context, results) => {
+      context.rowCount = rowCountOf(results);
+    });
   }
 
   #onNotification(notification: NativeNotification): void {

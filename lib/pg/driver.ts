@@ -16,7 +16,7 @@
 //   pauseReading(), resumeReading());
 // - COPY, notifications, notices, cancel and close through the public API.
 import type { Readable } from 'node:stream';
-import { queryChannel, trace } from '../tracing';
+import { queryChannel, rowCountOf, trace } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
 import { coreOf, type Core } from '../core/interface';
@@ -228,7 +228,7 @@ export class CoreConnection {
   #tracedRun(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions): Promise<NativeResult[]> {
     const run = () => this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
     return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, results) => {
-      context.rowCount = results[results.length - 1]?.rowCount ?? null;
+      context.rowCount = rowCountOf(results);
     });
   }
 
