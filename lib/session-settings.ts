@@ -77,7 +77,7 @@ export function sessionDateStyle(parameterStatus: (name: string) => string | nul
 }
 
 /**
- * The settings to read a result's dates with: those it kept (C++ did, when its dates needed
+ * @internal The settings to read a result's dates with: those it kept (C++ did, when its dates needed
  * them), unless they say ISO while a date was not: the statement that changed DateStyle ran
  * in the same query text, and the server reported the change only at its end.
  */
@@ -89,7 +89,7 @@ export function dateStyleOf(result: NativeResult, session: DateStyleSource): Dat
 const DATETIME_DECODERS: ReadonlySet<NativeDecoder> = new Set([NativeDecoder.Date, NativeDecoder.Timestamp, NativeDecoder.TimestampTz]);
 
 /**
- * Read the dates and timestamps C++ left as text because they were not in DateStyle ISO, with
+ * @internal Read the dates and timestamps C++ left as text because they were not in DateStyle ISO, with
  * their JS parsers (which read every DateStyle); call it with the result's DateStyle entered.
  */
 export function readOtherStyleDates(result: NativeResult, registry: TypecasterRegistry): void {

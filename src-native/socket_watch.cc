@@ -2,10 +2,6 @@
 
 #include "addon.h"
 
-#ifndef _WIN32
-#include <sys/stat.h>
-#endif
-
 namespace pqnode {
 
 SocketWatch::SocketWatch(AddonData* addon, void* owner, Callback callback)
@@ -58,13 +54,17 @@ bool SocketWatch::SameSocket(int fd) {
   (void)fd;
   return false;
 #else
-  struct stat info;
-  if (fstat(fd, &info) != 0) {
+  // libuv's fstat (synchronous without a loop), not glibc's: glibc 2.33 made fstat a symbol
+  // of its own version, which the prebuilt binary may not ask for (it loads on glibc 2.28)
+  uv_fs_t request;
+  const int failed = uv_fs_fstat(nullptr, &request, fd, nullptr);
+  const auto device = static_cast<unsigned long long>(request.statbuf.st_dev);
+  const auto inode = static_cast<unsigned long long>(request.statbuf.st_ino);
+  uv_fs_req_cleanup(&request);
+  if (failed != 0) {
     identity_known_ = false;
     return false;
   }
-  const auto device = static_cast<unsigned long long>(info.st_dev);
-  const auto inode = static_cast<unsigned long long>(info.st_ino);
   const bool same = handle_ != nullptr && fd == fd_ && identity_known_ && device == device_ && inode == inode_;
   identity_known_ = true;
   device_ = device;

@@ -217,7 +217,7 @@ export class TypecasterRegistry {
   }
 
   /**
-   * A registry for a facade that parses values by rules of its own: the native layer decodes
+   * @internal A registry for a facade that parses values by rules of its own: the native layer decodes
    * the OIDs of `decoders` with theirs, each value final (the facade's parser for the type
    * would make the very same value), and hands every other value over as its text, for the
    * facade. No typecaster of any registry runs over its results.
