@@ -21,7 +21,8 @@ import { openLargeObject, type LargeObject } from './lobject';
 import { openCopy, type Copy } from './copy/copy';
 import type { Notification, NotifiesOptions } from './core/notifications';
 import { native } from './native';
-import { checkSeconds, ConnectionCore } from './core/connection-core';
+import { ConnectionCore } from './core/connection-core';
+import { checkSeconds } from './seconds';
 import { attachCore, coreOf } from './core/interface';
 import { Result } from './core/result';
 import type { CancelOptions, ConnectOptions, ConnectionEvents, Notice, QueryOptions, TransactionStatusName } from './core/types';
@@ -30,7 +31,7 @@ import { connectChannel, portOf, queryChannel, rowCountOf, trace } from './traci
 import type { ConnectTraceContext } from './tracing';
 import type { Readable } from 'node:stream';
 
-export { withCallerStack, Result };
+export { Result };
 export type { CancelOptions, ConnectOptions, ConnectionEvents, Notice, QueryOptions, TransactionStatusName };
 
 /** Opens a Connection just made; set by the class, which alone reaches its core. */

@@ -4,7 +4,8 @@
 // `reset` that throws) is also told through an event, never 'error', so that a pool with
 // no listener cannot crash the process.
 import { TypedEventEmitter } from './typed-events';
-import { connect, Connection, withCallerStack, type QueryOptions, type Result } from './connection';
+import { withCallerStack } from './caller-stack';
+import { connect, Connection, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
 import type { QueryText } from './query-text';

@@ -430,6 +430,10 @@ describe('connect timeout and abort', () => {
   it('rejects with TypeError for a connectTimeout that is not a positive number', async () => {
     await expect(connect(testDsn(), { connectTimeout: -1 })).rejects.toBeInstanceOf(TypeError);
     await expect(connect(testDsn(), { connectTimeout: 0 })).rejects.toBeInstanceOf(TypeError);
+    // past a timer's limit it would fire at once: refused
+    await expect(connect(testDsn(), { connectTimeout: Infinity })).rejects.toBeInstanceOf(RangeError);
+    await expect(connect(testDsn(), { connectTimeout: 3e9 })).rejects.toBeInstanceOf(RangeError);
+    await expect(connect(testDsn(), { cancelTimeout: 3e9 })).rejects.toBeInstanceOf(RangeError);
   });
 
   it('rejects promptly when the signal is aborted mid-connect', async () => {

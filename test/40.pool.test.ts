@@ -351,6 +351,12 @@ describe('acquire() and release()', () => {
 });
 
 describe('waiting for a connection', () => {
+  it('a timeout beyond what a timer holds is refused, not turned into an immediate PoolTimeout', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await expect(pool.wait(Infinity)).rejects.toBeInstanceOf(RangeError);
+    await expect(pool.connection(async () => undefined, { timeout: 1e10 })).rejects.toBeInstanceOf(RangeError);
+  });
+
   it('serves waiters in the order they came', async () => {
     const pool = makePool({ min: 1, max: 1 });
     await pool.wait(5);
@@ -684,6 +690,12 @@ describe('opening and closing', () => {
     expect(() => new Pool(testDsn(), { min: 1.5, open: false })).toThrow(TypeError);
     expect(() => new Pool(testDsn(), { check: 'yes' as never, open: false })).toThrow(TypeError);
     expect(() => new Pool(testDsn(), { maxSize: 3 } as never)).toThrow(/unknown Pool option/);
+    // a timer past Node's limit (2^31 - 1 ms, about 24.8 days) would fire after 1 ms
+    for (const name of ['timeout', 'maxLifetime', 'maxIdle', 'reconnectTimeout'] as const) {
+      expect(() => new Pool(testDsn(), { [name]: Infinity, open: false }), name).toThrow(RangeError);
+      expect(() => new Pool(testDsn(), { [name]: 2_147_484, open: false }), name).toThrow(RangeError);
+    }
+    expect(() => new Pool(testDsn(), { timeout: 2_147_483, open: false })).not.toThrow();
     const defaults = new Pool(testDsn(), { open: false });
     expect(defaults.stats()).toMatchObject({ poolMin: 4, poolMax: 4 });
     expect(new Pool(testDsn(), { max: 2, open: false }).stats()).toMatchObject({ poolMin: 2, poolMax: 2 });

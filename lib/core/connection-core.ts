@@ -32,6 +32,7 @@ import { checkChannelName, checkQueryText } from '../query-text';
 import { Fifo } from '../fifo';
 import { messageOf } from '../thrown';
 import { NotificationHub, type Notification, type NotifiesOptions } from './notifications';
+import { checkSeconds } from '../seconds';
 import { dateStyleOf, KEPT_SETTINGS, mayChangeKeptSettings, readOtherStyleDates, sessionDateStyle } from '../session-settings';
 import { enterDateStyle, leaveDateStyle, type DateStyleSource } from '../types/datestyle';
 import { newRequest, RequestKind, type CopyHandler, type Request, type RequestOptions, type RowsHandler } from './request';
@@ -128,9 +129,7 @@ export class ConnectionCore implements Core {
     if (options.cancelTimeout !== undefined) this.cancelTimeout = options.cancelTimeout;
     if (options.rowFactory !== undefined) this.rowFactory = checkRowFactory(options.rowFactory);
     const timeout = options.connectTimeout ?? params.connectTimeout;
-    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
-      throw new TypeError('connectTimeout must be a positive number of seconds');
-    }
+    if (timeout !== undefined) checkSeconds('connectTimeout', timeout);
     const signal = options.signal;
     signal?.throwIfAborted();
     // one deadline and one abort for the whole of it: resolving names, then connecting
@@ -1162,13 +1161,6 @@ function fatalResultIn(requests: readonly Request[]): NativeErrorFields | undefi
 
 
 const DEFAULT_CANCEL_TIMEOUT = 10;
-
-export function checkSeconds(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(`${name} must be a positive number of seconds`);
-  }
-  return value;
-}
 
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;

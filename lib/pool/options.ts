@@ -1,6 +1,7 @@
 // The pool's options, checked once, with psycopg_pool's defaults. Durations are seconds.
 import type { Connection, ConnectOptions } from '../connection';
 import type { Pool } from '../pool';
+import { checkSeconds as checkTimerSeconds } from '../seconds';
 
 /** A hook on one connection; what it returns is awaited and ignored (`(conn) => conn.query(...)` will do). */
 export type ConnectionHook = (conn: Connection) => unknown;
@@ -126,10 +127,9 @@ export function checkCount(name: string, value: unknown, fallback: number): numb
   return value;
 }
 
+/** A number of seconds a timer can hold (lib/seconds.ts), or `fallback` when not given. */
 export function checkSeconds(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`${name} must be a positive number of seconds`);
-  return value;
+  return value === undefined ? fallback : checkTimerSeconds(name, value);
 }
 
 function checkNonNegativeSeconds(name: string, value: unknown, fallback: number): number {
