@@ -21,7 +21,7 @@ export const LAYERS = [
   // pure building blocks: no connection, no server
   {
     name: 'base',
-    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql\/lexer\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^thrown\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/, /^tracing\.ts$/],
+    patterns: [/^errors\//, /^utf8\.ts$/, /^fifo\.ts$/, /^sql\/lexer\.ts$/, /^placeholders\.ts$/, /^caller-stack\.ts$/, /^thrown\.ts$/, /^typed-events\.ts$/, /^connect-failure\.ts$/, /^rows\.ts$/, /^tracing\.ts$/, /^seconds\.ts$/],
     uses: [],
   },
   // the one place that knows the addon
@@ -39,7 +39,7 @@ export const LAYERS = [
     name: 'features',
     patterns: [
       /^cursor\.ts$/, /^server-cursor\.ts$/, /^cursor-base\.ts$/, /^stream\.ts$/, /^copy\//, /^transaction\.ts$/, /^tpc\.ts$/,
-      /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^notifications\.ts$/, /^inline-params\.ts$/, /^prepared\.ts$/,
+      /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^inline-params\.ts$/,
       /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\/index\.ts$/, /^replication\//,
     ],
     uses: ['base', 'values', 'core-interface'],
@@ -166,7 +166,8 @@ export function cycles(graph) {
   return found;
 }
 
-export function violations(graph = importGraph()) {
+/** What breaks the rules in `graph` (run-time imports) and `typeGraph` (imports of types only). */
+export function violations(graph = importGraph(), typeGraph = importGraph({ types: true })) {
   const problems = [];
   for (const component of cycles(graph)) problems.push(`import cycle: ${component.join(' ↔ ')}`);
   for (const [file, targets] of graph) {
@@ -182,10 +183,18 @@ export function violations(graph = importGraph()) {
   }
   // The core's workings are known to the core and to the Connection that makes it, no one
   // else: features, the pool and pqnode/pg reach a core through coreOf() and core/interface.ts.
-  for (const [file, targets] of [...graph, ...importGraph({ types: true })]) {
+  for (const [file, targets] of [...graph, ...typeGraph]) {
     if (layerOf(file) === 'core' || CORE_OWNERS.includes(file)) continue;
     for (const target of targets) {
       if (CORE_WORKINGS.test(target)) problems.push(`${file} (${layerOf(file)}) names the core's workings (${target}): use core/interface.ts`);
+    }
+  }
+  // nor do features name the native handle, even for a type: what they know of results
+  // comes through core/interface.ts
+  for (const [file, targets] of typeGraph) {
+    if (layerOf(file) !== 'features') continue;
+    for (const target of targets) {
+      if (layerOf(target) === 'native') problems.push(`${file} (features) names the native layer (${target}): use core/interface.ts`);
     }
   }
   // the addon is loaded in one place

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 interface LayersModule {
   importGraph(options?: { types?: boolean }): Map<string, string[]>;
   cycles(graph: Map<string, string[]>): string[][];
-  violations(graph?: Map<string, string[]>): string[];
+  violations(graph?: Map<string, string[]>, typeGraph?: Map<string, string[]>): string[];
 }
 
 async function layers(): Promise<LayersModule> {
@@ -47,5 +47,15 @@ describe('the layers of lib/', () => {
     // the pool is a facade, yet it reaches a core through its interface like any feature
     expect(problems).toContain("pool/hygiene.ts (facade) names the core's workings (core/connection-core.ts): use core/interface.ts");
     expect(problems.filter((problem) => problem.startsWith('connection.ts'))).toEqual([]);
+  });
+
+  it('the checker sees a feature naming the native layer, even for a type only', async () => {
+    const { violations } = await layers();
+    const types = new Map([
+      ['cursor.ts', ['native.ts']],
+      ['stream.ts', ['core/interface.ts']],
+      ['connection.ts', ['native.ts']],
+    ]);
+    expect(violations(new Map(), types)).toEqual(['cursor.ts (features) names the native layer (native.ts): use core/interface.ts']);
   });
 });
