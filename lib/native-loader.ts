@@ -2,6 +2,7 @@
 // there is none or it does not load, says what was looked for and how to build one.
 import fs from 'node:fs';
 import path from 'node:path';
+import { messageOf } from './thrown';
 
 interface NodeGypBuild {
   (dir: string): unknown;
@@ -77,7 +78,7 @@ export function noBinaryError(packageDir: string, target: NativeTarget = current
 }
 
 function loadFailedError(binary: string, cause: unknown): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = messageOf(cause);
   const prebuilt = binary.split(path.sep).includes('prebuilds');
   const lines = [
     `pqnode: the native binary ${binary} did not load: ${reason}`,

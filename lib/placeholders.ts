@@ -108,7 +108,8 @@ function scanCached(text: string): Scan {
   return result;
 }
 
-function plural(n: number, word: string): string {
+/** `n word` or `n words`, for messages. */
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 

@@ -242,7 +242,8 @@ function isPlainObject(value: object): boolean {
   return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
 }
 
-function toBuffer(view: ArrayBufferView): Buffer {
+/** The bytes of a typed array or DataView as a Buffer, without a copy. */
+export function toBuffer(view: ArrayBufferView): Buffer {
   return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 

@@ -4,6 +4,7 @@
 // once per text and kept, so that a statement run many times is lexed once.
 import { ProgrammingError } from '../errors';
 import { leadingKeyword, MIXED_CASTS, scanPlaceholders } from '../sql/lexer';
+import { plural } from '../placeholders';
 import { adaptParams, BINARY_ARRAY_OIDS, MAX_PARAMETERS, ParamCast, type AdaptedParams, type AdapterRegistry } from './adapters';
 import type { TypecasterRegistry } from './typecasters';
 
@@ -96,10 +97,6 @@ export function statementParams(text: string): StatementParams {
     cache.set(text, params);
   }
   return params;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A ProgrammingError unless `given` values fill the statement's placeholders exactly. */

@@ -12,6 +12,7 @@ import { copyChannel, parameterCountOf, rowCountOf, trace, type CopyTraceContext
 import { adaptValue } from '../adapt/adapters';
 import { resolveOid } from '../adapt/typecasters';
 import { utf8Bytes } from '../utf8';
+import { messageOf } from '../thrown';
 import { sessionDateStyle } from '../session-settings';
 import { enterDateStyle, leaveDateStyle } from '../types/datestyle';
 import {
@@ -154,7 +155,7 @@ export class Copy implements AsyncIterable<Buffer> {
   async abort(reason: string | Error = 'aborted by the client'): Promise<void> {
     if (this.direction !== 'in') throw new errors.ProgrammingError('abort() is for COPY ... FROM STDIN');
     if (!this.#finished && !this.#core.closed) {
-      const message = reason instanceof Error ? reason.message : String(reason);
+      const message = messageOf(reason);
       try {
         if (this.#core.putCopyEnd(`COPY aborted: ${message}`) === 2) this.#core.processInputSoon();
       } catch {

@@ -1,5 +1,6 @@
 // What a statement's result looks like to the user, and the command name of a tag.
 import type { Field } from '../rows';
+import { isDigit } from '../sql/lexer';
 
 /** The result of one statement. */
 export class Result<R = Record<string, unknown>> {
@@ -45,6 +46,3 @@ function commandNameOf(tag: string): string {
   return end === tag.length ? tag : tag.slice(0, end);
 }
 
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
-}

@@ -2,6 +2,7 @@
 // declared type, for the server to read as the statement's context wants. Dates go as
 // local time with their offset (UTC with defaults.parseInputDatesAsUTC), arrays as array
 // literals, objects with toPostgres() as what it returns, other objects as JSON.
+import { toBuffer } from '../adapt/adapters';
 import { defaults } from './defaults';
 
 export type PreparedValue = string | Buffer | null;
@@ -42,10 +43,6 @@ function quoteElement(text: string): string {
   // most elements have neither: no regular expression runs over them
   if (text.indexOf('"') === -1 && text.indexOf('\\') === -1) return `"${text}"`;
   return `"${text.replace(QUOTED_SPECIALS, '\\$&')}"`;
-}
-
-function toBuffer(view: ArrayBufferView): Buffer {
-  return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /** Array.prototype.join itself, whatever an array (of a subclass) may carry as its own */

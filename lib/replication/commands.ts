@@ -1,6 +1,7 @@
 // The text of the replication commands (PostgreSQL's "Streaming Replication Protocol" page),
 // with every name and value quoted as the replication command scanner reads them.
 import { ProgrammingError } from '../errors';
+import { quoteIdent } from '../sql/compose';
 import { formatLsn } from './lsn';
 
 /** Plugin options: a value is sent as a string; `true` and `false` as 'true' and 'false'. */
@@ -19,8 +20,8 @@ export function checkSlotName(slot: unknown): string {
 
 /** A double-quoted identifier, as both SQL and the replication scanner read it. */
 function identifier(name: string): string {
-  if (name === '' || name.includes('\0')) throw new ProgrammingError(`not a valid name: ${JSON.stringify(name)}`);
-  return `"${name.replace(/"/g, '""')}"`;
+  if (name === '') throw new ProgrammingError('not a valid name: ""');
+  return quoteIdent(name);
 }
 
 /** A single-quoted string: the replication scanner, as SQL with standard_conforming_strings, doubles quotes only. */

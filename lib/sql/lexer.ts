@@ -81,7 +81,8 @@ function skipBlockComment(text: string, i: number): number {
   return n;
 }
 
-function isDigit(c: number): boolean {
+/** Whether a character code is an ASCII digit. */
+export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 

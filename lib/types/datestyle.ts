@@ -60,7 +60,8 @@ const POSTGRES_TIMESTAMP =
 // a numeric abbreviation or offset: '+11', '-03', '+1030', '+05:30', '+053028'
 const NUMERIC_ZONE = /^([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?$/;
 
-function millisOf(fraction: string | undefined): number {
+/** The milliseconds of a fraction of a second's digits (those after the point). */
+export function millisOf(fraction: string | undefined): number {
   if (fraction === undefined) return 0;
   return Number(fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, '0'));
 }

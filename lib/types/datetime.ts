@@ -4,7 +4,7 @@
 // chosen since (datestyle.ts), which give the same values. A JS Date holds milliseconds, so
 // digits past the third of the fraction are dropped.
 import { DataError } from '../errors';
-import { isoDateText, parseOtherStyle, wallClockMillis, type DateTimeKind } from './datestyle';
+import { isoDateText, millisOf, parseOtherStyle, wallClockMillis, type DateTimeKind } from './datestyle';
 
 const MS_PER_DAY = 86_400_000;
 /** the range of a JS Date: ±10^8 days around the epoch */
@@ -55,10 +55,6 @@ function dateOf(ms: number, text: string, kind: DateTimeKind): Date {
     throw new DataError(`${kind} ${JSON.stringify(text)} is out of the range of a JS Date`);
   }
   return new Date(ms);
-}
-
-function millisOf(fraction: string | undefined): number {
-  return fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
 }
 
 /** A timestamp in the SQL, German or Postgres DateStyle. */
