@@ -65,7 +65,7 @@ export class Query<R = Record<string, unknown>> extends EventEmitter implements 
   callback: QueryCallback<Result<R> | Result<R>[]> | undefined;
   _result: Result<R>;
   _results: Result<R> | Result<R>[] | undefined;
-  /** the columns the native layer decoded, as the client ran the query */
+  /** @internal the columns the native layer decoded, as the client ran the query */
   _native: NativeSet = 0;
 
   constructor(config: string | QueryConfig, values?: unknown[] | QueryCallback, callback?: QueryCallback) {

@@ -358,7 +358,7 @@ export class TypeOverrides implements CustomTypesConfig {
   readonly _types: CustomTypesConfig;
   readonly text: Record<number, TypeParser> = {};
   readonly binary: Record<number, TypeParser> = {};
-  /** grows on every setTypeParser() here */
+  /** @internal grows on every setTypeParser() here */
   _changes = 0;
 
   constructor(userTypes?: CustomTypesConfig) {
