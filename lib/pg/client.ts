@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 
 import { CoreConnection, nativeSetOf, type CoreNotice, type CoreParam, type CoreResult, type NativeSet } from './driver';
-import { connectSettings, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
+import { connectSettings, prepareThresholdOf, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
 import { defaults } from './defaults';
 import { NoticeMessage, toPgError } from './errors';
 import { prepareValues } from './prepare-value';
@@ -157,7 +157,7 @@ export class Client extends EventEmitter {
     this.#cleanup = settings.cleanup;
     let core: CoreConnection;
     try {
-      core = await CoreConnection.open(settings.keywords, settings.connectTimeout, {
+      core = await CoreConnection.open(settings.keywords, { connectTimeout: settings.connectTimeout, prepareThreshold: prepareThresholdOf(this.#config) }, {
         notice: (notice) => this.#onNotice(notice),
         notification: (notification) => this.#onNotification(notification),
         lost: (error) => this.#onLost(error),

@@ -14,6 +14,8 @@
 //   value over as text, and builds the rows as objects when no column is left to JS;
 // - rows as they arrive, with backpressure, for cursors and streams (the core's stream(),
 //   pauseReading(), resumeReading());
+// - statements a client runs often prepared on the server, as pqnode prepares them
+//   (prepareThreshold: null, never, as node-postgres never prepares an unnamed statement);
 // - COPY, notifications, notices, cancel and close through the public API.
 import type { Readable } from 'node:stream';
 import { queryChannel, rowCountOf, trace } from '../tracing';
@@ -178,6 +180,13 @@ function toCoreResults(results: NativeResult[]): CoreResult[] {
   return results.map(toCoreResult);
 }
 
+export interface CoreOpenOptions {
+  /** seconds, or undefined for none */
+  connectTimeout: number | undefined;
+  /** runs of a statement before it is prepared on the server; null: never unless named */
+  prepareThreshold: number | null;
+}
+
 /** A connection as the facade uses it. */
 export class CoreConnection {
   readonly #conn: Connection;
@@ -194,8 +203,8 @@ export class CoreConnection {
   }
 
   /** Open a connection with these libpq keywords, in autocommit mode as node-postgres is. */
-  static async open(keywords: Record<string, string>, connectTimeout: number | undefined, events: CoreEvents): Promise<CoreConnection> {
-    const conn = await connect(keywords, { autocommit: true, connectTimeout });
+  static async open(keywords: Record<string, string>, options: CoreOpenOptions, events: CoreEvents): Promise<CoreConnection> {
+    const conn = await connect(keywords, { autocommit: true, connectTimeout: options.connectTimeout, prepareThreshold: options.prepareThreshold });
     return new CoreConnection(conn, events);
   }
 
