@@ -6,7 +6,7 @@ import { connect, errors, Pool, type Connection } from '../lib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client, copyStreams } from '../lib/pg';
-import { connectTest, rejectionOf, testDsn, uniqueName } from './helpers';
+import { connectTest, rejectionOf, testDsn, testDsnWith, uniqueName } from './helpers';
 
 type EventName = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error';
 
@@ -359,6 +359,26 @@ describe('pqnode:query: statements sent for the user', () => {
       expect(queries).toEqual(expect.arrayContaining(['SELECT lo_create(0) AS oid', 'SELECT lowrite($1, $2) AS n', 'SELECT lo_unlink($1)']));
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('pqnode:query: what pqnode sends for its own sake', () => {
+  it("publishes a pool's reset hook, not the SET DateStyle the pool sends after it", async () => {
+    // DISCARD ALL puts back the server's DateStyle, which the pool then sets to ISO again
+    const pool = new Pool(testDsnWith({ options: '-c DateStyle=SQL,DMY' }), { min: 0, max: 1, timeout: 5, reset: (c) => c.query('DISCARD ALL').then(() => undefined) });
+    try {
+      const held = await pool.acquire();
+      const seen = subscribe('pqnode:query');
+      await pool.release(held);
+      const again = await pool.acquire();
+      expect(again).toBe(held);
+      expect(again.info.parameterStatus('DateStyle')).toMatch(/^ISO/);
+      await pool.release(again);
+      const queries = seen.filter((item) => item.event === 'start').map((item) => item.context.query);
+      expect(queries).toEqual(['DISCARD ALL', 'DISCARD ALL']);
+    } finally {
+      await pool.close();
     }
   });
 });
