@@ -5,7 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { connect, errors, Pool, type Connection } from '../lib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client, copyStreams } from '../lib/pg';
+import PgCursor from 'pg-cursor';
+import PgQueryStream from 'pg-query-stream';
+import { Client, copyStreams, Cursor, QueryStream } from '../lib/pg';
 import { connectTest, rejectionOf, testDsn, testDsnWith, uniqueName } from './helpers';
 
 type EventName = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error';
@@ -160,6 +162,8 @@ describe('pqnode:query: streamed rows', () => {
     // sent at once: the span is open before the first row is read
     expect(eventsOf(seen)).toEqual(['start', 'end']);
     expect(seen[0].context).toEqual({ query: 'select g from generate_series(1, $1::int) g', parameterCount: 1, ...server });
+    // the span is not over at its `end`: no result yet
+    expect(seen[1].context).toEqual(seen[0].context);
     let rows = 0;
     for await (const row of stream) if (row !== undefined) rows++;
     expect(rows).toBe(250);
@@ -184,6 +188,8 @@ describe('pqnode:query: streamed rows', () => {
     expect(last(seen).error).toBe(error);
     expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
     expect(last(seen).rowCount).toBe(2);
+    // a stream that failed resolved with nothing
+    expect(last(seen).result).toBeUndefined();
   });
 
   it('ends the span of a stream the reader gave up on as aborted, with the rows received, once its statement ended', async () => {
@@ -225,6 +231,117 @@ describe('pqnode:query: streamed rows', () => {
     const seen = subscribe('pqnode:query');
     expect(() => closed.stream('select 1')).toThrow(errors.InterfaceError);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('pqnode:query: the cursors and query streams of pqnode/pg', () => {
+  let client: Client;
+  beforeAll(async () => {
+    client = new Client(testDsn());
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+  });
+
+  /** waits for the span to settle: it ends with the statement, not with the reader */
+  async function settled(seen: Seen[]): Promise<void> {
+    await vi.waitFor(() => expect(eventsOf(seen)).toContain('asyncEnd'), { timeout: 5000 });
+  }
+
+  /** every row of a pg Cursor, read `size` at a time */
+  async function readAll(cursor: Cursor, size: number): Promise<unknown[]> {
+    const rows: unknown[] = [];
+    for (;;) {
+      const batch = await cursor.read(size);
+      rows.push(...batch);
+      if (batch.length < size) return rows;
+    }
+  }
+
+  it('publishes a Cursor as one span from the send to the end, with the rows read and the cursor as result', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = client.query(new Cursor('select g from generate_series(1, $1::int) g', [250]));
+    const rows = await readAll(cursor, 100);
+    expect(rows).toHaveLength(250);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(new Set(seen.map((item) => item.same)).size).toBe(1);
+    expect(seen[0].context).toEqual({ query: 'select g from generate_series(1, $1::int) g', parameterCount: 1, ...server });
+    expect(last(seen)).toMatchObject({ rowCount: 250, result: cursor });
+    expect(last(seen).aborted).toBeUndefined();
+    await cursor.close();
+  });
+
+  it('publishes a QueryStream, the stream as result, and the objects of pg-cursor and pg-query-stream', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = client.query(new QueryStream('select g from generate_series(1, 300) g', [], { batchSize: 100 }));
+    let count = 0;
+    for await (const row of stream) if (row !== undefined) count++;
+    expect(count).toBe(300);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'select g from generate_series(1, 300) g', parameterCount: 0, rowCount: 300, result: stream });
+
+    seen.length = 0;
+    const foreign = client.query(new PgCursor('select g from generate_series(1, 7) g'));
+    expect(await foreign.read(10)).toHaveLength(7);
+    await settled(seen);
+    expect(last(seen)).toMatchObject({ rowCount: 7, result: foreign });
+    await foreign.close();
+
+    seen.length = 0;
+    const foreignStream = client.query(new PgQueryStream('select g from generate_series(1, 5) g', []));
+    for await (const row of foreignStream) if (row === undefined) break;
+    await settled(seen);
+    expect(last(seen)).toMatchObject({ rowCount: 5, result: foreignStream });
+  });
+
+  it('publishes the error of a Cursor whose statement fails, with the rows received before it', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = client.query(new Cursor('select 1 / (3 - i) as q from generate_series(1, 5) i'));
+    cursor.on('error', () => undefined);
+    const error = await rejectionOf(readAll(cursor, 100));
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect((last(seen).error as { sqlstate?: string }).sqlstate ?? (last(seen).error as { code?: string }).code).toBe('22012');
+    expect(error.message).toMatch(/division by zero/);
+    expect(last(seen).result).toBeUndefined();
+  });
+
+  it('ends the span of a Cursor closed early, or a QueryStream given up on, as aborted with the rows received', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = client.query(new Cursor('select g from generate_series(1, 1000000) g'));
+    expect(await cursor.read(5)).toHaveLength(5);
+    await cursor.close();
+    await client.query('select 1 as after_the_cursor');
+    await settled(seen);
+    const ours = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(ours)).toEqual(SUCCESS);
+    expect(last(ours).aborted).toBe(true);
+    expect(last(ours).error).toBeUndefined();
+    expect(last(ours).rowCount).toBeGreaterThanOrEqual(5);
+    expect(last(ours).rowCount).toBeLessThan(1000000);
+
+    seen.length = 0;
+    const stream = client.query(new QueryStream('select g from generate_series(1, 1000000) g'));
+    let taken = 0;
+    for await (const row of stream) if (row !== undefined && ++taken === 10) break;
+    await client.query('select 1 as after_the_stream');
+    await settled(seen);
+    const streamed = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(streamed)).toEqual(SUCCESS);
+    expect(last(streamed)).toMatchObject({ aborted: true });
+    expect(last(streamed).rowCount).toBeGreaterThanOrEqual(10);
+  });
+
+  it('publishes nothing for a Cursor while nobody subscribes', async () => {
+    const late = record('pqnode:query');
+    late.stop();
+    const cursor = client.query(new Cursor('select 1 as one'));
+    expect(await cursor.read(5)).toEqual([{ one: 1 }]);
+    await cursor.close();
+    expect(late.seen).toEqual([]);
   });
 });
 

@@ -300,7 +300,7 @@ export class Client extends EventEmitter {
   readonly #context: SubmitContext = {
     run: (query) => this.#run(query),
     typesFor: (types) => types ?? this._types,
-    stream: (text, values, onRows) => this.#stream(text, values, onRows),
+    stream: (text, values, onRows, owner) => this.#stream(text, values, onRows, owner),
     copyFrom: (text, source) => this.#copy((core) => core.copyFrom(text, source)),
     copyTo: (text) => this.#copy((core) => core.copyTo(text)),
   };
@@ -319,12 +319,12 @@ export class Client extends EventEmitter {
     }
   }
 
-  async #stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void): Promise<RowStreamHandle> {
+  async #stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void, owner: object): Promise<RowStreamHandle> {
     this.#checkQueryable();
     const prepared = values === undefined || values === null ? undefined : prepareValues(values);
     const core = this.#core ?? (await this.#ready);
     this.#checkQueryable();
-    const { done, stop } = core.stream(text, prepared, onRows);
+    const { done, stop } = core.stream(text, prepared, onRows, owner);
     this.#active++;
     const settled = done.then(
       (result) => {

@@ -18,7 +18,7 @@
 //   (prepareThreshold: null, never, as node-postgres never prepares an unnamed statement);
 // - COPY, notifications, notices, cancel and close through the public API.
 import type { Readable } from 'node:stream';
-import { queryChannel, rowCountOf, trace } from '../tracing';
+import { queryChannel, rowCountOf, settleTrace, startTrace, trace, type QueryTraceContext } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
 import { coreOf, type Core } from '../core/interface';
@@ -187,6 +187,15 @@ export interface CoreOpenOptions {
   prepareThreshold: number | null;
 }
 
+/** rows per chunk of a streamed statement, where libpq streams chunks */
+const STREAM_CHUNK_ROWS = 100;
+
+/** A statement whose rows are streamed: its final result, and how the reader gives up (`error`: reading failed). */
+export interface CoreStream {
+  readonly done: Promise<CoreResult>;
+  stop(error?: unknown): void;
+}
+
 /** A connection as the facade uses it. */
 export class CoreConnection {
   readonly #conn: Connection;
@@ -244,17 +253,76 @@ export class CoreConnection {
   /**
    * Run one statement with its rows handed to `onRows` as they arrive; `done` resolves with
    * the final result (its rows, when libpq could not stream them). Every value is text.
+   * `stop()`: the reader gave up (with `error` when reading failed). Published on
+   * `pqnode:query` as conn.stream() is, `owner` (what the caller holds) the span's result.
    */
   stream(
     text: string,
     values: readonly CoreParam[] | undefined,
     onRows: (result: CoreResult) => void,
-    options: { chunkSize?: number } = {},
-  ): { done: Promise<CoreResult>; stop(): void } {
-    const mode = (options.chunkSize ?? 100) > 1 && hasChunkedRows() ? (options.chunkSize ?? 100) : 1;
+    owner?: object,
+  ): CoreStream {
+    // chunks of 100 rows where libpq has them (17+), else one row at a time
+    const mode = hasChunkedRows() ? STREAM_CHUNK_ROWS : 1;
+    if (queryChannel.hasSubscribers) return this.#tracedStream(text, values, onRows, mode, owner);
     // streamed statements are decoded with the connection's own typecasters: all text
     const { done, stop } = this.#core.stream(text, values, { mode, onRows: (result) => onRows(toCoreResult(result)) });
     return { done: done.then((results) => toCoreResult(results[results.length - 1])), stop };
+  }
+
+  /**
+   * stream() as one span, from the send to the statement's end on the connection: `rowCount`
+   * the rows the statement returned, or those received before it failed or the reader gave
+   * up (then `aborted`, and no error unless reading failed).
+   */
+  #tracedStream(text: string, values: readonly CoreParam[] | undefined, onRows: (result: CoreResult) => void, mode: number, owner: object | undefined): CoreStream {
+    // a statement never sent publishes nothing
+    this.#core.checkOpen();
+    const context: QueryTraceContext = this.#core.queryTraceContext(text, values);
+    let received = 0;
+    /** set once the reader gave up: why, if reading failed */
+    let gaveUp: { failure: { error: unknown } | undefined } | undefined;
+    const started = startTrace(queryChannel, context, () =>
+      this.#core.stream(text, values, {
+        mode,
+        onRows: (result) => {
+          if (gaveUp === undefined) received += result.rows.length;
+          onRows(toCoreResult(result));
+        },
+      }),
+    );
+    const settle = (results: readonly NativeResult[] | undefined, error: unknown) => {
+      if (gaveUp !== undefined) {
+        context.rowCount = received;
+        if (gaveUp.failure === undefined) {
+          context.aborted = true;
+          context.result = owner;
+        }
+        settleTrace(queryChannel, context, gaveUp.failure);
+      } else if (results !== undefined) {
+        context.rowCount = rowCountOf(results);
+        context.result = owner;
+        settleTrace(queryChannel, context);
+      } else {
+        context.rowCount = received;
+        settleTrace(queryChannel, context, { error });
+      }
+    };
+    const done = started.done.then(
+      (results) => {
+        settle(results, undefined);
+        return toCoreResult(results[results.length - 1]);
+      },
+      (error: unknown) => {
+        settle(undefined, error);
+        throw error;
+      },
+    );
+    const stop = (error?: unknown) => {
+      gaveUp ??= { failure: error === undefined ? undefined : { error } };
+      started.stop();
+    };
+    return { done, stop };
   }
 
   /** Stop reading the socket (rows are not taken fast enough), then start again. */

@@ -31,8 +31,8 @@ export interface RowStreamHandle {
   /** stop reading the socket until resume() */
   pause(): void;
   resume(): void;
-  /** the reader gave up: the statement is cancelled when that harms nothing else */
-  stop(): void;
+  /** the reader gave up (`error`: reading failed): the statement is cancelled when that harms nothing else */
+  stop(error?: unknown): void;
 }
 
 /** What a client does to run a submittable: the one entry point shared by every kind of query. */
@@ -45,8 +45,11 @@ export interface SubmitContext {
   copyFrom(text: string, source: Readable): Promise<number>;
   /** COPY ... TO STDOUT: its data. */
   copyTo(text: string): Promise<Readable>;
-  /** Runs one statement whose rows (every value text) are handed to `onRows` as they arrive. */
-  stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void): Promise<RowStreamHandle>;
+  /**
+   * Runs one statement whose rows (every value text) are handed to `onRows` as they arrive;
+   * `owner` is what the caller holds for them (a traced span's result).
+   */
+  stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void, owner: object): Promise<RowStreamHandle>;
 }
 
 /** Anything a client's query() accepts besides text and configs: it is handed the client's context. */
