@@ -97,6 +97,10 @@ describe('pqnode:query', () => {
     expect(cursor.rowcount).toBe(3);
     expect(eventsOf(seen)).toEqual(SUCCESS);
     expect(last(seen)).toMatchObject({ query: 'select generate_series(1, $1)', parameterCount: 1, rowCount: 3, ...server });
+    // what the call resolved with: the cursor, its results in place
+    expect(last(seen).result).toBe(cursor);
+    const seenAt = seen.find((item) => item.event === 'asyncEnd')?.same as { result: { rowcount: number } };
+    expect(seenAt.result.rowcount).toBe(3);
   });
 
   it('publishes a failing cursor execute', async () => {
@@ -136,6 +140,12 @@ describe('pqnode:query', () => {
       expect(result.rows).toEqual([{ n: 5 }]);
       expect(eventsOf(seen)).toEqual(SUCCESS);
       expect(last(seen)).toMatchObject({ query: 'select $1::int as n', parameterCount: 1, rowCount: 1, ...server });
+      // what the call resolved with: node-postgres's Result, not the rows as they came
+      expect(last(seen).result).toBe(result);
+      seen.length = 0;
+      const several = await client.query('select 1 as a; select 2 as b');
+      expect(last(seen).result).toBe(several);
+      expect(Array.isArray(several)).toBe(true);
       seen.length = 0;
       await rejectionOf(client.query('select 1 / 0'));
       expect(eventsOf(seen)).toEqual(FAILURE);
@@ -407,6 +417,11 @@ describe('pqnode:query: statements sent for the user', () => {
         ['select 2 as in_another', 0, 1, undefined],
         ['ROLLBACK', 0, null, undefined],
       ]);
+      // commit() and rollback() resolve with nothing: no result
+      expect(seen.filter((item) => item.event === 'asyncEnd' && item.context.result !== undefined).map((item) => item.context.query)).toEqual([
+        'select 1 as in_a_transaction',
+        'select 2 as in_another',
+      ]);
     } finally {
       await other.close();
     }
@@ -451,6 +466,8 @@ describe('pqnode:query: statements sent for the user', () => {
       ['UNLISTEN "trace channel"', 0, null, undefined],
       ['UNLISTEN *', 0, null, undefined],
     ]);
+    // each resolves with nothing: no result
+    expect(seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context.result)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('publishes nothing for setSession(), which sends nothing, nor for a listen() refused before sending', async () => {
@@ -511,12 +528,26 @@ describe('pqnode:query: server-side cursors', () => {
       const statement = { query: 'select g from generate_series(1, $1) g', parameterCount: 1, cursor: 'trace cursor' };
       expect(seen[0].context).toEqual({ ...statement, cursorCommand: 'DECLARE "trace cursor" CURSOR FOR', ...server });
       expect(last(seen).rowCount).toBeNull();
+      expect(last(seen).result).toBe(cursor);
       seen.length = 0;
-      expect(await cursor.fetchmany(3)).toEqual([[1], [2], [3]]);
+      const three = await cursor.fetchmany(3);
+      expect(three).toEqual([[1], [2], [3]]);
       await cursor.scroll(2);
-      expect(await cursor.fetchall()).toEqual([[6], [7], [8], [9], [10]]);
+      const rest = await cursor.fetchall();
+      expect(rest).toEqual([[6], [7], [8], [9], [10]]);
       await cursor.close();
       const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+      // each call's own value: the rows fetched; nothing for a MOVE or a CLOSE, which resolve with none
+      expect(ends.map((context) => context.result)).toEqual([three, undefined, rest, undefined]);
+      expect(ends[0].result).toBe(three);
+      seen.length = 0;
+      const one = other.cursor({ name: 'trace one' });
+      await one.execute('select 1 as one');
+      expect(await one.fetchone()).toEqual([1]);
+      expect(last(seen).result).toEqual([1]);
+      seen.length = 0;
+      expect(await one.fetchone()).toBeNull();
+      expect(last(seen).result).toBeNull();
       expect(ends).toEqual([
         expect.objectContaining({ ...statement, cursorCommand: 'FETCH FORWARD 3 FROM "trace cursor"', rowCount: 3 }),
         // MOVE RELATIVE counts the one row it lands on, as the server tells
@@ -558,6 +589,8 @@ describe('pqnode:query: batches and procedures of a cursor', () => {
     expect(eventsOf(seen)).toEqual(SUCCESS);
     expect(seen[0].context).toEqual({ query: `insert into ${table} values ($1, $2)`, parameterCount: 2, batchSize: 3, ...server });
     expect(last(seen).rowCount).toBe(3);
+    // executemany() resolves with nothing: no result
+    expect(last(seen).result).toBeUndefined();
 
     seen.length = 0;
     const error = await rejectionOf(cursor.executemany(`insert into ${table} values (%(a)s, %(b)s)`, [{ a: 4, b: 'w' }, { a: 1, b: 'again' }]));

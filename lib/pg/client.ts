@@ -8,7 +8,7 @@ import { connectSettings, prepareThresholdOf, queryTimeoutOf, resolvePassword, t
 import { defaults } from './defaults';
 import { NoticeMessage, toPgError } from './errors';
 import { prepareValues } from './prepare-value';
-import { Query, type QueryCallback, type QueryConfig, type RowStreamHandle, type SubmitContext, type Submittable } from './query';
+import { Query, type QueryCallback, type QueryConfig, type QueryResults, type RowStreamHandle, type SubmitContext, type Submittable } from './query';
 import type { Result } from './result';
 import { TypeOverrides, typesVersion, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
 import { escapeIdentifier, escapeLiteral } from './escape';
@@ -348,7 +348,7 @@ export class Client extends EventEmitter {
    * Runs a query's statement. Not an async function: on a connected client with no timeout
    * the connection's promise is taken as it is, with no promise of its own per query.
    */
-  #run(query: Query): Promise<CoreResult[]> {
+  #run(query: Query): Promise<QueryResults> {
     let statement: { values: CoreParam[] | undefined; timeout: number | undefined };
     try {
       statement = this.#statementOf(query);
@@ -357,7 +357,7 @@ export class Client extends EventEmitter {
     }
     const core = this.#core;
     if (core === undefined || (statement.timeout !== undefined && statement.timeout > 0)) return this.#runWaiting(query, statement.values, statement.timeout);
-    let running: Promise<CoreResult[]>;
+    let running: Promise<QueryResults>;
     try {
       // a types config of the query's own may throw
       running = this.#send(core, query, statement.values, undefined);
@@ -392,21 +392,23 @@ export class Client extends EventEmitter {
   }
 
   /** Sends the statement: node-postgres's protocol choice, the columns decoded natively. */
-  #send(core: CoreConnection, query: Query, values: CoreParam[] | undefined, signal: AbortSignal | undefined): Promise<CoreResult[]> {
+  #send(core: CoreConnection, query: Query, values: CoreParam[] | undefined, signal: AbortSignal | undefined): Promise<QueryResults> {
     // node-postgres: the simple protocol without parameters (several statements may go), else the extended one
     const extended = query.name !== undefined || query.queryMode === 'extended' || (values !== undefined && values.length > 0);
     const native = this.#nativeSet(query.types);
     query._native = native;
-    return core.run(query.text, extended ? (values ?? []) : undefined, {
-      prepare: query.name !== undefined ? true : undefined,
-      signal,
-      native,
-      objectRows: query.rowMode !== 'array',
-    });
+    query._parsers = query.types ?? this._types;
+    // the Results are made as the statements' come: a traced span's result is what the query resolves with
+    return core.run(
+      query.text,
+      extended ? (values ?? []) : undefined,
+      { prepare: query.name !== undefined ? true : undefined, signal, native, objectRows: query.rowMode !== 'array' },
+      query,
+    );
   }
 
   /** #run for a client still connecting, or a query with a timeout. */
-  async #runWaiting(query: Query, values: CoreParam[] | undefined, timeout: number | undefined): Promise<CoreResult[]> {
+  async #runWaiting(query: Query, values: CoreParam[] | undefined, timeout: number | undefined): Promise<QueryResults> {
     const controller = timeout !== undefined && timeout > 0 ? new AbortController() : undefined;
     const core = this.#core ?? (await this.#ready);
     this.#active++;

@@ -187,6 +187,11 @@ export interface CoreOpenOptions {
   prepareThreshold: number | null;
 }
 
+/** Who makes what a run() resolves with from the statements' results (a query: node-postgres's Results). */
+export interface ResultMaker<T> {
+  makeResults(results: CoreResult[]): T;
+}
+
 /** rows per chunk of a streamed statement, where libpq streams chunks */
 const STREAM_CHUNK_ROWS = 100;
 
@@ -233,21 +238,30 @@ export class CoreConnection {
     return this.#conn.info.parameterStatus(name);
   }
 
-  /** Run a text (several statements when it has no parameters): one result per statement. */
-  run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
+  /**
+   * Run a text (several statements when it has no parameters): one result per statement,
+   * handed to `into`, which makes what the caller's call resolves with.
+   */
+  run<T>(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions, into: ResultMaker<T>): Promise<T> {
     // not an async function: the connection's own promise, mapped, is one promise less per query
-    const running = queryChannel.hasSubscribers
-      ? this.#tracedRun(text, values, options)
-      : this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
-    return running.then(toCoreResults);
+    if (queryChannel.hasSubscribers) return this.#tracedRun(text, values, options, into);
+    return this.#core
+      .run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true)
+      .then((results) => into.makeResults(toCoreResults(results)));
   }
 
-  /** run() published on `pqnode:query`, as the connection publishes its own statements. */
-  #tracedRun(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions): Promise<NativeResult[]> {
-    const run = () => this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
-    return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, results) => {
-      context.rowCount = rowCountOf(results);
-    });
+  /**
+   * run() published on `pqnode:query`, as the connection publishes its own statements; the
+   * results are made inside the span, so that its `result` is what the call resolves with.
+   */
+  #tracedRun<T>(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions, into: ResultMaker<T>): Promise<T> {
+    const context = this.#core.queryTraceContext(text, values);
+    return trace(queryChannel, context, () =>
+      this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true).then((results) => {
+        context.rowCount = rowCountOf(results);
+        return into.makeResults(toCoreResults(results));
+      }),
+    );
   }
 
   /**
