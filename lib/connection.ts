@@ -422,9 +422,13 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
       if (typeof channel !== 'string' || channel === '') throw new errors.ProgrammingError('a channel name must be a non-empty string');
       const values = [channel, payload ?? ''];
       if (queryChannel.hasSubscribers) {
-        await trace(queryChannel, this.#core.queryTraceContext(NOTIFY, values), () => this.#core.run(NOTIFY, values), (context, results) => {
-          context.rowCount = rowCountOf(results);
-        });
+        // notify() resolves with nothing: the span's result is none
+        const context = this.#core.queryTraceContext(NOTIFY, values);
+        await trace(queryChannel, context, () =>
+          this.#core.run(NOTIFY, values).then((results) => {
+            context.rowCount = rowCountOf(results);
+          }),
+        );
       } else {
         await this.#core.run(NOTIFY, values);
       }

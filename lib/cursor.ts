@@ -81,7 +81,10 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
       const { query, values } = this.#prepare(text, params);
       this.state.query = query;
       this.state.params = values ?? null;
-      this.#setResults(await this.#send(query, values, options.prepare));
+      await this.#send(query, values, options.prepare, (results) => {
+        this.#setResults(results);
+        return this;
+      });
       this.#outcome = 'done';
       return this;
     } catch (error) {
@@ -92,13 +95,20 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
     }
   }
 
-  /** One statement, published on `pqnode:query` when someone listens, its row count read at the end. */
-  #send(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined): Promise<NativeResult[]> {
-    if (!queryChannel.hasSubscribers) return this.#run(query, values, prepare, this.typecasters);
+  /**
+   * One statement, published on `pqnode:query` when someone listens, its row count read at
+   * the end. `apply` takes its results and returns what the call resolves with: inside the
+   * span, so that its `result` is that value, in its final state.
+   */
+  #send<T>(query: string, values: readonly unknown[] | undefined, prepare: boolean | undefined, apply: (results: NativeResult[]) => T): Promise<T> {
+    if (!queryChannel.hasSubscribers) return this.#run(query, values, prepare, this.typecasters).then(apply);
     const context = this.core.queryTraceContext(query, values);
-    return trace(queryChannel, context, () => this.#run(query, values, prepare, this.typecasters), (done, results) => {
-      done.rowCount = rowCountOf(results);
-    });
+    return trace(queryChannel, context, () =>
+      this.#run(query, values, prepare, this.typecasters).then((results) => {
+        context.rowCount = rowCountOf(results);
+        return apply(results);
+      }),
+    );
   }
 
   /**
@@ -106,7 +116,7 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
    * failure once all have settled. Published as one span (`batchSize` executions of one
    * statement), as OpenTelemetry's batch operations are, not one per parameter set.
    */
-  #sendBatch(statements: readonly { query: string; values: readonly unknown[] | undefined }[]): Promise<NativeResult[]> {
+  async #sendBatch(statements: readonly { query: string; values: readonly unknown[] | undefined }[]): Promise<NativeResult[]> {
     const run = async (): Promise<NativeResult[]> => {
       const pending = statements.map(({ query, values }) => this.#run(query, values, undefined, this.typecasters));
       const settled = await Promise.allSettled(pending);
@@ -119,9 +129,13 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
     };
     if (statements.length === 0 || !queryChannel.hasSubscribers) return run();
     const context = { ...this.core.queryTraceContext(statements[0].query, statements[0].values), batchSize: statements.length };
-    return trace(queryChannel, context, run, (done, lastResults) => {
-      done.rowCount = totalRows(lastResults);
+    // executemany() resolves with nothing: the span's result is none
+    let lastResults: NativeResult[] = [];
+    await trace(queryChannel, context, async () => {
+      lastResults = await run();
+      context.rowCount = totalRows(lastResults);
     });
+    return lastResults;
   }
 
   /**
@@ -190,7 +204,10 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
       const text = `SELECT * FROM ${routine}(${args})`;
       this.state.query = text;
       this.state.params = values;
-      this.#setResults(await this.#send(text, values, undefined));
+      await this.#send(text, values, undefined, (results) => {
+        this.#setResults(results);
+        return params;
+      });
       this.#outcome = 'done';
       return params as P;
     } catch (error) {
@@ -233,8 +250,10 @@ export class Cursor<R = unknown[]> extends CursorBase<R> {
             const page = pages.page(number);
             last = page;
             // bulk statements vary in length and parameter types: not worth preparing each
-            const list = await this.#send(page.text, page.values, false);
-            results[number] = list[list.length - 1];
+            // a page is no call of the user's: its span has no result
+            await this.#send(page.text, page.values, false, (list) => {
+              results[number] = list[list.length - 1];
+            });
           } catch (error) {
             if (!failed) failure = error;
             failed = true;

@@ -94,15 +94,17 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
       this.state.rowcount = -1;
       this.#traceStatement = { query, parameterCount: values?.length ?? 0 };
       const head = declare.slice(0, declare.length - query.length - 1);
-      const [declareResults, description] = queryChannel.hasSubscribers
-        ? await this.#traced(head, () => this.#declare(declare, values), ([declared]) => declared)
-        : await this.#declare(declare, values);
-      this.state.statusmessage = declareResults[declareResults.length - 1].command;
-      this.#fields = description[description.length - 1].fields;
-      this.state.description = this.#fields.map(describe);
-      this.state.position = 0;
-      this.state.rowcount = 0;
-      return this;
+      const declared = ([declareResults, description]: [NativeResult[], NativeResult[]]): this => {
+        this.state.statusmessage = declareResults[declareResults.length - 1].command;
+        this.#fields = description[description.length - 1].fields;
+        this.state.description = this.#fields.map(describe);
+        this.state.position = 0;
+        this.state.rowcount = 0;
+        return this;
+      };
+      return queryChannel.hasSubscribers
+        ? await this.#traced(head, () => this.#declare(declare, values), ([declareResults]) => declareResults, declared)
+        : declared(await this.#declare(declare, values));
     } catch (error) {
       throw withCallerStack(error, site);
     } finally {
@@ -124,14 +126,18 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
   /**
    * A command on the cursor published on `pqnode:query`: `query` is the cursor's statement
    * (what an APM groups by: a FETCH is where the statement's work is done), `cursorCommand`
-   * what went to the server for it, `rowCount` the rows it fetched or moved over.
+   * what went to the server for it, `rowCount` the rows it fetched or moved over. `apply`
+   * makes what the call resolves with, inside the span: its `result`.
    */
-  #traced<T>(command: string, run: () => Promise<T>, resultsOf: (value: T) => readonly NativeResult[]): Promise<T> {
+  #traced<V, T>(command: string, run: () => Promise<V>, resultsOf: (value: V) => readonly NativeResult[], apply: (value: V) => T): Promise<T> {
     const { query, parameterCount } = this.#traceStatement;
     const context = { ...this.core.queryTraceContext(query, undefined), parameterCount, cursor: this.name, cursorCommand: command };
-    return trace(queryChannel, context, run, (done, value) => {
-      done.rowCount = rowCountOf(resultsOf(value));
-    });
+    return trace(queryChannel, context, () =>
+      run().then((value) => {
+        context.rowCount = rowCountOf(resultsOf(value));
+        return apply(value);
+      }),
+    );
   }
 
   async executemany(): Promise<never> {
@@ -141,8 +147,7 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
   async fetchone(): Promise<R | null> {
     const site = callSite();
     try {
-      const rows = await this.#fetch('FORWARD 1');
-      return rows.length > 0 ? rows[0] : null;
+      return await this.#fetch('FORWARD 1', (rows) => (rows.length > 0 ? rows[0] : null));
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -156,7 +161,7 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
         this.#checkFetch();
         return [];
       }
-      return await this.#fetch(`FORWARD ${size}`);
+      return await this.#fetch(`FORWARD ${size}`, allRows);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -165,7 +170,7 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
   async fetchall(): Promise<R[]> {
     const site = callSite();
     try {
-      return await this.#fetch('FORWARD ALL');
+      return await this.#fetch('FORWARD ALL', allRows);
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -198,9 +203,16 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
       // MOVE ABSOLUTE n stands on row n (1-based): the next FETCH gives row n + 1
       const how = mode === 'absolute' ? `ABSOLUTE ${value}` : `RELATIVE ${value}`;
       const move = `MOVE ${how} FROM ${quoteIdent(this.name)}`;
-      if (queryChannel.hasSubscribers) await this.#traced(move, () => this.core.run(move, undefined, undefined, false), resultsOfCommand);
-      else await this.core.run(move, undefined, undefined, false);
-      this.state.position = target;
+      // scroll() resolves with nothing: the span's result is none
+      const moved = (): void => {
+        this.state.position = target;
+      };
+      if (queryChannel.hasSubscribers) {
+        await this.#traced(move, () => this.core.run(move, undefined, undefined, false), resultsOfCommand, moved);
+      } else {
+        await this.core.run(move, undefined, undefined, false);
+        moved();
+      }
     } catch (error) {
       throw withCallerStack(error, site);
     }
@@ -233,19 +245,22 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
     await core.control(`CLOSE ${quoteIdent(this.name)}`, undefined);
   }
 
-  async #fetch(how: string): Promise<R[]> {
+  /** FETCH, the position moved on; `pick` makes what the call resolves with from the rows (the span's result). */
+  async #fetch<T>(how: string, pick: (rows: R[]) => T): Promise<T> {
     this.#checkFetch();
     const fetch = `FETCH ${how} FROM ${quoteIdent(this.name)}`;
-    const results = queryChannel.hasSubscribers
-      ? await this.#traced(fetch, () => this.core.run(fetch, undefined, undefined, false, this.typecasters), resultsOfCommand)
-      : await this.core.run(fetch, undefined, undefined, false, this.typecasters);
-    const result = results[results.length - 1];
-    if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
-    const factory = this.factory;
-    const shaped = this.core.makeResult<R>(result, factory);
-    this.state.position += shaped.rows.length;
-    this.state.rowcount += shaped.rows.length;
-    return shaped.rows;
+    const fetched = (results: NativeResult[]): T => {
+      const result = results[results.length - 1];
+      if (result.status !== ExecStatus.TuplesOk) throw new errors.InterfaceError(`FETCH returned ${result.command}`);
+      const factory = this.factory;
+      const shaped = this.core.makeResult<R>(result, factory);
+      this.state.position += shaped.rows.length;
+      this.state.rowcount += shaped.rows.length;
+      return pick(shaped.rows);
+    };
+    return queryChannel.hasSubscribers
+      ? await this.#traced(fetch, () => this.core.run(fetch, undefined, undefined, false, this.typecasters), resultsOfCommand, fetched)
+      : fetched(await this.core.run(fetch, undefined, undefined, false, this.typecasters));
   }
 
   #checkFetch(): void {
@@ -253,6 +268,11 @@ export class ServerCursor<R = unknown[]> extends CursorBase<R> {
     if (this.#running > 0) throw new errors.ProgrammingError('no result available yet: execute() has not finished (is it awaited?)');
     if (!this.#declared || this.state.description === null) throw new errors.ProgrammingError('no results to fetch: call execute() first');
   }
+}
+
+/** what fetchmany() and fetchall() resolve with: the rows fetched */
+function allRows<R>(rows: R[]): R[] {
+  return rows;
 }
 
 /** the results a FETCH or MOVE span counts the rows of: its own */

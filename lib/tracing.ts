@@ -105,10 +105,21 @@ export function trace<T, C extends object>(
 /**
  * The first half of a traced operation that does not end with a promise (a stream): `send`
  * runs between `start` and `end`, as TracingChannel's traceSync runs it (`error` too when it
- * throws). The operation is over once settleTrace() is called.
+ * throws), but what it returns is not taken for the operation's `result`: that is known, if
+ * ever, when settleTrace() is called, which ends the operation.
  */
-export function startTrace<T, C extends object>(channel: TracingChannel<unknown, C>, context: C, send: () => T): T {
-  return channel.traceSync(send, context);
+export function startTrace<T, C extends { error?: unknown }>(channel: TracingChannel<unknown, C>, context: C, send: () => T): T {
+  return channel.start.runStores(context, () => {
+    try {
+      return send();
+    } catch (error) {
+      context.error = error;
+      channel.error.publish(context);
+      throw error;
+    } finally {
+      channel.end.publish(context);
+    }
+  });
 }
 
 /** The second half: `error` when it failed, then `asyncStart` and `asyncEnd`, as tracePromise ends. */

@@ -4,6 +4,7 @@
 // wrong, never another statement's result. Without pgbouncer the tests skip, saying why.
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { connect, errors, Pool, type Connection, type ConnectOptions } from '../lib';
+import pg from '../lib/pg';
 import { loadTestServerModule, type TestServer } from './helpers';
 import { loadPgbouncerModule, pgbouncerMissing, startPgbouncerFor, type Pgbouncer } from './support/pgbouncer';
 
@@ -231,6 +232,62 @@ describe('automatic preparing through transaction pooling', () => {
       expect(right).toBeGreaterThan(0);
     } finally {
       await pool.close(1);
+    }
+  });
+});
+
+describe('pqnode/pg through transaction pooling', () => {
+  /**
+   * A pg Pool of eight clients under concurrent load: statements run more often than the
+   * threshold, some of them in transactions (BEGIN ... COMMIT as node-postgres apps write
+   * them). Resolves with the failures, every result checked.
+   */
+  async function load(dsn: string, config: pg.PoolConfig): Promise<unknown[]> {
+    const pool = new pg.Pool({ connectionString: dsn, max: 8, ...config });
+    const texts = Array.from({ length: 6 }, (_, k) => `select $1::int * ${k + 2} as v`);
+    try {
+      const runs = Array.from({ length: 600 }, async (_, i) => {
+        const k = i % texts.length;
+        if (i % 3 !== 0) {
+          const { rows } = await pool.query<{ v: number }>(texts[k], [i]);
+          expect(rows).toEqual([{ v: i * (k + 2) }]);
+          return;
+        }
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const first = await client.query<{ v: number }>(texts[k], [i]);
+          const second = await client.query<{ v: number }>(texts[(k + 1) % texts.length], [i]);
+          await client.query('COMMIT');
+          expect([first.rows, second.rows]).toEqual([[{ v: i * (k + 2) }], [{ v: i * (((k + 1) % texts.length) + 2) }]]);
+          client.release();
+        } catch (error) {
+          client.release(true);
+          throw error;
+        }
+      });
+      const outcomes = await Promise.allSettled(runs);
+      return outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as unknown);
+    } finally {
+      await pool.end();
+    }
+  }
+
+  it('prepareThreshold: null: a pool under concurrent load with transactions, every result right', async (context) => {
+    const dsn = bouncerDsn(context);
+    expect(await load(dsn, { prepareThreshold: null })).toEqual([]);
+    expect(await serverBackends()).toBeLessThanOrEqual(SERVER_POOL_SIZE);
+  });
+
+  it('the default threshold: what fails says which setting to change', async (context) => {
+    const dsn = bouncerDsn(context);
+    const failures = await load(dsn, {});
+    // two hundred transactions over two server connections: some land where their statement is not
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(pg.DatabaseError);
+      expect(failure).toMatchObject({ code: '26000' });
+      expect((failure as Error).message).toMatch(/^prepared statement "_pqnode_\w+" does not exist: .*prepareThreshold: null/);
     }
   });
 });

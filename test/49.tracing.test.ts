@@ -5,8 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { connect, errors, Pool, type Connection } from '../lib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client, copyStreams } from '../lib/pg';
-import { connectTest, rejectionOf, testDsn, uniqueName } from './helpers';
+import PgCursor from 'pg-cursor';
+import PgQueryStream from 'pg-query-stream';
+import { Client, copyStreams, Cursor, QueryStream } from '../lib/pg';
+import { connectTest, rejectionOf, testDsn, testDsnWith, uniqueName } from './helpers';
 
 type EventName = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error';
 
@@ -95,6 +97,10 @@ describe('pqnode:query', () => {
     expect(cursor.rowcount).toBe(3);
     expect(eventsOf(seen)).toEqual(SUCCESS);
     expect(last(seen)).toMatchObject({ query: 'select generate_series(1, $1)', parameterCount: 1, rowCount: 3, ...server });
+    // what the call resolved with: the cursor, its results in place
+    expect(last(seen).result).toBe(cursor);
+    const seenAt = seen.find((item) => item.event === 'asyncEnd')?.same as { result: { rowcount: number } };
+    expect(seenAt.result.rowcount).toBe(3);
   });
 
   it('publishes a failing cursor execute', async () => {
@@ -134,6 +140,12 @@ describe('pqnode:query', () => {
       expect(result.rows).toEqual([{ n: 5 }]);
       expect(eventsOf(seen)).toEqual(SUCCESS);
       expect(last(seen)).toMatchObject({ query: 'select $1::int as n', parameterCount: 1, rowCount: 1, ...server });
+      // what the call resolved with: node-postgres's Result, not the rows as they came
+      expect(last(seen).result).toBe(result);
+      seen.length = 0;
+      const several = await client.query('select 1 as a; select 2 as b');
+      expect(last(seen).result).toBe(several);
+      expect(Array.isArray(several)).toBe(true);
       seen.length = 0;
       await rejectionOf(client.query('select 1 / 0'));
       expect(eventsOf(seen)).toEqual(FAILURE);
@@ -160,6 +172,8 @@ describe('pqnode:query: streamed rows', () => {
     // sent at once: the span is open before the first row is read
     expect(eventsOf(seen)).toEqual(['start', 'end']);
     expect(seen[0].context).toEqual({ query: 'select g from generate_series(1, $1::int) g', parameterCount: 1, ...server });
+    // the span is not over at its `end`: no result yet
+    expect(seen[1].context).toEqual(seen[0].context);
     let rows = 0;
     for await (const row of stream) if (row !== undefined) rows++;
     expect(rows).toBe(250);
@@ -184,6 +198,8 @@ describe('pqnode:query: streamed rows', () => {
     expect(last(seen).error).toBe(error);
     expect((last(seen).error as errors.DatabaseError).sqlstate).toBe('22012');
     expect(last(seen).rowCount).toBe(2);
+    // a stream that failed resolved with nothing
+    expect(last(seen).result).toBeUndefined();
   });
 
   it('ends the span of a stream the reader gave up on as aborted, with the rows received, once its statement ended', async () => {
@@ -225,6 +241,117 @@ describe('pqnode:query: streamed rows', () => {
     const seen = subscribe('pqnode:query');
     expect(() => closed.stream('select 1')).toThrow(errors.InterfaceError);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('pqnode:query: the cursors and query streams of pqnode/pg', () => {
+  let client: Client;
+  beforeAll(async () => {
+    client = new Client(testDsn());
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+  });
+
+  /** waits for the span to settle: it ends with the statement, not with the reader */
+  async function settled(seen: Seen[]): Promise<void> {
+    await vi.waitFor(() => expect(eventsOf(seen)).toContain('asyncEnd'), { timeout: 5000 });
+  }
+
+  /** every row of a pg Cursor, read `size` at a time */
+  async function readAll(cursor: Cursor, size: number): Promise<unknown[]> {
+    const rows: unknown[] = [];
+    for (;;) {
+      const batch = await cursor.read(size);
+      rows.push(...batch);
+      if (batch.length < size) return rows;
+    }
+  }
+
+  it('publishes a Cursor as one span from the send to the end, with the rows read and the cursor as result', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = client.query(new Cursor('select g from generate_series(1, $1::int) g', [250]));
+    const rows = await readAll(cursor, 100);
+    expect(rows).toHaveLength(250);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(new Set(seen.map((item) => item.same)).size).toBe(1);
+    expect(seen[0].context).toEqual({ query: 'select g from generate_series(1, $1::int) g', parameterCount: 1, ...server });
+    expect(last(seen)).toMatchObject({ rowCount: 250, result: cursor });
+    expect(last(seen).aborted).toBeUndefined();
+    await cursor.close();
+  });
+
+  it('publishes a QueryStream, the stream as result, and the objects of pg-cursor and pg-query-stream', async () => {
+    const seen = subscribe('pqnode:query');
+    const stream = client.query(new QueryStream('select g from generate_series(1, 300) g', [], { batchSize: 100 }));
+    let count = 0;
+    for await (const row of stream) if (row !== undefined) count++;
+    expect(count).toBe(300);
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(SUCCESS);
+    expect(last(seen)).toMatchObject({ query: 'select g from generate_series(1, 300) g', parameterCount: 0, rowCount: 300, result: stream });
+
+    seen.length = 0;
+    const foreign = client.query(new PgCursor('select g from generate_series(1, 7) g'));
+    expect(await foreign.read(10)).toHaveLength(7);
+    await settled(seen);
+    expect(last(seen)).toMatchObject({ rowCount: 7, result: foreign });
+    await foreign.close();
+
+    seen.length = 0;
+    const foreignStream = client.query(new PgQueryStream('select g from generate_series(1, 5) g', []));
+    for await (const row of foreignStream) if (row === undefined) break;
+    await settled(seen);
+    expect(last(seen)).toMatchObject({ rowCount: 5, result: foreignStream });
+  });
+
+  it('publishes the error of a Cursor whose statement fails, with the rows received before it', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = client.query(new Cursor('select 1 / (3 - i) as q from generate_series(1, 5) i'));
+    cursor.on('error', () => undefined);
+    const error = await rejectionOf(readAll(cursor, 100));
+    await settled(seen);
+    expect(eventsOf(seen)).toEqual(FAILURE);
+    expect((last(seen).error as { sqlstate?: string }).sqlstate ?? (last(seen).error as { code?: string }).code).toBe('22012');
+    expect(error.message).toMatch(/division by zero/);
+    expect(last(seen).result).toBeUndefined();
+  });
+
+  it('ends the span of a Cursor closed early, or a QueryStream given up on, as aborted with the rows received', async () => {
+    const seen = subscribe('pqnode:query');
+    const cursor = client.query(new Cursor('select g from generate_series(1, 1000000) g'));
+    expect(await cursor.read(5)).toHaveLength(5);
+    await cursor.close();
+    await client.query('select 1 as after_the_cursor');
+    await settled(seen);
+    const ours = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(ours)).toEqual(SUCCESS);
+    expect(last(ours).aborted).toBe(true);
+    expect(last(ours).error).toBeUndefined();
+    expect(last(ours).rowCount).toBeGreaterThanOrEqual(5);
+    expect(last(ours).rowCount).toBeLessThan(1000000);
+
+    seen.length = 0;
+    const stream = client.query(new QueryStream('select g from generate_series(1, 1000000) g'));
+    let taken = 0;
+    for await (const row of stream) if (row !== undefined && ++taken === 10) break;
+    await client.query('select 1 as after_the_stream');
+    await settled(seen);
+    const streamed = seen.filter((item) => item.same === seen[0].same);
+    expect(eventsOf(streamed)).toEqual(SUCCESS);
+    expect(last(streamed)).toMatchObject({ aborted: true });
+    expect(last(streamed).rowCount).toBeGreaterThanOrEqual(10);
+  });
+
+  it('publishes nothing for a Cursor while nobody subscribes', async () => {
+    const late = record('pqnode:query');
+    late.stop();
+    const cursor = client.query(new Cursor('select 1 as one'));
+    expect(await cursor.read(5)).toEqual([{ one: 1 }]);
+    await cursor.close();
+    expect(late.seen).toEqual([]);
   });
 });
 
@@ -290,6 +417,11 @@ describe('pqnode:query: statements sent for the user', () => {
         ['select 2 as in_another', 0, 1, undefined],
         ['ROLLBACK', 0, null, undefined],
       ]);
+      // commit() and rollback() resolve with nothing: no result
+      expect(seen.filter((item) => item.event === 'asyncEnd' && item.context.result !== undefined).map((item) => item.context.query)).toEqual([
+        'select 1 as in_a_transaction',
+        'select 2 as in_another',
+      ]);
     } finally {
       await other.close();
     }
@@ -334,6 +466,8 @@ describe('pqnode:query: statements sent for the user', () => {
       ['UNLISTEN "trace channel"', 0, null, undefined],
       ['UNLISTEN *', 0, null, undefined],
     ]);
+    // each resolves with nothing: no result
+    expect(seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context.result)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('publishes nothing for setSession(), which sends nothing, nor for a listen() refused before sending', async () => {
@@ -363,6 +497,26 @@ describe('pqnode:query: statements sent for the user', () => {
   });
 });
 
+describe('pqnode:query: what pqnode sends for its own sake', () => {
+  it("publishes a pool's reset hook, not the SET DateStyle the pool sends after it", async () => {
+    // DISCARD ALL puts back the server's DateStyle, which the pool then sets to ISO again
+    const pool = new Pool(testDsnWith({ options: '-c DateStyle=SQL,DMY' }), { min: 0, max: 1, timeout: 5, reset: (c) => c.query('DISCARD ALL').then(() => undefined) });
+    try {
+      const held = await pool.acquire();
+      const seen = subscribe('pqnode:query');
+      await pool.release(held);
+      const again = await pool.acquire();
+      expect(again).toBe(held);
+      expect(again.info.parameterStatus('DateStyle')).toMatch(/^ISO/);
+      await pool.release(again);
+      const queries = seen.filter((item) => item.event === 'start').map((item) => item.context.query);
+      expect(queries).toEqual(['DISCARD ALL', 'DISCARD ALL']);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('pqnode:query: server-side cursors', () => {
   it('publishes the DECLARE and each FETCH and MOVE with the cursor statement, the command sent and the rows', async () => {
     const other = await connectTest({ autocommit: false });
@@ -374,12 +528,26 @@ describe('pqnode:query: server-side cursors', () => {
       const statement = { query: 'select g from generate_series(1, $1) g', parameterCount: 1, cursor: 'trace cursor' };
       expect(seen[0].context).toEqual({ ...statement, cursorCommand: 'DECLARE "trace cursor" CURSOR FOR', ...server });
       expect(last(seen).rowCount).toBeNull();
+      expect(last(seen).result).toBe(cursor);
       seen.length = 0;
-      expect(await cursor.fetchmany(3)).toEqual([[1], [2], [3]]);
+      const three = await cursor.fetchmany(3);
+      expect(three).toEqual([[1], [2], [3]]);
       await cursor.scroll(2);
-      expect(await cursor.fetchall()).toEqual([[6], [7], [8], [9], [10]]);
+      const rest = await cursor.fetchall();
+      expect(rest).toEqual([[6], [7], [8], [9], [10]]);
       await cursor.close();
       const ends = seen.filter((item) => item.event === 'asyncEnd').map((item) => item.context);
+      // each call's own value: the rows fetched; nothing for a MOVE or a CLOSE, which resolve with none
+      expect(ends.map((context) => context.result)).toEqual([three, undefined, rest, undefined]);
+      expect(ends[0].result).toBe(three);
+      seen.length = 0;
+      const one = other.cursor({ name: 'trace one' });
+      await one.execute('select 1 as one');
+      expect(await one.fetchone()).toEqual([1]);
+      expect(last(seen).result).toEqual([1]);
+      seen.length = 0;
+      expect(await one.fetchone()).toBeNull();
+      expect(last(seen).result).toBeNull();
       expect(ends).toEqual([
         expect.objectContaining({ ...statement, cursorCommand: 'FETCH FORWARD 3 FROM "trace cursor"', rowCount: 3 }),
         // MOVE RELATIVE counts the one row it lands on, as the server tells
@@ -421,6 +589,8 @@ describe('pqnode:query: batches and procedures of a cursor', () => {
     expect(eventsOf(seen)).toEqual(SUCCESS);
     expect(seen[0].context).toEqual({ query: `insert into ${table} values ($1, $2)`, parameterCount: 2, batchSize: 3, ...server });
     expect(last(seen).rowCount).toBe(3);
+    // executemany() resolves with nothing: no result
+    expect(last(seen).result).toBeUndefined();
 
     seen.length = 0;
     const error = await rejectionOf(cursor.executemany(`insert into ${table} values (%(a)s, %(b)s)`, [{ a: 4, b: 'w' }, { a: 1, b: 'again' }]));

@@ -225,6 +225,63 @@ describe('named statements', () => {
   });
 });
 
+describe('automatic preparing (prepareThreshold)', () => {
+  const TEXT = 'SELECT $1::int * 7 AS n';
+
+  /** The statements prepared on the client's own session with this text. */
+  async function preparedCount(c: Client): Promise<number> {
+    const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', [TEXT]);
+    return rows[0].n;
+  }
+
+  async function runTimes(c: Client, times: number): Promise<void> {
+    for (let i = 0; i < times; i++) {
+      const { rows } = await c.query<{ n: number }>(TEXT, [i]);
+      expect(rows).toEqual([{ n: i * 7 }]);
+    }
+  }
+
+  it('prepares a statement run more than prepareThreshold times (5 by default)', async () => {
+    const c = await client();
+    await runTimes(c, 5);
+    expect(await preparedCount(c)).toBe(0);
+    await runTimes(c, 1);
+    expect(await preparedCount(c)).toBe(1);
+  });
+
+  it('prepareThreshold: null in the config never prepares an unnamed statement, as node-postgres', async () => {
+    const c = await client({ prepareThreshold: null });
+    await runTimes(c, 12);
+    expect(await preparedCount(c)).toBe(0);
+  });
+
+  it('takes a threshold of its own, and pg.defaults.prepareThreshold when the config has none', async () => {
+    const early = await client({ prepareThreshold: 0 });
+    await runTimes(early, 1);
+    expect(await preparedCount(early)).toBe(1);
+    expect(pg.defaults.prepareThreshold).toBe(5);
+    pg.defaults.prepareThreshold = null;
+    try {
+      const c = await client();
+      await runTimes(c, 12);
+      expect(await preparedCount(c)).toBe(0);
+      // the config wins over the defaults
+      const own = await client({ prepareThreshold: 1 });
+      await runTimes(own, 2);
+      expect(await preparedCount(own)).toBe(1);
+    } finally {
+      pg.defaults.prepareThreshold = 5;
+    }
+  });
+
+  it('refuses a threshold that is not a non-negative integer or null, at connect', async () => {
+    const c = new Client({ connectionString: testDsn(), prepareThreshold: -1 });
+    open.push(c);
+    const error = await rejectionOf(c.connect());
+    expect(error.message).toMatch(/prepareThreshold must be a non-negative integer, or null/);
+  });
+});
+
 describe('concurrency and timeouts', () => {
   it('runs concurrent queries on one client in order, each with its own result', async () => {
     const c = await client();

@@ -36,6 +36,16 @@ describe('Pool', () => {
     expect(p.options.max).toBe(2);
   });
 
+  it('passes prepareThreshold to its clients: null, no statement of pool.query() is prepared', async () => {
+    const p = pool({ max: 1, prepareThreshold: null });
+    for (let i = 0; i < 12; i++) {
+      const { rows } = await p.query<{ n: number }>('SELECT $1::int + 3 AS n', [i]);
+      expect(rows).toEqual([{ n: i + 3 }]);
+    }
+    const { rows } = await p.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = 'SELECT $1::int + 3 AS n'");
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+
   it('throws when a client is released twice', async () => {
     const p = pool();
     const c = await p.connect();

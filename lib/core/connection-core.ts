@@ -553,11 +553,15 @@ export class ConnectionCore implements Core {
    * sake (the implicit BEGIN, which goes with the statement that needs it; SET DateStyle
    * after connecting) goes through #request alone.
    */
-  #controlRequest(text: string, options?: RequestOptions): Promise<NativeResult[]> {
+  #controlRequest(text: string, options?: RequestOptions): Promise<unknown> {
     if (!queryChannel.hasSubscribers) return this.#request(RequestKind.Pipeline, text, null, null, false, options);
-    return trace(queryChannel, this.queryTraceContext(text, undefined), () => this.#request(RequestKind.Pipeline, text, null, null, false, options), (context, results) => {
-      context.rowCount = rowCountOf(results);
-    });
+    // the calls that send these resolve with nothing: the span's result is none
+    const context = this.queryTraceContext(text, undefined);
+    return trace(queryChannel, context, () =>
+      this.#request(RequestKind.Pipeline, text, null, null, false, options).then((results) => {
+        context.rowCount = rowCountOf(results);
+      }),
+    );
   }
 
   #onNotification(notification: NativeNotification): void {

@@ -4,11 +4,11 @@
 import { EventEmitter } from 'node:events';
 
 import { CoreConnection, nativeSetOf, type CoreNotice, type CoreParam, type CoreResult, type NativeSet } from './driver';
-import { connectSettings, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
+import { connectSettings, prepareThresholdOf, queryTimeoutOf, resolvePassword, type ClientConfig } from './config';
 import { defaults } from './defaults';
 import { NoticeMessage, toPgError } from './errors';
 import { prepareValues } from './prepare-value';
-import { Query, type QueryCallback, type QueryConfig, type RowStreamHandle, type SubmitContext, type Submittable } from './query';
+import { Query, type QueryCallback, type QueryConfig, type QueryResults, type RowStreamHandle, type SubmitContext, type Submittable } from './query';
 import type { Result } from './result';
 import { TypeOverrides, typesVersion, type CustomTypesConfig, type TypeFormat, type TypeParser } from './type-parsers';
 import { escapeIdentifier, escapeLiteral } from './escape';
@@ -157,7 +157,7 @@ export class Client extends EventEmitter {
     this.#cleanup = settings.cleanup;
     let core: CoreConnection;
     try {
-      core = await CoreConnection.open(settings.keywords, settings.connectTimeout, {
+      core = await CoreConnection.open(settings.keywords, { connectTimeout: settings.connectTimeout, prepareThreshold: prepareThresholdOf(this.#config) }, {
         notice: (notice) => this.#onNotice(notice),
         notification: (notification) => this.#onNotification(notification),
         lost: (error) => this.#onLost(error),
@@ -300,7 +300,7 @@ export class Client extends EventEmitter {
   readonly #context: SubmitContext = {
     run: (query) => this.#run(query),
     typesFor: (types) => types ?? this._types,
-    stream: (text, values, onRows) => this.#stream(text, values, onRows),
+    stream: (text, values, onRows, owner) => this.#stream(text, values, onRows, owner),
     copyFrom: (text, source) => this.#copy((core) => core.copyFrom(text, source)),
     copyTo: (text) => this.#copy((core) => core.copyTo(text)),
   };
@@ -319,12 +319,12 @@ export class Client extends EventEmitter {
     }
   }
 
-  async #stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void): Promise<RowStreamHandle> {
+  async #stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void, owner: object): Promise<RowStreamHandle> {
     this.#checkQueryable();
     const prepared = values === undefined || values === null ? undefined : prepareValues(values);
     const core = this.#core ?? (await this.#ready);
     this.#checkQueryable();
-    const { done, stop } = core.stream(text, prepared, onRows);
+    const { done, stop } = core.stream(text, prepared, onRows, owner);
     this.#active++;
     const settled = done.then(
       (result) => {
@@ -348,7 +348,7 @@ export class Client extends EventEmitter {
    * Runs a query's statement. Not an async function: on a connected client with no timeout
    * the connection's promise is taken as it is, with no promise of its own per query.
    */
-  #run(query: Query): Promise<CoreResult[]> {
+  #run(query: Query): Promise<QueryResults> {
     let statement: { values: CoreParam[] | undefined; timeout: number | undefined };
     try {
       statement = this.#statementOf(query);
@@ -357,7 +357,7 @@ export class Client extends EventEmitter {
     }
     const core = this.#core;
     if (core === undefined || (statement.timeout !== undefined && statement.timeout > 0)) return this.#runWaiting(query, statement.values, statement.timeout);
-    let running: Promise<CoreResult[]>;
+    let running: Promise<QueryResults>;
     try {
       // a types config of the query's own may throw
       running = this.#send(core, query, statement.values, undefined);
@@ -392,21 +392,23 @@ export class Client extends EventEmitter {
   }
 
   /** Sends the statement: node-postgres's protocol choice, the columns decoded natively. */
-  #send(core: CoreConnection, query: Query, values: CoreParam[] | undefined, signal: AbortSignal | undefined): Promise<CoreResult[]> {
+  #send(core: CoreConnection, query: Query, values: CoreParam[] | undefined, signal: AbortSignal | undefined): Promise<QueryResults> {
     // node-postgres: the simple protocol without parameters (several statements may go), else the extended one
     const extended = query.name !== undefined || query.queryMode === 'extended' || (values !== undefined && values.length > 0);
     const native = this.#nativeSet(query.types);
     query._native = native;
-    return core.run(query.text, extended ? (values ?? []) : undefined, {
-      prepare: query.name !== undefined ? true : undefined,
-      signal,
-      native,
-      objectRows: query.rowMode !== 'array',
-    });
+    query._parsers = query.types ?? this._types;
+    // the Results are made as the statements' come: a traced span's result is what the query resolves with
+    return core.run(
+      query.text,
+      extended ? (values ?? []) : undefined,
+      { prepare: query.name !== undefined ? true : undefined, signal, native, objectRows: query.rowMode !== 'array' },
+      query,
+    );
   }
 
   /** #run for a client still connecting, or a query with a timeout. */
-  async #runWaiting(query: Query, values: CoreParam[] | undefined, timeout: number | undefined): Promise<CoreResult[]> {
+  async #runWaiting(query: Query, values: CoreParam[] | undefined, timeout: number | undefined): Promise<QueryResults> {
     const controller = timeout !== undefined && timeout > 0 ? new AbortController() : undefined;
     const core = this.#core ?? (await this.#ready);
     this.#active++;

@@ -54,6 +54,12 @@ export interface ClientConfig {
   stream?: unknown;
   binary?: boolean;
   Promise?: PromiseConstructor;
+  /**
+   * runs of a statement before it is prepared on the server (5 by default, from
+   * `defaults.prepareThreshold`); null: never prepare a statement without a name, as
+   * node-postgres (behind PgBouncer in transaction mode, say)
+   */
+  prepareThreshold?: number | null;
   [option: string]: unknown;
 }
 
@@ -240,6 +246,11 @@ export function queryTimeoutOf(config: ClientConfig): number | undefined {
   if (typeof text === 'string' && text.includes('?')) fromString = new URLSearchParams(text.slice(text.indexOf('?') + 1)).get('query_timeout') ?? undefined;
   const value = numberOf(config.query_timeout) ?? numberOf(fromString) ?? numberOf(defaults.query_timeout);
   return value !== undefined && value > 0 ? value : undefined;
+}
+
+/** The client's prepareThreshold: its config's (null included), else the defaults'. */
+export function prepareThresholdOf(config: ClientConfig): number | null {
+  return config.prepareThreshold !== undefined ? config.prepareThreshold : defaults.prepareThreshold;
 }
 
 /** The keywords and settings to connect with; the password already resolved. */

@@ -45,6 +45,11 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
   #described = false;
   #readAhead = MIN_READ_AHEAD;
   #closeWaiters: (() => void)[] = [];
+  /**
+   * What the caller holds for these rows: this cursor, the QueryStream reading through it, or
+   * the pg-cursor / pg-query-stream object it stands in for (a traced span's result).
+   */
+  _owner: object = this;
 
   constructor(text: string, values?: unknown[] | null, config?: CursorConfig) {
     super();
@@ -59,7 +64,7 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
     this.state = 'submitted';
     this.#context = context;
     this._result._types = context.typesFor(this._conf.types ?? this._result._types);
-    context.stream(this.text, this.values ?? undefined, (result) => this.#onRows(result)).then(
+    context.stream(this.text, this.values ?? undefined, (result) => this.#onRows(result), this._owner).then(
       (handle) => {
         this.#handle = handle;
         if (this.#closing) this.#abandon();
@@ -85,7 +90,7 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
       rows = this._result.parseRows(result.rows, result.fields);
     } catch (error) {
       this.#onError(error as Error);
-      this.#abandon();
+      this.#abandon(error);
       return;
     }
     for (const row of rows) {
@@ -201,12 +206,15 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
     promise.then(() => callback());
   }
 
-  /** Nobody wants the rest: it is cancelled when that harms nothing else, else read and dropped. */
-  #abandon(): void {
+  /**
+   * Nobody wants the rest: it is cancelled when that harms nothing else, else read and
+   * dropped. `error`: why, when reading failed.
+   */
+  #abandon(error?: unknown): void {
     this.#buffer = [];
     const handle = this.#handle;
     if (handle === undefined) return; // submit() calls again once it has one
-    handle.stop();
+    handle.stop(error);
     if (this.#paused) {
       this.#paused = false;
       handle.resume();

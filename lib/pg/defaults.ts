@@ -26,6 +26,11 @@ export interface Defaults {
   connect_timeout: number;
   keepalives: number;
   keepalives_idle: number;
+  /**
+   * runs of a statement on a client before it is prepared on the server (pqnode's, not
+   * node-postgres's); null: never prepare a statement without a name, as node-postgres
+   */
+  prepareThreshold: number | null;
   /** int8 (and int8[]) as JS numbers rather than strings */
   parseInt8: boolean;
 }
@@ -54,6 +59,7 @@ const BUILT_IN = {
   connect_timeout: 0,
   keepalives: 1,
   keepalives_idle: 0,
+  prepareThreshold: 5 as number | null,
 } as const;
 
 /** The built-in value of a default, to tell whether the user changed it. */

@@ -14,9 +14,11 @@
 //   value over as text, and builds the rows as objects when no column is left to JS;
 // - rows as they arrive, with backpressure, for cursors and streams (the core's stream(),
 //   pauseReading(), resumeReading());
+// - statements a client runs often prepared on the server, as pqnode prepares them
+//   (prepareThreshold: null, never, as node-postgres never prepares an unnamed statement);
 // - COPY, notifications, notices, cancel and close through the public API.
 import type { Readable } from 'node:stream';
-import { queryChannel, rowCountOf, trace } from '../tracing';
+import { queryChannel, rowCountOf, settleTrace, startTrace, trace, type QueryTraceContext } from '../tracing';
 
 import { connect, type Connection, type Notice } from '../connection';
 import { coreOf, type Core } from '../core/interface';
@@ -178,6 +180,27 @@ function toCoreResults(results: NativeResult[]): CoreResult[] {
   return results.map(toCoreResult);
 }
 
+export interface CoreOpenOptions {
+  /** seconds, or undefined for none */
+  connectTimeout: number | undefined;
+  /** runs of a statement before it is prepared on the server; null: never unless named */
+  prepareThreshold: number | null;
+}
+
+/** Who makes what a run() resolves with from the statements' results (a query: node-postgres's Results). */
+export interface ResultMaker<T> {
+  makeResults(results: CoreResult[]): T;
+}
+
+/** rows per chunk of a streamed statement, where libpq streams chunks */
+const STREAM_CHUNK_ROWS = 100;
+
+/** A statement whose rows are streamed: its final result, and how the reader gives up (`error`: reading failed). */
+export interface CoreStream {
+  readonly done: Promise<CoreResult>;
+  stop(error?: unknown): void;
+}
+
 /** A connection as the facade uses it. */
 export class CoreConnection {
   readonly #conn: Connection;
@@ -194,8 +217,8 @@ export class CoreConnection {
   }
 
   /** Open a connection with these libpq keywords, in autocommit mode as node-postgres is. */
-  static async open(keywords: Record<string, string>, connectTimeout: number | undefined, events: CoreEvents): Promise<CoreConnection> {
-    const conn = await connect(keywords, { autocommit: true, connectTimeout });
+  static async open(keywords: Record<string, string>, options: CoreOpenOptions, events: CoreEvents): Promise<CoreConnection> {
+    const conn = await connect(keywords, { autocommit: true, connectTimeout: options.connectTimeout, prepareThreshold: options.prepareThreshold });
     return new CoreConnection(conn, events);
   }
 
@@ -215,37 +238,105 @@ export class CoreConnection {
     return this.#conn.info.parameterStatus(name);
   }
 
-  /** Run a text (several statements when it has no parameters): one result per statement. */
-  run(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions = {}): Promise<CoreResult[]> {
+  /**
+   * Run a text (several statements when it has no parameters): one result per statement,
+   * handed to `into`, which makes what the caller's call resolves with.
+   */
+  run<T>(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions, into: ResultMaker<T>): Promise<T> {
     // not an async function: the connection's own promise, mapped, is one promise less per query
-    const running = queryChannel.hasSubscribers
-      ? this.#tracedRun(text, values, options)
-      : this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
-    return running.then(toCoreResults);
+    if (queryChannel.hasSubscribers) return this.#tracedRun(text, values, options, into);
+    return this.#core
+      .run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true)
+      .then((results) => into.makeResults(toCoreResults(results)));
   }
 
-  /** run() published on `pqnode:query`, as the connection publishes its own statements. */
-  #tracedRun(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions): Promise<NativeResult[]> {
-    const run = () => this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true);
-    return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, results) => {
-      context.rowCount = rowCountOf(results);
-    });
+  /**
+   * run() published on `pqnode:query`, as the connection publishes its own statements; the
+   * results are made inside the span, so that its `result` is what the call resolves with.
+   */
+  #tracedRun<T>(text: string, values: readonly CoreParam[] | undefined, options: CoreRunOptions, into: ResultMaker<T>): Promise<T> {
+    const context = this.#core.queryTraceContext(text, values);
+    return trace(queryChannel, context, () =>
+      this.#core.run(text, values, options.signal, options.prepare, nativesOf(options.native ?? 0).registry, options.objectRows === true).then((results) => {
+        context.rowCount = rowCountOf(results);
+        return into.makeResults(toCoreResults(results));
+      }),
+    );
   }
 
   /**
    * Run one statement with its rows handed to `onRows` as they arrive; `done` resolves with
    * the final result (its rows, when libpq could not stream them). Every value is text.
+   * `stop()`: the reader gave up (with `error` when reading failed). Published on
+   * `pqnode:query` as conn.stream() is, `owner` (what the caller holds) the span's result.
    */
   stream(
     text: string,
     values: readonly CoreParam[] | undefined,
     onRows: (result: CoreResult) => void,
-    options: { chunkSize?: number } = {},
-  ): { done: Promise<CoreResult>; stop(): void } {
-    const mode = (options.chunkSize ?? 100) > 1 && hasChunkedRows() ? (options.chunkSize ?? 100) : 1;
+    owner?: object,
+  ): CoreStream {
+    // chunks of 100 rows where libpq has them (17+), else one row at a time
+    const mode = hasChunkedRows() ? STREAM_CHUNK_ROWS : 1;
+    if (queryChannel.hasSubscribers) return this.#tracedStream(text, values, onRows, mode, owner);
     // streamed statements are decoded with the connection's own typecasters: all text
     const { done, stop } = this.#core.stream(text, values, { mode, onRows: (result) => onRows(toCoreResult(result)) });
     return { done: done.then((results) => toCoreResult(results[results.length - 1])), stop };
+  }
+
+  /**
+   * stream() as one span, from the send to the statement's end on the connection: `rowCount`
+   * the rows the statement returned, or those received before it failed or the reader gave
+   * up (then `aborted`, and no error unless reading failed).
+   */
+  #tracedStream(text: string, values: readonly CoreParam[] | undefined, onRows: (result: CoreResult) => void, mode: number, owner: object | undefined): CoreStream {
+    // a statement never sent publishes nothing
+    this.#core.checkOpen();
+    const context: QueryTraceContext = this.#core.queryTraceContext(text, values);
+    let received = 0;
+    /** set once the reader gave up: why, if reading failed */
+    let gaveUp: { failure: { error: unknown } | undefined } | undefined;
+    const started = startTrace(queryChannel, context, () =>
+      this.#core.stream(text, values, {
+        mode,
+        onRows: (result) => {
+          if (gaveUp === undefined) received += result.rows.length;
+          onRows(toCoreResult(result));
+        },
+      }),
+    );
+    const settle = (results: readonly NativeResult[] | undefined, error: unknown) => {
+      if (gaveUp !== undefined) {
+        context.rowCount = received;
+        if (gaveUp.failure === undefined) {
+          context.aborted = true;
+          context.result = owner;
+        }
+        settleTrace(queryChannel, context, gaveUp.failure);
+      } else if (results !== undefined) {
+        context.rowCount = rowCountOf(results);
+        context.result = owner;
+        settleTrace(queryChannel, context);
+      } else {
+        context.rowCount = received;
+        settleTrace(queryChannel, context, { error });
+      }
+    };
+    const done = started.done.then(
+      (results) => {
+        settle(results, undefined);
+        return toCoreResult(results[results.length - 1]);
+      },
+      (error: unknown) => {
+        settle(undefined, error);
+        throw error;
+      },
+    );
+    const stop = (error?: unknown) => {
+      gaveUp ??= { failure: error === undefined ? undefined : { error } };
+      started.stop();
+    };
+    return { done, stop };
   }
 
   /** Stop reading the socket (rows are not taken fast enough), then start again. */

@@ -82,6 +82,26 @@ const SYSTEM_CODES: readonly [RegExp, string][] = [
   [/timed out|timeout expired/i, 'ETIMEDOUT'],
 ];
 
+/** the names of the statements pqnode prepares by itself (core/prepared.ts) */
+const AUTOMATIC_STATEMENT = /^prepared statement "_pqnode_\w+" does not exist$/;
+
+/**
+ * The message of a server error, as node-postgres gives it: the server's own words. One
+ * failure node-postgres cannot have gets the setting that avoids it: a statement pqnode/pg
+ * prepared by itself, missing on the server connection a pooler in transaction mode handed
+ * the next run to (outside a transaction it is prepared again and re-run, unseen).
+ */
+function messageOf(diag: Diagnostic): string {
+  const message = diag.messagePrimary ?? '';
+  if (diag.sqlstate !== '26000' || !AUTOMATIC_STATEMENT.test(message)) return message;
+  return (
+    `${message}: pqnode/pg prepares a statement a client runs often (prepareThreshold, 5 by default), ` +
+    'and a pooler in transaction mode (PgBouncer before 1.21, or without max_prepared_statements) ' +
+    'may run the next transaction on a server connection that lacks it; set prepareThreshold: null ' +
+    'in the client or pool config (or pg.defaults) to prepare only named statements, as node-postgres does'
+  );
+}
+
 /**
  * What node-postgres would have thrown for an error of pqnode's: a DatabaseError for an error
  * the server sent, else an Error with the same message (a system errno code added where
@@ -91,7 +111,7 @@ export function toPgError(error: unknown): Error {
   if (error instanceof DatabaseError || !(error instanceof Error)) return error instanceof Error ? error : new Error(String(error));
   if (error instanceof PqnodeError && error.sqlstate !== undefined && error.diag.messagePrimary !== undefined) {
     const diag = error.diag;
-    const converted = new DatabaseError(diag.messagePrimary ?? error.message, 0, 'error');
+    const converted = new DatabaseError(messageOf(diag), 0, 'error');
     assignDiagnostic(converted, diag);
     return converted;
   }

@@ -25,8 +25,9 @@ function isForeignCursor(value: unknown): value is ForeignCursor {
 }
 
 /** A Cursor of ours doing the work of a pg-cursor, which keeps its identity, methods and events. */
-function standIn(foreign: ForeignCursor): Cursor<unknown> {
+function standIn(foreign: ForeignCursor, owner: object): Cursor<unknown> {
   const own = new Cursor<unknown>(foreign.text, foreign.values, foreign._conf);
+  own._owner = owner;
   for (const event of ['row', 'end', 'error'] as const) {
     own.on(event, (...args: unknown[]) => {
       if (event !== 'error' || (foreign as unknown as { listenerCount(name: string): number }).listenerCount('error') > 0) foreign.emit(event, ...args);
@@ -43,11 +44,11 @@ export function adoptForeignSubmittable(value: unknown): Submittable {
   const stream = value as { cursor?: unknown; submit?: unknown };
   if (isForeignCursor(stream.cursor)) {
     // pg-query-stream: its Readable reads through `this.cursor`, which becomes ours
-    const own = standIn(stream.cursor);
+    const own = standIn(stream.cursor, stream);
     stream.cursor = own;
     return own;
   }
-  if (isForeignCursor(value)) return standIn(value);
+  if (isForeignCursor(value)) return standIn(value, value);
   throw new TypeError(
     'pqnode/pg runs its own Query, Cursor and QueryStream, and the objects of pg-cursor and pg-query-stream; other submittables speak node-postgres\'s wire protocol, which pqnode does not expose',
   );

@@ -19,6 +19,7 @@ export class QueryStream<R = Record<string, unknown>> extends Readable implement
     super({ objectMode: true, autoDestroy: true, highWaterMark: batchSize ?? highWaterMark });
     this.#batchSize = batchSize ?? highWaterMark;
     this.cursor = new Cursor<R>(text, values, config);
+    this.cursor._owner = this;
   }
 
   submit(context: SubmitContext): void {

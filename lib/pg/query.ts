@@ -31,22 +31,28 @@ export interface RowStreamHandle {
   /** stop reading the socket until resume() */
   pause(): void;
   resume(): void;
-  /** the reader gave up: the statement is cancelled when that harms nothing else */
-  stop(): void;
+  /** the reader gave up (`error`: reading failed): the statement is cancelled when that harms nothing else */
+  stop(error?: unknown): void;
 }
+
+/** A query's results as node-postgres gives them: one Result, or one per statement when there are several. */
+export type QueryResults<R = Record<string, unknown>> = Result<R> | Result<R>[];
 
 /** What a client does to run a submittable: the one entry point shared by every kind of query. */
 export interface SubmitContext {
-  /** Runs the query's statement; resolves with one result per statement. */
-  run(query: Query): Promise<CoreResult[]>;
+  /** Runs the query's statement; resolves with its results as node-postgres gives them (Query.makeResults). */
+  run(query: Query): Promise<QueryResults>;
   /** The client's types, or these when given. */
   typesFor(types: CustomTypesConfig | undefined): CustomTypesConfig;
   /** COPY ... FROM STDIN with the data `source` yields; resolves with the rows copied. */
   copyFrom(text: string, source: Readable): Promise<number>;
   /** COPY ... TO STDOUT: its data. */
   copyTo(text: string): Promise<Readable>;
-  /** Runs one statement whose rows (every value text) are handed to `onRows` as they arrive. */
-  stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void): Promise<RowStreamHandle>;
+  /**
+   * Runs one statement whose rows (every value text) are handed to `onRows` as they arrive;
+   * `owner` is what the caller holds for them (a traced span's result).
+   */
+  stream(text: string, values: readonly unknown[] | undefined, onRows: (result: CoreResult) => void, owner: object): Promise<RowStreamHandle>;
 }
 
 /** Anything a client's query() accepts besides text and configs: it is handed the client's context. */
@@ -67,6 +73,8 @@ export class Query<R = Record<string, unknown>> extends EventEmitter implements 
   _results: Result<R> | Result<R>[] | undefined;
   /** @internal the columns the native layer decoded, as the client ran the query */
   _native: NativeSet = 0;
+  /** the parsers in effect, as the client ran the query */
+  _parsers: CustomTypesConfig | undefined;
 
   constructor(config: string | QueryConfig, values?: unknown[] | QueryCallback, callback?: QueryCallback) {
     super();
@@ -88,32 +96,36 @@ export class Query<R = Record<string, unknown>> extends EventEmitter implements 
   /** The client runs the query; its rows, callback and events follow. */
   submit(context: SubmitContext): void {
     context.run(this as Query).then(
-      (results) => this.handleResults(results, context),
+      () => this.handleResults(),
       (error: Error) => this.handleError(error),
     );
   }
 
-  /** @internal */
-  handleResults(results: CoreResult[], context: SubmitContext): void {
-    let made: Result<R>[];
-    try {
-      const types = context.typesFor(this.types ?? this._result._types);
-      made = results.map((core) => resultOf<R>(core, this.rowMode, types, this._native));
-    } catch (error) {
-      this.handleError(error as Error);
-      return;
-    }
+  /**
+   * @internal The results as node-postgres gives them, made as the statements' results come
+   * (a type parser may throw: the query fails with its error).
+   */
+  makeResults(results: CoreResult[]): QueryResults<R> {
+    const types = this._parsers ?? this._result._types;
+    const made = results.map((core) => resultOf<R>(core, this.rowMode, types, this._native));
     this._result = made[made.length - 1];
-    this._results = made.length === 1 ? made[0] : made;
+    const shaped = made.length === 1 ? made[0] : made;
+    this._results = shaped;
+    return shaped;
+  }
+
+  /** @internal The rows, callback and events of the results makeResults() made. */
+  handleResults(): void {
+    const results = this._results as QueryResults<R>;
     if (this.listenerCount('row') > 0) {
-      for (const result of made) for (const row of result.rows) this.emit('row', row, result);
+      for (const result of Array.isArray(results) ? results : [results]) for (const row of result.rows) this.emit('row', row, result);
     }
     const callback = this.callback;
     if (callback !== undefined) {
       this.callback = undefined;
-      callback(null, this._results);
+      callback(null, results);
     }
-    this.emit('end', this._results);
+    this.emit('end', results);
   }
 
   /** @internal */

@@ -125,9 +125,11 @@ async function runInAutocommit(conn: Connection, clean: CleanState, hook: Connec
 
 /**
  * connect() sets DateStyle to ISO when the server's default is another (every DateStyle is
- * read, ISO the fastest); a RESET ALL or DISCARD ALL in a hook puts the default back.
+ * read, ISO the fastest); a RESET ALL or DISCARD ALL in a hook puts the default back. Sent
+ * through the core, as connect() sends it: the pool's bookkeeping is not the user's
+ * statement, so it is not published on `pqnode:query`, and it is never prepared.
  */
 async function restoreDateStyle(conn: Connection): Promise<void> {
   const dateStyle = conn.info.parameterStatus('DateStyle');
-  if (dateStyle !== null && !dateStyle.startsWith('ISO')) await conn.query("SET DateStyle TO 'ISO'");
+  if (dateStyle !== null && !dateStyle.startsWith('ISO')) await coreOf(conn).run("SET DateStyle TO 'ISO'", undefined, undefined, false);
 }
