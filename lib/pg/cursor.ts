@@ -46,7 +46,7 @@ export class Cursor<R = Record<string, unknown>> extends EventEmitter implements
   #readAhead = MIN_READ_AHEAD;
   #closeWaiters: (() => void)[] = [];
   /**
-   * What the caller holds for these rows: this cursor, the QueryStream reading through it, or
+   * @internal What the caller holds for these rows: this cursor, the QueryStream reading through it, or
    * the pg-cursor / pg-query-stream object it stands in for (a traced span's result).
    */
   _owner: object = this;

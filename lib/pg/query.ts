@@ -73,7 +73,7 @@ export class Query<R = Record<string, unknown>> extends EventEmitter implements 
   _results: Result<R> | Result<R>[] | undefined;
   /** @internal the columns the native layer decoded, as the client ran the query */
   _native: NativeSet = 0;
-  /** the parsers in effect, as the client ran the query */
+  /** @internal the parsers in effect, as the client ran the query */
   _parsers: CustomTypesConfig | undefined;
 
   constructor(config: string | QueryConfig, values?: unknown[] | QueryCallback, callback?: QueryCallback) {
