@@ -5,6 +5,7 @@
 // no listener cannot crash the process.
 import { TypedEventEmitter } from './typed-events';
 import { withCallerStack } from './caller-stack';
+import { messageOf } from './thrown';
 import { connect, Connection, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
@@ -668,7 +669,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   #lastErrorNote(since: number): string {
     const last = this.#lastConnectError;
     if (last === undefined || last.at < since) return '';
-    const message = last.error instanceof Error ? last.error.message : String(last.error);
+    const message = messageOf(last.error);
     return ` (last connection attempt: ${message.split('\n')[0]})`;
   }
 

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 
+import { messageOf } from '../thrown';
 import { builtInDefault, defaults } from './defaults';
 import { parseConninfo } from './driver';
 import type { CustomTypesConfig } from './type-parsers';
@@ -119,7 +120,7 @@ function parseConnectionString(text: string): ParsedConnectionString {
     keywords = parseConninfo(forLibpq);
   } catch (error) {
     // libpq's message quotes nothing of the string: no password leaks through it
-    throw new TypeError(`invalid connection string: ${error instanceof Error ? error.message : String(error)}`);
+    throw new TypeError(`invalid connection string: ${messageOf(error)}`);
   }
   return { keywords, pg };
 }
