@@ -1,4 +1,4 @@
-import { afterEach, expect, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { connect, Pool, type Conninfo, type Connection, type ConnectOptions, type Notice, type PoolOptions } from '../lib';
 
 export interface TestServer {
@@ -102,6 +102,26 @@ export function uniqueName(prefix = 't'): string {
 /** A connection to the test server; closed by the caller (or by `await using`). */
 export async function connectTest(options: ConnectOptions = {}): Promise<Connection> {
   return connect(testDsn(), options);
+}
+
+/**
+ * One connection to the test server shared by the tests of a file: opened before them, closed
+ * after them. Called at the top level of a test file, or of a describe for its tests alone: it
+ * registers that beforeAll and afterAll, so hooks registered after it find the connection open.
+ * What it returns gives the connection, and throws outside hooks and tests, where there is none.
+ */
+export function sharedConnection(options: ConnectOptions = {}): () => Connection {
+  let shared: Connection | undefined;
+  beforeAll(async () => {
+    shared = await connectTest(options);
+  });
+  afterAll(async () => {
+    await shared?.close();
+  });
+  return () => {
+    if (shared === undefined) throw new Error('the shared connection is open only in the hooks and tests of its file');
+    return shared;
+  };
 }
 
 /** What `closedAfterEach()` hands a test file: connections it opens or adopts. */
