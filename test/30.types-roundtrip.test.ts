@@ -4,11 +4,11 @@ import { errors, Json, types, type Connection } from '../lib';
 import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
 import { parseDouble } from '../lib/types/numeric';
-import { singleValue, uniqueName, withConnection, sharedConnection } from './helpers';
+import { uniqueName, withConnection, sharedConnection, singleValueOn } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn()): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 /** A Date for a UTC wall-clock time, any year (Date.UTC maps years 0-99 to 1900-1999). */
 function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): Date {

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { types } from '../lib';
-import { singleValue, sharedConnection } from './helpers';
+import { sharedConnection, singleValueOn } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 
-const one = <T = unknown>(text: string, params?: unknown[]): Promise<T> => singleValue<T>(conn(), text, params);
+const one = singleValueOn(conn);
 
 describe('arrays of every family', () => {
   it('each element goes through its type, NULLs kept, in one row', async () => {

@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errors, types, type Connection } from '../lib';
+import { errors, types } from '../lib';
 import { parseInterval } from '../lib/types/interval';
-import { connectTest, rejectionOf, singleValue, thrownBy, sharedConnection } from './helpers';
+import { connectTest, rejectionOf, thrownBy, sharedConnection, singleValueOn } from './helpers';
 
 const { Interval } = types;
 const HOUR = 3_600_000_000;
 
 const conn = sharedConnection({ autocommit: true });
 
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn()): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 function parts(value: unknown): [number, number, number] {
   expect(value).toBeInstanceOf(Interval);

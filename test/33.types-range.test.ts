@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errors, types, type Connection } from '../lib';
+import { errors, types } from '../lib';
 import { parseMultirange, parseRange } from '../lib/types/range';
-import { connectTest, singleValue, thrownBy, uniqueName, sharedConnection } from './helpers';
+import { connectTest, thrownBy, uniqueName, sharedConnection, singleValueOn } from './helpers';
 
 const { Range } = types;
 type AnyRange = InstanceType<typeof Range>;
 
 const conn = sharedConnection({ autocommit: true });
 
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn()): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 function shape(value: unknown): unknown {
   expect(value).toBeInstanceOf(Range);

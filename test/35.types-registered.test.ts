@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, types, type Connection } from '../lib';
+import { errors, types } from '../lib';
 import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
 import { parseRecord } from '../lib/types/composite';
 import { formatHstore, parseHstorePairs } from '../lib/types/hstore';
-import { rejectionOf, singleValue, thrownBy, uniqueName, withConnection, sharedConnection } from './helpers';
+import { rejectionOf, thrownBy, uniqueName, withConnection, sharedConnection, singleValueOn } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 const schema = uniqueName('reg');
@@ -17,7 +17,7 @@ afterAll(async () => {
   await conn().query(`drop schema if exists ${schema} cascade`);
 });
 
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn()): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 describe('fetchTypeInfo', () => {
   it('describes built-in, enum, composite, range and domain types', async () => {

@@ -205,6 +205,14 @@ export async function singleValue<T = unknown>(conn: Connection, text: string, p
   return result.rows[0][0] as T;
 }
 
+/**
+ * `singleValue` on the connection `conn` gives (a `sharedConnection()`), or on the one passed
+ * last: `one('select 1::int2')`, `one('select $1', [value], other)`.
+ */
+export function singleValueOn(conn: () => Connection): <T = unknown>(text: string, params?: unknown[], on?: Connection) => Promise<T> {
+  return <T = unknown>(text: string, params?: unknown[], on: Connection = conn()) => singleValue<T>(on, text, params);
+}
+
 /** `fn` on a fresh autocommit connection to the test server, closed after it. */
 export async function withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
   const conn = await connectTest({ autocommit: true });
