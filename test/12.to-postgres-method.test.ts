@@ -2,10 +2,10 @@
 // toPostgres(prepareValue) method is sent as what the method returns, prepared in its turn,
 // with a clear error for a chain that comes back to itself.
 import { describe, expect, it } from 'vitest';
-import { connect, errors, types } from '../lib';
+import { errors, types } from '../lib';
 import { adaptValue } from '../lib/adapt/adapters';
 import { Oid } from '../lib/types/oids';
-import { rejectionOf, testDsn, thrownBy, sharedConnection } from './helpers';
+import { rejectionOf, thrownBy, sharedConnection, connectTest } from './helpers';
 
 type Prepare = (value: unknown) => string | null;
 
@@ -117,7 +117,7 @@ describe('toPostgres()', () => {
   });
 
   it('an adapter set for the class wins over its toPostgres', async () => {
-    const local = await connect(testDsn(), { autocommit: true });
+    const local = await connectTest({ autocommit: true });
     try {
       local.adapters.set(Money, (money) => `${money.cents} cents`);
       const result = await local.query<{ t: string }>('select $1::text as t', [new Money(7)]);

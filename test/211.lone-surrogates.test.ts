@@ -3,8 +3,8 @@
 // what the caller gave. It is refused with a DataError naming where it was, wherever text
 // leaves for the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Json, sql, types, Xid } from '../lib';
-import { rejectionOf, testDsn, thrownBy, uniqueName, sharedConnection } from './helpers';
+import { errors, Json, sql, types, Xid } from '../lib';
+import { rejectionOf, thrownBy, uniqueName, sharedConnection, connectTest } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 let table: string;
@@ -52,7 +52,7 @@ describe('query parameters', () => {
     class Tag {
       constructor(readonly name: string) {}
     }
-    const local = await connect(testDsn(), { autocommit: true });
+    const local = await connectTest({ autocommit: true });
     try {
       local.adapters.set(Tag, (tag) => tag.name);
       expectLone(await rejectionOf(local.query('select $1::text', [new Tag(HIGH)])), '$1');
@@ -143,7 +143,7 @@ describe('names that go into a statement', () => {
   });
 
   it('a two-phase transaction id: refused before the transaction begins', async () => {
-    const tpc = await connect(testDsn());
+    const tpc = await connectTest();
     try {
       expect(thrownBy(() => tpc.xid(1, HIGH, 'b'))).toBeInstanceOf(errors.ProgrammingError);
       expect(thrownBy(() => tpc.xid(1, 'g', LOW))).toBeInstanceOf(errors.ProgrammingError);

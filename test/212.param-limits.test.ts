@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection } from '../lib';
+import { errors, Pool, type Connection } from '../lib';
 import { adaptParams, adaptValue } from '../lib/adapt/adapters';
-import { rejectionOf, testDsn, thrownBy, uniqueName, sharedConnection } from './helpers';
+import { rejectionOf, testDsn, thrownBy, uniqueName, sharedConnection, connectTest } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -61,7 +61,7 @@ describe('more than 65,535 parameters', () => {
   });
 
   it('in a transaction, the refused statement leaves the transaction as it was', async () => {
-    const inTx = await connect(testDsn());
+    const inTx = await connectTest();
     try {
       await inTx.query('select 1');
       const error = await rejectionOf(inTx.query('select $1', numbers(LIMIT + 1)));

@@ -2,9 +2,9 @@
 // placeholders are replaced: a `$1` in a string, a quoted identifier, a dollar-quoted body or
 // a comment is text, and a value put there could end it and run a statement of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Connection } from '../lib';
+import type { Connection } from '../lib';
 import { inlinePlaceholders } from '../lib/sql/lexer';
-import { testDsn, uniqueName, sharedConnection } from './helpers';
+import { uniqueName, sharedConnection, connectTest } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 let victim: string;
@@ -83,7 +83,7 @@ describe('conn.copy(text, params): a value cannot end a string, an identifier or
   }
 
   it("with standard_conforming_strings off, '\\' $1' is one string", async () => {
-    const old = await connect(testDsn(), { autocommit: true });
+    const old = await connectTest({ autocommit: true });
     try {
       await old.query('set standard_conforming_strings = off');
       await old.query('set escape_string_warning = off');

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection } from '../lib';
+import { errors, Pool, type Connection } from '../lib';
 import { Backoff, jitter } from '../lib/pool/timing';
 import { closedPort, errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
-import { poolsClosedAfterEach, testDsn, uniqueName, sharedConnection } from './helpers';
+import { poolsClosedAfterEach, testDsn, uniqueName, sharedConnection, connectTest } from './helpers';
 
 const admin = sharedConnection({ autocommit: true });
 let table: string;
@@ -293,7 +293,7 @@ describe('acquire() and release()', () => {
   it('refuses a connection that is not from the pool, or returned twice', async () => {
     const pool = makePool();
     const other = makePool();
-    const stranger = await connect(testDsn());
+    const stranger = await connectTest();
     try {
       await expect(pool.release(stranger)).rejects.toThrow(errors.InterfaceError);
       await expect(pool.release(stranger)).rejects.toThrow(/does not belong/);
@@ -536,7 +536,7 @@ describe('hooks', () => {
   });
 
   it('Pool.checkConnection rejects on a dead connection', async () => {
-    const conn = await connect(testDsn());
+    const conn = await connectTest();
     await terminate(admin(), conn.info.backendPid);
     await expect(Pool.checkConnection(conn)).rejects.toThrow(errors.OperationalError);
   });
