@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errors, type Connection, type Field, Result } from '../lib';
-import { connectTest, uniqueName, rejectionOf, sharedConnection } from './helpers';
+import { connectTest, uniqueName, rejectionOf, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const THIS_FILE = '210.query.test';
@@ -140,8 +140,7 @@ describe('rows', () => {
 
 describe('Result', () => {
   it('describes fields: name, typeOid, tableOid, columnId, typeSize, typeModifier, format', async () => {
-    const table = uniqueName('fields');
-    await conn().query(`create temp table ${table} (id int4 primary key, label varchar(12), price numeric(10, 2))`);
+    const table = await makeTable(conn(), 'id int4 primary key, label varchar(12), price numeric(10, 2)', { prefix: 'fields', temp: true });
     await conn().query(`insert into ${table} values (1, 'one', 1.5)`);
     const tableOid = (await conn().query<{ oid: number }>(`select '${table}'::regclass::oid as oid`)).rows[0].oid;
     expect(tableOid).toBeGreaterThan(0);
@@ -334,8 +333,7 @@ describe('multi-statement text', () => {
   });
 
   it('stops at the first failing statement and rejects', async () => {
-    const table = uniqueName('multi');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'multi', temp: true });
     const error = await rejectionOf(conn().query(`insert into ${table} values (1); select 1/0; insert into ${table} values (2)`));
     expect(error).toBeInstanceOf(errors.DivisionByZero);
     // a multi-statement simple query runs as one implicit transaction: all of it rolled back
@@ -415,8 +413,7 @@ describe('server errors', () => {
   });
 
   it('a not-null violation names the column', async () => {
-    const table = uniqueName('notnull');
-    await conn().query(`create temp table ${table} (id int, must text not null)`);
+    const table = await makeTable(conn(), 'id int, must text not null', { prefix: 'notnull', temp: true });
     const error = (await rejectionOf(conn().query(`insert into ${table} (id) values (1)`))) as errors.DatabaseError;
     expect(error).toBeInstanceOf(errors.NotNullViolation);
     expect(error).toBeInstanceOf(errors.IntegrityError);
@@ -604,8 +601,7 @@ describe('bad input', () => {
   });
 
   it('text after a NUL character is never silently dropped', async () => {
-    const table = uniqueName('nul');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'nul', temp: true });
     await conn().query(`insert into ${table} values (1), (2)`);
     const outcome = await conn().query(`delete from ${table}\u0000 where id = 1`).catch((e: unknown) => e);
     expect((await conn().query(`select count(*)::int as n from ${table}`)).rows).toEqual([{ n: 2 }]);
@@ -653,8 +649,7 @@ describe('bad input', () => {
   });
 
   it('a function or symbol parameter is a ProgrammingError naming it, and nothing is sent', async () => {
-    const table = uniqueName('nosend');
-    await conn().query(`create temp table ${table} (v text)`);
+    const table = await makeTable(conn(), 'v text', { prefix: 'nosend', temp: true });
     for (const [position, params] of [
       [1, [() => 1]],
       [2, ['ok', Symbol('s')]],

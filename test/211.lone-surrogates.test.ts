@@ -4,14 +4,13 @@
 // leaves for the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, Json, sql, types, Xid } from '../lib';
-import { rejectionOf, thrownBy, uniqueName, sharedConnection, connectTest } from './helpers';
+import { rejectionOf, thrownBy, sharedConnection, connectTest, makeTable } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 let table: string;
 
 beforeAll(async () => {
-  table = uniqueName('lone');
-  await conn().query(`create table ${table} (t text, j json, b jsonb)`);
+  table = await makeTable(conn(), 't text, j json, b jsonb', { prefix: 'lone' });
 });
 
 afterAll(async () => {

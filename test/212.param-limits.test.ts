@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errors, Pool, type Connection } from '../lib';
 import { adaptParams, adaptValue } from '../lib/adapt/adapters';
-import { rejectionOf, testDsn, thrownBy, uniqueName, sharedConnection, connectTest } from './helpers';
+import { rejectionOf, testDsn, thrownBy, sharedConnection, connectTest, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -150,8 +150,7 @@ describe('values over the 1 GB field limit', () => {
     const text = '€'.repeat(Math.floor(MAX_FIELD / 3) + 1);
     expectTooLarge(await rejectionOf(conn().query('select length($1::text)', [text])), 1);
     expectTooLarge(await rejectionOf(conn().query('select 1 where $1 = $2::text', [1, text], { prepare: true })), 2);
-    const table = uniqueName('huge');
-    await conn().query(`create temp table ${table} (a int, b text)`);
+    const table = await makeTable(conn(), 'a int, b text', { prefix: 'huge', temp: true });
     const copy = await conn().copy(`copy ${table} from stdin`);
     expectTooLarge(await rejectionOf(copy.writeRow([1, text])), 2);
     await copy.abort();
@@ -189,8 +188,7 @@ describe('the native layer never cuts a length to an int', () => {
   });
 
   it('COPY data over 2 GiB in one piece throws a RangeError instead of going out short', async () => {
-    const table = uniqueName('huge_copy');
-    await conn().query(`create temp table ${table} (a text)`);
+    const table = await makeTable(conn(), 'a text', { prefix: 'huge_copy', temp: true });
     const copy = await conn().copy(`copy ${table} from stdin`);
     // none of 4 GiB would have gone out, nor of 2 GiB
     for (const size of [2 ** 32, 2 ** 31]) {

@@ -3,7 +3,7 @@
 // from what the caller passed. One describe per way this used to go wrong.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { errors, Json, sql, types } from '../lib';
-import { rejectionOf, uniqueName, withConnection, sharedConnection } from './helpers';
+import { rejectionOf, uniqueName, withConnection, sharedConnection, makeTable } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 let schema: string;
@@ -25,8 +25,7 @@ async function value<T = unknown>(text: string, params?: unknown[]): Promise<T> 
 
 /** A table of one column `v` of `type` holding `literal`; the value read back from it. */
 async function stored<T = unknown>(type: string, literal: string): Promise<{ table: string; read: T }> {
-  const table = uniqueName('t');
-  await conn().query(`create table ${table} (id serial primary key, v ${type})`);
+  const table = await makeTable(conn(), `id serial primary key, v ${type}`);
   await conn().query(`insert into ${table} (v) values (${literal})`);
   return { table, read: await value<T>(`select v from ${table}`) };
 }
@@ -40,8 +39,7 @@ async function sentBack(table: string, read: unknown, op = '='): Promise<{ found
 
 describe('JSON is never stored as something else', () => {
   it('an empty JS array into a json or jsonb column is refused, not stored as the object {}', async () => {
-    const table = uniqueName('t');
-    await conn().query(`create table ${table} (jb jsonb, j json)`);
+    const table = await makeTable(conn(), 'jb jsonb, j json');
     for (const empty of [[], [[]], [[], []]]) {
       for (const column of ['jb', 'j']) {
         expect(await rejectionOf(conn().query(`insert into ${table} (${column}) values ($1)`, [empty]))).toBeInstanceOf(errors.DatabaseError);
@@ -59,8 +57,7 @@ describe('JSON is never stored as something else', () => {
 
   it('an empty array still is the empty array of any array type', async () => {
     await conn().query(`do $$ begin create type ${schema}.mood as enum ('sad', 'ok'); end $$`);
-    const table = uniqueName('t');
-    await conn().query(`create table ${table} (i int[], t text[], u uuid[], m mood[], d date[])`);
+    const table = await makeTable(conn(), 'i int[], t text[], u uuid[], m mood[], d date[]');
     await conn().query(`insert into ${table} values ($1, $2, $3, $4, $5)`, [[], [], [[]], [], []]);
     expect((await conn().query(`select i::text, t::text, u::text, m::text, d::text from ${table}`, undefined, { rowFactory: 'tuple' })).rows).toEqual([
       ['{}', '{}', '{}', '{}', '{}'],
@@ -227,8 +224,7 @@ describe('Dates in a timestamp column keep their wall-clock time in every mode',
     expect(new Date(2024, 0, 1).getTimezoneOffset()).toBe(-330);
     await withConnection(async (c) => {
       types.setTimestampType('local', { conn: c });
-      const table = uniqueName('t');
-      await c.query(`create temp table ${table} (id int, ts timestamp, tz timestamptz)`);
+      const table = await makeTable(c, 'id int, ts timestamp, tz timestamptz', { temp: true });
       await c.query(`insert into ${table} select i, '2024-01-01'::timestamp + i * interval '7 hours 13 minutes 1.001 seconds', now() from generate_series(1, 50) i`);
       const { rows } = await c.query<{ id: number; ts: Date }>(`select id, ts from ${table}`);
       for (const row of rows) {

@@ -2,7 +2,7 @@
 // client-side, placeholders) and the sql.query tagged template with $n parameters.
 import { describe, expect, it } from 'vitest';
 import { errors, sql, types } from '../lib';
-import { connectTest, uniqueName, thrownBy as thrown, sharedConnection } from './helpers';
+import { connectTest, uniqueName, thrownBy as thrown, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const conn = sharedConnection({ autocommit: true });
@@ -187,8 +187,7 @@ describe('Placeholder', () => {
 
 describe('sql.query tagged template', () => {
   it('values become $n parameters, pieces are inlined', async () => {
-    const table = uniqueName('tq');
-    await conn().query(`create temp table ${table} (id int, name text)`);
+    const table = await makeTable(conn(), 'id int, name text', { prefix: 'tq', temp: true });
     await conn().query(`insert into ${table} values (1, 'one'), (2, 'two')`);
     const id = 2;
     const q = sql.query`select name from ${sql.Identifier(table)} where id = ${id} and name <> ${"x'y"}`;
