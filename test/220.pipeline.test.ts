@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { errors } from '../lib';
 import { native, type NativeCallbacks } from '../lib/native';
-import { connectTest, uniqueName, withConnection, sharedConnection } from './helpers';
+import { connectTest, uniqueName, withConnection, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const conn = sharedConnection({ autocommit: true });
@@ -119,8 +119,7 @@ describe('concurrent queries on one connection', () => {
   });
 
   it('statements issued together see each other in issue order', async () => {
-    const table = uniqueName('order');
-    await conn().query(`create temp table ${table} (id serial primary key, v int)`);
+    const table = await makeTable(conn(), 'id serial primary key, v int', { prefix: 'order', temp: true });
     const inserts = Array.from({ length: 50 }, (_, i) => conn().query(`insert into ${table} (v) values ($1) returning id`, [i]));
     const counts = Array.from({ length: 5 }, () => conn().query<{ n: number }>(`select count(*)::int as n from ${table}`));
     const results = await Promise.all(inserts);
@@ -222,8 +221,7 @@ describe('errors in a pipeline', () => {
   });
 
   it('in autocommit mode writes before and after a failure are kept', async () => {
-    const table = uniqueName('keep');
-    await conn().query(`create temp table ${table} (id int primary key)`);
+    const table = await makeTable(conn(), 'id int primary key', { prefix: 'keep', temp: true });
     const settled = await settleAll([
       conn().query(`insert into ${table} values (1)`),
       conn().query(`insert into ${table} values (1)`),
@@ -320,8 +318,7 @@ describe('errors in a pipeline', () => {
 
 describe('simple-protocol text among pipelined queries', () => {
   it('a multi-statement query keeps its place in the order of results', async () => {
-    const table = uniqueName('mixed');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'mixed', temp: true });
     const order: string[] = [];
     const track = <T>(name: string, p: Promise<T>) => p.then((value) => (order.push(name), value));
     const a = track('a', conn().query(`insert into ${table} values ($1) returning id`, [1]));
@@ -395,8 +392,7 @@ describe('cursors and queries together', () => {
   });
 
   it('executemany pipelines its statements among other queries', async () => {
-    const table = uniqueName('many');
-    await conn().query(`create temp table ${table} (id int, v text)`);
+    const table = await makeTable(conn(), 'id int, v text', { prefix: 'many', temp: true });
     const cur = conn().cursor();
     const many = cur.executemany(
       `insert into ${table} values (%s, %s)`,

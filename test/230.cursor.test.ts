@@ -355,8 +355,7 @@ describe('fetching', () => {
 
 describe('description', () => {
   it('describes each column: name, typeCode (OID), sizes, precision and scale', async () => {
-    const table = uniqueName('desc');
-    await conn().query(`create temp table ${table} (i int4, t text, n numeric(10,2), v varchar(20), b int8, f bool)`);
+    const table = await makeTable(conn(), 'i int4, t text, n numeric(10,2), v varchar(20), b int8, f bool', { prefix: 'desc', temp: true });
     await conn().query(`insert into ${table} values (1, 'x', 12.5, 'abc', 9, true)`);
     const cur = await conn().execute(`select i, t, n, v, b, f from ${table}`);
     const d = cur.description;

@@ -2,7 +2,7 @@
 // executemany with returning.
 import { describe, expect, it } from 'vitest';
 import { errors, sql } from '../lib';
-import { uniqueName, rejectionOf as rejection, thrownBy as thrown, sharedConnection } from './helpers';
+import { uniqueName, rejectionOf as rejection, thrownBy as thrown, sharedConnection, makeTable } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 
@@ -47,8 +47,7 @@ describe('arraysize and description', () => {
   });
 
   it('description has the table OID and column number of table columns', async () => {
-    const table = uniqueName('desc');
-    await conn().query(`create temp table ${table} (a int, b text)`);
+    const table = await makeTable(conn(), 'a int, b text', { prefix: 'desc', temp: true });
     const cur = await conn().execute(`select b, a, 1 as c from ${table}`);
     const oid = (await conn().query<{ oid: number }>(`select '${table}'::regclass::oid as oid`)).rows[0].oid;
     const [b, a, c] = cur.description!;
@@ -84,8 +83,7 @@ describe('callproc', () => {
 
 describe('executemany returning', () => {
   it('keeps the result of each execution, read through nextset()', async () => {
-    const table = uniqueName('emr');
-    await conn().query(`create temp table ${table} (id serial primary key, name text)`);
+    const table = await makeTable(conn(), 'id serial primary key, name text', { prefix: 'emr', temp: true });
     const cur = conn().cursor();
     await cur.executemany(`insert into ${table} (name) values (%s) returning id, name`, [['a'], ['b'], ['c']], { returning: true });
     expect(cur.rowcount).toBe(3);
@@ -101,8 +99,7 @@ describe('executemany returning', () => {
   });
 
   it('without returning there is nothing to fetch', async () => {
-    const table = uniqueName('emn');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'emn', temp: true });
     const cur = conn().cursor();
     await cur.executemany(`insert into ${table} values (%s) returning id`, [[1], [2]]);
     expect(cur.rowcount).toBe(2);

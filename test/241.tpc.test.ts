@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { errors, Xid } from '../lib';
-import { closedAfterEach, rejectionOf, thrownBy, uniqueName, sharedConnection } from './helpers';
+import { closedAfterEach, rejectionOf, thrownBy, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const observer = sharedConnection({ autocommit: true });
@@ -19,8 +19,7 @@ async function preparedGids(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  table = uniqueName('tpc');
-  await observer().query(`create table ${table} (id int)`);
+  table = await makeTable(observer(), 'id int', { prefix: 'tpc' });
 });
 
 afterEach(async () => {

@@ -272,8 +272,7 @@ describe('copyFrom', () => {
 
   it('copyFrom with autocommit off runs in the implicit transaction: commit makes it visible', async () => {
     const other = await open();
-    const table = uniqueName('copytx');
-    await conn().query(`create table ${table} (a int, b text)`);
+    const table = await makeTable(conn(), 'a int, b text', { prefix: 'copytx' });
     try {
       expect(await other.copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS)).toBe(3);
       expect(other.info.transactionStatus).toBe('intrans');
@@ -573,8 +572,7 @@ describe('round trip', () => {
       const target = track(await connect(url.toString(), { autocommit: true }));
       expect((await target.query<{ db: string }>('select current_database() as db')).rows[0].db).toBe(dbname);
 
-      const table = uniqueName('migrate');
-      await source.query(`create temp table ${table} (id int, payload jsonb, at timestamptz, raw bytea)`);
+      const table = await makeTable(source, 'id int, payload jsonb, at timestamptz, raw bytea', { prefix: 'migrate', temp: true });
       await source.query(
         `insert into ${table} select g, jsonb_build_object('g', g, 's', 'x' || g), timestamptz '2024-01-01 00:00+00' + g * interval '1 minute', decode(md5(g::text), 'hex') from generate_series(1, 5000) g`,
       );

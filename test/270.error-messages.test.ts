@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, type Notice } from '../lib';
 import { connectFailure } from '../lib/connect-failure';
 import { errorOf, terminate, until } from './fault-helpers';
-import { connectTest, rejectionOf, testDsn, uniqueName, sharedConnection } from './helpers';
+import { connectTest, rejectionOf, testDsn, uniqueName, sharedConnection, makeTable } from './helpers';
 
 const SEVERITY_PREFIX = /^(?:ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|LOG|DEBUG):/;
 
@@ -81,8 +81,7 @@ describe('query errors', () => {
   });
 
   it('COPY errors too, the COPY context kept in diag', async () => {
-    const table = uniqueName('msg_copy');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'msg_copy', temp: true });
     const into = (await rejectionOf(conn().copyFrom(`copy ${table} from stdin`, '1\nx\n'))) as errors.DatabaseError;
     expect(into).toBeInstanceOf(errors.InvalidTextRepresentation);
     expect(into.message).toBe('invalid input syntax for type integer: "x"');

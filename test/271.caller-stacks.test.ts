@@ -5,7 +5,7 @@
 // says where it was made.
 import { describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
-import { connectTest, testDsn, uniqueName, sharedConnection } from './helpers';
+import { connectTest, testDsn, uniqueName, sharedConnection, makeTable } from './helpers';
 
 const THIS_FILE = '271.caller-stacks.test.ts';
 
@@ -68,8 +68,7 @@ async function inTransaction(): Promise<Connection> {
 
 /** A table whose unique key is checked at COMMIT, and a connection that broke it. */
 async function deferredViolation(): Promise<Connection> {
-  const table = uniqueName('deferred');
-  await conn().query(`create table ${table} (id int unique deferrable initially deferred)`);
+  const table = await makeTable(conn(), 'id int unique deferrable initially deferred', { prefix: 'deferred' });
   const c = await connectTest();
   await c.query(`insert into ${table} values (1), (1)`);
   return c;
@@ -96,8 +95,7 @@ describe('awaited calls: the stack reaches the line of the call', () => {
     const other = await deferredViolation();
     try {
       await other.rollback();
-      const table = uniqueName('deferred_tx');
-      await conn().query(`create table ${table} (id int unique deferrable initially deferred)`);
+      const table = await makeTable(conn(), 'id int unique deferrable initially deferred', { prefix: 'deferred_tx' });
       expectCallerLine(await awaited(() => other.transaction((c) => c.query(`insert into ${table} values (1), (1)`))));
       expectCallerLine(await awaited(() => other.lobject(4294967295)));
     } finally {
@@ -119,8 +117,7 @@ describe('awaited calls: the stack reaches the line of the call', () => {
   });
 
   it('Cursor', async () => {
-    const table = uniqueName('stack_cur');
-    await conn().query(`create temp table ${table} (id int primary key)`);
+    const table = await makeTable(conn(), 'id int primary key', { prefix: 'stack_cur', temp: true });
     const cur = conn().cursor();
     expectCallerLine(await awaited(() => cur.execute('select 1/0')));
     expectCallerLine(await awaited(() => cur.executemany(`insert into ${table} values (%s)`, [[1], [1]])));
@@ -149,8 +146,7 @@ describe('awaited calls: the stack reaches the line of the call', () => {
   });
 
   it('Copy', async () => {
-    const table = uniqueName('stack_copy');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'stack_copy', temp: true });
     const into = await conn().copy(`copy ${table} from stdin`);
     await into.write('x\n');
     expectCallerLine(await awaited(() => into.end()));
@@ -271,8 +267,7 @@ describe('calls nobody awaits: the stack still reaches the line of the call', ()
     await c.close();
     expectCallerLine(await declaring);
 
-    const table = uniqueName('stack_copy_in');
-    await conn().query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'stack_copy_in', temp: true });
     const into = await conn().copy(`copy ${table} from stdin`);
     await into.write('x\n');
     expectCallerLine(await unawaited(() => into.end()));
