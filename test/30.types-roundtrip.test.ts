@@ -4,7 +4,7 @@ import { errors, Json, types, type Connection } from '../lib';
 import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
 import { parseDouble } from '../lib/types/numeric';
-import { uniqueName, withConnection, sharedConnection, singleValueOn } from './helpers';
+import { uniqueName, withConnection, sharedConnection, singleValueOn, makeTable } from './helpers';
 
 const conn = sharedConnection({ autocommit: true });
 
@@ -207,8 +207,7 @@ describe('text types', () => {
     expect(await one('select $1::char(5)', ['😀'])).toBe('😀    ');
     expect(await one("select 'abcdefgh'::varchar(3)")).toBe('abc');
     expect(await one("select '漢字かなカナ'::varchar(2)")).toBe('漢字');
-    const table = uniqueName('chars');
-    await conn().query(`create temp table ${table} (c char(5), v varchar(3))`);
+    const table = await makeTable(conn(), 'c char(5), v varchar(3)', { prefix: 'chars', temp: true });
     await conn().query(`insert into ${table} values ($1, $2)`, ['ab', 'xyz']);
     expect((await conn().query(`select c, v from ${table}`)).rows).toEqual([{ c: 'ab   ', v: 'xyz' }]);
     const error = await conn().query(`insert into ${table} values ($1, $2)`, ['ab', 'wxyz']).catch((e: unknown) => e);
@@ -376,8 +375,7 @@ describe('date', () => {
         expect(await one("select '1970-01-01'::date - 1", [], c)).toBe('1969-12-31');
         expect(await one("select '2024-02-28'::date + 1", [], c)).toBe('2024-02-29');
         expect(await one('select $1::date[]', [['2024-02-29', null, '2023-12-31']], c)).toEqual(['2024-02-29', null, '2023-12-31']);
-        const table = uniqueName('dates');
-        await c.query(`create temp table ${table} (d date)`);
+        const table = await makeTable(c, 'd date', { prefix: 'dates', temp: true });
         await c.query(`insert into ${table} values ($1)`, ['2000-01-01']);
         expect(await one(`select d from ${table}`, [], c)).toBe('2000-01-01');
       }
@@ -558,8 +556,7 @@ describe('timestamp without time zone', () => {
       const date = utc(2024, 2, 29, 12, 34, 56, 789);
       for (const zone of ['UTC', 'America/Los_Angeles', 'Asia/Kathmandu']) {
         await c.query(`set timezone = '${zone}'`);
-        const table = uniqueName('ts');
-        await c.query(`create temp table ${table} (t timestamp)`);
+        const table = await makeTable(c, 't timestamp', { prefix: 'ts', temp: true });
         await c.query(`insert into ${table} values ($1)`, [date]);
         const back = await one<Date>(`select t from ${table}`, [], c);
         expect(back.toISOString(), zone).toBe(date.toISOString());

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, types, type Connection } from '../lib';
 import { mayChangeKeptSettings } from '../lib/session-settings';
-import { connectTest, testDsnWith, uniqueName, sharedConnection } from './helpers';
+import { connectTest, testDsnWith, uniqueName, sharedConnection, makeTable } from './helpers';
 
 // Every value in a form the server reads the same under every DateStyle (ISO input) and
 // TimeZone (explicit offsets). 2024-02-05 tells DMY from MDY; 2024-11-03 05:30 and 06:30 UTC
@@ -289,8 +289,7 @@ describe('settings changed in ways a driver does not see coming', () => {
     async (setting) => {
       const c = await connectTest({ autocommit: true });
       try {
-        const table = uniqueName('encoding');
-        await c.query(`create temp table ${table} (s text)`);
+        const table = await makeTable(c, 's text', { prefix: 'encoding', temp: true });
         // sent together: the setting does not get between them either
         const [, inserted, echoed] = await Promise.all([
           c.query(setting),

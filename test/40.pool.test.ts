@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, Pool, type Connection } from '../lib';
 import { Backoff, jitter } from '../lib/pool/timing';
 import { closedPort, errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
-import { poolsClosedAfterEach, testDsn, uniqueName, sharedConnection, connectTest } from './helpers';
+import { poolsClosedAfterEach, testDsn, uniqueName, sharedConnection, connectTest, makeTable } from './helpers';
 
 const admin = sharedConnection({ autocommit: true });
 let table: string;
@@ -10,8 +10,7 @@ let table: string;
 const makePool = poolsClosedAfterEach({ min: 1, max: 2, timeout: 5 });
 
 beforeAll(async () => {
-  table = uniqueName('pool');
-  await admin().query(`create table ${table} (id serial primary key, note text)`);
+  table = await makeTable(admin(), 'id serial primary key, note text', { prefix: 'pool' });
 });
 
 afterAll(async () => {

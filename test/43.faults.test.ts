@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
 import { errorOf, outcome, sleep, TcpProxy, terminate, until, waitUntilRunning } from './fault-helpers';
-import { closedAfterEach, loadTestServerModule, poolsClosedAfterEach, testDsn, uniqueName, type TestServer, sharedConnection } from './helpers';
+import { closedAfterEach, loadTestServerModule, poolsClosedAfterEach, testDsn, uniqueName, type TestServer, sharedConnection, makeTable } from './helpers';
 
 const admin = sharedConnection({ autocommit: true });
 let table: string;
@@ -24,8 +24,7 @@ const makePool = poolsClosedAfterEach({ min: 1, max: 1, timeout: 5 });
 const open = async (conninfo: string = testDsn()): Promise<Connection> => track(await connect(conninfo));
 
 beforeAll(async () => {
-  table = uniqueName('faults');
-  await admin().query(`create table ${table} (id int, note text)`);
+  table = await makeTable(admin(), 'id int, note text', { prefix: 'faults' });
 });
 
 afterAll(async () => {
