@@ -1,11 +1,11 @@
 // node-postgres's protocol for a value that says how it goes out: an object with a
 // toPostgres(prepareValue) method is sent as what the method returns, prepared in its turn,
 // with a clear error for a chain that comes back to itself.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, types, type Connection } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { errors, types } from '../lib';
 import { adaptValue } from '../lib/adapt/adapters';
 import { Oid } from '../lib/types/oids';
-import { rejectionOf, testDsn, thrownBy } from './helpers';
+import { rejectionOf, thrownBy, sharedConnection, connectTest } from './helpers';
 
 type Prepare = (value: unknown) => string | null;
 
@@ -35,26 +35,18 @@ class Point {
   }
 }
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connect(testDsn(), { autocommit: true });
-});
-
-afterAll(async () => {
-  await conn.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 describe('toPostgres()', () => {
   it('a class whose toPostgres returns a string is sent as that string', async () => {
     expect(adaptValue(new Money(1234))).toEqual({ value: '12.34', oid: 0 });
-    const result = await conn.query<{ n: string }>('select $1::numeric as n', [new Money(1234)]);
+    const result = await conn().query<{ n: string }>('select $1::numeric as n', [new Money(1234)]);
     expect(result.rows).toEqual([{ n: '12.34' }]);
   });
 
   it('a plain object with a toPostgres method is that method, not JSON', async () => {
     const value = { toPostgres: () => 'plain' };
-    const result = await conn.query<{ t: string }>('select $1::text as t', [value]);
+    const result = await conn().query<{ t: string }>('select $1::text as t', [value]);
     expect(result.rows).toEqual([{ t: 'plain' }]);
   });
 
@@ -63,7 +55,7 @@ describe('toPostgres()', () => {
     expect(adaptValue(new Wrapped(42))).toEqual({ value: '42', oid: 0 });
     expect(adaptValue(new Wrapped(Buffer.from([1, 2])))).toEqual({ value: Buffer.from([1, 2]), oid: Oid.bytea });
     expect(adaptValue(new Wrapped(null))).toEqual({ value: null, oid: 0 });
-    const result = await conn.query<{ n: string; b: Buffer; z: null }>('select $1::numeric as n, $2::bytea as b, $3::text as z', [
+    const result = await conn().query<{ n: string; b: Buffer; z: null }>('select $1::numeric as n, $2::bytea as b, $3::text as z', [
       new Wrapped(new Money(250)),
       new Wrapped(Buffer.from('hi')),
       new Wrapped(undefined),
@@ -72,7 +64,7 @@ describe('toPostgres()', () => {
   });
 
   it('gets a prepareValue that turns values into their text', async () => {
-    const result = await conn.query<{ p: string }>('select $1::point::text as p', [new Point(1.5, new Money(200))]);
+    const result = await conn().query<{ p: string }>('select $1::point::text as p', [new Point(1.5, new Money(200))]);
     expect(result.rows).toEqual([{ p: '(1.5,2)' }]);
     const seen: unknown[] = [];
     const probe = {
@@ -86,7 +78,7 @@ describe('toPostgres()', () => {
   });
 
   it('in an array', async () => {
-    const result = await conn.query<{ a: string[] }>('select $1::numeric[]::text[] as a', [[new Money(100), null, new Money(250)]]);
+    const result = await conn().query<{ a: string[] }>('select $1::numeric[]::text[] as a', [[new Money(100), null, new Money(250)]]);
     expect(result.rows).toEqual([{ a: ['1.00', null, '2.50'] }]);
   });
 
@@ -99,7 +91,7 @@ describe('toPostgres()', () => {
     const a: { toPostgres(): unknown } = { toPostgres: () => b };
     const b: { toPostgres(): unknown } = { toPostgres: () => a };
     for (const value of [self, a, new Wrapped(self)]) {
-      const error = await rejectionOf(conn.query('select $1::text', [value]));
+      const error = await rejectionOf(conn().query('select $1::text', [value]));
       expect(error).toBeInstanceOf(errors.ProgrammingError);
       expect(error.message).toMatch(/circular reference detected while preparing .* for query/);
       expect(error.message).toContain('$1');
@@ -110,7 +102,7 @@ describe('toPostgres()', () => {
     for (const value of [viaPrepare, viaArray]) {
       expect(thrownBy(() => adaptValue(value))).toBeInstanceOf(errors.ProgrammingError);
     }
-    const result = await conn.query<{ ok: number }>('select 1 as ok');
+    const result = await conn().query<{ ok: number }>('select 1 as ok');
     expect(result.rows).toEqual([{ ok: 1 }]);
   });
 
@@ -120,12 +112,12 @@ describe('toPostgres()', () => {
         throw new Error('not today');
       },
     };
-    const error = await rejectionOf(conn.query('select $1::text', [failing]));
+    const error = await rejectionOf(conn().query('select $1::text', [failing]));
     expect(error.message).toBe('not today');
   });
 
   it('an adapter set for the class wins over its toPostgres', async () => {
-    const local = await connect(testDsn(), { autocommit: true });
+    const local = await connectTest({ autocommit: true });
     try {
       local.adapters.set(Money, (money) => `${money.cents} cents`);
       const result = await local.query<{ t: string }>('select $1::text as t', [new Money(7)]);

@@ -2,11 +2,10 @@
 // connections nobody holds are closed by the finalizer.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { native, type NativeCallbacks, type NativeConnection, type NativeItem } from '../lib/native';
-import { connectTest, testDsn } from './helpers';
-import type { Connection } from '../lib';
+import { testDsn, sharedConnection } from './helpers';
 
 const root = path.join(__dirname, '..');
 
@@ -234,21 +233,16 @@ describe('error messages', () => {
 });
 
 describe('lifetime', () => {
-  let watcher: Connection;
+  const watcher = sharedConnection({ autocommit: true });
 
   beforeAll(async () => {
-    watcher = await connectTest({ autocommit: true });
     execFileSync('npm', ['run', 'build:ts'], { cwd: root, stdio: 'ignore' });
-  });
-
-  afterAll(async () => {
-    await watcher.close();
   });
 
   async function backendGone(pid: number, seconds: number): Promise<boolean> {
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
-      const { rows } = await watcher.query('select count(*)::int as n from pg_stat_activity where pid = $1', [pid]);
+      const { rows } = await watcher().query('select count(*)::int as n from pg_stat_activity where pid = $1', [pid]);
       if (rows[0].n === 0) return true;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

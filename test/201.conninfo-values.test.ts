@@ -3,9 +3,9 @@
 // Only a conninfo string is parsed. Also: the caller's application name wins over pqnode's.
 import net, { type AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection } from '../lib';
-import { closedAfterEach, rejectionOf, testDsn, uniqueName, withEnv } from './helpers';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connect, errors, Pool } from '../lib';
+import { closedAfterEach, rejectionOf, testDsn, uniqueName, withEnv, sharedConnection } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const SECRET = 'Obj3ct-pw-never-shown';
@@ -44,12 +44,8 @@ const base = {
 };
 
 let fake: FakeServer;
-let admin: Connection;
+const admin = sharedConnection({ autocommit: true });
 const databases: string[] = [];
-
-beforeAll(async () => {
-  admin = await connect(testDsn(), { autocommit: true });
-});
 
 // a listener of its own for every test: what it counts is that test's doing
 beforeEach(async () => {
@@ -64,8 +60,7 @@ afterEach(async () => {
 const { track } = closedAfterEach();
 
 afterAll(async () => {
-  for (const name of databases) await admin.query(`drop database if exists ${coreOf(admin).escapeIdentifier(name)} with (force)`);
-  await admin.close();
+  for (const name of databases) await admin().query(`drop database if exists ${coreOf(admin()).escapeIdentifier(name)} with (force)`);
 });
 
 function everythingShown(error: unknown): string {
@@ -76,7 +71,7 @@ function everythingShown(error: unknown): string {
 /** A database whose name is exactly `name`, dropped after the file. */
 async function createDatabase(name: string): Promise<void> {
   databases.push(name);
-  await admin.query(`create database ${coreOf(admin).escapeIdentifier(name)}`);
+  await admin().query(`create database ${coreOf(admin()).escapeIdentifier(name)}`);
 }
 
 describe('an object conninfo: every value is a value', () => {

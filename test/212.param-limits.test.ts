@@ -6,24 +6,16 @@
 // a 4 GiB Buffer costs no memory as long as nothing reads it.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { errors, Pool, type Connection } from '../lib';
 import { adaptParams, adaptValue } from '../lib/adapt/adapters';
-import { rejectionOf, testDsn, thrownBy, uniqueName } from './helpers';
+import { rejectionOf, testDsn, thrownBy, sharedConnection, connectTest, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const ROOT = path.resolve(__dirname, '..');
 const MAX_FIELD = 0x3fffffff;
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connect(testDsn(), { autocommit: true });
-});
-
-afterAll(async () => {
-  await conn.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 const LIMIT = 65535;
 
@@ -50,26 +42,26 @@ async function expectUsable(on: Connection): Promise<void> {
 
 describe('more than 65,535 parameters', () => {
   it('65,535 go through', async () => {
-    const result = await conn.query<{ n: number }>(`select cardinality(array[${dollarList(LIMIT)}]::int[]) as n`, numbers(LIMIT));
+    const result = await conn().query<{ n: number }>(`select cardinality(array[${dollarList(LIMIT)}]::int[]) as n`, numbers(LIMIT));
     expect(result.rows).toEqual([{ n: LIMIT }]);
   });
 
   it('65,536: that statement alone fails, the ones pipelined around it succeed', async () => {
     const text = `select cardinality(array[${dollarList(LIMIT + 1)}]::int[]) as n`;
     const [before, middle, after] = await Promise.allSettled([
-      conn.query<{ x: number }>('select 1 as x'),
-      conn.query(text, numbers(LIMIT + 1)),
-      conn.query<{ x: number }>('select 3 as x'),
+      conn().query<{ x: number }>('select 1 as x'),
+      conn().query(text, numbers(LIMIT + 1)),
+      conn().query<{ x: number }>('select 3 as x'),
     ]);
     expect(before).toEqual({ status: 'fulfilled', value: expect.objectContaining({ rows: [{ x: 1 }] }) });
     expect(after).toEqual({ status: 'fulfilled', value: expect.objectContaining({ rows: [{ x: 3 }] }) });
     expect(middle.status).toBe('rejected');
     expectTooMany((middle as PromiseRejectedResult).reason as Error, LIMIT + 1);
-    await expectUsable(conn);
+    await expectUsable(conn());
   });
 
   it('in a transaction, the refused statement leaves the transaction as it was', async () => {
-    const inTx = await connect(testDsn());
+    const inTx = await connectTest();
     try {
       await inTx.query('select 1');
       const error = await rejectionOf(inTx.query('select $1', numbers(LIMIT + 1)));
@@ -87,23 +79,23 @@ describe('more than 65,535 parameters', () => {
     const text = `select cardinality(array[${dollarList(LIMIT + 1)}]::int[]) as n`;
     const percent = `select cardinality(array[${values.map(() => '%s').join(',')}]::int[]) as n`;
     const ways: [string, () => Promise<unknown>][] = [
-      ['query, prepared', () => conn.query(text, values, { prepare: true })],
-      ['cursor.execute', () => conn.cursor().execute(percent, values)],
-      ['conn.execute', () => conn.execute(percent, values)],
-      ['executemany', () => conn.cursor().executemany(percent, [values, values])],
+      ['query, prepared', () => conn().query(text, values, { prepare: true })],
+      ['cursor.execute', () => conn().cursor().execute(percent, values)],
+      ['conn.execute', () => conn().execute(percent, values)],
+      ['executemany', () => conn().cursor().executemany(percent, [values, values])],
       ['stream', async () => {
-        for await (const row of conn.stream(text, values)) void row;
+        for await (const row of conn().stream(text, values)) void row;
       }],
-      ['pipeline', () => conn.pipeline((p) => p.query(text, values))],
-      ['server-side cursor', () => conn.transaction(async () => {
-        await conn.cursor({ name: 'too_many' }).execute(percent, values);
+      ['pipeline', () => conn().pipeline((p) => p.query(text, values))],
+      ['server-side cursor', () => conn().transaction(async () => {
+        await conn().cursor({ name: 'too_many' }).execute(percent, values);
       })],
     ];
     for (const [name, run] of ways) {
       const error = await rejectionOf(run());
       expect(error, name).toBeInstanceOf(errors.ProgrammingError);
       expectTooMany(error, LIMIT + 1);
-      await expectUsable(conn);
+      await expectUsable(conn());
     }
   });
 
@@ -136,34 +128,33 @@ describe('values over the 1 GB field limit', () => {
   });
 
   it('a 4 GiB Buffer is refused, not sent as an empty bytea', async () => {
-    const error = await rejectionOf(conn.query('select length($1::bytea) as n', [Buffer.allocUnsafe(2 ** 32)]));
+    const error = await rejectionOf(conn().query('select length($1::bytea) as n', [Buffer.allocUnsafe(2 ** 32)]));
     expectTooLarge(error, 1);
-    await expectUsable(conn);
+    await expectUsable(conn());
   });
 
   it('a 2 GiB Buffer is refused, and the statements around it carry on', async () => {
     const [before, middle, after] = await Promise.allSettled([
-      conn.query<{ x: number }>('select 1 as x'),
-      conn.query('select 1 where $1::bytea is not null', [Buffer.allocUnsafe(2 ** 31)]),
-      conn.query<{ x: number }>('select 3 as x'),
+      conn().query<{ x: number }>('select 1 as x'),
+      conn().query('select 1 where $1::bytea is not null', [Buffer.allocUnsafe(2 ** 31)]),
+      conn().query<{ x: number }>('select 3 as x'),
     ]);
     expect(before.status).toBe('fulfilled');
     expect(after.status).toBe('fulfilled');
     expectTooLarge((middle as PromiseRejectedResult).reason as Error, 1);
-    await expectUsable(conn);
+    await expectUsable(conn());
   });
 
   it('a string over the limit once encoded as UTF-8 is refused (prepared or not, and in a COPY row)', async () => {
     // 3 bytes of UTF-8 per character: 2 bytes over; 716 MB of string, made once
     const text = '€'.repeat(Math.floor(MAX_FIELD / 3) + 1);
-    expectTooLarge(await rejectionOf(conn.query('select length($1::text)', [text])), 1);
-    expectTooLarge(await rejectionOf(conn.query('select 1 where $1 = $2::text', [1, text], { prepare: true })), 2);
-    const table = uniqueName('huge');
-    await conn.query(`create temp table ${table} (a int, b text)`);
-    const copy = await conn.copy(`copy ${table} from stdin`);
+    expectTooLarge(await rejectionOf(conn().query('select length($1::text)', [text])), 1);
+    expectTooLarge(await rejectionOf(conn().query('select 1 where $1 = $2::text', [1, text], { prepare: true })), 2);
+    const table = await makeTable(conn(), 'a int, b text', { prefix: 'huge', temp: true });
+    const copy = await conn().copy(`copy ${table} from stdin`);
     expectTooLarge(await rejectionOf(copy.writeRow([1, text])), 2);
     await copy.abort();
-    await expectUsable(conn);
+    await expectUsable(conn());
   });
 });
 
@@ -197,17 +188,16 @@ describe('the native layer never cuts a length to an int', () => {
   });
 
   it('COPY data over 2 GiB in one piece throws a RangeError instead of going out short', async () => {
-    const table = uniqueName('huge_copy');
-    await conn.query(`create temp table ${table} (a text)`);
-    const copy = await conn.copy(`copy ${table} from stdin`);
+    const table = await makeTable(conn(), 'a text', { prefix: 'huge_copy', temp: true });
+    const copy = await conn().copy(`copy ${table} from stdin`);
     // none of 4 GiB would have gone out, nor of 2 GiB
     for (const size of [2 ** 32, 2 ** 31]) {
       const big = Buffer.allocUnsafe(size);
-      expect(() => coreOf(conn).putCopyData(big)).toThrow(RangeError);
-      expect(() => coreOf(conn).putCopyData(big)).toThrow(/COPY data/);
+      expect(() => coreOf(conn()).putCopyData(big)).toThrow(RangeError);
+      expect(() => coreOf(conn()).putCopyData(big)).toThrow(/COPY data/);
     }
     await copy.write('a\n');
     expect(await copy.end()).toBe(1);
-    await expectUsable(conn);
+    await expectUsable(conn());
   });
 });

@@ -2,34 +2,31 @@
 // comparison or an insert on that column without a cast, and nothing is stored differently
 // from what the caller passed. One describe per way this used to go wrong.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { errors, Json, sql, types, type Connection } from '../lib';
-import { connectTest, rejectionOf, uniqueName, withConnection } from './helpers';
+import { errors, Json, sql, types } from '../lib';
+import { rejectionOf, uniqueName, withConnection, sharedConnection, makeTable } from './helpers';
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 let schema: string;
 
 beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
   schema = uniqueName('back');
-  await conn.query(`create schema ${schema}`);
-  await conn.query(`set search_path = ${schema}, public`);
+  await conn().query(`create schema ${schema}`);
+  await conn().query(`set search_path = ${schema}, public`);
 });
 
 afterAll(async () => {
-  await conn.query(`drop schema if exists ${schema} cascade`);
-  await conn.close();
+  await conn().query(`drop schema if exists ${schema} cascade`);
 });
 
 async function value<T = unknown>(text: string, params?: unknown[]): Promise<T> {
-  const result = await conn.query<unknown[]>(text, params, { rowFactory: 'tuple' });
+  const result = await conn().query<unknown[]>(text, params, { rowFactory: 'tuple' });
   return result.rows[0][0] as T;
 }
 
 /** A table of one column `v` of `type` holding `literal`; the value read back from it. */
 async function stored<T = unknown>(type: string, literal: string): Promise<{ table: string; read: T }> {
-  const table = uniqueName('t');
-  await conn.query(`create table ${table} (id serial primary key, v ${type})`);
-  await conn.query(`insert into ${table} (v) values (${literal})`);
+  const table = await makeTable(conn(), `id serial primary key, v ${type}`);
+  await conn().query(`insert into ${table} (v) values (${literal})`);
   return { table, read: await value<T>(`select v from ${table}`) };
 }
 
@@ -42,29 +39,27 @@ async function sentBack(table: string, read: unknown, op = '='): Promise<{ found
 
 describe('JSON is never stored as something else', () => {
   it('an empty JS array into a json or jsonb column is refused, not stored as the object {}', async () => {
-    const table = uniqueName('t');
-    await conn.query(`create table ${table} (jb jsonb, j json)`);
+    const table = await makeTable(conn(), 'jb jsonb, j json');
     for (const empty of [[], [[]], [[], []]]) {
       for (const column of ['jb', 'j']) {
-        expect(await rejectionOf(conn.query(`insert into ${table} (${column}) values ($1)`, [empty]))).toBeInstanceOf(errors.DatabaseError);
+        expect(await rejectionOf(conn().query(`insert into ${table} (${column}) values ($1)`, [empty]))).toBeInstanceOf(errors.DatabaseError);
       }
     }
     expect(await value(`select count(*)::int from ${table}`)).toBe(0);
     // as JSON, it is the empty array
-    await conn.query(`insert into ${table} (jb, j) values ($1, $2)`, [new Json([]), new Json([[]])]);
-    await conn.query(`insert into ${table} (jb, j) values ($1::jsonb, $2::json)`, [[], [[]]]);
-    expect((await conn.query(`select jb::text, j::text from ${table}`, undefined, { rowFactory: 'tuple' })).rows).toEqual([
+    await conn().query(`insert into ${table} (jb, j) values ($1, $2)`, [new Json([]), new Json([[]])]);
+    await conn().query(`insert into ${table} (jb, j) values ($1::jsonb, $2::json)`, [[], [[]]]);
+    expect((await conn().query(`select jb::text, j::text from ${table}`, undefined, { rowFactory: 'tuple' })).rows).toEqual([
       ['[]', '[[]]'],
       ['[]', '[[]]'],
     ]);
   });
 
   it('an empty array still is the empty array of any array type', async () => {
-    await conn.query(`do $$ begin create type ${schema}.mood as enum ('sad', 'ok'); end $$`);
-    const table = uniqueName('t');
-    await conn.query(`create table ${table} (i int[], t text[], u uuid[], m mood[], d date[])`);
-    await conn.query(`insert into ${table} values ($1, $2, $3, $4, $5)`, [[], [], [[]], [], []]);
-    expect((await conn.query(`select i::text, t::text, u::text, m::text, d::text from ${table}`, undefined, { rowFactory: 'tuple' })).rows).toEqual([
+    await conn().query(`do $$ begin create type ${schema}.mood as enum ('sad', 'ok'); end $$`);
+    const table = await makeTable(conn(), 'i int[], t text[], u uuid[], m mood[], d date[]');
+    await conn().query(`insert into ${table} values ($1, $2, $3, $4, $5)`, [[], [], [[]], [], []]);
+    expect((await conn().query(`select i::text, t::text, u::text, m::text, d::text from ${table}`, undefined, { rowFactory: 'tuple' })).rows).toEqual([
       ['{}', '{}', '{}', '{}', '{}'],
     ]);
     expect(await value(`select count(*)::int from ${table} where 'sad'::mood = any($1)`, [[]])).toBe(0);
@@ -94,7 +89,7 @@ describe('a real read goes back as a real', () => {
 
 describe('arrays go back for the column to type them', () => {
   it('= ANY($1) with an array of strings compares with uuid, date, numeric, varchar, inet and enum columns', async () => {
-    await conn.query(`do $$ begin create type ${schema}.color as enum ('red', 'green'); exception when duplicate_object then null; end $$`);
+    await conn().query(`do $$ begin create type ${schema}.color as enum ('red', 'green'); exception when duplicate_object then null; end $$`);
     const cases: [string, string, unknown[]][] = [
       ['uuid', "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '00000000-0000-0000-0000-000000000000']],
       ['date', "'2024-02-29'", ['2024-02-29', '2024-03-01']],
@@ -112,7 +107,7 @@ describe('arrays go back for the column to type them', () => {
   });
 
   it('arrays pqnode read from such columns go back into them', async () => {
-    await types.registerEnum(conn, `${schema}.color`);
+    await types.registerEnum(conn(), `${schema}.color`);
     const cases: [string, string][] = [
       ['uuid[]', "'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}'"],
       ['date[]', "'{2024-02-29,infinity,-infinity}'"],
@@ -178,7 +173,7 @@ describe('JSON scalars, multiranges, composites and hstore objects go back', () 
   it('a JSON string read and sent back bare is the text of a JSON value, refused when it is not one', async () => {
     const { table, read } = await stored<string>('jsonb', `'"not json"'`);
     expect(read).toBe('not json');
-    expect(await rejectionOf(conn.query(`insert into ${table} (v) values ($1)`, [read]))).toBeInstanceOf(errors.DataError);
+    expect(await rejectionOf(conn().query(`insert into ${table} (v) values ($1)`, [read]))).toBeInstanceOf(errors.DataError);
   });
 
   it('multiranges read go back as multiranges (an array of Range is an array of ranges)', async () => {
@@ -201,8 +196,8 @@ describe('JSON scalars, multiranges, composites and hstore objects go back', () 
   });
 
   it('a registered composite read goes back as a value of its type', async () => {
-    await conn.query(`create type ${schema}.card as (id int, title text, score real, tags text[], doc jsonb)`);
-    await types.registerComposite(conn, `${schema}.card`);
+    await conn().query(`create type ${schema}.card as (id int, title text, score real, tags text[], doc jsonb)`);
+    await types.registerComposite(conn(), `${schema}.card`);
     const literal = `row(7, 'a "b", c', 1.1, '{x,NULL}', '[1, {"k": []}]')::card`;
     const { table, read } = await stored<Record<string, unknown>>('card', literal);
     expect(read).toEqual({ id: 7, title: 'a "b", c', score: 1.1, tags: ['x', null], doc: [1, { k: [] }] });
@@ -212,7 +207,7 @@ describe('JSON scalars, multiranges, composites and hstore objects go back', () 
     expect(await sentBack(many.table, many.read)).toEqual({ found: 1, text: await value(`select array[${literal}, null]::text`) });
     // a field the type lacks is refused, not dropped
     const changed = Object.assign(read, { extra: 1 });
-    expect(await rejectionOf(conn.query(`select $1::card`, [changed]))).toBeInstanceOf(errors.ProgrammingError);
+    expect(await rejectionOf(conn().query(`select $1::card`, [changed]))).toBeInstanceOf(errors.ProgrammingError);
   });
 });
 
@@ -229,8 +224,7 @@ describe('Dates in a timestamp column keep their wall-clock time in every mode',
     expect(new Date(2024, 0, 1).getTimezoneOffset()).toBe(-330);
     await withConnection(async (c) => {
       types.setTimestampType('local', { conn: c });
-      const table = uniqueName('t');
-      await c.query(`create temp table ${table} (id int, ts timestamp, tz timestamptz)`);
+      const table = await makeTable(c, 'id int, ts timestamp, tz timestamptz', { temp: true });
       await c.query(`insert into ${table} select i, '2024-01-01'::timestamp + i * interval '7 hours 13 minutes 1.001 seconds', now() from generate_series(1, 50) i`);
       const { rows } = await c.query<{ id: number; ts: Date }>(`select id, ts from ${table}`);
       for (const row of rows) {
@@ -249,14 +243,14 @@ describe('Dates in a timestamp column keep their wall-clock time in every mode',
 describe('the parameters must fill the placeholders exactly', () => {
   it('every way a statement goes out refuses a count that does not match, before sending', async () => {
     const ways: [string, () => Promise<unknown>][] = [
-      ['query', () => conn.query('select $1::int', [1, 2])],
-      ['query, prepared', () => conn.query('select $1::int, $2::int', [1], { prepare: true })],
+      ['query', () => conn().query('select $1::int', [1, 2])],
+      ['query, prepared', () => conn().query('select $1::int, $2::int', [1], { prepare: true })],
       ['stream', async () => {
-        for await (const row of conn.stream('select $2::int', [1])) void row;
+        for await (const row of conn().stream('select $2::int', [1])) void row;
       }],
-      ['pipeline', () => conn.pipeline((p) => p.query('select $1::int', []))],
-      ['sql.query with params of its own', () => conn.query(sql.query`select ${1}::int + $2`)],
-      ['executemany', () => conn.cursor().executemany('select $1::int + $2', [[1]])],
+      ['pipeline', () => conn().pipeline((p) => p.query('select $1::int', []))],
+      ['sql.query with params of its own', () => conn().query(sql.query`select ${1}::int + $2`)],
+      ['executemany', () => conn().cursor().executemany('select $1::int + $2', [[1]])],
     ];
     for (const [name, run] of ways) {
       const error = await rejectionOf(run());
@@ -267,10 +261,10 @@ describe('the parameters must fill the placeholders exactly', () => {
   });
 
   it('no values for a statement whose $n belong to a body it defines', async () => {
-    await conn.query(`create function ${schema}.plus_one(int) returns int language sql return $1 + 1`, []);
-    await conn.query(`prepare ${schema}_p(int) as select $1 * 2`, []);
+    await conn().query(`create function ${schema}.plus_one(int) returns int language sql return $1 + 1`, []);
+    await conn().query(`prepare ${schema}_p(int) as select $1 * 2`, []);
     expect(await value(`select ${schema}.plus_one(41)`)).toBe(42);
     expect(await value(`execute ${schema}_p(21)`)).toBe(42);
-    await conn.query(`deallocate ${schema}_p`);
+    await conn().query(`deallocate ${schema}_p`);
   });
 });

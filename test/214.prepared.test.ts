@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
-import { connectTest, testDsn, uniqueName, rejectionOf as rejection } from './helpers';
+import { connectTest, testDsn, uniqueName, rejectionOf as rejection, makeTable } from './helpers';
 
 const root = path.join(__dirname, '..');
 
@@ -149,8 +149,7 @@ describe('the LRU', () => {
 
 describe('stale statements', () => {
   it('a result type changed by DDL is re-prepared and re-run, not surfaced', async () => {
-    const table = uniqueName('pt');
-    await conn.query(`create table ${table} (a int)`);
+    const table = await makeTable(conn, 'a int', { prefix: 'pt' });
     try {
       await conn.query(`insert into ${table} values (1)`);
       const text = `select * from ${table}`;
@@ -166,8 +165,7 @@ describe('stale statements', () => {
 
   it('inside a transaction the error surfaces (the transaction is aborted); after rollback it works', async () => {
     const other = await connectTest();
-    const table = uniqueName('pt');
-    await conn.query(`create table ${table} (a int)`);
+    const table = await makeTable(conn, 'a int', { prefix: 'pt' });
     try {
       const text = `select * from ${table}`;
       await other.query(text, undefined, { prepare: true });

@@ -1,19 +1,11 @@
 // The sql module: composing statements from pieces (names quoted, literals quoted
 // client-side, placeholders) and the sql.query tagged template with $n parameters.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, sql, types, type Connection } from '../lib';
-import { connectTest, uniqueName, thrownBy as thrown } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { errors, sql, types } from '../lib';
+import { connectTest, uniqueName, thrownBy as thrown, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 describe('SQL and format()', () => {
   it('fills {} fields in order, and works with or without new', () => {
@@ -74,7 +66,7 @@ describe('Identifier and quoteIdent', () => {
   it('quotes as PQescapeIdentifier does, multi-part names dotted', () => {
     expect(sql.Identifier('Weird "name"').asString()).toBe('"Weird ""name"""');
     expect(sql.Identifier('public', 'my table', 'col').asString()).toBe('"public"."my table"."col"');
-    expect(sql.quoteIdent('a"b')).toBe(coreOf(conn).escapeIdentifier('a"b'));
+    expect(sql.quoteIdent('a"b')).toBe(coreOf(conn()).escapeIdentifier('a"b'));
   });
 
   it('refuses no names, non-strings and NUL characters', () => {
@@ -86,9 +78,9 @@ describe('Identifier and quoteIdent', () => {
   it('a table with a hostile name can be created, filled and read', async () => {
     const name = `${uniqueName('t')} "; drop table x; --`;
     const table = sql.Identifier(name);
-    await conn.query(sql.SQL('create temp table {} ({} int)').format(table, sql.Identifier('the "col"')));
-    await conn.query(sql.SQL('insert into {} values ($1)').format(table), [7]);
-    const result = await conn.query(sql.SQL('select {} as v from {}').format(sql.Identifier('the "col"'), table));
+    await conn().query(sql.SQL('create temp table {} ({} int)').format(table, sql.Identifier('the "col"')));
+    await conn().query(sql.SQL('insert into {} values ($1)').format(table), [7]);
+    const result = await conn().query(sql.SQL('select {} as v from {}').format(sql.Identifier('the "col"'), table));
     expect(result.rows).toEqual([{ v: 7 }]);
   });
 });
@@ -117,20 +109,20 @@ describe('Literal', () => {
   it('what it renders reads back as the value itself', async () => {
     const values: unknown[] = [42, -5, 2.5, -0.125, "it's \\ a \"test\"", null, true, false, Buffer.from('hi'), 2n ** 62n];
     const text = sql.SQL('select {}').format(sql.SQL(', ').join(values.map((v) => sql.Literal(v))));
-    const result = await conn.query(text, undefined, { rowFactory: 'tuple' });
+    const result = await conn().query(text, undefined, { rowFactory: 'tuple' });
     expect(result.rows[0]).toEqual(values);
     const date = new Date('2021-06-07T08:09:10.123Z');
-    const dated = await conn.query(sql.SQL('select {} as d').format(sql.Literal(date)));
+    const dated = await conn().query(sql.SQL('select {} as d').format(sql.Literal(date)));
     expect(dated.rows[0].d).toEqual(date);
     // untyped ones, where the context types them
-    const typed = await conn.query(
+    const typed = await conn().query(
       sql.SQL('select {}::int[] as a, {}::text[] as b, {}::jsonb as c, {}::json as d').format([1, 2, null], ['a', "b'c", null], { k: [1, 'x'] }, { k: [] }),
     );
     expect(typed.rows[0]).toEqual({ a: [1, 2, null], b: ['a', "b'c", null], c: { k: [1, 'x'] }, d: { k: [] } });
   });
 
   it('a minus after a minus does not start a comment', async () => {
-    const result = await conn.query(sql.SQL('select 1 -{} as v').format(sql.Literal(-1)));
+    const result = await conn().query(sql.SQL('select 1 -{} as v').format(sql.Literal(-1)));
     expect(result.rows).toEqual([{ v: 2 }]);
   });
 
@@ -174,11 +166,11 @@ describe('Placeholder', () => {
     expect(sql.Placeholder().asString()).toBe('%s');
     expect(sql.Placeholder('id').asString()).toBe('%(id)s');
     const q = sql.SQL('select {}::int + {}::int').format(sql.Placeholder(), sql.Placeholder());
-    const cur = await conn.execute(q, [1, 2]);
+    const cur = await conn().execute(q, [1, 2]);
     expect(await cur.fetchone()).toEqual([3]);
     const names = ['a', 'b'];
     const named = sql.SQL('select {}').format(sql.SQL(', ').join(names.map((n) => sql.SQL('{}::text as {}').format(sql.Placeholder(n), sql.Identifier(n)))));
-    const cur2 = await conn.cursor({ rowFactory: 'object' }).execute(named, { a: 'x', b: 'y' });
+    const cur2 = await conn().cursor({ rowFactory: 'object' }).execute(named, { a: 'x', b: 'y' });
     expect(await cur2.fetchone()).toEqual({ a: 'x', b: 'y' });
   });
 
@@ -189,24 +181,23 @@ describe('Placeholder', () => {
 
   it('a wrong count of parameters is refused before anything is sent', async () => {
     const q = sql.SQL('select {}').format(sql.Placeholder());
-    await expect(conn.execute(q, [1, 2])).rejects.toBeInstanceOf(errors.ProgrammingError);
+    await expect(conn().execute(q, [1, 2])).rejects.toBeInstanceOf(errors.ProgrammingError);
   });
 });
 
 describe('sql.query tagged template', () => {
   it('values become $n parameters, pieces are inlined', async () => {
-    const table = uniqueName('tq');
-    await conn.query(`create temp table ${table} (id int, name text)`);
-    await conn.query(`insert into ${table} values (1, 'one'), (2, 'two')`);
+    const table = await makeTable(conn(), 'id int, name text', { prefix: 'tq', temp: true });
+    await conn().query(`insert into ${table} values (1, 'one'), (2, 'two')`);
     const id = 2;
     const q = sql.query`select name from ${sql.Identifier(table)} where id = ${id} and name <> ${"x'y"}`;
     expect(q.text).toBe(`select name from "${table}" where id = $1 and name <> $2`);
     expect(q.values).toEqual([2, "x'y"]);
-    const result = await conn.query(q);
+    const result = await conn().query(q);
     expect(result.rows).toEqual([{ name: 'two' }]);
-    const cur = await conn.execute(q);
+    const cur = await conn().execute(q);
     expect(await cur.fetchall()).toEqual([['two']]);
-    const cur2 = await conn.cursor().execute(q);
+    const cur2 = await conn().cursor().execute(q);
     expect(cur2.query).toBe(q.text);
   });
 
@@ -215,18 +206,18 @@ describe('sql.query tagged template', () => {
     // numbers go untyped: generate_series(unknown, unknown) would be ambiguous without the casts
     const q = sql.query`select count(*)::int as n from generate_series(${0}::int, ${20}::int) id where ${where} and id <> ${5}`;
     expect(q.text).toBe('select count(*)::int as n from generate_series($1::int, $2::int) id where id > $3 and id < $4 and id <> $5');
-    expect((await conn.query(q)).rows).toEqual([{ n: 7 }]);
+    expect((await conn().query(q)).rows).toEqual([{ n: 7 }]);
   });
 
   it('values are never spliced into the text', async () => {
     const hostile = "'; select pg_sleep(10); --";
-    const result = await conn.query(sql.query`select ${hostile}::text as v`);
+    const result = await conn().query(sql.query`select ${hostile}::text as v`);
     expect(result.rows).toEqual([{ v: hostile }]);
   });
 
   it('refuses extra params, placeholders inside it, and being called as a function', async () => {
-    await expect(conn.query(sql.query`select ${1}`, [2])).rejects.toBeInstanceOf(errors.ProgrammingError);
-    await expect(conn.execute(sql.query`select ${1}`, [2])).rejects.toBeInstanceOf(errors.ProgrammingError);
+    await expect(conn().query(sql.query`select ${1}`, [2])).rejects.toBeInstanceOf(errors.ProgrammingError);
+    await expect(conn().execute(sql.query`select ${1}`, [2])).rejects.toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => sql.query`select ${sql.Placeholder()}`.text)).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => (sql.query as unknown as (s: string) => unknown)('select 1'))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => (sql.query as unknown as (s: string[]) => unknown)(['x']))).toBeInstanceOf(errors.ProgrammingError);
@@ -235,18 +226,18 @@ describe('sql.query tagged template', () => {
 
 describe('composed objects where queries are taken', () => {
   it('conn.query with native $n params, copyTo and copyFrom', async () => {
-    const result = await conn.query(sql.SQL('select $1::int * {} as v').format(sql.Literal(3)), [5]);
+    const result = await conn().query(sql.SQL('select $1::int * {} as v').format(sql.Literal(3)), [5]);
     expect(result.rows).toEqual([{ v: 15 }]);
     const table = uniqueName('tc');
-    await conn.query(sql.SQL('create temp table {} (v int)').format(sql.Identifier(table)));
-    expect(await conn.copyFrom(sql.SQL('copy {} from stdin').format(sql.Identifier(table)), '1\n2\n')).toBe(2);
+    await conn().query(sql.SQL('create temp table {} (v int)').format(sql.Identifier(table)));
+    expect(await conn().copyFrom(sql.SQL('copy {} from stdin').format(sql.Identifier(table)), '1\n2\n')).toBe(2);
     const chunks: Buffer[] = [];
-    for await (const chunk of conn.copyTo(sql.SQL('copy {} to stdout').format(sql.Identifier(table)))) chunks.push(chunk as Buffer);
+    for await (const chunk of conn().copyTo(sql.SQL('copy {} to stdout').format(sql.Identifier(table)))) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('1\n2\n');
   });
 
   it('mogrify takes them too', () => {
-    const cur = conn.cursor();
+    const cur = conn().cursor();
     expect(cur.mogrify(sql.SQL('select {}, %s').format(sql.Identifier('a')), ['x'])).toBe(`select "a", 'x'`);
   });
 });

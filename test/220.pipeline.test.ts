@@ -1,20 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, type Connection } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { errors } from '../lib';
 import { native, type NativeCallbacks } from '../lib/native';
-import { connectTest, uniqueName, withConnection } from './helpers';
+import { connectTest, uniqueName, withConnection, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -29,14 +21,14 @@ describe('concurrent queries on one connection', () => {
   it('200 queries issued without awaiting resolve in order with their own values', async () => {
     const promises: Promise<{ rows: { n: number; s: string }[] }>[] = [];
     for (let i = 0; i < 200; i++) {
-      promises.push(conn.query<{ n: number; s: string }>('select $1::int as n, $2::text as s', [i, `v${i}`]));
+      promises.push(conn().query<{ n: number; s: string }>('select $1::int as n, $2::text as s', [i, `v${i}`]));
     }
     const order: number[] = [];
     promises.forEach((p, i) => void p.then(() => order.push(i)));
     const results = await Promise.all(promises);
     results.forEach((result, i) => expect(result.rows).toEqual([{ n: i, s: `v${i}` }]));
     expect(order).toEqual([...Array(200).keys()]);
-    expect(coreOf(conn).pendingCommands()).toBe(0);
+    expect(coreOf(conn()).pendingCommands()).toBe(0);
   });
 
   it('each caller resumes in its own async context (AsyncLocalStorage)', async () => {
@@ -45,9 +37,9 @@ describe('concurrent queries on one connection', () => {
     const seen = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         context.run(i, async () => {
-          const first = await conn.query<{ n: number }>('select $1::int as n', [i]);
+          const first = await conn().query<{ n: number }>('select $1::int as n', [i]);
           const before = context.getStore();
-          const second = await conn.query<{ n: number }>('select $1::int + 1 as n', [first.rows[0].n]);
+          const second = await conn().query<{ n: number }>('select $1::int + 1 as n', [first.rows[0].n]);
           return [before, context.getStore(), second.rows[0].n];
         }),
       ),
@@ -66,14 +58,14 @@ describe('concurrent queries on one connection', () => {
     const worker = async () => {
       while (next < total) {
         const i = next++;
-        const result = await conn.query<{ n: number; s: string }>('select $1::int as n, repeat($2::text, 500) as s', [i, `v${i}`]);
+        const result = await conn().query<{ n: number; s: string }>('select $1::int as n, repeat($2::text, 500) as s', [i, `v${i}`]);
         expect(result.rows).toEqual([{ n: i, s: `v${i}`.repeat(500) }]);
         completed.push(i);
       }
     };
     await Promise.all(Array.from({ length: depth }, worker));
     expect(completed).toEqual([...Array(total).keys()]);
-    expect(coreOf(conn).pendingCommands()).toBe(0);
+    expect(coreOf(conn()).pendingCommands()).toBe(0);
   });
 
   it('queries issued together are all sent before the first result arrives', async () => {
@@ -119,7 +111,7 @@ describe('concurrent queries on one connection', () => {
 
   it('five sleeps issued together run one after the other on the server', async () => {
     const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => conn.query('select pg_sleep(0.1), $1::int as i', [i])));
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => conn().query('select pg_sleep(0.1), $1::int as i', [i])));
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(2000);
@@ -127,22 +119,21 @@ describe('concurrent queries on one connection', () => {
   });
 
   it('statements issued together see each other in issue order', async () => {
-    const table = uniqueName('order');
-    await conn.query(`create temp table ${table} (id serial primary key, v int)`);
-    const inserts = Array.from({ length: 50 }, (_, i) => conn.query(`insert into ${table} (v) values ($1) returning id`, [i]));
-    const counts = Array.from({ length: 5 }, () => conn.query<{ n: number }>(`select count(*)::int as n from ${table}`));
+    const table = await makeTable(conn(), 'id serial primary key, v int', { prefix: 'order', temp: true });
+    const inserts = Array.from({ length: 50 }, (_, i) => conn().query(`insert into ${table} (v) values ($1) returning id`, [i]));
+    const counts = Array.from({ length: 5 }, () => conn().query<{ n: number }>(`select count(*)::int as n from ${table}`));
     const results = await Promise.all(inserts);
     results.forEach((result, i) => expect(result.rows).toEqual([{ id: i + 1 }]));
     for (const count of await Promise.all(counts)) expect(count.rows).toEqual([{ n: 50 }]);
-    const stored = await conn.query<{ id: number; v: number }>(`select id, v from ${table} order by id`);
+    const stored = await conn().query<{ id: number; v: number }>(`select id, v from ${table} order by id`);
     stored.rows.forEach((row) => expect(row.v).toBe(row.id - 1));
   });
 
   it('a row factory per query applies to its own result only', async () => {
     const [objects, tuples, named] = await Promise.all([
-      conn.query('select 1 as a'),
-      conn.query('select 2 as a', [], { rowFactory: 'tuple' }),
-      conn.query<unknown[] & { a: number }>('select 3 as a', [], { rowFactory: 'named' }),
+      conn().query('select 1 as a'),
+      conn().query('select 2 as a', [], { rowFactory: 'tuple' }),
+      conn().query<unknown[] & { a: number }>('select 3 as a', [], { rowFactory: 'named' }),
     ]);
     expect(objects.rows).toEqual([{ a: 1 }]);
     expect(tuples.rows).toEqual([[2]]);
@@ -153,8 +144,8 @@ describe('concurrent queries on one connection', () => {
 describe('volume', () => {
   it('large parameters and large results in flight together keep their pairing', async () => {
     const big = Array.from({ length: 8 }, (_, i) => String.fromCharCode(97 + i).repeat(512 * 1024 + i));
-    const echoes = big.map((text) => conn.query<{ len: number; head: string; md5: string }>('select length($1::text) as len, left($1::text, 3) as head, md5($1::text) as md5', [text]));
-    const series = Array.from({ length: 8 }, (_, i) => conn.query<{ g: number }>('select g from generate_series(1, $1::int) g', [5000 + i]));
+    const echoes = big.map((text) => conn().query<{ len: number; head: string; md5: string }>('select length($1::text) as len, left($1::text, 3) as head, md5($1::text) as md5', [text]));
+    const series = Array.from({ length: 8 }, (_, i) => conn().query<{ g: number }>('select g from generate_series(1, $1::int) g', [5000 + i]));
     const [echoed, rows] = await Promise.all([Promise.all(echoes), Promise.all(series)]);
     echoed.forEach((result, i) => {
       expect(result.rows[0].len).toBe(big[i].length);
@@ -218,7 +209,7 @@ describe('volume', () => {
 describe('errors in a pipeline', () => {
   it('in autocommit mode a failing query fails alone', async () => {
     const texts = ['select 1 as n', 'select 2 as n', 'select 1/0 as n', 'select 4 as n', 'select $1::int as n'];
-    const promises = texts.map((text, i) => conn.query(text, text.includes('$1') ? [i + 1] : undefined));
+    const promises = texts.map((text, i) => conn().query(text, text.includes('$1') ? [i + 1] : undefined));
     const settled = await settleAll(promises);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(errors.DivisionByZero);
@@ -226,26 +217,25 @@ describe('errors in a pipeline', () => {
     for (const i of [0, 1, 3, 4]) {
       expect((settled[i] as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows).toEqual([{ n: i + 1 }]);
     }
-    expect(conn.info.transactionStatus).toBe('idle');
+    expect(conn().info.transactionStatus).toBe('idle');
   });
 
   it('in autocommit mode writes before and after a failure are kept', async () => {
-    const table = uniqueName('keep');
-    await conn.query(`create temp table ${table} (id int primary key)`);
+    const table = await makeTable(conn(), 'id int primary key', { prefix: 'keep', temp: true });
     const settled = await settleAll([
-      conn.query(`insert into ${table} values (1)`),
-      conn.query(`insert into ${table} values (1)`),
-      conn.query(`insert into ${table} values (2)`),
+      conn().query(`insert into ${table} values (1)`),
+      conn().query(`insert into ${table} values (1)`),
+      conn().query(`insert into ${table} values (2)`),
     ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.UniqueViolation);
-    const rows = await conn.query(`select id from ${table} order by id`);
+    const rows = await conn().query(`select id from ${table} order by id`);
     expect(rows.rows).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
   it('many errors interleaved with successes each land on their own query', async () => {
     const promises = Array.from({ length: 60 }, (_, i) =>
-      i % 3 === 1 ? conn.query('select 1/($1::int - $1::int) as n', [i]) : conn.query<{ n: number }>('select $1::int as n', [i]),
+      i % 3 === 1 ? conn().query('select 1/($1::int - $1::int) as n', [i]) : conn().query<{ n: number }>('select $1::int as n', [i]),
     );
     const settled = await settleAll(promises);
     settled.forEach((outcome, i) => {
@@ -314,9 +304,9 @@ describe('errors in a pipeline', () => {
 
   it('a query rejected before sending does not disturb the ones around it', async () => {
     const promises = [
-      conn.query('select 1 as n'),
-      conn.query('select $1 as n', [Symbol('bad')]),
-      conn.query('select 3 as n'),
+      conn().query('select 1 as n'),
+      conn().query('select $1 as n', [Symbol('bad')]),
+      conn().query('select 3 as n'),
     ];
     const settled = await settleAll(promises);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -328,15 +318,14 @@ describe('errors in a pipeline', () => {
 
 describe('simple-protocol text among pipelined queries', () => {
   it('a multi-statement query keeps its place in the order of results', async () => {
-    const table = uniqueName('mixed');
-    await conn.query(`create temp table ${table} (id int)`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'mixed', temp: true });
     const order: string[] = [];
     const track = <T>(name: string, p: Promise<T>) => p.then((value) => (order.push(name), value));
-    const a = track('a', conn.query(`insert into ${table} values ($1) returning id`, [1]));
-    const b = track('b', conn.query(`insert into ${table} values (2); insert into ${table} values (3); select count(*)::int as n from ${table}`));
-    const c = track('c', conn.query<{ n: number }>(`select count(*)::int as n from ${table}`));
-    const d = track('d', conn.query(`select 4 as x; select 5 as x`));
-    const e = track('e', conn.query('select $1::int as x', [6]));
+    const a = track('a', conn().query(`insert into ${table} values ($1) returning id`, [1]));
+    const b = track('b', conn().query(`insert into ${table} values (2); insert into ${table} values (3); select count(*)::int as n from ${table}`));
+    const c = track('c', conn().query<{ n: number }>(`select count(*)::int as n from ${table}`));
+    const d = track('d', conn().query(`select 4 as x; select 5 as x`));
+    const e = track('e', conn().query('select $1::int as x', [6]));
     const [ra, rb, rc, rd, re] = await Promise.all([a, b, c, d, e]);
     expect(ra.rows).toEqual([{ id: 1 }]);
     expect(rb.rows).toEqual([{ n: 3 }]);
@@ -348,14 +337,14 @@ describe('simple-protocol text among pipelined queries', () => {
 
   it('a failing multi-statement query among pipelined ones fails alone (autocommit)', async () => {
     const settled = await settleAll([
-      conn.query('select 1 as n'),
-      conn.query('select 2 as n; select 1/0'),
-      conn.query('select 3 as n'),
+      conn().query('select 1 as n'),
+      conn().query('select 2 as n; select 1/0'),
+      conn().query('select 3 as n'),
     ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.DivisionByZero);
     expect((settled[2] as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows).toEqual([{ n: 3 }]);
-    expect(conn.info.transactionStatus).toBe('idle');
+    expect(conn().info.transactionStatus).toBe('idle');
   });
 
   it('outside autocommit a multi-statement query joins the open transaction', async () => {
@@ -380,8 +369,8 @@ describe('simple-protocol text among pipelined queries', () => {
 
 describe('cursors and queries together', () => {
   it('cursor executes interleaved with conn.query resolve in order', async () => {
-    const cursors = Array.from({ length: 10 }, (_, i) => conn.execute('select %s::int as n, %s::text as s', [i, `c${i}`]));
-    const queries = Array.from({ length: 10 }, (_, i) => conn.query<{ n: number }>('select $1::int as n', [100 + i]));
+    const cursors = Array.from({ length: 10 }, (_, i) => conn().execute('select %s::int as n, %s::text as s', [i, `c${i}`]));
+    const queries = Array.from({ length: 10 }, (_, i) => conn().query<{ n: number }>('select $1::int as n', [100 + i]));
     const [cs, qs] = await Promise.all([Promise.all(cursors), Promise.all(queries)]);
     for (let i = 0; i < 10; i++) {
       expect(await cs[i].fetchall()).toEqual([[i, `c${i}`]]);
@@ -390,11 +379,11 @@ describe('cursors and queries together', () => {
   });
 
   it('one cursor and queries alternating, each with its own results', async () => {
-    const cur = conn.cursor();
+    const cur = conn().cursor();
     const settled = await settleAll<unknown>([
-      conn.query('select 1 as n'),
+      conn().query('select 1 as n'),
       cur.execute('select generate_series(1, 3)'),
-      conn.query('select 2 as n'),
+      conn().query('select 2 as n'),
     ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     expect(await cur.fetchall()).toEqual([[1], [2], [3]]);
@@ -403,14 +392,13 @@ describe('cursors and queries together', () => {
   });
 
   it('executemany pipelines its statements among other queries', async () => {
-    const table = uniqueName('many');
-    await conn.query(`create temp table ${table} (id int, v text)`);
-    const cur = conn.cursor();
+    const table = await makeTable(conn(), 'id int, v text', { prefix: 'many', temp: true });
+    const cur = conn().cursor();
     const many = cur.executemany(
       `insert into ${table} values (%s, %s)`,
       Array.from({ length: 100 }, (_, i) => [i, `v${i}`]),
     );
-    const count = conn.query<{ n: number }>(`select count(*)::int as n from ${table}`);
+    const count = conn().query<{ n: number }>(`select count(*)::int as n from ${table}`);
     await many;
     expect(cur.rowcount).toBe(100);
     expect((await count).rows).toEqual([{ n: 100 }]);

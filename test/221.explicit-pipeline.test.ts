@@ -1,32 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { errors, type Connection } from '../lib';
-import { connectTest, makeTable, rejectionOf } from './helpers';
+import { errors } from '../lib';
+import { connectTest, makeTable, rejectionOf, sharedConnection } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
-let conn: Connection;
-let observer: Connection;
+const conn = sharedConnection({ autocommit: true });
+const observer = sharedConnection({ autocommit: true });
 
 beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-  observer = await connectTest({ autocommit: true });
 });
 
 afterAll(async () => {
-  await conn?.close();
-  await observer?.close();
 });
 
-const newTable = (): Promise<string> => makeTable(conn, 'id int primary key, note text', { prefix: 'pipe' });
+const newTable = (): Promise<string> => makeTable(conn(), 'id int primary key, note text', { prefix: 'pipe' });
 
 async function idsIn(table: string): Promise<number[]> {
-  const { rows } = await observer.query<{ id: number }>(`select id from ${table} order by id`);
+  const { rows } = await observer().query<{ id: number }>(`select id from ${table} order by id`);
   return rows.map((row) => row.id);
 }
 
 describe('conn.pipeline()', () => {
   it('runs its statements in order and resolves each with its result', async () => {
-    const results = await conn.pipeline(async (p) => {
+    const results = await conn().pipeline(async (p) => {
       const promises = [1, 2, 3].map((i) => p.query('select $1::int * 10 as n', [i]));
       return Promise.all(promises);
     });
@@ -34,16 +30,16 @@ describe('conn.pipeline()', () => {
   });
 
   it('returns what the function returns, after the final sync', async () => {
-    const value = await conn.pipeline(async (p) => {
+    const value = await conn().pipeline(async (p) => {
       void p.query('select 1');
       return 'done';
     });
     expect(value).toBe('done');
-    expect(coreOf(conn).pendingCommands()).toBe(0);
+    expect(coreOf(conn()).pendingCommands()).toBe(0);
   });
 
   it('results arrive before any sync when awaited inside the pipeline', async () => {
-    await conn.pipeline(async (p) => {
+    await conn().pipeline(async (p) => {
       const first = await p.query('select 41 + 1 as answer');
       expect(first.rows).toEqual([{ answer: 42 }]);
       const second = await p.query('select $1::text as t', ['x']);
@@ -53,7 +49,7 @@ describe('conn.pipeline()', () => {
 
   it('an error fails its statement; the ones after it up to the sync fail with PipelineAborted', async () => {
     const table = await newTable();
-    const outcome = await conn.pipeline(async (p) => {
+    const outcome = await conn().pipeline(async (p) => {
       const before = p.query(`insert into ${table} values (1, 'before')`);
       const failing = p.query('select 1/0');
       const after = p.query(`insert into ${table} values (2, 'after')`);
@@ -73,12 +69,12 @@ describe('conn.pipeline()', () => {
     // in autocommit mode a segment is one implicit transaction: its insert before the error is gone
     expect(await idsIn(table)).toEqual([3]);
     // and the connection is usable after the pipeline
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('each sync() ends a segment: a failure in one segment leaves the others committed', async () => {
     const table = await newTable();
-    await conn.pipeline(async (p) => {
+    await conn().pipeline(async (p) => {
       void p.query(`insert into ${table} values (1, 'a')`);
       await p.sync();
       const bad = p.query(`insert into ${table} values (1, 'duplicate')`).catch((error: unknown) => error);
@@ -109,9 +105,9 @@ describe('conn.pipeline()', () => {
   it('statements issued outside the pipeline while it runs wait for its end', async () => {
     const order: string[] = [];
     let outside: Promise<unknown> | undefined;
-    await conn.pipeline(async (p) => {
+    await conn().pipeline(async (p) => {
       const a = p.query('select pg_sleep(0.05)').then(() => order.push('inside 1'));
-      outside = conn.query('select 1').then(() => order.push('outside'));
+      outside = conn().query('select 1').then(() => order.push('outside'));
       const b = p.query('select 2').then(() => order.push('inside 2'));
       await Promise.all([a, b]);
     });
@@ -120,7 +116,7 @@ describe('conn.pipeline()', () => {
   });
 
   it('a cursor of the pipeline takes psycopg placeholders', async () => {
-    const rows = await conn.pipeline(async (p) => {
+    const rows = await conn().pipeline(async (p) => {
       const cur = await p.execute('select %s::int as a, %(b)s::text as b', { b: 'bee' } as never).catch(() => null);
       expect(cur).toBeNull(); // mixing is refused before anything is sent
       const good = await p.execute('select %(a)s::int as a, %(b)s::text as b', { a: 1, b: 'bee' });
@@ -130,8 +126,8 @@ describe('conn.pipeline()', () => {
   });
 
   it('nested pipeline() calls share the outer pipeline', async () => {
-    const value = await conn.pipeline(async (outer) =>
-      conn.pipeline(async (inner) => {
+    const value = await conn().pipeline(async (outer) =>
+      conn().pipeline(async (inner) => {
         expect(inner).toBe(outer);
         return (await inner.query('select 5 as five')).rows[0].five;
       }),
@@ -141,7 +137,7 @@ describe('conn.pipeline()', () => {
 
   it('refuses multi-statement text, and use after the pipeline ended', async () => {
     let escaped: { query(text: string): Promise<unknown> } | undefined;
-    await conn.pipeline(async (p) => {
+    await conn().pipeline(async (p) => {
       const error = await rejectionOf(p.query('select 1; select 2'));
       expect(error).toBeInstanceOf(errors.ProgrammingError);
       escaped = p;
@@ -153,14 +149,14 @@ describe('conn.pipeline()', () => {
   it('when the function throws, the pipeline still ends cleanly and the error comes out', async () => {
     const boom = new Error('boom');
     const error = await rejectionOf(
-      conn.pipeline(async (p) => {
+      conn().pipeline(async (p) => {
         void p.query('select 1').catch(() => undefined);
         throw boom;
       }),
     );
     expect(error).toBe(boom);
-    expect(coreOf(conn).pendingCommands()).toBe(0);
-    expect((await conn.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
+    expect(coreOf(conn()).pendingCommands()).toBe(0);
+    expect((await conn().query('select 2 as two')).rows).toEqual([{ two: 2 }]);
   });
 
   it('on a closed connection it is an InterfaceError', async () => {

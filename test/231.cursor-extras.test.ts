@@ -1,22 +1,14 @@
 // Client cursor: scroll, arraysize, description's table columns, callproc and
 // executemany with returning.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, sql, type Connection } from '../lib';
-import { connectTest, uniqueName, rejectionOf as rejection, thrownBy as thrown } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { errors, sql } from '../lib';
+import { uniqueName, rejectionOf as rejection, thrownBy as thrown, sharedConnection, makeTable } from './helpers';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 describe('scroll', () => {
   it('moves relative (the default) and absolute within the result', async () => {
-    const cur = await conn.execute('select g from generate_series(1, 5) g');
+    const cur = await conn().execute('select g from generate_series(1, 5) g');
     cur.scroll(2);
     expect(await cur.fetchone()).toEqual([3]);
     cur.scroll(-2, 'relative');
@@ -31,21 +23,21 @@ describe('scroll', () => {
   });
 
   it('out of bounds, a bad mode or no result is a ProgrammingError and does not move', async () => {
-    const cur = await conn.execute('select g from generate_series(1, 3) g');
+    const cur = await conn().execute('select g from generate_series(1, 3) g');
     cur.scroll(1);
     expect(thrown(() => cur.scroll(-2))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => cur.scroll(4, 'absolute'))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => cur.scroll(1, 'sideways' as 'absolute'))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrown(() => cur.scroll(0.5))).toBeInstanceOf(errors.ProgrammingError);
     expect(cur.rownumber).toBe(1);
-    const empty = conn.cursor();
+    const empty = conn().cursor();
     expect(thrown(() => empty.scroll(0))).toBeInstanceOf(errors.ProgrammingError);
   });
 });
 
 describe('arraysize and description', () => {
   it('fetchmany() without a size fetches arraysize rows', async () => {
-    const cur = await conn.execute('select g from generate_series(1, 10) g');
+    const cur = await conn().execute('select g from generate_series(1, 10) g');
     expect(cur.arraysize).toBe(1);
     expect(await cur.fetchmany()).toEqual([[1]]);
     cur.arraysize = 4;
@@ -55,10 +47,9 @@ describe('arraysize and description', () => {
   });
 
   it('description has the table OID and column number of table columns', async () => {
-    const table = uniqueName('desc');
-    await conn.query(`create temp table ${table} (a int, b text)`);
-    const cur = await conn.execute(`select b, a, 1 as c from ${table}`);
-    const oid = (await conn.query<{ oid: number }>(`select '${table}'::regclass::oid as oid`)).rows[0].oid;
+    const table = await makeTable(conn(), 'a int, b text', { prefix: 'desc', temp: true });
+    const cur = await conn().execute(`select b, a, 1 as c from ${table}`);
+    const oid = (await conn().query<{ oid: number }>(`select '${table}'::regclass::oid as oid`)).rows[0].oid;
     const [b, a, c] = cur.description!;
     expect([b.tableOid, b.tableColumn]).toEqual([oid, 2]);
     expect([a.tableOid, a.tableColumn]).toEqual([oid, 1]);
@@ -69,8 +60,8 @@ describe('arraysize and description', () => {
 describe('callproc', () => {
   it('calls a function with positional and named arguments and returns the params', async () => {
     const fn = uniqueName('fn');
-    await conn.query(`create function pg_temp.${fn}(a int, b text default 'x') returns table (n int, s text) language sql as $$ select a * 2, b || b $$`);
-    const cur = conn.cursor();
+    await conn().query(`create function pg_temp.${fn}(a int, b text default 'x') returns table (n int, s text) language sql as $$ select a * 2, b || b $$`);
+    const cur = conn().cursor();
     const params = [21, 'ab'];
     expect(await cur.callproc(`pg_temp.${fn}`, params)).toBe(params);
     expect(await cur.fetchall()).toEqual([[42, 'abab']]);
@@ -82,7 +73,7 @@ describe('callproc', () => {
   });
 
   it('refuses odd names and params before sending; server errors map as usual', async () => {
-    const cur = conn.cursor();
+    const cur = conn().cursor();
     await expect(cur.callproc('now(); drop table x; --')).rejects.toBeInstanceOf(errors.ProgrammingError);
     await expect(cur.callproc('now', 3 as unknown as unknown[])).rejects.toBeInstanceOf(errors.ProgrammingError);
     const error = await rejection(cur.callproc(uniqueName('nofn'), [1]));
@@ -92,9 +83,8 @@ describe('callproc', () => {
 
 describe('executemany returning', () => {
   it('keeps the result of each execution, read through nextset()', async () => {
-    const table = uniqueName('emr');
-    await conn.query(`create temp table ${table} (id serial primary key, name text)`);
-    const cur = conn.cursor();
+    const table = await makeTable(conn(), 'id serial primary key, name text', { prefix: 'emr', temp: true });
+    const cur = conn().cursor();
     await cur.executemany(`insert into ${table} (name) values (%s) returning id, name`, [['a'], ['b'], ['c']], { returning: true });
     expect(cur.rowcount).toBe(3);
     const seen: unknown[] = [];
@@ -109,9 +99,8 @@ describe('executemany returning', () => {
   });
 
   it('without returning there is nothing to fetch', async () => {
-    const table = uniqueName('emn');
-    await conn.query(`create temp table ${table} (id int)`);
-    const cur = conn.cursor();
+    const table = await makeTable(conn(), 'id int', { prefix: 'emn', temp: true });
+    const cur = conn().cursor();
     await cur.executemany(`insert into ${table} values (%s) returning id`, [[1], [2]]);
     expect(cur.rowcount).toBe(2);
     await expect(cur.fetchone()).rejects.toBeInstanceOf(errors.ProgrammingError);

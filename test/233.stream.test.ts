@@ -4,21 +4,13 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, RowStream, sql, type Connection } from '../lib';
-import { connectTest, testDsn, thrownBy as thrown } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { errors, RowStream, sql } from '../lib';
+import { connectTest, testDsn, thrownBy as thrown, sharedConnection } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
 const root = path.join(__dirname, '..');
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 async function collect<R>(stream: AsyncIterable<R>): Promise<R[]> {
   const rows: R[] = [];
@@ -28,7 +20,7 @@ async function collect<R>(stream: AsyncIterable<R>): Promise<R[]> {
 
 describe('stream', () => {
   it('yields every row, objects by default, then tells the command tag', async () => {
-    const stream = conn.stream<{ g: number; s: string }>('select g, $1::text || g as s from generate_series(1, $2::int) g', ['n', 5000]);
+    const stream = conn().stream<{ g: number; s: string }>('select g, $1::text || g as s from generate_series(1, $2::int) g', ['n', 5000]);
     expect(stream).toBeInstanceOf(RowStream);
     const rows = await collect(stream);
     expect(rows).toHaveLength(5000);
@@ -40,9 +32,9 @@ describe('stream', () => {
   });
 
   it('takes sql objects and a rowFactory; an empty result ends at once', async () => {
-    const rows = await collect(conn.stream(sql.query`select ${2}::int * g from generate_series(1, 3) g`, undefined, { rowFactory: 'tuple' }));
+    const rows = await collect(conn().stream(sql.query`select ${2}::int * g from generate_series(1, 3) g`, undefined, { rowFactory: 'tuple' }));
     expect(rows).toEqual([[2], [4], [6]]);
-    const empty = conn.stream('select 1 as x where false');
+    const empty = conn().stream('select 1 as x where false');
     expect(await collect(empty)).toEqual([]);
     expect(empty.fields!.map((f) => f.name)).toEqual(['x']);
   });
@@ -50,7 +42,7 @@ describe('stream', () => {
   it('is a Readable that pipes', async () => {
     const seen: unknown[] = [];
     await pipeline(
-      conn.stream('select g from generate_series(1, 100) g', undefined, { rowFactory: 'tuple' }),
+      conn().stream('select g from generate_series(1, 100) g', undefined, { rowFactory: 'tuple' }),
       new Writable({
         objectMode: true,
         write(row: unknown[], _encoding, callback) {
@@ -64,9 +56,9 @@ describe('stream', () => {
   });
 
   it('keeps its place among pipelined statements', async () => {
-    const before = conn.query('select 1 as a');
-    const stream = conn.stream('select g from generate_series(1, 1000) g');
-    const after = conn.query('select 2 as b');
+    const before = conn().query('select 1 as a');
+    const stream = conn().stream('select g from generate_series(1, 1000) g');
+    const after = conn().query('select 2 as b');
     const [a, rows, b] = await Promise.all([before, collect(stream), after]);
     expect(a.rows).toEqual([{ a: 1 }]);
     expect(rows).toHaveLength(1000);
@@ -78,7 +70,7 @@ describe('stream', () => {
     const error = await (async () => {
       try {
         // single rows: in chunks (libpq 17+) the rows of the chunk an error cuts short are never seen
-        for await (const row of conn.stream('select 10 / (5 - g) as v from generate_series(1, 10) g', undefined, { chunkSize: 1 })) {
+        for await (const row of conn().stream('select 10 / (5 - g) as v from generate_series(1, 10) g', undefined, { chunkSize: 1 })) {
           rows.push(row);
         }
       } catch (caught) {
@@ -88,20 +80,20 @@ describe('stream', () => {
     })();
     expect(error).toBeInstanceOf(errors.DivisionByZero);
     expect(rows).toEqual([{ v: 2 }, { v: 3 }, { v: 5 }, { v: 10 }]);
-    expect((await conn.query('select 3 as c')).rows).toEqual([{ c: 3 }]);
+    expect((await conn().query('select 3 as c')).rows).toEqual([{ c: 3 }]);
   });
 
   it('a value that cannot be read ends the stream with a DataError; the connection goes on', async () => {
     const text = "select g, case when g = 3000 then '275761-01-01'::timestamptz else now() end as t from generate_series(1, 5000) g";
-    await expect(collect(conn.stream(text))).rejects.toBeInstanceOf(errors.DataError);
-    expect((await conn.query('select 6 as f')).rows).toEqual([{ f: 6 }]);
+    await expect(collect(conn().stream(text))).rejects.toBeInstanceOf(errors.DataError);
+    expect((await conn().query('select 6 as f')).rows).toEqual([{ f: 6 }]);
   });
 
   it('bad input is refused before anything is sent', () => {
-    expect(thrown(() => conn.stream('select $1', 'x' as unknown as unknown[]))).toBeInstanceOf(errors.ProgrammingError);
-    expect(thrown(() => conn.stream('select 1', undefined, { highWaterMark: 0 }))).toBeInstanceOf(errors.ProgrammingError);
-    expect(thrown(() => conn.stream('select 1', undefined, { chunkSize: -1 }))).toBeInstanceOf(errors.ProgrammingError);
-    expect(thrown(() => conn.stream(sql.query`select ${1}`, [2]))).toBeInstanceOf(errors.ProgrammingError);
+    expect(thrown(() => conn().stream('select $1', 'x' as unknown as unknown[]))).toBeInstanceOf(errors.ProgrammingError);
+    expect(thrown(() => conn().stream('select 1', undefined, { highWaterMark: 0 }))).toBeInstanceOf(errors.ProgrammingError);
+    expect(thrown(() => conn().stream('select 1', undefined, { chunkSize: -1 }))).toBeInstanceOf(errors.ProgrammingError);
+    expect(thrown(() => conn().stream(sql.query`select ${1}`, [2]))).toBeInstanceOf(errors.ProgrammingError);
   });
 });
 
@@ -109,7 +101,7 @@ describe('row modes', () => {
   it('rows are streamed, not held for the final result, behind other requests and an implicit BEGIN too', async () => {
     const tx = await connectTest();
     try {
-      for (const on of [conn, tx]) {
+      for (const on of [conn(), tx]) {
         const before = on.query('select 1');
         let batches = 0;
         let streamed = 0;
@@ -138,9 +130,9 @@ describe('backpressure and early exits', () => {
   it('a reader that stops leaves the server blocked writing; breaking out cancels and the connection goes on', async () => {
     const observer = await connectTest({ autocommit: true });
     try {
-      const pid = conn.info.backendPid;
+      const pid = conn().info.backendPid;
       // far more than the socket buffers hold
-      const stream = conn.stream("select g, repeat('x', 200) as pad from generate_series(1, 2000000) g", undefined, { highWaterMark: 50 });
+      const stream = conn().stream("select g, repeat('x', 200) as pad from generate_series(1, 2000000) g", undefined, { highWaterMark: 50 });
       let taken = 0;
       for await (const row of stream) {
         expect((row as { g: number }).g).toBe(++taken);
@@ -164,7 +156,7 @@ describe('backpressure and early exits', () => {
         }
       }
       expect(stream.destroyed).toBe(true);
-      expect((await conn.query('select 4 as d')).rows).toEqual([{ d: 4 }]);
+      expect((await conn().query('select 4 as d')).rows).toEqual([{ d: 4 }]);
     } finally {
       await observer.close();
     }
@@ -172,7 +164,7 @@ describe('backpressure and early exits', () => {
 
   it('an AbortSignal cancels the statement and ends the stream with the error', async () => {
     const controller = new AbortController();
-    const stream = conn.stream('select g from generate_series(1, 100000000) g', undefined, { signal: controller.signal });
+    const stream = conn().stream('select g from generate_series(1, 100000000) g', undefined, { signal: controller.signal });
     let taken = 0;
     const error = await (async () => {
       try {
@@ -184,18 +176,18 @@ describe('backpressure and early exits', () => {
     })();
     expect(error).toBeInstanceOf(errors.QueryCanceled);
     expect(taken).toBeGreaterThanOrEqual(5);
-    expect((await conn.query('select 7 as g')).rows).toEqual([{ g: 7 }]);
+    expect((await conn().query('select 7 as g')).rows).toEqual([{ g: 7 }]);
   });
 
   it('aborted while nobody reads, the connection still gets on with what follows', async () => {
     const controller = new AbortController();
-    const stream = conn.stream("select g, repeat('x', 200) from generate_series(1, 2000000) g", undefined, {
+    const stream = conn().stream("select g, repeat('x', 200) from generate_series(1, 2000000) g", undefined, {
       signal: controller.signal,
       highWaterMark: 10,
     });
     const failed = new Promise((resolve) => stream.once('error', resolve));
     stream.once('readable', () => controller.abort());
-    expect((await conn.query('select 8 as h')).rows).toEqual([{ h: 8 }]);
+    expect((await conn().query('select 8 as h')).rows).toEqual([{ h: 8 }]);
     stream.resume();
     expect(await failed).toBeInstanceOf(errors.QueryCanceled);
   });

@@ -1,33 +1,28 @@
 // Transactions: the implicit one opened by the first statement (autocommit off),
 // commit / rollback, autocommit, transaction() blocks and their savepoints,
 // session characteristics, and the errors of each.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { errors, type Connection } from '../lib';
-import { closedAfterEach, connectTest, makeTable, rejectionOf as rejection } from './helpers';
+import { closedAfterEach, connectTest, makeTable, rejectionOf as rejection, sharedConnection } from './helpers';
 
 /** An autocommit connection that creates tables and looks from the outside. */
-let observer: Connection;
-
-beforeAll(async () => {
-  observer = await connectTest({ autocommit: true });
-});
+const observer = sharedConnection({ autocommit: true });
 
 const { open } = closedAfterEach();
 
 /** A committed, empty table (id int primary key, v text). */
-const newTable = (): Promise<string> => makeTable(observer, 'id int primary key, v text', { prefix: 'tx' });
+const newTable = (): Promise<string> => makeTable(observer(), 'id int primary key, v text', { prefix: 'tx' });
 
 afterAll(async () => {
-  const { rows } = await observer.query<{ name: string }>(
+  const { rows } = await observer().query<{ name: string }>(
     `select tablename as name from pg_tables where schemaname = 'public' and tablename like $1`,
     [`tx\\_${process.pid}\\_%`],
   );
-  for (const { name } of rows) await observer.query(`drop table if exists ${name}`);
-  await observer.close();
+  for (const { name } of rows) await observer().query(`drop table if exists ${name}`);
 });
 
 /** The ids in the table as another connection sees them. */
-async function idsSeen(table: string, by: Connection = observer): Promise<number[]> {
+async function idsSeen(table: string, by: Connection = observer()): Promise<number[]> {
   const { rows } = await by.query<{ id: number }>(`select id from ${table} order by id`);
   return rows.map((r) => r.id);
 }
@@ -80,7 +75,7 @@ describe('the implicit transaction (autocommit off, the default)', () => {
     const conn = await open();
     await conn.setSession({ isolationLevel: 'repeatable read' });
     expect(await idsSeen(table, conn)).toEqual([]);
-    await observer.query(`insert into ${table} values (9, 'z')`);
+    await observer().query(`insert into ${table} values (9, 'z')`);
     expect(await idsSeen(table, conn)).toEqual([]);
     await conn.commit();
     expect(await idsSeen(table, conn)).toEqual([9]);
@@ -684,7 +679,7 @@ describe('setSession', () => {
 describe('serialization failures', () => {
   it('two serializable transactions updating the same row → SerializationFailure ⊂ TransactionRollbackError', async () => {
     const table = await newTable();
-    await observer.query(`insert into ${table} values (1, '0')`);
+    await observer().query(`insert into ${table} values (1, '0')`);
     const a = await open();
     const b = await open();
     await a.setSession({ isolationLevel: 'serializable' });
@@ -708,7 +703,7 @@ describe('serialization failures', () => {
 
   it('write skew between two transaction() blocks → one fails with SerializationFailure', async () => {
     const table = await newTable();
-    await observer.query(`insert into ${table} values (1, 'on'), (2, 'on')`);
+    await observer().query(`insert into ${table} values (1, 'on'), (2, 'on')`);
     const a = await open();
     const b = await open();
     let release!: () => void;
@@ -741,7 +736,7 @@ describe('serialization failures', () => {
     expect(failed[0].reason).toBeInstanceOf(errors.SerializationFailure);
     expect(a.info.transactionStatus).toBe('idle');
     expect(b.info.transactionStatus).toBe('idle');
-    const { rows } = await observer.query<{ n: number }>(`select count(*)::int as n from ${table} where v = 'off'`);
+    const { rows } = await observer().query<{ n: number }>(`select count(*)::int as n from ${table} where v = 'off'`);
     expect(rows[0].n).toBe(1);
   });
 });

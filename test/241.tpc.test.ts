@@ -1,45 +1,39 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { errors, Xid, type Connection } from '../lib';
-import { closedAfterEach, connectTest, rejectionOf, thrownBy, uniqueName } from './helpers';
+import { errors, Xid } from '../lib';
+import { closedAfterEach, rejectionOf, thrownBy, sharedConnection, makeTable } from './helpers';
 import { coreOf } from '../lib/core/interface';
 
-let observer: Connection;
+const observer = sharedConnection({ autocommit: true });
 let table: string;
 const prefix = `pqnode-tpc-${process.pid}-`;
 
 async function ids(): Promise<number[]> {
-  const { rows } = await observer.query<{ id: number }>(`select id from ${table} order by id`);
+  const { rows } = await observer().query<{ id: number }>(`select id from ${table} order by id`);
   return rows.map((row) => row.id);
 }
 
 async function preparedGids(): Promise<string[]> {
-  const { rows } = await observer.query<{ gid: string }>('select gid from pg_prepared_xacts order by gid');
+  const { rows } = await observer().query<{ gid: string }>('select gid from pg_prepared_xacts order by gid');
   return rows.map((row) => row.gid);
 }
 
 beforeAll(async () => {
-  observer = await connectTest({ autocommit: true });
-  table = uniqueName('tpc');
-  await observer.query(`create table ${table} (id int)`);
+  table = await makeTable(observer(), 'id int', { prefix: 'tpc' });
 });
 
 afterEach(async () => {
   // a prepared transaction outlives its connection: never leave one behind
   for (const gid of await preparedGids()) {
     if (Xid.fromString(gid).gtrid.startsWith(prefix)) {
-      await observer.query(`rollback prepared ${coreOf(observer).escapeLiteral(gid)}`);
+      await observer().query(`rollback prepared ${coreOf(observer()).escapeLiteral(gid)}`);
     }
   }
-  await observer.query(`delete from ${table}`);
+  await observer().query(`delete from ${table}`);
 });
 
 // registered after the hook above so that, hooks running in reverse, connections close first
 const { open } = closedAfterEach();
-
-afterAll(async () => {
-  await observer?.close();
-});
 
 describe('xid()', () => {
   it('is written to the server as psycopg2 writes it, and read back', async () => {

@@ -2,31 +2,23 @@
 // errors, backpressure, and what happens to the connection around them.
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, errors, type Connection } from '../lib';
-import { closedAfterEach, connectTest, makeTable, testDsn, uniqueName, rejectionOf as rejection } from './helpers';
+import { closedAfterEach, connectTest, makeTable, testDsn, uniqueName, rejectionOf as rejection, sharedConnection } from './helpers';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 const { open, track } = closedAfterEach();
 
 /** A temp table (a int, b text) on `on`. */
-const newTable = (on: Connection = conn): Promise<string> => makeTable(on, 'a int, b text', { prefix: 'copy', temp: true });
+const newTable = (on: Connection = conn()): Promise<string> => makeTable(on, 'a int, b text', { prefix: 'copy', temp: true });
 
-async function rowsOf(table: string, on: Connection = conn): Promise<unknown[][]> {
+async function rowsOf(table: string, on: Connection = conn()): Promise<unknown[][]> {
   const { rows } = await on.query<unknown[]>(`select a, b from ${table} order by a`, [], { rowFactory: 'tuple' });
   return rows;
 }
 
-async function countOf(table: string, on: Connection = conn): Promise<number> {
+async function countOf(table: string, on: Connection = conn()): Promise<number> {
   const { rows } = await on.query<{ n: number }>(`select count(*)::int as n from ${table}`);
   return rows[0].n;
 }
@@ -58,14 +50,14 @@ const THREE_EXPECTED = [
 describe('copyFrom', () => {
   it('takes a string', async () => {
     const table = await newTable();
-    const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS);
+    const count = await conn().copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS);
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual(THREE_EXPECTED);
   });
 
   it('takes a Buffer, multi-byte text included', async () => {
     const table = await newTable();
-    const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, Buffer.from('1\tété\n2\t日本\n3\t🐘\n', 'utf8'));
+    const count = await conn().copyFrom(`copy ${table} (a, b) from stdin`, Buffer.from('1\tété\n2\t日本\n3\t🐘\n', 'utf8'));
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual([
       [1, 'été'],
@@ -77,13 +69,13 @@ describe('copyFrom', () => {
   it('takes a Uint8Array', async () => {
     const table = await newTable();
     const bytes = new TextEncoder().encode('7\tseven\n');
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, bytes)).toBe(1);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, bytes)).toBe(1);
     expect(await rowsOf(table)).toEqual([[7, 'seven']]);
   });
 
   it('takes an array of strings and Buffers; chunks need not end on a row boundary', async () => {
     const table = await newTable();
-    const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, ['1\ton', 'e\n2', Buffer.from('\ttwo\n3\t'), '\\N\n']);
+    const count = await conn().copyFrom(`copy ${table} (a, b) from stdin`, ['1\ton', 'e\n2', Buffer.from('\ttwo\n3\t'), '\\N\n']);
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual(THREE_EXPECTED);
   });
@@ -91,7 +83,7 @@ describe('copyFrom', () => {
   it('splits a multi-byte character across chunks correctly', async () => {
     const table = await newTable();
     const bytes = Buffer.from('1\t日本\n', 'utf8');
-    const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, [bytes.subarray(0, 4), bytes.subarray(4)]);
+    const count = await conn().copyFrom(`copy ${table} (a, b) from stdin`, [bytes.subarray(0, 4), bytes.subarray(4)]);
     expect(count).toBe(1);
     expect(await rowsOf(table)).toEqual([[1, '日本']]);
   });
@@ -101,7 +93,7 @@ describe('copyFrom', () => {
     function* rows() {
       for (let i = 1; i <= 50; i++) yield `${i}\tg${i}\n`;
     }
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, rows())).toBe(50);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, rows())).toBe(50);
     expect(await countOf(table)).toBe(50);
     expect((await rowsOf(table))[49]).toEqual([50, 'g50']);
   });
@@ -114,7 +106,7 @@ describe('copyFrom', () => {
         yield Buffer.from(`${i}\tag${i}\n`);
       }
     }
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, rows())).toBe(50);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, rows())).toBe(50);
     const rows2 = await rowsOf(table);
     expect(rows2).toHaveLength(50);
     expect(rows2[0]).toEqual([1, 'ag1']);
@@ -124,7 +116,7 @@ describe('copyFrom', () => {
   it('takes a Readable', async () => {
     const table = await newTable();
     const source = Readable.from(['1\tr1\n', '2\tr2\n', '3\tr3\n']);
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, source)).toBe(3);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, source)).toBe(3);
     expect(await rowsOf(table)).toEqual([
       [1, 'r1'],
       [2, 'r2'],
@@ -140,21 +132,21 @@ describe('copyFrom', () => {
         this.push(null);
       },
     });
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, source)).toBe(2);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, source)).toBe(2);
     expect(await countOf(table)).toBe(2);
   });
 
   it('an empty source copies 0 rows', async () => {
     const table = await newTable();
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, '')).toBe(0);
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, [])).toBe(0);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, '')).toBe(0);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, [])).toBe(0);
     expect(await countOf(table)).toBe(0);
   });
 
   it('CSV with a header', async () => {
     const table = await newTable();
     const csv = 'a,b\n1,"x,y"\n2,"say ""hi"""\n3,\n';
-    const count = await conn.copyFrom(`copy ${table} (a, b) from stdin (format csv, header true)`, csv);
+    const count = await conn().copyFrom(`copy ${table} (a, b) from stdin (format csv, header true)`, csv);
     expect(count).toBe(3);
     expect(await rowsOf(table)).toEqual([
       [1, 'x,y'],
@@ -181,32 +173,32 @@ describe('copyFrom', () => {
         yield chunk;
       }
     }
-    const count = await conn.copyFrom(`copy ${table} (a, b) from stdin`, rows());
+    const count = await conn().copyFrom(`copy ${table} (a, b) from stdin`, rows());
     expect(count).toBe(total);
     expect(produced).toBe(total);
-    const { rows: stats } = await conn.query<{ n: number; lo: number; hi: number; len: number }>(
+    const { rows: stats } = await conn().query<{ n: number; lo: number; hi: number; len: number }>(
       `select count(*)::int as n, min(a) as lo, max(a) as hi, min(length(b)) as len from ${table}`,
     );
     expect(stats[0]).toEqual({ n: total, lo: 0, hi: total - 1, len: 400 });
     // ~80 MB went through; holding much of it at once would show in the peak
     expect(peakRss - before).toBeLessThan(60 * 1024 * 1024);
-    await conn.query(`drop table ${table}`);
+    await conn().query(`drop table ${table}`);
   });
 
   it('bad data → InvalidTextRepresentation (22P02) ⊂ DataError; nothing loaded; connection usable', async () => {
     const table = await newTable();
-    const error = await rejection(conn.copyFrom(`copy ${table} (a, b) from stdin`, '1\tok\nnot a number\tbad\n3\tok\n'));
+    const error = await rejection(conn().copyFrom(`copy ${table} (a, b) from stdin`, '1\tok\nnot a number\tbad\n3\tok\n'));
     expect(error).toBeInstanceOf(errors.InvalidTextRepresentation);
     expect(error).toBeInstanceOf(errors.DataError);
     expect((error as errors.DatabaseError).sqlstate).toBe('22P02');
-    expect(conn.info.transactionStatus).toBe('idle');
+    expect(conn().info.transactionStatus).toBe('idle');
     expect(await countOf(table)).toBe(0);
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, '4\tfine\n')).toBe(1);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, '4\tfine\n')).toBe(1);
   });
 
   it('a wrong column count in the data → BadCopyFileFormat', async () => {
     const table = await newTable();
-    const error = await rejection(conn.copyFrom(`copy ${table} (a, b) from stdin`, '1\ttwo\tthree\n'));
+    const error = await rejection(conn().copyFrom(`copy ${table} (a, b) from stdin`, '1\ttwo\tthree\n'));
     expect(error).toBeInstanceOf(errors.BadCopyFileFormat);
     expect((error as errors.DatabaseError).sqlstate).toBe('22P04');
     expect(await countOf(table)).toBe(0);
@@ -221,11 +213,11 @@ describe('copyFrom', () => {
         yield `${i}\tr\n`;
       }
     }
-    const error = await rejection(conn.copyFrom(`copy ${table} (a, b) from stdin`, rows()));
+    const error = await rejection(conn().copyFrom(`copy ${table} (a, b) from stdin`, rows()));
     expect(error).toBe(boom);
-    expect(conn.info.transactionStatus).toBe('idle');
+    expect(conn().info.transactionStatus).toBe('idle');
     expect(await countOf(table)).toBe(0);
-    expect(await conn.copyFrom(`copy ${table} (a, b) from stdin`, '1\tafter\n')).toBe(1);
+    expect(await conn().copyFrom(`copy ${table} (a, b) from stdin`, '1\tafter\n')).toBe(1);
   });
 
   it('a sync generator that throws → the same error, nothing loaded', async () => {
@@ -235,7 +227,7 @@ describe('copyFrom', () => {
       yield '1\ta\n';
       throw boom;
     }
-    await expect(conn.copyFrom(`copy ${table} (a, b) from stdin`, rows())).rejects.toBe(boom);
+    await expect(conn().copyFrom(`copy ${table} (a, b) from stdin`, rows())).rejects.toBe(boom);
     expect(await countOf(table)).toBe(0);
   });
 
@@ -250,9 +242,9 @@ describe('copyFrom', () => {
         else this.push(`${sent}\tx\n`);
       },
     });
-    await expect(conn.copyFrom(`copy ${table} (a, b) from stdin`, source)).rejects.toBe(boom);
+    await expect(conn().copyFrom(`copy ${table} (a, b) from stdin`, source)).rejects.toBe(boom);
     expect(await countOf(table)).toBe(0);
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('a source that throws with autocommit off: the transaction is in error, rollback() recovers', async () => {
@@ -280,8 +272,7 @@ describe('copyFrom', () => {
 
   it('copyFrom with autocommit off runs in the implicit transaction: commit makes it visible', async () => {
     const other = await open();
-    const table = uniqueName('copytx');
-    await conn.query(`create table ${table} (a int, b text)`);
+    const table = await makeTable(conn(), 'a int, b text', { prefix: 'copytx' });
     try {
       expect(await other.copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS)).toBe(3);
       expect(other.info.transactionStatus).toBe('intrans');
@@ -289,22 +280,22 @@ describe('copyFrom', () => {
       await other.commit();
       expect(await rowsOf(table)).toEqual(THREE_EXPECTED);
     } finally {
-      await conn.query(`drop table ${table}`);
+      await conn().query(`drop table ${table}`);
     }
   });
 
   it('a non-COPY statement → ProgrammingError; connection usable', async () => {
-    const error = await rejection(conn.copyFrom('select 1', 'whatever'));
+    const error = await rejection(conn().copyFrom('select 1', 'whatever'));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
-    expect((await conn.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
+    expect((await conn().query('select 2 as two')).rows).toEqual([{ two: 2 }]);
   });
 
   it('COPY TO STDOUT given to copyFrom → ProgrammingError; connection usable', async () => {
     const table = await newTable();
-    await conn.copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS);
-    const error = await rejection(conn.copyFrom(`copy ${table} to stdout`, 'ignored'));
+    await conn().copyFrom(`copy ${table} (a, b) from stdin`, THREE_ROWS);
+    const error = await rejection(conn().copyFrom(`copy ${table} to stdout`, 'ignored'));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
-    expect((await conn.query('select 3 as three')).rows).toEqual([{ three: 3 }]);
+    expect((await conn().query('select 3 as three')).rows).toEqual([{ three: 3 }]);
   });
 
   it('a COPY on a missing table → UndefinedTable; the source is not read', async () => {
@@ -313,17 +304,17 @@ describe('copyFrom', () => {
       pulled++;
       yield '1\tx\n';
     }
-    const error = await rejection(conn.copyFrom(`copy ${uniqueName('missing')} from stdin`, rows()));
+    const error = await rejection(conn().copyFrom(`copy ${uniqueName('missing')} from stdin`, rows()));
     expect(error).toBeInstanceOf(errors.UndefinedTable);
     expect(pulled).toBe(0);
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('a source that is not a COPY source → TypeError', async () => {
     const table = await newTable();
-    await expect(conn.copyFrom(`copy ${table} from stdin`, 42 as never)).rejects.toBeInstanceOf(TypeError);
-    await expect(conn.copyFrom(`copy ${table} from stdin`, [{}] as never)).rejects.toBeInstanceOf(TypeError);
-    expect(conn.info.transactionStatus).toBe('idle');
+    await expect(conn().copyFrom(`copy ${table} from stdin`, 42 as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(conn().copyFrom(`copy ${table} from stdin`, [{}] as never)).rejects.toBeInstanceOf(TypeError);
+    expect(conn().info.transactionStatus).toBe('idle');
     expect(await countOf(table)).toBe(0);
   });
 
@@ -342,12 +333,12 @@ describe('copyFrom', () => {
         yield `${i}\tw\n`;
       }
     }
-    const copy = conn.copyFrom(`copy ${table} (a, b) from stdin`, rows()).then((n) => {
+    const copy = conn().copyFrom(`copy ${table} (a, b) from stdin`, rows()).then((n) => {
       order.push('copy');
       return n;
     });
     await sleep(5);
-    const query = conn.query<{ n: number }>(`select count(*)::int as n from ${table}`).then((r) => {
+    const query = conn().query<{ n: number }>(`select count(*)::int as n from ${table}`).then((r) => {
       order.push('query');
       return r.rows[0].n;
     });
@@ -360,7 +351,7 @@ describe('copyFrom', () => {
 
 describe('copyTo', () => {
   it('streams 100000 rows; the text has every line', async () => {
-    const stream = conn.copyTo('copy (select g, g * 2 from generate_series(1, 100000) g) to stdout');
+    const stream = conn().copyTo('copy (select g, g * 2 from generate_series(1, 100000) g) to stdout');
     expect(stream).toBeInstanceOf(Readable);
     const text = await readAll(stream);
     const lines = text.split('\n');
@@ -370,12 +361,12 @@ describe('copyTo', () => {
     expect(lines[49999]).toBe('50000\t100000');
     expect(lines[99999]).toBe('100000\t200000');
     for (let i = 0; i < lines.length; i += 997) expect(lines[i]).toBe(`${i + 1}\t${(i + 1) * 2}`);
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('the chunks are Buffers', async () => {
     const chunks: unknown[] = [];
-    for await (const chunk of conn.copyTo("copy (select 'x') to stdout")) chunks.push(chunk);
+    for await (const chunk of conn().copyTo("copy (select 'x') to stdout")) chunks.push(chunk);
     expect(chunks.length).toBeGreaterThan(0);
     for (const chunk of chunks) expect(Buffer.isBuffer(chunk)).toBe(true);
     expect(Buffer.concat(chunks as Buffer[]).toString()).toBe('x\n');
@@ -383,7 +374,7 @@ describe('copyTo', () => {
 
   it('CSV with a header, quoting and NULLs', async () => {
     const text = await readAll(
-      conn.copyTo(
+      conn().copyTo(
         `copy (select * from (values (1, 'plain'), (2, 'with,comma'), (3, 'say "hi"'), (4, null)) v(id, word)) to stdout (format csv, header true)`,
       ),
     );
@@ -391,18 +382,18 @@ describe('copyTo', () => {
   });
 
   it('an empty result ends the stream with no data', async () => {
-    expect(await readAll(conn.copyTo('copy (select 1 where false) to stdout'))).toBe('');
+    expect(await readAll(conn().copyTo('copy (select 1 where false) to stdout'))).toBe('');
   });
 
   it('a table copied out in text format escapes tabs, newlines and NULL', async () => {
     const table = await newTable();
-    await conn.query(`insert into ${table} values (1, $1), (2, null)`, ['tab\there\nnl\\bs']);
-    const text = await readAll(conn.copyTo(`copy ${table} to stdout`));
+    await conn().query(`insert into ${table} values (1, $1), (2, null)`, ['tab\there\nnl\\bs']);
+    const text = await readAll(conn().copyTo(`copy ${table} to stdout`));
     expect(text).toBe('1\ttab\\there\\nnl\\\\bs\n2\t\\N\n');
   });
 
   it('a slow consumer still gets everything', async () => {
-    const stream = conn.copyTo('copy (select g, repeat(md5(g::text), 4) from generate_series(1, 20000) g) to stdout');
+    const stream = conn().copyTo('copy (select g, repeat(md5(g::text), 4) from generate_series(1, 20000) g) to stdout');
     const chunks: Buffer[] = [];
     let reads = 0;
     for await (const chunk of stream) {
@@ -421,7 +412,7 @@ describe('copyTo', () => {
   });
 
   it('a paused stream holds back the server: memory stays bounded and reading resumes', async () => {
-    const stream = conn.copyTo('copy (select g, repeat(\'y\', 500) from generate_series(1, 200000) g) to stdout');
+    const stream = conn().copyTo('copy (select g, repeat(\'y\', 500) from generate_series(1, 200000) g) to stdout');
     let buffered = 0;
     stream.on('data', (chunk: Buffer) => {
       buffered += chunk.length;
@@ -488,23 +479,23 @@ describe('copyTo', () => {
   });
 
   it('a bad statement makes the stream error with UndefinedTable; the connection stays usable', async () => {
-    const error = await streamError(conn.copyTo(`copy ${uniqueName('missing')} to stdout`));
+    const error = await streamError(conn().copyTo(`copy ${uniqueName('missing')} to stdout`));
     expect(error).toBeInstanceOf(errors.UndefinedTable);
     expect((error as errors.DatabaseError).sqlstate).toBe('42P01');
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('an error midway through the COPY errors the stream after the rows that came', async () => {
-    const stream = conn.copyTo('copy (select 10 / (5000 - g) from generate_series(1, 10000) g) to stdout');
+    const stream = conn().copyTo('copy (select 10 / (5000 - g) from generate_series(1, 10000) g) to stdout');
     const error = await streamError(stream);
     expect(error).toBeInstanceOf(errors.DivisionByZero);
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('a non-COPY statement → the stream errors with ProgrammingError', async () => {
-    const error = await streamError(conn.copyTo('select 1'));
+    const error = await streamError(conn().copyTo('select 1'));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
-    expect((await conn.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    expect((await conn().query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('a closed connection → the stream errors (or copyTo throws) with InterfaceError', async () => {
@@ -520,9 +511,9 @@ describe('copyTo', () => {
   });
 
   it('a query issued while a COPY TO runs waits and then succeeds', async () => {
-    const stream = conn.copyTo('copy (select g from generate_series(1, 50000) g) to stdout');
+    const stream = conn().copyTo('copy (select g from generate_series(1, 50000) g) to stdout');
     const order: string[] = [];
-    const query = conn.query<{ n: number }>('select 99 as n').then((r) => {
+    const query = conn().query<{ n: number }>('select 99 as n').then((r) => {
       order.push('query');
       return r.rows[0].n;
     });
@@ -537,8 +528,8 @@ describe('copyTo', () => {
   });
 
   it('two COPY TO streams on one connection run one after the other', async () => {
-    const first = conn.copyTo('copy (select g from generate_series(1, 1000) g) to stdout');
-    const second = conn.copyTo("copy (select 'second') to stdout");
+    const first = conn().copyTo('copy (select g from generate_series(1, 1000) g) to stdout');
+    const second = conn().copyTo("copy (select 'second') to stdout");
     const [a, b] = await Promise.all([readAll(first), readAll(second)]);
     expect(a.split('\n')).toHaveLength(1001);
     expect(b).toBe('second\n');
@@ -573,7 +564,7 @@ describe('round trip', () => {
 
   it('migrates a table between two databases (binary format)', async () => {
     const dbname = uniqueName('copydb');
-    await conn.query(`create database ${dbname}`);
+    await conn().query(`create database ${dbname}`);
     const url = new URL(testDsn());
     url.pathname = `/${dbname}`;
     try {
@@ -581,8 +572,7 @@ describe('round trip', () => {
       const target = track(await connect(url.toString(), { autocommit: true }));
       expect((await target.query<{ db: string }>('select current_database() as db')).rows[0].db).toBe(dbname);
 
-      const table = uniqueName('migrate');
-      await source.query(`create temp table ${table} (id int, payload jsonb, at timestamptz, raw bytea)`);
+      const table = await makeTable(source, 'id int, payload jsonb, at timestamptz, raw bytea', { prefix: 'migrate', temp: true });
       await source.query(
         `insert into ${table} select g, jsonb_build_object('g', g, 's', 'x' || g), timestamptz '2024-01-01 00:00+00' + g * interval '1 minute', decode(md5(g::text), 'hex') from generate_series(1, 5000) g`,
       );
@@ -598,7 +588,7 @@ describe('round trip', () => {
       expect(b.rows[0]).toEqual(a.rows[0]);
       await target.close();
     } finally {
-      await conn.query(`drop database if exists ${dbname} with (force)`);
+      await conn().query(`drop database if exists ${dbname} with (force)`);
     }
   });
 });

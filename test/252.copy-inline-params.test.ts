@@ -2,30 +2,28 @@
 // placeholders are replaced: a `$1` in a string, a quoted identifier, a dollar-quoted body or
 // a comment is text, and a value put there could end it and run a statement of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Connection } from '../lib';
+import type { Connection } from '../lib';
 import { inlinePlaceholders } from '../lib/sql/lexer';
-import { testDsn, uniqueName } from './helpers';
+import { uniqueName, sharedConnection, connectTest } from './helpers';
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 let victim: string;
 
 beforeAll(async () => {
-  conn = await connect(testDsn(), { autocommit: true });
   victim = uniqueName('victim');
 });
 
 afterAll(async () => {
-  await conn.query(`drop table if exists ${victim}`);
-  await conn.close();
+  await conn().query(`drop table if exists ${victim}`);
 });
 
 async function victimExists(): Promise<boolean> {
-  const result = await conn.query<{ found: string | null }>('select to_regclass($1)::text as found', [victim]);
+  const result = await conn().query<{ found: string | null }>('select to_regclass($1)::text as found', [victim]);
   return result.rows[0].found !== null;
 }
 
 /** What a COPY ... TO STDOUT writes, as text; the error when it fails. */
-async function copyOut(text: string, params: unknown[], on: Connection = conn): Promise<string> {
+async function copyOut(text: string, params: unknown[], on: Connection = conn()): Promise<string> {
   const copy = await on.copy(text, params);
   const chunks: Buffer[] = [];
   for await (const chunk of copy) chunks.push(chunk);
@@ -76,7 +74,7 @@ describe('conn.copy(text, params): a value cannot end a string, an identifier or
 
   for (const attack of attacks) {
     it(`${attack.name}: the value goes only where the real placeholder is`, async () => {
-      await conn.query(`create table if not exists ${victim} (id int)`);
+      await conn().query(`create table if not exists ${victim} (id int)`);
       const value = attack.value();
       const out = await copyOut(attack.text(), [value]).catch((error: unknown) => error);
       expect(await victimExists()).toBe(true);
@@ -85,11 +83,11 @@ describe('conn.copy(text, params): a value cannot end a string, an identifier or
   }
 
   it("with standard_conforming_strings off, '\\' $1' is one string", async () => {
-    const old = await connect(testDsn(), { autocommit: true });
+    const old = await connectTest({ autocommit: true });
     try {
       await old.query('set standard_conforming_strings = off');
       await old.query('set escape_string_warning = off');
-      await conn.query(`create table if not exists ${victim} (id int)`);
+      await conn().query(`create table if not exists ${victim} (id int)`);
       const value = `x) to stdout; drop table ${victim}; --`;
       const out = await copyOut("copy (select '\\' $1' as a, $1::text as b) to stdout", [value], old).catch((error: unknown) => error);
       expect(await victimExists()).toBe(true);
@@ -127,7 +125,7 @@ describe('mogrify(): only real placeholders are replaced', () => {
   ];
   for (const [text, expected] of cases) {
     it(JSON.stringify(text), () => {
-      expect(conn.cursor().mogrify(text, ['v'])).toBe(expected);
+      expect(conn().cursor().mogrify(text, ['v'])).toBe(expected);
     });
   }
 });

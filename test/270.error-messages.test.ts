@@ -2,24 +2,20 @@
 // DETAIL and HINT on lines of their own, no trailing whitespace, no password; and a refused
 // connection with the SQLSTATE and class the server gave.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, type Connection, type Notice } from '../lib';
+import { connect, errors, type Notice } from '../lib';
 import { connectFailure } from '../lib/connect-failure';
 import { errorOf, terminate, until } from './fault-helpers';
-import { connectTest, rejectionOf, testDsn, uniqueName } from './helpers';
+import { connectTest, rejectionOf, testDsn, uniqueName, sharedConnection, makeTable } from './helpers';
 
 const SEVERITY_PREFIX = /^(?:ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|LOG|DEBUG):/;
 
-let conn: Connection;
-let admin: Connection;
+const conn = sharedConnection({ autocommit: true });
+const admin = sharedConnection({ autocommit: true });
 
 beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-  admin = await connectTest({ autocommit: true });
 });
 
 afterAll(async () => {
-  await conn?.close();
-  await admin?.close();
 });
 
 /** The test server's address with other connection settings. */
@@ -36,7 +32,7 @@ function expectTidy(message: string): void {
 
 describe('query errors', () => {
   it('the message is the primary message; the severity is diag.severity', async () => {
-    const error = (await rejectionOf(conn.query('select 1/0'))) as errors.DatabaseError;
+    const error = (await rejectionOf(conn().query('select 1/0'))) as errors.DatabaseError;
     expect(error.message).toBe('division by zero');
     expect(error.diag.severity).toBe('ERROR');
     expect(error.stack?.split('\n')[0]).toBe('DivisionByZero: division by zero');
@@ -44,17 +40,17 @@ describe('query errors', () => {
 
   it('DETAIL and HINT follow on lines of their own, as psycopg shows them', async () => {
     const table = uniqueName('msg_uniq');
-    await conn.query(`create temp table ${table} (id int constraint ${table}_pk primary key)`);
-    await conn.query(`insert into ${table} values (1)`);
-    const unique = (await rejectionOf(conn.query(`insert into ${table} values (1)`))) as errors.DatabaseError;
+    await conn().query(`create temp table ${table} (id int constraint ${table}_pk primary key)`);
+    await conn().query(`insert into ${table} values (1)`);
+    const unique = (await rejectionOf(conn().query(`insert into ${table} values (1)`))) as errors.DatabaseError;
     expect(unique.message).toBe(`duplicate key value violates unique constraint "${table}_pk"\nDETAIL:  Key (id)=(1) already exists.`);
 
-    const raised = await rejectionOf(conn.query("do $$ begin raise exception 'custom %', 42 using detail = 'the detail', hint = 'the hint'; end $$"));
+    const raised = await rejectionOf(conn().query("do $$ begin raise exception 'custom %', 42 using detail = 'the detail', hint = 'the hint'; end $$"));
     expect(raised.message).toBe('custom 42\nDETAIL:  the detail\nHINT:  the hint');
   });
 
   it('a syntax error has no statement cursor in its message: the position is in diag', async () => {
-    const error = (await rejectionOf(conn.query('select 1 frm nowhere'))) as errors.DatabaseError;
+    const error = (await rejectionOf(conn().query('select 1 frm nowhere'))) as errors.DatabaseError;
     expect(error.message).toBe('syntax error at or near "nowhere"');
     expect(error.diag.statementPosition).toBe('14');
   });
@@ -67,8 +63,8 @@ describe('query errors', () => {
       'select pqnode_no_such_function()',
       "do $$ begin raise exception using errcode = '40001', message = 'retry me'; end $$",
     ];
-    for (const text of failing) expectTidy((await rejectionOf(conn.query(text))).message);
-    const cursor = conn.cursor();
+    for (const text of failing) expectTidy((await rejectionOf(conn().query(text))).message);
+    const cursor = conn().cursor();
     expectTidy((await rejectionOf(cursor.execute('select %s::int', ['nope']))).message);
   });
 
@@ -85,19 +81,18 @@ describe('query errors', () => {
   });
 
   it('COPY errors too, the COPY context kept in diag', async () => {
-    const table = uniqueName('msg_copy');
-    await conn.query(`create temp table ${table} (id int)`);
-    const into = (await rejectionOf(conn.copyFrom(`copy ${table} from stdin`, '1\nx\n'))) as errors.DatabaseError;
+    const table = await makeTable(conn(), 'id int', { prefix: 'msg_copy', temp: true });
+    const into = (await rejectionOf(conn().copyFrom(`copy ${table} from stdin`, '1\nx\n'))) as errors.DatabaseError;
     expect(into).toBeInstanceOf(errors.InvalidTextRepresentation);
     expect(into.message).toBe('invalid input syntax for type integer: "x"');
     expect(into.diag.context).toMatch(/^COPY /);
 
-    const copy = await conn.copy(`copy ${table} from stdin`);
+    const copy = await conn().copy(`copy ${table} from stdin`);
     await copy.write('y\n');
     const ended = await rejectionOf(copy.end());
     expect(ended.message).toBe('invalid input syntax for type integer: "y"');
 
-    const out = conn.copyTo('copy (select 1/0) to stdout');
+    const out = conn().copyTo('copy (select 1/0) to stdout');
     const failed = await rejectionOf((async () => {
       for await (const chunk of out) void chunk;
     })());
@@ -123,13 +118,13 @@ describe('query errors', () => {
     const victim = await connectTest({ autocommit: true });
     const settled = errorOf(victim.query('select pg_sleep(30)')) as Promise<errors.Error>;
     await until(async () => {
-      const { rows } = await admin.query<{ n: number }>(
+      const { rows } = await admin().query<{ n: number }>(
         "select count(*)::int as n from pg_stat_activity where pid = $1 and state = 'active'",
         [victim.info.backendPid],
       );
       return rows[0].n === 1;
     }, 5000);
-    await terminate(admin, victim.info.backendPid);
+    await terminate(admin(), victim.info.backendPid);
     const error = await settled;
     expect(error).toBeInstanceOf(errors.AdminShutdown);
     expect(error.message).toBe('terminating connection due to administrator command');
@@ -143,11 +138,11 @@ describe('notices', () => {
   it('the message is the primary message with DETAIL and HINT; the severity is a field', async () => {
     const seen: Notice[] = [];
     const listener = (notice: Notice) => seen.push(notice);
-    conn.on('notice', listener);
+    conn().on('notice', listener);
     try {
-      await conn.query("do $$ begin raise notice 'hello' using detail = 'det', hint = 'hin'; raise warning 'careful'; end $$");
+      await conn().query("do $$ begin raise notice 'hello' using detail = 'det', hint = 'hin'; raise warning 'careful'; end $$");
     } finally {
-      conn.off('notice', listener);
+      conn().off('notice', listener);
     }
     expect(seen.map((notice) => [notice.severity, notice.message])).toEqual([
       ['NOTICE', 'hello\nDETAIL:  det\nHINT:  hin'],
@@ -178,7 +173,7 @@ describe('connect failures the server explained', () => {
 
   it('too many connections: 53300, TooManyConnections', async () => {
     const role = uniqueName('msg_limited');
-    await admin.query(`create role ${role} login connection limit 0`);
+    await admin().query(`create role ${role} login connection limit 0`);
     try {
       const error = (await errorOf(connect(dsnWith((url) => (url.username = role))))) as errors.OperationalError;
       expect(error).toBeInstanceOf(errors.TooManyConnections);
@@ -187,7 +182,7 @@ describe('connect failures the server explained', () => {
       expect(error.message).toMatch(new RegExp(`FATAL: {2}too many connections for role "${role}"$`));
       expect(error.message).not.toMatch(/53300|LOCATION/);
     } finally {
-      await admin.query(`drop role ${role}`);
+      await admin().query(`drop role ${role}`);
     }
   });
 

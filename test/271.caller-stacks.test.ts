@@ -3,21 +3,13 @@
 // through V8's async stack traces; the methods that are not on the hot path take the caller's
 // stack when called, so that a call nobody awaits (a forgotten await, then close()) still
 // says where it was made.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
-import { connectTest, testDsn, uniqueName } from './helpers';
+import { connectTest, testDsn, uniqueName, sharedConnection, makeTable } from './helpers';
 
 const THIS_FILE = '271.caller-stacks.test.ts';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 /** The line of this file that called the function calling lineOfCaller(). */
 function lineOfCaller(): number {
@@ -76,8 +68,7 @@ async function inTransaction(): Promise<Connection> {
 
 /** A table whose unique key is checked at COMMIT, and a connection that broke it. */
 async function deferredViolation(): Promise<Connection> {
-  const table = uniqueName('deferred');
-  await conn.query(`create table ${table} (id int unique deferrable initially deferred)`);
+  const table = await makeTable(conn(), 'id int unique deferrable initially deferred', { prefix: 'deferred' });
   const c = await connectTest();
   await c.query(`insert into ${table} values (1), (1)`);
   return c;
@@ -85,14 +76,14 @@ async function deferredViolation(): Promise<Connection> {
 
 describe('awaited calls: the stack reaches the line of the call', () => {
   it('Connection', async () => {
-    expectCallerLine(await awaited(() => conn.query('select 1/0')));
-    expectCallerLine(await awaited(() => conn.execute('select 1/0')));
-    expectCallerLine(await awaited(() => conn.pipeline((p) => p.query('select 1/0'))));
-    expectCallerLine(await awaited(() => conn.copyFrom(`copy (select 1) to stdout`, '')));
-    expectCallerLine(await awaited(() => conn.copy('copy pqnode_no_such_table from stdin')));
-    expectCallerLine(await awaited(() => conn.tpcCommit('pqnode-no-such-xid')));
-    expectCallerLine(await awaited(() => conn.notify('x'.repeat(100), 'y'.repeat(9000))));
-    expectCallerLine(await awaited(() => conn.setSession({ isolationLevel: 'bogus' as 'serializable' })));
+    expectCallerLine(await awaited(() => conn().query('select 1/0')));
+    expectCallerLine(await awaited(() => conn().execute('select 1/0')));
+    expectCallerLine(await awaited(() => conn().pipeline((p) => p.query('select 1/0'))));
+    expectCallerLine(await awaited(() => conn().copyFrom(`copy (select 1) to stdout`, '')));
+    expectCallerLine(await awaited(() => conn().copy('copy pqnode_no_such_table from stdin')));
+    expectCallerLine(await awaited(() => conn().tpcCommit('pqnode-no-such-xid')));
+    expectCallerLine(await awaited(() => conn().notify('x'.repeat(100), 'y'.repeat(9000))));
+    expectCallerLine(await awaited(() => conn().setSession({ isolationLevel: 'bogus' as 'serializable' })));
 
     const deferred = await deferredViolation();
     try {
@@ -104,8 +95,7 @@ describe('awaited calls: the stack reaches the line of the call', () => {
     const other = await deferredViolation();
     try {
       await other.rollback();
-      const table = uniqueName('deferred_tx');
-      await conn.query(`create table ${table} (id int unique deferrable initially deferred)`);
+      const table = await makeTable(conn(), 'id int unique deferrable initially deferred', { prefix: 'deferred_tx' });
       expectCallerLine(await awaited(() => other.transaction((c) => c.query(`insert into ${table} values (1), (1)`))));
       expectCallerLine(await awaited(() => other.lobject(4294967295)));
     } finally {
@@ -127,14 +117,13 @@ describe('awaited calls: the stack reaches the line of the call', () => {
   });
 
   it('Cursor', async () => {
-    const table = uniqueName('stack_cur');
-    await conn.query(`create temp table ${table} (id int primary key)`);
-    const cur = conn.cursor();
+    const table = await makeTable(conn(), 'id int primary key', { prefix: 'stack_cur', temp: true });
+    const cur = conn().cursor();
     expectCallerLine(await awaited(() => cur.execute('select 1/0')));
     expectCallerLine(await awaited(() => cur.executemany(`insert into ${table} values (%s)`, [[1], [1]])));
     expectCallerLine(await awaited(() => cur.callproc('pqnode_no_such_function')));
     expectCallerLine(await awaited(() => cur.executeValues(`insert into ${table} values %s`, [[2], [2]])));
-    expectCallerLine(await awaited(() => conn.cursor().fetchone()));
+    expectCallerLine(await awaited(() => conn().cursor().fetchone()));
   });
 
   it('ServerCursor', async () => {
@@ -157,13 +146,12 @@ describe('awaited calls: the stack reaches the line of the call', () => {
   });
 
   it('Copy', async () => {
-    const table = uniqueName('stack_copy');
-    await conn.query(`create temp table ${table} (id int)`);
-    const into = await conn.copy(`copy ${table} from stdin`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'stack_copy', temp: true });
+    const into = await conn().copy(`copy ${table} from stdin`);
     await into.write('x\n');
     expectCallerLine(await awaited(() => into.end()));
 
-    const reading = await conn.copy('copy (select 1 / (g - 3) from generate_series(1, 5) g) to stdout');
+    const reading = await conn().copy('copy (select 1 / (g - 3) from generate_series(1, 5) g) to stdout');
     expectCallerLine(await awaited(async () => {
       while ((await reading.read()) !== null);
     }));
@@ -209,7 +197,7 @@ describe('functions run by transaction() and pool.connection()', () => {
   it('an error of a statement inside keeps the line of that statement', async () => {
     let inner = 0;
     const viaTransaction = await awaited(() =>
-      conn.transaction(async (c) => {
+      conn().transaction(async (c) => {
         inner = here(); await c.query('select 1/0');
       }),
     );
@@ -279,9 +267,8 @@ describe('calls nobody awaits: the stack still reaches the line of the call', ()
     await c.close();
     expectCallerLine(await declaring);
 
-    const table = uniqueName('stack_copy_in');
-    await conn.query(`create temp table ${table} (id int)`);
-    const into = await conn.copy(`copy ${table} from stdin`);
+    const table = await makeTable(conn(), 'id int', { prefix: 'stack_copy_in', temp: true });
+    const into = await conn().copy(`copy ${table} from stdin`);
     await into.write('x\n');
     expectCallerLine(await unawaited(() => into.end()));
   });

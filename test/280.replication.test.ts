@@ -2,7 +2,7 @@
 // as bytes, acknowledgements and resuming (in this process and after a consumer is killed),
 // backpressure on a large transaction, slots, and the ways it fails.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   compareLsn,
   connect,
@@ -12,24 +12,15 @@ import {
   formatLsn,
   parseLsn,
   replicate,
-  type Connection,
   type PgoutputMessage,
   type ReplicateOptions,
   type ReplicationMessage,
   type ReplicationStream,
 } from '../lib';
 import { runChild } from './child-helpers';
-import { connectTest, loadTestServerModule, makeTable, rejectionOf, testDsn, testDsnWith, uniqueName } from './helpers';
+import { loadTestServerModule, makeTable, rejectionOf, testDsn, testDsnWith, uniqueName, sharedConnection } from './helpers';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 // every stream a test opens is closed after it, every permanent slot dropped
 const streams: ReplicationStream[] = [];
@@ -49,9 +40,9 @@ const slotName = (prefix = 'repl'): string => uniqueName(prefix);
 
 /** A table and a publication of it; pgoutput options for that publication. */
 async function published(columns: string): Promise<{ table: string; options: { publication_names: string } }> {
-  const table = await makeTable(conn, columns, { prefix: 'repl' });
+  const table = await makeTable(conn(), columns, { prefix: 'repl' });
   const publication = `${table}_pub`;
-  await conn.query(`create publication ${publication} for table ${table}`);
+  await conn().query(`create publication ${publication} for table ${table}`);
   return { table, options: { publication_names: publication } };
 }
 
@@ -88,7 +79,7 @@ const insertedIds = (messages: ReplicationMessage[]): unknown[] =>
   changes(messages).map((change) => (change.type === 'insert' ? change.new.id : change.type));
 
 async function slotRow(slot: string): Promise<{ active: boolean; confirmed: string | null } | undefined> {
-  const { rows } = await conn.query<{ active: boolean; confirmed: string | null }>(
+  const { rows } = await conn().query<{ active: boolean; confirmed: string | null }>(
     'select active, confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1',
     [slot],
   );
@@ -127,13 +118,13 @@ describe('pgoutput', () => {
     const { table, options } = await published('id int primary key, t text, n numeric, ts timestamptz, j jsonb, b bytea, a int[], f float8, big int8');
     const stream = open({ slot: slotName(), create: true, temporary: true, options });
     await stream.ready;
-    await conn.query(
+    await conn().query(
       `insert into ${table} values (1, 'héllo', 12345678901234567890.5, '2024-05-06 07:08:09.123+00', '{"k":[1,2]}', '\\x00ff', '{1,NULL,3}', 0.1, 9007199254740993)`,
     );
-    await conn.query(`insert into ${table} (id) values (2)`);
-    await conn.query(`update ${table} set t = 'changed' where id = 1`);
-    await conn.query(`update ${table} set id = 3 where id = 2`);
-    await conn.query(`delete from ${table} where id = 1`);
+    await conn().query(`insert into ${table} (id) values (2)`);
+    await conn().query(`update ${table} set t = 'changed' where id = 1`);
+    await conn().query(`update ${table} set id = 3 where id = 2`);
+    await conn().query(`delete from ${table} where id = 1`);
     const [first, second, update, keyUpdate, deletion] = await transactions(stream, 5);
 
     const begin = first[0].message;
@@ -196,7 +187,7 @@ describe('pgoutput', () => {
     expect(stream).toBe(pending);
     expect((stream as { then?: unknown }).then).toBeUndefined();
     // the slot exists now: nothing written from here on can be missed
-    await conn.query(`insert into ${table} values (7)`);
+    await conn().query(`insert into ${table} values (7)`);
     const [transaction] = await transactions(pending, 1);
     expect(transaction.map((m) => m.message?.type)).toEqual(['begin', 'relation', 'insert', 'commit']);
     expect(transaction[2].message).toMatchObject({ type: 'insert', new: { id: 7 } });
@@ -204,16 +195,16 @@ describe('pgoutput', () => {
 
   it('gives old rows with REPLICA IDENTITY FULL, unchanged TOAST values as undefined, truncates and logical messages', async () => {
     const { table, options } = await published('id int primary key, big text, v int');
-    await conn.query(`alter table ${table} replica identity full`);
+    await conn().query(`alter table ${table} replica identity full`);
     // a value too large to stay in the row, and not compressible: it is TOASTed
-    const big = (await conn.query<{ s: string }>("select string_agg(md5(i::text), '') as s from generate_series(1, 400) i")).rows[0].s;
+    const big = (await conn().query<{ s: string }>("select string_agg(md5(i::text), '') as s from generate_series(1, 400) i")).rows[0].s;
     const stream = open({ slot: slotName(), create: true, temporary: true, options: { ...options, proto_version: 1, messages: true } });
     await stream.ready;
-    await conn.query(`insert into ${table} values (1, $1, 10)`, [big]);
-    await conn.query(`update ${table} set v = 11 where id = 1`);
-    await conn.query(`delete from ${table} where id = 1`);
-    await conn.query(`truncate ${table}`);
-    await conn.query("select pg_logical_emit_message(true, 'app', 'hello')");
+    await conn().query(`insert into ${table} values (1, $1, 10)`, [big]);
+    await conn().query(`update ${table} set v = 11 where id = 1`);
+    await conn().query(`delete from ${table} where id = 1`);
+    await conn().query(`truncate ${table}`);
+    await conn().query("select pg_logical_emit_message(true, 'app', 'hello')");
     const [insert, update, deletion, truncate, message] = (await transactions(stream, 5)).map(changes);
 
     expect(insert).toMatchObject([{ type: 'insert', new: { id: 1, big, v: 10 } }]);
@@ -234,8 +225,8 @@ describe('pgoutput', () => {
     const stream = open({ slot: slotName(), create: true, temporary: true, options });
     stream.typecasters.set('numeric', (text) => Number(text));
     await stream.ready;
-    await conn.query(`insert into ${table} values (1, 2.5)`);
-    await conn.query(`insert into ${table} values (2, 3.5)`);
+    await conn().query(`insert into ${table} values (1, 2.5)`);
+    await conn().query(`insert into ${table} values (2, 3.5)`);
     const [first] = await transactions(stream, 1);
     expect(changes(first)).toMatchObject([{ new: { id: 1, n: 2.5 } }]);
     stream.typecasters.set('int4', (text) => `#${text}`);
@@ -246,11 +237,11 @@ describe('pgoutput', () => {
 
 describe('other plugins', () => {
   it('test_decoding gives its text as bytes, with no decoded message', async () => {
-    const table = await makeTable(conn, 'id int primary key, v text', { prefix: 'repl' });
+    const table = await makeTable(conn(), 'id int primary key, v text', { prefix: 'repl' });
     const stream = open({ slot: slotName(), plugin: 'test_decoding', create: true, temporary: true, options: { 'include-xids': false } });
     await stream.ready;
     expect(stream.plugin).toBe('test_decoding');
-    await conn.query(`insert into ${table} values (1, 'it''s')`);
+    await conn().query(`insert into ${table} values (1, 'it''s')`);
     const lines: string[] = [];
     for await (const item of iterate(stream)) {
       expect(item.message).toBeUndefined();
@@ -269,7 +260,7 @@ describe('acknowledging and resuming', () => {
     permanentSlots.push(slot);
     const created = await createReplicationSlot(testDsn(), slot, { plugin: 'pgoutput' });
     expect(created).toEqual({ slot, lsn: expect.stringMatching(/\//), plugin: 'pgoutput' });
-    for (let id = 1; id <= 5; id++) await conn.query(`insert into ${table} values (${id})`);
+    for (let id = 1; id <= 5; id++) await conn().query(`insert into ${table} values (${id})`);
 
     const first = open({ slot, options });
     const seen = (await transactions(first, 3)).map(insertedIds);
@@ -302,7 +293,7 @@ describe('acknowledging and resuming', () => {
     await createReplicationSlot(testDsn(), slot);
     const start = (await slotRow(slot))?.confirmed as string;
     const stream = open({ slot, options, statusInterval: 0.1 });
-    await conn.query(`insert into ${table} values (1)`);
+    await conn().query(`insert into ${table} values (1)`);
     const commit = (await transactions(stream, 1))[0].pop() as ReplicationMessage;
     expect(compareLsn(start, commit.lsn)).toBeLessThan(0);
     // (a keepalive may take the slot further once everything received was acknowledged)
@@ -310,7 +301,7 @@ describe('acknowledging and resuming', () => {
     await eventually(() => reached(commit.lsn));
 
     // not acknowledged: the slot does not reach it, however many updates go out
-    await conn.query(`insert into ${table} values (2)`);
+    await conn().query(`insert into ${table} values (2)`);
     let unacknowledged: ReplicationMessage | undefined;
     for await (const item of iterate(stream)) {
       if (item.message?.type === 'commit') {
@@ -324,7 +315,7 @@ describe('acknowledging and resuming', () => {
     // a long interval: sendFeedback() sends at once
     const slow = open({ slot: slotName(), create: true, temporary: true, options, statusInterval: 3600 });
     await slow.ready;
-    await conn.query(`insert into ${table} values (3)`);
+    await conn().query(`insert into ${table} values (3)`);
     const slowCommit = (await transactions(slow, 1))[0].pop() as ReplicationMessage;
     slow.sendFeedback();
     await eventually(() => reached(slowCommit.lsn, slow.slot), 2000);
@@ -332,14 +323,14 @@ describe('acknowledging and resuming', () => {
 
   it('a consumer killed mid-stream and started again from what it applied: every row once', async () => {
     const { table, options } = await published('id int primary key, v text');
-    const target = await makeTable(conn, 'id int primary key, v text', { prefix: 'repl_target' });
-    const bookmark = await makeTable(conn, 'lsn pg_lsn not null', { prefix: 'repl_mark' });
-    await conn.query(`insert into ${bookmark} values ('0/0')`);
+    const target = await makeTable(conn(), 'id int primary key, v text', { prefix: 'repl_target' });
+    const bookmark = await makeTable(conn(), 'lsn pg_lsn not null', { prefix: 'repl_mark' });
+    await conn().query(`insert into ${bookmark} values ('0/0')`);
     const slot = slotName();
     permanentSlots.push(slot);
     await createReplicationSlot(testDsn(), slot);
     for (let txn = 0; txn < 40; txn++) {
-      await conn.query(`insert into ${table} select g, 'row ' || g from generate_series(${txn * 25 + 1}, ${txn * 25 + 25}) g`);
+      await conn().query(`insert into ${table} select g, 'row ' || g from generate_series(${txn * 25 + 1}, ${txn * 25 + 25}) g`);
     }
     // Applies each transaction with its commit's LSN in one local transaction, then
     // acknowledges it: the exactly-once pattern. The parent kills it half-way.
@@ -369,10 +360,10 @@ describe('acknowledging and resuming', () => {
     `;
     const killed = runChild(consumer, { env: { SLOW: '30' }, timeoutMs: 20_000 });
     // killed by the harness's timeout: wait for some progress, then kill it ourselves
-    await eventually(async () => Number((await conn.query<{ n: number }>(`select count(*)::int as n from ${target}`)).rows[0].n) >= 250, 15_000);
+    await eventually(async () => Number((await conn().query<{ n: number }>(`select count(*)::int as n from ${target}`)).rows[0].n) >= 250, 15_000);
     const child = await killChildOf(killed);
     expect(child.signal).toBe('SIGKILL');
-    const appliedBefore = (await conn.query<{ n: number }>(`select count(*)::int as n from ${target}`)).rows[0].n;
+    const appliedBefore = (await conn().query<{ n: number }>(`select count(*)::int as n from ${target}`)).rows[0].n;
     expect(appliedBefore).toBeGreaterThan(0);
     expect(appliedBefore).toBeLessThan(1000);
 
@@ -383,7 +374,7 @@ describe('acknowledging and resuming', () => {
     );
     expect(resumed.reports.filter((report) => 'error' in report)).toEqual([]);
     expect(resumed.code).toBe(0);
-    const { rows } = await conn.query<{ n: number; distinct: number; low: number; high: number }>(
+    const { rows } = await conn().query<{ n: number; distinct: number; low: number; high: number }>(
       `select count(*)::int as n, count(distinct id)::int as distinct, min(id) as low, max(id) as high from ${target}`,
     );
     expect(rows[0]).toEqual({ n: 1000, distinct: 1000, low: 1, high: 1000 });
@@ -423,7 +414,7 @@ describe('a large transaction', () => {
     const stream = open({ slot: slotName(), create: true, temporary: true, options, maxBuffered });
     await stream.ready;
     const total = 100_000;
-    await conn.query(`insert into ${table} select g, 'value ' || g from generate_series(1, ${total}) g`);
+    await conn().query(`insert into ${table} select g, 'value ' || g from generate_series(1, ${total}) g`);
     let expected = 1;
     let maxSeen = 0;
     let bytes = 0;
@@ -484,11 +475,11 @@ describe('slots and closing', () => {
   });
 
   it('a break out of for await closes the stream', async () => {
-    const table = await makeTable(conn, 'id int', { prefix: 'repl' });
+    const table = await makeTable(conn(), 'id int', { prefix: 'repl' });
     const slot = slotName();
     const stream = open({ slot, plugin: 'test_decoding', create: true, temporary: true });
     await stream.ready;
-    await conn.query(`insert into ${table} values (1)`);
+    await conn().query(`insert into ${table} values (1)`);
     for await (const item of stream) {
       expect(item.data.toString()).toMatch(/^BEGIN/);
       break;
@@ -530,14 +521,14 @@ describe('failures', () => {
 
   it('a role without REPLICATION is refused with the server’s reason', async () => {
     const role = uniqueName('norepl');
-    await conn.query(`create role ${role} login`);
+    await conn().query(`create role ${role} login`);
     try {
       const stream = open({ slot: 'x' }, testDsnWith({ user: role }));
       const error = await rejectionOf(stream.next());
       expect(error).toBeInstanceOf(errors.OperationalError);
       expect(error.message).toMatch(/replication|walsender|WAL sender/i);
     } finally {
-      await conn.query(`drop role ${role}`);
+      await conn().query(`drop role ${role}`);
     }
   });
 
@@ -560,8 +551,8 @@ describe('failures', () => {
     const stream = open({ slot, create: true, temporary: true, options });
     await stream.ready;
     const pending = stream.next();
-    const { rows } = await conn.query<{ pid: number }>('select active_pid as pid from pg_replication_slots where slot_name = $1', [slot]);
-    await conn.query('select pg_terminate_backend($1)', [rows[0].pid]);
+    const { rows } = await conn().query<{ pid: number }>('select active_pid as pid from pg_replication_slots where slot_name = $1', [slot]);
+    await conn().query('select pg_terminate_backend($1)', [rows[0].pid]);
     expect(await rejectionOf(pending)).toBeInstanceOf(errors.OperationalError);
     await expect(stream.next()).resolves.toEqual({ done: true, value: undefined });
   });

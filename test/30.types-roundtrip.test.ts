@@ -1,22 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { errors, Json, types, type Connection } from '../lib';
 import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
 import { parseDouble } from '../lib/types/numeric';
-import { connectTest, singleValue, uniqueName, withConnection } from './helpers';
+import { uniqueName, withConnection, sharedConnection, singleValueOn, makeTable } from './helpers';
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
-
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 /** A Date for a UTC wall-clock time, any year (Date.UTC maps years 0-99 to 1900-1999). */
 function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): Date {
@@ -27,7 +19,7 @@ function utc(year: number, month: number, day: number, hour = 0, minute = 0, sec
 
 describe('integers', () => {
   it('int2 and int4 limits come back as numbers, both ways', async () => {
-    const result = await conn.query(
+    const result = await conn().query(
       'select (-32768)::int2 as a, 32767::int2 as b, (-2147483648)::int4 as c, 2147483647::int4 as d, 0::int2 as e, 4294967295::oid as f',
     );
     expect(result.rows[0]).toEqual({ a: -32768, b: 32767, c: -2147483648, d: 2147483647, e: 0, f: 4294967295 });
@@ -36,13 +28,13 @@ describe('integers', () => {
       expect(await one('select $1::int4', [value])).toBe(value);
       // untyped, as every number: where nothing else says what it is, the server reads text
       expect(await one('select $1', [value])).toBe(String(value));
-      expect((await conn.query('select $1 as v', [value])).fields[0].typeOid).toBe(25);
+      expect((await conn().query('select $1 as v', [value])).fields[0].typeOid).toBe(25);
     }
     expect(result.fields.map((f) => f.typeOid)).toEqual([21, 21, 23, 23, 21, 26]);
   });
 
   it('out-of-range integers are refused by the server', async () => {
-    const error = (await conn.query('select $1::int2', [32768]).catch((e: unknown) => e)) as errors.DatabaseError;
+    const error = (await conn().query('select $1::int2', [32768]).catch((e: unknown) => e)) as errors.DatabaseError;
     expect(error).toBeInstanceOf(errors.NumericValueOutOfRange);
     expect(error).toBeInstanceOf(errors.DataError);
     expect(await one('select 1::int4')).toBe(1);
@@ -51,7 +43,7 @@ describe('integers', () => {
   it('int8 limits come back as bigints, both ways', async () => {
     const min = -(2n ** 63n);
     const max = 2n ** 63n - 1n;
-    const result = await conn.query("select '-9223372036854775808'::int8 as min, '9223372036854775807'::int8 as max, 0::int8 as zero");
+    const result = await conn().query("select '-9223372036854775808'::int8 as min, '9223372036854775807'::int8 as max, 0::int8 as zero");
     expect(result.rows[0]).toEqual({ min, max, zero: 0n });
     expect(typeof (result.rows[0] as { zero: unknown }).zero).toBe('bigint');
     for (const value of [min, max, 0n, -1n, 2n ** 53n + 1n]) {
@@ -74,7 +66,7 @@ describe('integers', () => {
     const big = 2n ** 70n;
     expect(await one('select $1', [big])).toBe(big.toString());
     expect(await one('select $1::numeric + 1', [-big])).toBe((-big + 1n).toString());
-    const error = await conn.query('select $1::int8', [2n ** 63n]).catch((e: unknown) => e);
+    const error = await conn().query('select $1::int8', [2n ** 63n]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.NumericValueOutOfRange);
   });
 });
@@ -93,7 +85,7 @@ describe('floats', () => {
   });
 
   it('float8 specials written by the server', async () => {
-    const result = await conn.query(
+    const result = await conn().query(
       "select 'NaN'::float8 as a, 'Infinity'::float8 as b, '-Infinity'::float8 as c, '-0'::float8 as d, '1e308'::float8 as e, '4.9406564584124654e-324'::float8 as f, 0.1::float8 + 0.2::float8 as g",
     );
     const row = result.rows[0] as Record<string, number>;
@@ -117,7 +109,7 @@ describe('floats', () => {
     }
     expect(await one('select 0.1::float4')).toBe(0.1);
     expect(await one('select 0.1::float4::float8')).toBe(Math.fround(0.1));
-    const fields = (await conn.query('select 1::float4 as a, 1::float8 as b')).fields;
+    const fields = (await conn().query('select 1::float4 as a, 1::float8 as b')).fields;
     expect(fields.map((f) => f.typeOid)).toEqual([700, 701]);
   });
 
@@ -171,7 +163,7 @@ describe('numeric', () => {
 
 describe('bool', () => {
   it('comes back as booleans, both ways', async () => {
-    expect((await conn.query('select true as t, false as f, null::bool as n')).rows).toEqual([{ t: true, f: false, n: null }]);
+    expect((await conn().query('select true as t, false as f, null::bool as n')).rows).toEqual([{ t: true, f: false, n: null }]);
     expect(await one('select $1::bool', [true])).toBe(true);
     expect(await one('select $1::bool', [false])).toBe(false);
     // untyped: with nothing else to go by, the server reads text
@@ -215,18 +207,17 @@ describe('text types', () => {
     expect(await one('select $1::char(5)', ['😀'])).toBe('😀    ');
     expect(await one("select 'abcdefgh'::varchar(3)")).toBe('abc');
     expect(await one("select '漢字かなカナ'::varchar(2)")).toBe('漢字');
-    const table = uniqueName('chars');
-    await conn.query(`create temp table ${table} (c char(5), v varchar(3))`);
-    await conn.query(`insert into ${table} values ($1, $2)`, ['ab', 'xyz']);
-    expect((await conn.query(`select c, v from ${table}`)).rows).toEqual([{ c: 'ab   ', v: 'xyz' }]);
-    const error = await conn.query(`insert into ${table} values ($1, $2)`, ['ab', 'wxyz']).catch((e: unknown) => e);
+    const table = await makeTable(conn(), 'c char(5), v varchar(3)', { prefix: 'chars', temp: true });
+    await conn().query(`insert into ${table} values ($1, $2)`, ['ab', 'xyz']);
+    expect((await conn().query(`select c, v from ${table}`)).rows).toEqual([{ c: 'ab   ', v: 'xyz' }]);
+    const error = await conn().query(`insert into ${table} values ($1, $2)`, ['ab', 'wxyz']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.StringDataRightTruncation);
   });
 
   it('name and "char" come back as strings', async () => {
     expect(await one('select $1::name', ['ünïcödé_名前'])).toBe('ünïcödé_名前');
     expect(await one("select 'x'::\"char\"")).toBe('x');
-    const fields = (await conn.query("select 'a'::name as n, 'b'::char(1) as c, 'c'::varchar as v, 'd'::text as t")).fields;
+    const fields = (await conn().query("select 'a'::name as n, 'b'::char(1) as c, 'c'::varchar as v, 'd'::text as t")).fields;
     expect(fields.map((f) => f.typeOid)).toEqual([19, 1042, 1043, 25]);
   });
 });
@@ -255,7 +246,7 @@ describe('bytea', () => {
   }
 
   it('Buffers round trip: empty, every byte value, 1 MB', async () => {
-    await checkBytea(conn);
+    await checkBytea(conn());
   });
 
   it('round trips with bytea_output = escape', async () => {
@@ -322,9 +313,9 @@ describe('json and jsonb', () => {
   });
 
   it('json null differs from SQL NULL', async () => {
-    const row = (await conn.query('select $1::jsonb is null as sqlnull, jsonb_typeof($1::jsonb) as kind', [new Json(null)])).rows[0];
+    const row = (await conn().query('select $1::jsonb is null as sqlnull, jsonb_typeof($1::jsonb) as kind', [new Json(null)])).rows[0];
     expect(row).toEqual({ sqlnull: false, kind: 'null' });
-    const nullRow = (await conn.query('select $1::jsonb is null as sqlnull, jsonb_typeof($1::jsonb) as kind', [null])).rows[0];
+    const nullRow = (await conn().query('select $1::jsonb is null as sqlnull, jsonb_typeof($1::jsonb) as kind', [null])).rows[0];
     expect(nullRow).toEqual({ sqlnull: true, kind: null });
     expect(await one("select 'null'::json")).toBeNull();
     expect(await one('select null::json')).toBeNull();
@@ -340,7 +331,7 @@ describe('json and jsonb', () => {
 
   it('a NUL character survives json but is refused by jsonb', async () => {
     expect(await one('select $1::json', [new Json('a\u0000b')])).toBe('a\u0000b');
-    const error = await conn.query('select $1::jsonb', [new Json('a\u0000b')]).catch((e: unknown) => e);
+    const error = await conn().query('select $1::jsonb', [new Json('a\u0000b')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.DataError);
     expect(await one('select 1')).toBe(1);
   });
@@ -366,7 +357,7 @@ describe('uuid', () => {
     expect(await one('select $1::uuid[]', [[id, null]])).toEqual([id, null]);
     const generated = await one<string>('select gen_random_uuid()');
     expect(generated).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const error = await conn.query('select $1::uuid', ['not-a-uuid']).catch((e: unknown) => e);
+    const error = await conn().query('select $1::uuid', ['not-a-uuid']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.InvalidTextRepresentation);
   });
 });
@@ -384,8 +375,7 @@ describe('date', () => {
         expect(await one("select '1970-01-01'::date - 1", [], c)).toBe('1969-12-31');
         expect(await one("select '2024-02-28'::date + 1", [], c)).toBe('2024-02-29');
         expect(await one('select $1::date[]', [['2024-02-29', null, '2023-12-31']], c)).toEqual(['2024-02-29', null, '2023-12-31']);
-        const table = uniqueName('dates');
-        await c.query(`create temp table ${table} (d date)`);
+        const table = await makeTable(c, 'd date', { prefix: 'dates', temp: true });
         await c.query(`insert into ${table} values ($1)`, ['2000-01-01']);
         expect(await one(`select d from ${table}`, [], c)).toBe('2000-01-01');
       }
@@ -402,7 +392,7 @@ describe('date', () => {
   });
 
   it('infinity and -infinity come back as ±Infinity', async () => {
-    expect((await conn.query("select 'infinity'::date as a, '-infinity'::date as b")).rows).toEqual([{ a: Infinity, b: -Infinity }]);
+    expect((await conn().query("select 'infinity'::date as a, '-infinity'::date as b")).rows).toEqual([{ a: Infinity, b: -Infinity }]);
     expect(await one('select $1::date', ['infinity'])).toBe(Infinity);
     expect(await one("select array['infinity'::date, '-infinity', '2024-01-02', null]")).toEqual([Infinity, -Infinity, '2024-01-02', null]);
   });
@@ -513,19 +503,19 @@ describe('timestamptz', () => {
   });
 
   it('infinity and -infinity come back as ±Infinity', async () => {
-    expect((await conn.query("select 'infinity'::timestamptz as a, '-infinity'::timestamptz as b")).rows).toEqual([{ a: Infinity, b: -Infinity }]);
+    expect((await conn().query("select 'infinity'::timestamptz as a, '-infinity'::timestamptz as b")).rows).toEqual([{ a: Infinity, b: -Infinity }]);
     expect(await one('select $1::timestamptz', ['infinity'])).toBe(Infinity);
     expect(await one("select array['infinity'::timestamptz, '-infinity', null]")).toEqual([Infinity, -Infinity, null]);
   });
 
   it('an invalid Date is refused before sending', async () => {
-    const error = await conn.query('select $1::timestamptz', [new Date(NaN)]).catch((e: unknown) => e);
+    const error = await conn().query('select $1::timestamptz', [new Date(NaN)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.ProgrammingError);
     expect(await one('select 1')).toBe(1);
   });
 
   it('a value past the range of a JS Date is a DataError, not an Invalid Date', async () => {
-    const outcome = await conn.query("select '294276-12-31 23:59:59+00'::timestamptz as t").then(
+    const outcome = await conn().query("select '294276-12-31 23:59:59+00'::timestamptz as t").then(
       (result) => result.rows[0],
       (error: unknown) => error,
     );
@@ -566,8 +556,7 @@ describe('timestamp without time zone', () => {
       const date = utc(2024, 2, 29, 12, 34, 56, 789);
       for (const zone of ['UTC', 'America/Los_Angeles', 'Asia/Kathmandu']) {
         await c.query(`set timezone = '${zone}'`);
-        const table = uniqueName('ts');
-        await c.query(`create temp table ${table} (t timestamp)`);
+        const table = await makeTable(c, 't timestamp', { prefix: 'ts', temp: true });
         await c.query(`insert into ${table} values ($1)`, [date]);
         const back = await one<Date>(`select t from ${table}`, [], c);
         expect(back.toISOString(), zone).toBe(date.toISOString());
@@ -586,7 +575,7 @@ describe('time and timetz', () => {
     expect(await one('select $1::time', ['23:59:59.999999'])).toBe('23:59:59.999999');
     expect(await one('select $1::timetz', ['01:02:03+05:45'])).toBe('01:02:03+05:45');
     expect(await one("select array['01:00'::time, null]")).toEqual(['01:00:00', null]);
-    const fields = (await conn.query("select '01:00'::time as a, '01:00+00'::timetz as b")).fields;
+    const fields = (await conn().query("select '01:00'::time as a, '01:00+00'::timetz as b")).fields;
     expect(fields.map((f) => f.typeOid)).toEqual([1083, 1266]);
   });
 });
@@ -628,7 +617,7 @@ describe('arrays', () => {
   });
 
   it('a ragged JS array is refused before sending', async () => {
-    const error = await conn.query('select $1::int[]', [[[1, 2], [3]]]).catch((e: unknown) => e);
+    const error = await conn().query('select $1::int[]', [[[1, 2], [3]]]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.ProgrammingError);
     expect(await one('select 1')).toBe(1);
   });
@@ -663,7 +652,7 @@ describe('arrays', () => {
 
   it('arrays of every common element type come back typed', async () => {
     const row = (
-      await conn.query(`select
+      await conn().query(`select
         array[true, false, null] as bools,
         array['2024-02-29'::date, null] as dates,
         array['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid] as uuids,
@@ -703,7 +692,7 @@ describe('arrays', () => {
   });
 
   it('array elements are read with the element type, not as strings', async () => {
-    const result = await conn.query("select '{1,2}'::int4[] as a, '{1,2}'::int8[] as b, '{t,f}'::bool[] as c");
+    const result = await conn().query("select '{1,2}'::int4[] as a, '{1,2}'::int8[] as b, '{t,f}'::bool[] as c");
     expect(result.rows[0]).toEqual({ a: [1, 2], b: [1n, 2n], c: [true, false] });
     expect(result.fields.map((f) => f.typeOid)).toEqual([1007, 1016, 1000]);
   });
@@ -711,13 +700,13 @@ describe('arrays', () => {
 
 describe('NULL', () => {
   it('null and undefined parameters are NULL', async () => {
-    const result = await conn.query('select $1::int is null as a, $2::text is null as b, $3::bytea is null as c, $1::int as d', [null, undefined, null]);
+    const result = await conn().query('select $1::int is null as a, $2::text is null as b, $3::bytea is null as c, $1::int as d', [null, undefined, null]);
     expect(result.rows).toEqual([{ a: true, b: true, c: true, d: null }]);
     expect(await one('select coalesce($1::text, $$fallback$$)', [undefined])).toBe('fallback');
   });
 
   it('NULL of every type comes back as null', async () => {
-    const result = await conn.query(
+    const result = await conn().query(
       'select null::int2 a, null::int4 b, null::int8 c, null::float8 d, null::numeric e, null::bool f, null::text g, null::bytea h, null::json i, null::jsonb j, null::uuid k, null::date l, null::timestamptz m, null::timestamp n, null::time o, null::int[] p, null::point q',
     );
     expect(Object.values(result.rows[0] as object)).toEqual(Array(17).fill(null));
@@ -727,7 +716,7 @@ describe('NULL', () => {
 describe('types without a typecaster', () => {
   it('come back as the server text', async () => {
     const row = (
-      await conn.query(`select
+      await conn().query(`select
         '(1,2)'::point as point,
         'a=>1'::text as hstoreish,
         '192.168.0.1/24'::inet as inet,
@@ -765,12 +754,12 @@ describe('types without a typecaster', () => {
 
   it('a user-defined type comes back as text', async () => {
     const type = uniqueName('mood');
-    await conn.query(`create type ${type} as enum ('sad', 'ok', 'happy')`);
+    await conn().query(`create type ${type} as enum ('sad', 'ok', 'happy')`);
     try {
       expect(await one(`select 'happy'::${type}`)).toBe('happy');
       expect(await one(`select $1::${type}`, ['ok'])).toBe('ok');
     } finally {
-      await conn.query(`drop type ${type}`);
+      await conn().query(`drop type ${type}`);
     }
   });
 
@@ -968,14 +957,14 @@ describe('adapters', () => {
     await withConnection(async (c) => {
       types.setAdapter(Point, (p) => `(${p.x},${p.y})`, { conn: c });
       expect(await one('select $1::point::text', [new Point(1, 2)], c)).toBe('(1,2)');
-      const error = await conn.query('select $1::point', [new Point(1, 2)]).catch((e: unknown) => e);
+      const error = await conn().query('select $1::point', [new Point(1, 2)]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(errors.ProgrammingError);
     });
   });
 
   it('an adapter that keeps returning its own class is refused', async () => {
     types.setAdapter(Point, (p) => new Point(p.x + 1, p.y));
-    const error = await conn.query('select $1', [new Point(0, 0)]).catch((e: unknown) => e);
+    const error = await conn().query('select $1', [new Point(0, 0)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.ProgrammingError);
     expect(await one('select 1')).toBe(1);
   });
@@ -984,7 +973,7 @@ describe('adapters', () => {
     types.setAdapter(Point, () => {
       throw new RangeError('no points today');
     });
-    const error = await conn.query('select $1', [new Point(0, 0)]).catch((e: unknown) => e);
+    const error = await conn().query('select $1', [new Point(0, 0)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RangeError);
     expect(await one('select 1')).toBe(1);
   });

@@ -1,24 +1,16 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { types, type Connection } from '../lib';
-import { connectTest, singleValue } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { types } from '../lib';
+import { sharedConnection, singleValueOn } from './helpers';
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
-
-const one = <T = unknown>(text: string, params?: unknown[]): Promise<T> => singleValue<T>(conn, text, params);
+const one = singleValueOn(conn);
 
 describe('arrays of every family', () => {
   it('each element goes through its type, NULLs kept, in one row', async () => {
     const row = (
-      await conn.query<unknown[]>(
+      await conn().query<unknown[]>(
         `select array[1::int2, null], array[1::int8, null], array[1.5::float4, 'NaN'], array[1.10::numeric, null],
           array[true, null], array['\\x01'::bytea], array['{"a":1}'::jsonb, 'null', null], array['2024-02-29'::date, 'infinity'],
           array['2024-02-29 01:02:03.004+00'::timestamptz, '-infinity'], array['2024-02-29 01:02:03'::timestamp],
@@ -95,7 +87,7 @@ describe('row shapes', () => {
         i % 3 === 0 ? `'2024-02-29 12:00:00.5+00'::timestamptz c${i}` : i % 3 === 1 ? `'infinity'::timestamp c${i}` : `null::timestamptz c${i}`,
       ).join(', ');
     for (const count of [3, 300]) {
-      const row = (await conn.query<unknown[]>(`select ${columns(count)}`, [], { rowFactory: 'tuple' })).rows[0];
+      const row = (await conn().query<unknown[]>(`select ${columns(count)}`, [], { rowFactory: 'tuple' })).rows[0];
       expect(row).toHaveLength(count);
       row.forEach((value, i) => {
         if (i % 3 === 0) expect(value).toEqual(new Date('2024-02-29T12:00:00.500Z'));
@@ -107,7 +99,7 @@ describe('row shapes', () => {
 
   it('the extremes of a Date come back as Dates', async () => {
     const row = (
-      await conn.query<unknown[]>("select '275760-09-13 00:00:00+00'::timestamptz, '4714-11-24 00:00:00+00 BC'::timestamptz, '-infinity'::timestamptz", [], {
+      await conn().query<unknown[]>("select '275760-09-13 00:00:00+00'::timestamptz, '4714-11-24 00:00:00+00 BC'::timestamptz, '-infinity'::timestamptz", [], {
         rowFactory: 'tuple',
       })
     ).rows[0];
@@ -141,14 +133,14 @@ describe('number and boolean arrays as parameters (in binary where the statement
   });
 
   it('fill a table through unnest, as bulk inserts do, with prepared statements', async () => {
-    await conn.query('create temp table binary_arrays (id int4, big int8, score float8, flag bool)');
+    await conn().query('create temp table binary_arrays (id int4, big int8, score float8, flag bool)');
     const ids = Array.from({ length: 3000 }, (_, i) => i - 1500);
     const bigs = ids.map((id) => id * 2 ** 33);
     const scores = ids.map((id) => (id % 7 === 0 ? null : id / 3));
     const flags = ids.map((id) => (id % 5 === 0 ? null : id % 2 === 0));
     const insert = 'insert into binary_arrays select * from unnest($1::int4[], $2::int8[], $3::float8[], $4::bool[])';
-    for (let round = 0; round < 3; round++) await conn.query(insert, [ids, bigs, scores, flags], { prepare: true });
-    const { rows } = await conn.query<{ id: number; big: bigint; score: number | null; flag: boolean | null }>(
+    for (let round = 0; round < 3; round++) await conn().query(insert, [ids, bigs, scores, flags], { prepare: true });
+    const { rows } = await conn().query<{ id: number; big: bigint; score: number | null; flag: boolean | null }>(
       'select distinct * from binary_arrays order by id',
       undefined,
     );
@@ -162,7 +154,7 @@ describe('number and boolean arrays as parameters (in binary where the statement
   });
 
   it('stay text where they are quoted into a statement', () => {
-    const text = conn.cursor().mogrify('select %s, %s', [[1, 2.5], [true, null]]);
+    const text = conn().cursor().mogrify('select %s, %s', [[1, 2.5], [true, null]]);
     expect(text).toBe("select '{1,2.5}', '{true,NULL}'");
   });
 });

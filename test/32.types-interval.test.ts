@@ -1,23 +1,15 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, types, type Connection } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { errors, types } from '../lib';
 import { parseInterval } from '../lib/types/interval';
-import { connectTest, rejectionOf, singleValue, thrownBy } from './helpers';
+import { connectTest, rejectionOf, thrownBy, sharedConnection, singleValueOn } from './helpers';
 
 const { Interval } = types;
 const HOUR = 3_600_000_000;
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
-
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 function parts(value: unknown): [number, number, number] {
   expect(value).toBeInstanceOf(Interval);
@@ -53,7 +45,7 @@ describe('interval from the server', () => {
 
   it("toString() writes what the server writes", async () => {
     const texts = cases.map(([text]) => text);
-    const rows = (await conn.query<unknown[]>('select v, v::text from unnest($1::interval[]) v', [texts], { rowFactory: 'tuple' })).rows;
+    const rows = (await conn().query<unknown[]>('select v, v::text from unnest($1::interval[]) v', [texts], { rowFactory: 'tuple' })).rows;
     for (const [value, serverText] of rows) expect(String(value)).toBe(serverText);
   });
 
@@ -99,7 +91,7 @@ describe('interval from the server', () => {
   });
 
   it('a time part past 2^53 microseconds is a DataError, not a rounded value', async () => {
-    const error = await rejectionOf(conn.query("select '2562047788 hours'::interval"));
+    const error = await rejectionOf(conn().query("select '2562047788 hours'::interval"));
     expect(error).toBeInstanceOf(errors.DataError);
     expect(error.message).toContain('2^53');
     expect(await one('select 1')).toBe(1);
@@ -165,7 +157,7 @@ describe('interval as a parameter', () => {
       .map(([months, days, micros]) => new Interval(months, days, micros));
     await fc.assert(
       fc.asyncProperty(fc.array(interval, { minLength: 1, maxLength: 20 }), async (values) => {
-        const rows = (await conn.query<unknown[]>('select v, v::text from unnest($1::interval[]) v', [values], { rowFactory: 'tuple' })).rows;
+        const rows = (await conn().query<unknown[]>('select v, v::text from unnest($1::interval[]) v', [values], { rowFactory: 'tuple' })).rows;
         rows.forEach(([back, serverText], i) => {
           expect(parts(back)).toEqual(parts(values[i]));
           expect(values[i].toString()).toBe(serverText);

@@ -1,23 +1,15 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, types, type Connection } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { errors, types } from '../lib';
 import { parseMultirange, parseRange } from '../lib/types/range';
-import { connectTest, singleValue, thrownBy, uniqueName } from './helpers';
+import { connectTest, thrownBy, uniqueName, sharedConnection, singleValueOn } from './helpers';
 
 const { Range } = types;
 type AnyRange = InstanceType<typeof Range>;
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
-
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 function shape(value: unknown): unknown {
   expect(value).toBeInstanceOf(Range);
@@ -28,7 +20,7 @@ function shape(value: unknown): unknown {
 describe('built-in ranges from the server', () => {
   it('int4range and int8range ends come back as number and bigint, normalized by the server', async () => {
     const row = (
-      await conn.query<unknown[]>(
+      await conn().query<unknown[]>(
         "select '[1,5]'::int4range, '(1,5)'::int4range, '[-2147483648,2147483647)'::int4range, '[-9223372036854775808,9223372036854775807)'::int8range",
         [],
         { rowFactory: 'tuple' },
@@ -44,7 +36,7 @@ describe('built-in ranges from the server', () => {
 
   it('infinite ends are null, empty ranges are empty', async () => {
     const row = (
-      await conn.query<unknown[]>("select '(,)'::int4range, '[3,)'::int4range, '(,3]'::int4range, 'empty'::int4range, '[5,5)'::int4range", [], {
+      await conn().query<unknown[]>("select '(,)'::int4range, '[3,)'::int4range, '(,3]'::int4range, 'empty'::int4range, '[5,5)'::int4range", [], {
         rowFactory: 'tuple',
       })
     ).rows[0];
@@ -62,7 +54,7 @@ describe('built-in ranges from the server', () => {
 
   it('numrange ends are strings, tsrange and tstzrange Dates, daterange date strings', async () => {
     const row = (
-      await conn.query<unknown[]>(
+      await conn().query<unknown[]>(
         `select '[1.50,2.25]'::numrange, '["2024-02-29 12:00","2024-03-01 00:00:00.123")'::tsrange,
           '[2024-02-29 12:00+05:30,infinity]'::tstzrange, '[2024-02-29,2024-03-01]'::daterange, '[-infinity,0001-01-01 BC)'::daterange,
           '[NaN,NaN]'::numrange`,
@@ -82,7 +74,7 @@ describe('built-in ranges from the server', () => {
 
   it('multiranges come back as arrays of ranges', async () => {
     const row = (
-      await conn.query<unknown[]>(
+      await conn().query<unknown[]>(
         "select '{[1,3), [5,7), [10,)}'::int4multirange, '{}'::int4multirange, '{[2024-01-01,2024-01-05)}'::datemultirange, '{(,\"2024-01-01 00:00\"]}'::tsmultirange",
         [],
         { rowFactory: 'tuple' },
@@ -196,7 +188,7 @@ describe('Range as a parameter', () => {
   });
 
   it('a range the server refuses is its error, not a crash', async () => {
-    const error = await conn.query('select $1::int4range', [new Range(5, 1)]).catch((e: unknown) => e);
+    const error = await conn().query('select $1::int4range', [new Range(5, 1)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.DataError);
     expect(await one('select 1')).toBe(1);
   });

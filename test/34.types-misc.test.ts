@@ -1,24 +1,16 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errors, types, type Connection } from '../lib';
 import { parseBox, parseCircle, parseLine, parsePath, parsePoint, parsePolygon } from '../lib/types/geometric';
-import { connectTest, rejectionOf, thrownBy } from './helpers';
+import { connectTest, rejectionOf, thrownBy, sharedConnection } from './helpers';
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
-
-async function row(text: string, params?: unknown[], c: Connection = conn): Promise<unknown[]> {
+async function row(text: string, params?: unknown[], c: Connection = conn()): Promise<unknown[]> {
   return (await c.query<unknown[]>(text, params, { rowFactory: 'tuple' })).rows[0];
 }
 
-async function one<T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> {
+async function one<T = unknown>(text: string, params?: unknown[], c: Connection = conn()): Promise<T> {
   return (await row(text, params, c))[0] as T;
 }
 
@@ -99,13 +91,13 @@ describe('geometric types', () => {
   });
 
   it('values read go back as they came, and can be made to send', async () => {
-    const row = await conn.query(
+    const row = await conn().query(
       `select '(1.5,-2)'::point as p, '{1,-1,0}'::line as l, '[(1,2),(3,4)]'::lseg as s, '(3,4),(1,2)'::box as b,
         '[(0,0),(1,1)]'::path as o, '((0,0),(1,1))'::path as c, '((0,0),(1,1),(1,0))'::polygon as g, '<(1,2),3.5>'::circle as r,
         '{(1,1),(0,0);(3,3),(2,2)}'::box[] as bs, array['(NaN,-Infinity)'::point] as ps`,
     );
     const values = row.rows[0] as Record<string, unknown>;
-    const back = await conn.query(
+    const back = await conn().query(
       `select $1::point::text as p, $2::line::text as l, $3::lseg::text as s, $4::box::text as b, $5::path::text as o, $6::path::text as c,
         $7::polygon::text as g, $8::circle::text as r, $9::box[]::text as bs, $10::point[]::text as ps`,
       [values.p, values.l, values.s, values.b, values.o, values.c, values.g, values.r, values.bs, values.ps],

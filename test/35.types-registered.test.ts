@@ -1,65 +1,63 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, types, type Connection } from '../lib';
+import { errors, types } from '../lib';
 import { globalAdapters } from '../lib/adapt/adapters';
 import { globalTypecasters } from '../lib/adapt/typecasters';
 import { parseRecord } from '../lib/types/composite';
 import { formatHstore, parseHstorePairs } from '../lib/types/hstore';
-import { connectTest, rejectionOf, singleValue, thrownBy, uniqueName, withConnection } from './helpers';
+import { rejectionOf, thrownBy, uniqueName, withConnection, sharedConnection, singleValueOn } from './helpers';
 
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 const schema = uniqueName('reg');
 
 beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-  await conn.query(`create schema ${schema}`);
+  await conn().query(`create schema ${schema}`);
 });
 
 afterAll(async () => {
-  await conn?.query(`drop schema if exists ${schema} cascade`);
-  await conn?.close();
+  await conn().query(`drop schema if exists ${schema} cascade`);
 });
 
-const one = <T = unknown>(text: string, params?: unknown[], c: Connection = conn): Promise<T> => singleValue<T>(c, text, params);
+const one = singleValueOn(conn);
 
 describe('fetchTypeInfo', () => {
   it('describes built-in, enum, composite, range and domain types', async () => {
-    await conn.query(`create type ${schema}.mood as enum ('sad', 'ok', 'happy')`);
-    await conn.query(`create type ${schema}.pair as (left_side int, "Right Side" text)`);
-    await conn.query(`create type ${schema}.floatrange as range (subtype = float8)`);
-    await conn.query(`create domain ${schema}.email as text check (value like '%@%')`);
+    await conn().query(`create type ${schema}.mood as enum ('sad', 'ok', 'happy')`);
+    await conn().query(`create type ${schema}.pair as (left_side int, "Right Side" text)`);
+    await conn().query(`create type ${schema}.floatrange as range (subtype = float8)`);
+    await conn().query(`create domain ${schema}.email as text check (value like '%@%')`);
 
-    const int4 = await types.fetchTypeInfo(conn, 'integer');
+    const int4 = await types.fetchTypeInfo(conn(), 'integer');
     expect(int4).toMatchObject({ name: 'int4', schema: 'pg_catalog', oid: 23, arrayOid: 1007, category: 'base', delimiter: ',' });
-    expect((await types.fetchTypeInfo(conn, 'box'))?.delimiter).toBe(';');
-    expect(await types.fetchTypeInfo(conn, 'text[]')).toMatchObject({ name: '_text', oid: 1009, elementOid: 25, arrayOid: 0 });
+    expect((await types.fetchTypeInfo(conn(), 'box'))?.delimiter).toBe(';');
+    expect(await types.fetchTypeInfo(conn(), 'text[]')).toMatchObject({ name: '_text', oid: 1009, elementOid: 25, arrayOid: 0 });
 
-    const mood = await types.fetchTypeInfo(conn, `${schema}.mood`);
+    const mood = await types.fetchTypeInfo(conn(), `${schema}.mood`);
     expect(mood).toBeInstanceOf(types.TypeInfo);
     expect(mood).toMatchObject({ name: 'mood', schema, category: 'enum', labels: ['sad', 'ok', 'happy'] });
     expect(mood?.arrayOid).toBeGreaterThan(0);
 
-    const pair = await types.fetchTypeInfo(conn, `${schema}.pair`);
+    const pair = await types.fetchTypeInfo(conn(), `${schema}.pair`);
     expect(pair?.category).toBe('composite');
     expect(pair?.fields).toEqual([
       { name: 'left_side', typeOid: 23 },
       { name: 'Right Side', typeOid: 25 },
     ]);
 
-    const range = await types.fetchTypeInfo(conn, `${schema}.floatrange`);
+    const range = await types.fetchTypeInfo(conn(), `${schema}.floatrange`);
     expect(range).toMatchObject({ category: 'range', subtypeOid: 701 });
     expect(range?.multirangeOid).toBeGreaterThan(0);
     expect(range?.multirangeArrayOid).toBeGreaterThan(0);
 
-    expect(await types.fetchTypeInfo(conn, `${schema}.email`)).toMatchObject({ category: 'domain', baseTypeOid: 25 });
-    expect(await types.fetchTypeInfo(conn, 'int4range')).toMatchObject({ category: 'range', subtypeOid: 23, multirangeOid: 4451 });
-    expect(await types.fetchTypeInfo(conn, 'int4multirange')).toMatchObject({ category: 'multirange', oid: 4451 });
+    expect(await types.fetchTypeInfo(conn(), `${schema}.email`)).toMatchObject({ category: 'domain', baseTypeOid: 25 });
+    expect(await types.fetchTypeInfo(conn(), 'int4range')).toMatchObject({ category: 'range', subtypeOid: 23, multirangeOid: 4451 });
+    expect(await types.fetchTypeInfo(conn(), 'int4multirange')).toMatchObject({ category: 'multirange', oid: 4451 });
   });
 
   it('is null for a type that does not exist; a bad name is an error', async () => {
-    expect(await types.fetchTypeInfo(conn, 'no_such_type_here')).toBeNull();
-    expect(await types.fetchTypeInfo(conn, `${schema}.nothing`)).toBeNull();
-    expect(await rejectionOf(types.fetchTypeInfo(conn, ''))).toBeInstanceOf(errors.ProgrammingError);
-    expect(await rejectionOf(types.fetchTypeInfo(conn, 'a b c d'))).toBeInstanceOf(errors.DatabaseError);
+    expect(await types.fetchTypeInfo(conn(), 'no_such_type_here')).toBeNull();
+    expect(await types.fetchTypeInfo(conn(), `${schema}.nothing`)).toBeNull();
+    expect(await rejectionOf(types.fetchTypeInfo(conn(), ''))).toBeInstanceOf(errors.ProgrammingError);
+    expect(await rejectionOf(types.fetchTypeInfo(conn(), 'a b c d'))).toBeInstanceOf(errors.DatabaseError);
   });
 
   it('ignores a typecaster the user set on oid or int4', async () => {
@@ -73,7 +71,7 @@ describe('fetchTypeInfo', () => {
 
 describe('registerEnum', () => {
   it('values are strings; arrays of the enum become arrays after registering', async () => {
-    await conn.query(`create type ${schema}.color as enum ('red', 'green', 'blue', 'with space', 'ünïcode "q"')`);
+    await conn().query(`create type ${schema}.color as enum ('red', 'green', 'blue', 'with space', 'ünïcode "q"')`);
     await withConnection(async (c) => {
       expect(await one(`select 'red'::${schema}.color`, [], c)).toBe('red');
       expect(await one(`select array['red', 'blue']::${schema}.color[]`, [], c)).toBe('{red,blue}');
@@ -94,8 +92,8 @@ describe('registerEnum', () => {
   });
 
   it('refuses a name that is not an enum, or no type at all', async () => {
-    expect(await rejectionOf(types.registerEnum(conn, 'int4'))).toBeInstanceOf(errors.ProgrammingError);
-    const error = await rejectionOf(types.registerEnum(conn, `${schema}.missing`));
+    expect(await rejectionOf(types.registerEnum(conn(), 'int4'))).toBeInstanceOf(errors.ProgrammingError);
+    const error = await rejectionOf(types.registerEnum(conn(), `${schema}.missing`));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
     expect(error.message).toContain('missing');
   });
@@ -103,8 +101,8 @@ describe('registerEnum', () => {
 
 describe('registerComposite', () => {
   beforeAll(async () => {
-    await conn.query(`create type ${schema}.point3 as (x float8, y float8, z float8)`);
-    await conn.query(`create type ${schema}.card as (
+    await conn().query(`create type ${schema}.point3 as (x float8, y float8, z float8)`);
+    await conn().query(`create type ${schema}.card as (
       id int8, title text, tags text[], at timestamptz, span int4range, spot ${schema}.point3, "Odd Name" bool, data jsonb, raw bytea)`);
   });
 
@@ -153,7 +151,7 @@ describe('registerComposite', () => {
   });
 
   it('a table row type can be registered, and a factory builds the values', async () => {
-    await conn.query(`create table ${schema}.person (name text, born date)`);
+    await conn().query(`create table ${schema}.person (name text, born date)`);
     await withConnection(async (c) => {
       class Person {
         constructor(readonly fields: Record<string, unknown>) {}
@@ -203,19 +201,19 @@ describe('registerComposite', () => {
   });
 
   it('bad Composite values are refused before sending', async () => {
-    const spot = await types.fetchTypeInfo(conn, `${schema}.point3`);
+    const spot = await types.fetchTypeInfo(conn(), `${schema}.point3`);
     expect(thrownBy(() => new types.Composite({ x: 1 }))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrownBy(() => new types.Composite({ w: 1 }, spot ?? undefined))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrownBy(() => new types.Composite([1, 2], spot ?? undefined))).toBeInstanceOf(errors.ProgrammingError);
     expect(thrownBy(() => new types.Composite(null as unknown as unknown[]))).toBeInstanceOf(errors.ProgrammingError);
-    const error = await rejectionOf(conn.query('select $1::text, $2::text', ['x', new types.Composite([() => 1])]));
+    const error = await rejectionOf(conn().query('select $1::text, $2::text', ['x', new types.Composite([() => 1])]));
     expect(error).toBeInstanceOf(errors.ProgrammingError);
     expect(error.message).toContain('$2');
   });
 
   it('registerComposite refuses what is not a composite', async () => {
-    expect(await rejectionOf(types.registerComposite(conn, 'int4'))).toBeInstanceOf(errors.ProgrammingError);
-    expect(await rejectionOf(types.registerComposite(conn, `${schema}.nope`))).toBeInstanceOf(errors.ProgrammingError);
+    expect(await rejectionOf(types.registerComposite(conn(), 'int4'))).toBeInstanceOf(errors.ProgrammingError);
+    expect(await rejectionOf(types.registerComposite(conn(), `${schema}.nope`))).toBeInstanceOf(errors.ProgrammingError);
   });
 
   it('record literals parse NULLs, empty strings, quotes and escapes', () => {
@@ -227,8 +225,8 @@ describe('registerComposite', () => {
 
 describe('registerRange', () => {
   it('user range types read their ends with the subtype typecaster, multiranges and arrays too', async () => {
-    await conn.query(`create type ${schema}.timerange as range (subtype = time)`);
-    await conn.query(`create type ${schema}.f8range as range (subtype = float8)`);
+    await conn().query(`create type ${schema}.timerange as range (subtype = time)`);
+    await conn().query(`create type ${schema}.f8range as range (subtype = float8)`);
     await withConnection(async (c) => {
       expect(await one(`select '[1.5,2.5)'::${schema}.f8range`, [], c)).toBe('[1.5,2.5)');
       const info = await types.registerRange(c, `${schema}.f8range`);
@@ -243,7 +241,7 @@ describe('registerRange', () => {
   });
 
   it('refuses a type that is not a range', async () => {
-    expect(await rejectionOf(types.registerRange(conn, 'int4'))).toBeInstanceOf(errors.ProgrammingError);
+    expect(await rejectionOf(types.registerRange(conn(), 'int4'))).toBeInstanceOf(errors.ProgrammingError);
   });
 });
 
@@ -251,7 +249,7 @@ describe('registerHstore', () => {
   let available = false;
   beforeAll(async () => {
     try {
-      await conn.query(`create extension if not exists hstore with schema ${schema}`);
+      await conn().query(`create extension if not exists hstore with schema ${schema}`);
       available = true;
     } catch {
       available = false;
@@ -288,7 +286,7 @@ describe('registerHstore', () => {
       expect(error).toBeInstanceOf(errors.ProgrammingError);
       // other connections keep the text, and refuse Maps
       expect(await one(`select 'a=>1'::${schema}.hstore`)).toBe('"a"=>"1"');
-      expect(await rejectionOf(conn.query('select $1', [map]))).toBeInstanceOf(errors.ProgrammingError);
+      expect(await rejectionOf(conn().query('select $1', [map]))).toBeInstanceOf(errors.ProgrammingError);
     });
     await withConnection(async (c) => {
       // by name, outside the search_path

@@ -1,43 +1,35 @@
 // Typecasters at every level, global → connection → cursor, and each result decoded with the
 // typecasters its statement was sent with, whatever was set while it was in flight.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { types, type Connection } from '../lib';
-import { connectTest } from './helpers';
+import { types } from '../lib';
+import { connectTest, sharedConnection } from './helpers';
 
-let conn: Connection;
-
-beforeAll(async () => {
-  conn = await connectTest({ autocommit: true });
-});
-
-afterAll(async () => {
-  await conn?.close();
-});
+const conn = sharedConnection({ autocommit: true });
 
 describe('cursor typecasters', () => {
   it("apply to that cursor's results only", async () => {
-    const marked = conn.cursor();
+    const marked = conn().cursor();
     marked.typecasters.set('int4', (text) => `int4:${text}`);
-    const plain = conn.cursor();
+    const plain = conn().cursor();
     await marked.execute('select 1::int4, 2::int8');
     await plain.execute('select 1::int4, 2::int8');
     expect(await marked.fetchall()).toEqual([['int4:1', 2n]]);
     expect(await plain.fetchall()).toEqual([[1, 2n]]);
-    expect((await conn.query('select 1::int4 as n')).rows).toEqual([{ n: 1 }]);
+    expect((await conn().query('select 1::int4 as n')).rows).toEqual([{ n: 1 }]);
   });
 
   it('stay right when statements of differently typed cursors are in flight together', async () => {
-    const marked = conn.cursor();
+    const marked = conn().cursor();
     types.setTypecaster('int4', (text) => `m${text}`, { cursor: marked });
-    const plain = conn.cursor();
+    const plain = conn().cursor();
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
-      pending.push(conn.cursor().execute('select %s::int4', [i]).then((c) => c.fetchone()));
-      const m = conn.cursor();
+      pending.push(conn().cursor().execute('select %s::int4', [i]).then((c) => c.fetchone()));
+      const m = conn().cursor();
       m.typecasters.set('int4', (text) => `m${text}`);
       pending.push(m.execute('select %s::int4', [i]).then((c) => c.fetchone()));
-      pending.push(conn.query('select $1::int4 as n', [i]).then((r) => r.rows[0]));
+      pending.push(conn().query('select $1::int4 as n', [i]).then((r) => r.rows[0]));
     }
     const rows = await Promise.all(pending);
     for (let i = 0; i < 20; i++) {
@@ -52,15 +44,15 @@ describe('cursor typecasters', () => {
   });
 
   it('a server-side cursor has its own too', async () => {
-    const named = conn.cursor({ name: 'typed_cursor' });
+    const named = conn().cursor({ name: 'typed_cursor' });
     named.typecasters.set('int4', (text) => Number(text) * 100);
-    await conn.query('begin');
+    await conn().query('begin');
     try {
       await named.execute('select g::int4 from generate_series(1, 3) g');
       expect(await named.fetchall()).toEqual([[100], [200], [300]]);
     } finally {
       await named.close();
-      await conn.query('commit');
+      await conn().query('commit');
     }
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, types, type Connection } from '../lib';
 import { mayChangeKeptSettings } from '../lib/session-settings';
-import { connectTest, testDsnWith, uniqueName } from './helpers';
+import { connectTest, testDsnWith, uniqueName, sharedConnection, makeTable } from './helpers';
 
 // Every value in a form the server reads the same under every DateStyle (ISO input) and
 // TimeZone (explicit offsets). 2024-02-05 tells DMY from MDY; 2024-11-03 05:30 and 06:30 UTC
@@ -192,7 +192,7 @@ describe('all of them at once', () => {
 describe('defaults of a role or a database', () => {
   const role = uniqueName('settings_role');
   const database = uniqueName('settings_db');
-  let admin: Connection;
+  const admin = sharedConnection({ autocommit: true });
   const defaults = [
     "datestyle = 'German'",
     "timezone = 'Australia/Lord_Howe'",
@@ -202,17 +202,15 @@ describe('defaults of a role or a database', () => {
   ];
 
   beforeAll(async () => {
-    admin = await connectTest({ autocommit: true });
-    await admin.query(`create role ${role} login superuser`);
-    for (const setting of defaults) await admin.query(`alter role ${role} set ${setting}`);
-    await admin.query(`create database ${database}`);
-    for (const setting of defaults) await admin.query(`alter database ${database} set ${setting}`);
+    await admin().query(`create role ${role} login superuser`);
+    for (const setting of defaults) await admin().query(`alter role ${role} set ${setting}`);
+    await admin().query(`create database ${database}`);
+    for (const setting of defaults) await admin().query(`alter database ${database} set ${setting}`);
   });
 
   afterAll(async () => {
-    await admin.query(`drop database if exists ${database}`);
-    await admin.query(`drop role if exists ${role}`);
-    await admin.close();
+    await admin().query(`drop database if exists ${database}`);
+    await admin().query(`drop role if exists ${role}`);
   });
 
   it('of the role connected as', async () => {
@@ -236,62 +234,54 @@ describe('defaults of a role or a database', () => {
 });
 
 describe('settings changed in ways a driver does not see coming', () => {
-  let conn: Connection;
-
-  beforeAll(async () => {
-    conn = await connectTest({ autocommit: true });
-  });
-
-  afterAll(async () => {
-    await conn.close();
-  });
+  const conn = sharedConnection({ autocommit: true });
 
   it('by a function with SET clauses, and by one that calls set_config()', async () => {
     const local = uniqueName('f_local');
     const lasting = uniqueName('f_lasting');
-    await conn.query(
+    await conn().query(
       `create function ${local}() returns timestamptz language sql set datestyle = 'SQL, DMY' set timezone = 'Asia/Kolkata' set extra_float_digits = -15 as $$ select '2024-02-05 13:04:05.123456+00'::timestamptz $$`,
     );
-    await conn.query(
+    await conn().query(
       `create function ${lasting}() returns void language sql as $$ select set_config('datestyle', 'Postgres, DMY', false), set_config('timezone', 'America/New_York', false), set_config('intervalstyle', 'sql_standard', false), set_config('bytea_output', 'escape', false) $$`,
     );
     try {
-      expect((await conn.query<{ t: unknown }>(`select ${local}() as t`)).rows[0].t).toEqual(new Date(Date.UTC(2024, 1, 5, 13, 4, 5, 123)));
-      await conn.query(`select ${lasting}()`);
-      expect(conn.info.parameterStatus('DateStyle')).toBe('Postgres, DMY');
-      expect(await readAll(conn)).toEqual(expected);
+      expect((await conn().query<{ t: unknown }>(`select ${local}() as t`)).rows[0].t).toEqual(new Date(Date.UTC(2024, 1, 5, 13, 4, 5, 123)));
+      await conn().query(`select ${lasting}()`);
+      expect(conn().info.parameterStatus('DateStyle')).toBe('Postgres, DMY');
+      expect(await readAll(conn())).toEqual(expected);
     } finally {
-      await conn.query(`drop function ${local}(); drop function ${lasting}(); reset all`);
+      await conn().query(`drop function ${local}(); drop function ${lasting}(); reset all`);
     }
   });
 
   it('earlier in the same simple-protocol query', async () => {
     const setup = "set datestyle = 'SQL, DMY'; set timezone = 'America/New_York'";
-    const results = await conn.query(`${setup}; ${DATETIME_SQL}`, undefined, { rowFactory: 'tuple' });
+    const results = await conn().query(`${setup}; ${DATETIME_SQL}`, undefined, { rowFactory: 'tuple' });
     expect(results.rows).toEqual(expectedDatetimes);
-    await conn.query('reset all');
+    await conn().query('reset all');
   });
 
   it('by statements sent together with the query, without waiting for them', async () => {
     const [, , , , result] = await Promise.all([
-      conn.query("set datestyle = 'German'"),
-      conn.query("set timezone = 'Australia/Lord_Howe'"),
-      conn.query('set extra_float_digits = -15'),
-      conn.query("set bytea_output = 'escape'"),
-      conn.query(ALL_SQL, [], { rowFactory: 'tuple' }),
+      conn().query("set datestyle = 'German'"),
+      conn().query("set timezone = 'Australia/Lord_Howe'"),
+      conn().query('set extra_float_digits = -15'),
+      conn().query("set bytea_output = 'escape'"),
+      conn().query(ALL_SQL, [], { rowFactory: 'tuple' }),
     ]);
     expect(result.rows).toEqual((expected as { all: unknown[][] }).all);
-    await conn.query('reset all');
+    await conn().query('reset all');
   });
 
   it('inside an explicit pipeline', async () => {
-    const rows = await conn.pipeline(async (p) => {
+    const rows = await conn().pipeline(async (p) => {
       void p.query("set datestyle = 'SQL, MDY'");
       void p.query('set extra_float_digits = 0');
       return (await p.query(ALL_SQL, [], { rowFactory: 'tuple' })).rows;
     });
     expect(rows).toEqual((expected as { all: unknown[][] }).all);
-    await conn.query('reset all');
+    await conn().query('reset all');
   });
 
   it.each(["set client_encoding = 'LATIN1'", "SET NAMES 'WIN1252'", "reset all; set session client_encoding to 'LATIN1'"])(
@@ -299,8 +289,7 @@ describe('settings changed in ways a driver does not see coming', () => {
     async (setting) => {
       const c = await connectTest({ autocommit: true });
       try {
-        const table = uniqueName('encoding');
-        await c.query(`create temp table ${table} (s text)`);
+        const table = await makeTable(c, 's text', { prefix: 'encoding', temp: true });
         // sent together: the setting does not get between them either
         const [, inserted, echoed] = await Promise.all([
           c.query(setting),

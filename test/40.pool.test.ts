@@ -1,27 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection } from '../lib';
+import { errors, Pool, type Connection } from '../lib';
 import { Backoff, jitter } from '../lib/pool/timing';
 import { closedPort, errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
-import { poolsClosedAfterEach, testDsn, uniqueName } from './helpers';
+import { poolsClosedAfterEach, testDsn, uniqueName, sharedConnection, connectTest, makeTable } from './helpers';
 
-let admin: Connection;
+const admin = sharedConnection({ autocommit: true });
 let table: string;
 
 const makePool = poolsClosedAfterEach({ min: 1, max: 2, timeout: 5 });
 
 beforeAll(async () => {
-  admin = await connect(testDsn(), { autocommit: true });
-  table = uniqueName('pool');
-  await admin.query(`create table ${table} (id serial primary key, note text)`);
+  table = await makeTable(admin(), 'id serial primary key, note text', { prefix: 'pool' });
 });
 
 afterAll(async () => {
-  await admin.query(`drop table if exists ${table}`);
-  await admin.close();
+  await admin().query(`drop table if exists ${table}`);
 });
 
 async function count(note: string): Promise<number> {
-  const result = await admin.query<{ n: number }>(`select count(*)::int as n from ${table} where note = $1`, [note]);
+  const result = await admin().query<{ n: number }>(`select count(*)::int as n from ${table} where note = $1`, [note]);
   return result.rows[0].n;
 }
 
@@ -171,11 +168,11 @@ describe('Pool.query() on busy connections', () => {
     await pool.wait();
     const pid = (await pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
     const sleeping = outcome(pool.query('select pg_sleep(10)'));
-    await waitUntilRunning(admin, pid, 'pg_sleep(10)');
+    await waitUntilRunning(admin(), pid, 'pg_sleep(10)');
     // pipelined behind the sleep on the one connection
     const behind = [pool.query('select 1'), pool.query('select 2')].map(outcome);
     expect(pool.stats().requestsWaiting).toBe(0);
-    await terminate(admin, pid);
+    await terminate(admin(), pid);
     for (const item of await Promise.all([sleeping, ...behind])) expect(item.error).toBeInstanceOf(errors.OperationalError);
     const after = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
     expect(after.rows[0].pid).not.toBe(pid);
@@ -255,7 +252,7 @@ describe('acquire() and release()', () => {
     const pool = makePool({ max: 1 });
     const conn = await pool.acquire();
     const pid = conn.info.backendPid;
-    await terminate(admin, pid);
+    await terminate(admin(), pid);
     expect(await errorOf(conn.query('select 1'))).toBeInstanceOf(errors.OperationalError);
     expect(conn.broken).toBe(true);
     await pool.release(conn);
@@ -271,7 +268,7 @@ describe('acquire() and release()', () => {
     const pool = makePool({ min: 1, max: 1 });
     const idle = await pool.connection((conn) => conn);
     const pid = idle.info.backendPid;
-    await terminate(admin, pid);
+    await terminate(admin(), pid);
     expect(await until(() => idle.broken)).toBe(true);
     const result = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
     expect(result.rows[0].pid).not.toBe(pid);
@@ -281,12 +278,12 @@ describe('acquire() and release()', () => {
   it('with check, never hands out a connection whose backend just died', async () => {
     const pool = makePool({ min: 2, max: 2, check: Pool.checkConnection });
     await pool.wait(5);
-    const pids = await admin.query<{ pid: number }>("select pid from pg_stat_activity where application_name = 'pqnode' and pid <> pg_backend_pid()");
+    const pids = await admin().query<{ pid: number }>("select pid from pg_stat_activity where application_name = 'pqnode' and pid <> pg_backend_pid()");
     const mine = await Promise.all([pool.acquire(), pool.acquire()]);
     const pooled = mine.map((conn) => conn.info.backendPid);
     await Promise.all(mine.map((conn) => pool.release(conn)));
     expect(pids.rows.map((row) => row.pid)).toEqual(expect.arrayContaining(pooled));
-    for (const pid of pooled) await admin.query('select pg_terminate_backend($1)', [pid]);
+    for (const pid of pooled) await admin().query('select pg_terminate_backend($1)', [pid]);
     // no wait for the client to notice: the check finds out
     const result = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
     expect(pooled).not.toContain(result.rows[0].pid);
@@ -295,7 +292,7 @@ describe('acquire() and release()', () => {
   it('refuses a connection that is not from the pool, or returned twice', async () => {
     const pool = makePool();
     const other = makePool();
-    const stranger = await connect(testDsn());
+    const stranger = await connectTest();
     try {
       await expect(pool.release(stranger)).rejects.toThrow(errors.InterfaceError);
       await expect(pool.release(stranger)).rejects.toThrow(/does not belong/);
@@ -538,8 +535,8 @@ describe('hooks', () => {
   });
 
   it('Pool.checkConnection rejects on a dead connection', async () => {
-    const conn = await connect(testDsn());
-    await terminate(admin, conn.info.backendPid);
+    const conn = await connectTest();
+    await terminate(admin(), conn.info.backendPid);
     await expect(Pool.checkConnection(conn)).rejects.toThrow(errors.OperationalError);
   });
 });

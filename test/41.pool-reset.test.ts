@@ -1,12 +1,12 @@
 // The pool's `reset` and `check` hooks: they run in autocommit, so that DISCARD ALL (which
 // cannot run inside a transaction block) clears a session for the next caller, and a reset
 // that fails is reported instead of silently replacing the connection on every return.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, Pool, type Connection } from '../lib';
+import { describe, expect, it } from 'vitest';
+import { errors, Pool, type Connection } from '../lib';
 import { errorOf, until } from './fault-helpers';
-import { poolsClosedAfterEach, testDsn, testDsnWith, uniqueName } from './helpers';
+import { poolsClosedAfterEach, testDsnWith, uniqueName, sharedConnection } from './helpers';
 
-let admin: Connection;
+const admin = sharedConnection({ autocommit: true });
 
 const discardAll = async (conn: Connection): Promise<void> => {
   await conn.query('DISCARD ALL');
@@ -18,14 +18,6 @@ const makePool = poolsClosedAfterEach({ min: 1, max: 1, timeout: 5 });
 function nextPid(pool: Pool): Promise<number> {
   return pool.connection((conn) => conn.info.backendPid);
 }
-
-beforeAll(async () => {
-  admin = await connect(testDsn(), { autocommit: true });
-});
-
-afterAll(async () => {
-  await admin.close();
-});
 
 describe('a reset running DISCARD ALL', () => {
   it('works: the connection is reused, not replaced, and keeps its autocommit mode', async () => {
@@ -73,7 +65,7 @@ describe('a reset running DISCARD ALL', () => {
       return conn.info.backendPid;
     });
     // the lock is a session lock: the commit did not release it, only the reset can
-    const locks = await admin.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = $1", [pid]);
+    const locks = await admin().query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = $1", [pid]);
     expect(locks.rows[0].n).toBe(0);
     await pool.connection(async (conn) => {
       expect(conn.info.backendPid).toBe(pid);
@@ -91,7 +83,7 @@ describe('a reset running DISCARD ALL', () => {
   it('releases the advisory lock a caller that threw left behind', async () => {
     const lockKey = Math.floor(Math.random() * 1e9);
     const lockHeld = async (): Promise<boolean> => {
-      const { rows } = await admin.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = $1", [lockKey]);
+      const { rows } = await admin().query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = $1", [lockKey]);
       return rows[0].n > 0;
     };
     const takeLockAndThrow = (pool: Pool) =>

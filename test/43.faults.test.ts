@@ -4,9 +4,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, Pool, type Connection } from '../lib';
 import { errorOf, outcome, sleep, TcpProxy, terminate, until, waitUntilRunning } from './fault-helpers';
-import { closedAfterEach, loadTestServerModule, poolsClosedAfterEach, testDsn, uniqueName, type TestServer } from './helpers';
+import { closedAfterEach, loadTestServerModule, poolsClosedAfterEach, testDsn, uniqueName, type TestServer, sharedConnection, makeTable } from './helpers';
 
-let admin: Connection;
+const admin = sharedConnection({ autocommit: true });
 let table: string;
 
 /** A conninfo string (URI or key=value) with one more keyword. */
@@ -24,18 +24,15 @@ const makePool = poolsClosedAfterEach({ min: 1, max: 1, timeout: 5 });
 const open = async (conninfo: string = testDsn()): Promise<Connection> => track(await connect(conninfo));
 
 beforeAll(async () => {
-  admin = await connect(testDsn(), { autocommit: true });
-  table = uniqueName('faults');
-  await admin.query(`create table ${table} (id int, note text)`);
+  table = await makeTable(admin(), 'id int, note text', { prefix: 'faults' });
 });
 
 afterAll(async () => {
-  await admin.query(`drop table if exists ${table}`);
-  await admin.close();
+  await admin().query(`drop table if exists ${table}`);
 });
 
 async function rows(note: string): Promise<number> {
-  const result = await admin.query<{ n: number }>(`select count(*)::int as n from ${table} where note = $1`, [note]);
+  const result = await admin().query<{ n: number }>(`select count(*)::int as n from ${table} where note = $1`, [note]);
   return result.rows[0].n;
 }
 
@@ -60,8 +57,8 @@ describe('a backend terminated', () => {
     );
     await until(() => victim !== undefined);
     const pid = (victim as Connection).info.backendPid;
-    await waitUntilRunning(admin, pid, 'pg_sleep(10)');
-    await admin.query('select pg_terminate_backend($1)', [pid]);
+    await waitUntilRunning(admin(), pid, 'pg_sleep(10)');
+    await admin().query('select pg_terminate_backend($1)', [pid]);
     const settled = await running;
     expect(settled.error).toBeInstanceOf(errors.OperationalError);
     expect((victim as Connection).broken).toBe(true);
@@ -83,7 +80,7 @@ describe('a backend terminated', () => {
     }
     const copying = outcome(conn.copyFrom(`copy ${table} (id, note) from stdin`, slowRows()));
     await until(() => sent >= 5);
-    await terminate(admin, conn.info.backendPid);
+    await terminate(admin(), conn.info.backendPid);
     const settled = await copying;
     expect(settled.error).toBeInstanceOf(errors.OperationalError);
     expect(sent).toBeLessThan(500);
@@ -99,7 +96,7 @@ describe('a backend terminated', () => {
       (async () => {
         for await (const _chunk of stream) {
           chunks++;
-          if (chunks === 1) await terminate(admin, conn.info.backendPid);
+          if (chunks === 1) await terminate(admin(), conn.info.backendPid);
         }
       })(),
     );
@@ -115,7 +112,7 @@ describe('a backend terminated', () => {
     const error = await errorOf(
       pool.connection(async (conn) => {
         await conn.query(`insert into ${table} (id, note) values (1, $1)`, [note]);
-        await terminate(admin, conn.info.backendPid);
+        await terminate(admin(), conn.info.backendPid);
         await conn.query(`insert into ${table} (id, note) values (2, $1)`, [note]);
       }),
     );
@@ -130,7 +127,7 @@ describe('a backend terminated', () => {
     const error = await errorOf(
       pool.connection(async (conn) => {
         await conn.query(`insert into ${table} (id, note) values (1, $1)`, [note]);
-        await terminate(admin, conn.info.backendPid);
+        await terminate(admin(), conn.info.backendPid);
         await until(() => conn.broken);
       }),
     );

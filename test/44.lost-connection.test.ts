@@ -2,9 +2,9 @@
 // again), its socket is let go so that the next connection can use the same descriptor, the
 // server's own reason reaches the caller, listeners hear of it, and notifies() throws.
 import { describe, expect, it } from 'vitest';
-import { connect, errors, type Connection } from '../lib';
+import { errors, type Connection } from '../lib';
 import { errorOf, outcome, sleep, terminate, until, waitUntilRunning } from './fault-helpers';
-import { closedAfterEach, testDsn, uniqueName } from './helpers';
+import { closedAfterEach, uniqueName, connectTest } from './helpers';
 
 const connections = closedAfterEach();
 const { track } = connections;
@@ -20,7 +20,7 @@ describe('a statement that ends its own backend', () => {
         // what the caller sees in the very turn its await resumes
         const brokenThen = doomed.broken;
         const closedThen = doomed.closed;
-        const next = await outcome(connect(testDsn()));
+        const next = await outcome(connectTest());
         if (next.resolved) track(next.value as Connection);
         expect(error).toBeInstanceOf(errors.AdminShutdown);
         expect((error as errors.DatabaseError).sqlstate).toBe('57P01');

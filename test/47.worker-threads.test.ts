@@ -8,11 +8,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { Connection } from '../lib';
+import type {} from '../lib';
 import { until } from './fault-helpers';
-import { connectTest, testDsn } from './helpers';
+import { testDsn, sharedConnection } from './helpers';
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -107,24 +107,19 @@ function expectSurvived(run: ChildRun, ending: Ending, workers: number): ChildRe
 }
 
 describe('a worker that ends while it holds a connection', () => {
-  let admin: Connection;
+  const admin = sharedConnection({ autocommit: true });
 
   beforeAll(async () => {
     ensureDist();
-    admin = await connectTest({ autocommit: true });
   }, 120_000);
-
-  afterAll(async () => {
-    await admin?.close();
-  });
 
   /** The workers' backends are all gone: the worker's end closed their sockets. */
   async function expectBackendsGone(backends: number[]): Promise<void> {
     if (backends.length === 0) return;
     // a backend sleeping in pg_sleep notices its client has gone only when it next writes
-    await admin.query('select pg_cancel_backend(pid) from unnest($1::int[]) as pid', [backends]);
+    await admin().query('select pg_cancel_backend(pid) from unnest($1::int[]) as pid', [backends]);
     const gone = await until(async () => {
-      const { rows } = await admin.query<{ n: number }>(
+      const { rows } = await admin().query<{ n: number }>(
         'select count(*)::int as n from pg_stat_activity where pid = any($1::int[])',
         [backends],
       );

@@ -2,21 +2,16 @@
 // answer is a result or an error of ours (errors.Error) or a TypeError, never a crash or a
 // hang, and the connection still works afterwards.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, errors, type Connection } from '../lib';
-import { testDsn } from './helpers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connect, errors } from '../lib';
+import { testDsn, sharedConnection } from './helpers';
 
 const HANG_MS = 5000;
-let conn: Connection;
+const conn = sharedConnection({ autocommit: true });
 
 beforeAll(async () => {
-  conn = await connect(testDsn(), { autocommit: true });
   // a random statement that happens to be slow must not pass for a hang
-  await conn.query("set statement_timeout = '2s'");
-});
-
-afterAll(async () => {
-  await conn.close();
+  await conn().query("set statement_timeout = '2s'");
 });
 
 /** Settles like `promise`, or rejects with a 'hang' error after HANG_MS. */
@@ -43,8 +38,8 @@ async function answersOrRefuses(fn: () => Promise<unknown>, what: string): Promi
 }
 
 async function stillWorks(): Promise<void> {
-  if (conn.info.transactionStatus !== 'idle') await conn.rollback();
-  const result = await bounded(conn.query<{ n: number }>('select 1 as n'), 'select 1 after');
+  if (conn().info.transactionStatus !== 'idle') await conn().rollback();
+  const result = await bounded(conn().query<{ n: number }>('select 1 as n'), 'select 1 after');
   expect(result.rows[0].n).toBe(1);
 }
 
@@ -89,8 +84,8 @@ describe('fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(param, { maxLength: 5 }), async (params) => {
         const placeholders = params.map((_, index) => `$${index + 1}`).join(', ');
-        await answersOrRefuses(() => conn.query(`select ${placeholders || '1'}`, params), `params ${String(params.length)}`);
-        await answersOrRefuses(() => conn.query('select $1::text as a, $2::int as b', params.slice(0, 2)), 'typed params');
+        await answersOrRefuses(() => conn().query(`select ${placeholders || '1'}`, params), `params ${String(params.length)}`);
+        await answersOrRefuses(() => conn().query('select $1::text as a, $2::int as b', params.slice(0, 2)), 'typed params');
         await stillWorks();
       }),
       { numRuns: 150 },
@@ -100,7 +95,7 @@ describe('fuzzing', () => {
   it('random SQL text: a result or a typed error, the connection usable after', async () => {
     await fc.assert(
       fc.asyncProperty(sqlText, async (text) => {
-        await answersOrRefuses(() => conn.query(text), JSON.stringify(text));
+        await answersOrRefuses(() => conn().query(text), JSON.stringify(text));
         await stillWorks();
       }),
       { numRuns: 300 },
@@ -111,7 +106,7 @@ describe('fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(sqlText, fc.oneof(fc.array(param, { maxLength: 3 }), fc.dictionary(fc.constantFrom('x', 'y'), param)), async (text, params) => {
         await answersOrRefuses(async () => {
-          const cursor = await conn.execute(text, params as unknown[]);
+          const cursor = await conn().execute(text, params as unknown[]);
           await cursor.fetchall();
         }, JSON.stringify(text));
         await stillWorks();
@@ -178,8 +173,8 @@ describe('fuzzing', () => {
   });
 
   it('COPY FROM STDIN sent as a plain query fails at once instead of waiting forever', async () => {
-    await conn.query('create temp table if not exists fuzz (a int)');
-    const error = await bounded(conn.query('copy pg_temp.fuzz from stdin').then(() => null, (e: unknown) => e), 'copy from stdin');
+    await conn().query('create temp table if not exists fuzz (a int)');
+    const error = await bounded(conn().query('copy pg_temp.fuzz from stdin').then(() => null, (e: unknown) => e), 'copy from stdin');
     expect(error).toBeInstanceOf(errors.Error);
     expect((error as Error).message).toMatch(/copyFrom\(\)/);
     await stillWorks();

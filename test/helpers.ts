@@ -1,4 +1,4 @@
-import { afterEach, expect, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { connect, Pool, type Conninfo, type Connection, type ConnectOptions, type Notice, type PoolOptions } from '../lib';
 
 export interface TestServer {
@@ -104,6 +104,26 @@ export async function connectTest(options: ConnectOptions = {}): Promise<Connect
   return connect(testDsn(), options);
 }
 
+/**
+ * One connection to the test server shared by the tests of a file: opened before them, closed
+ * after them. Called at the top level of a test file, or of a describe for its tests alone: it
+ * registers that beforeAll and afterAll, so hooks registered after it find the connection open.
+ * What it returns gives the connection, and throws outside hooks and tests, where there is none.
+ */
+export function sharedConnection(options: ConnectOptions = {}): () => Connection {
+  let shared: Connection | undefined;
+  beforeAll(async () => {
+    shared = await connectTest(options);
+  });
+  afterAll(async () => {
+    await shared?.close();
+  });
+  return () => {
+    if (shared === undefined) throw new Error('the shared connection is open only in the hooks and tests of its file');
+    return shared;
+  };
+}
+
 /** What `closedAfterEach()` hands a test file: connections it opens or adopts. */
 export interface ClosedAfterEach {
   /** a connection to the test server, closed after the test that opened it */
@@ -183,6 +203,14 @@ export async function singleValue<T = unknown>(conn: Connection, text: string, p
   expect(result.rows).toHaveLength(1);
   expect(result.rows[0]).toHaveLength(1);
   return result.rows[0][0] as T;
+}
+
+/**
+ * `singleValue` on the connection `conn` gives (a `sharedConnection()`), or on the one passed
+ * last: `one('select 1::int2')`, `one('select $1', [value], other)`.
+ */
+export function singleValueOn(conn: () => Connection): <T = unknown>(text: string, params?: unknown[], on?: Connection) => Promise<T> {
+  return <T = unknown>(text: string, params?: unknown[], on: Connection = conn()) => singleValue<T>(on, text, params);
 }
 
 /** `fn` on a fresh autocommit connection to the test server, closed after it. */
