@@ -1,6 +1,7 @@
 // Every path of the native layer once or a few times, for a memory checker to watch:
 // connect (and failing to), queries of many types, errors, notices, notifications, COPY
-// both ways, a logical replication stream (COPY BOTH), cancel (answered, timed out,
+// both ways, a logical replication stream (COPY BOTH), pqnode/pg's rows decoded and made in
+// C++ by node-postgres's rules (timestamptz edge values included), cancel (answered, timed out,
 // abandoned by close), a killed backend, a pool, close, connections left to the GC, and
 // workers terminated while they hold connections.
 //
@@ -103,6 +104,7 @@ async function oneRound(admin) {
   if (bytes === 0) throw new Error('COPY TO gave nothing');
 
   await replication(conn, admin);
+  await nodePostgresRows();
 
   const sleeping = expectError(conn.query('select pg_sleep(5)'), errors.QueryCanceled);
   await untilRunning(admin, conn.info.backendPid);
@@ -227,6 +229,22 @@ async function terminateWorkers() {
     const code = await worker.terminate();
     if (code !== 1) throw new Error(`a terminated worker (${state}) exited with ${code}`);
   }
+}
+
+/**
+ * pqnode/pg's rows: C++ decodes the values node-postgres's default parsers would make
+ * (timestamptz among them, edge values included) and builds the row objects itself.
+ */
+async function nodePostgresRows() {
+  const pg = (await import('../dist/pg/index.js')).default;
+  const client = new pg.Client({ connectionString: dsn });
+  await client.connect();
+  const edges = "values ('infinity'::timestamptz), ('-infinity'), ('0001-02-03 04:05:06.789+00 BC'), ('0099-12-31 23:59:59.999999+00'), ('294276-12-31 23:59:59+00'), (null), ('2024-02-29 12:00:00.5+05:30')";
+  await client.query(`select * from (${edges}) t(ts)`);
+  await client.query('select i, i::int8 as big, i::float8 / 3 as f, md5(i::text) as h, i % 2 = 0 as even, now() + i * interval \'1 s\' as at from generate_series(1, 5000) i');
+  await client.query({ text: 'select i, md5(i::text) as h from generate_series(1, 2000) i', rowMode: 'array' });
+  await client.query("select '\\x00ff'::bytea as b, 12345678901234567890::numeric as n, 'x'::text as t");
+  await client.end();
 }
 
 async function main() {
