@@ -14,8 +14,7 @@ const { default: pg } = await import(pathToFileURL(path.join(root, 'dist', 'pg',
 
 export const notes = {
   concurrent: "client.query() calls issued together are pipelined, as pqnode's are",
-  'pool-pgbouncer':
-    'prepares what a client runs often, with no switch in the pg config to turn that off: a statement reaching a server connection that lacks it is prepared again and re-run',
+  'pool-pgbouncer': 'prepareThreshold: null, as its README advises for transaction pooling',
 };
 
 /** As drivers/pqnode.mjs: a result of another binary must not pass for the chosen one's. */
@@ -99,15 +98,15 @@ export const workloads = {
     await timedRuns(count, 1, timer, once);
   },
 
-  async pool({ dsn, count, timer }) {
-    const pool = new pg.Pool({ connectionString: dsn, max: 4 });
+  async pool({ dsn, count, timer }, config = {}) {
+    const pool = new pg.Pool({ connectionString: dsn, max: 4, ...config });
     const run = (i) => pool.query(SQL.select1, [i]);
     await timedRuns(count, 50, timer, run);
     await pool.end();
   },
 
   async 'pool-pgbouncer'(args) {
-    await workloads.pool(args);
+    await workloads.pool(args, { prepareThreshold: null });
   },
   async mixed({ dsn, count, timer }) {
     const pool = new pg.Pool({ connectionString: dsn, max: POOL_SIZE });
