@@ -127,6 +127,42 @@ static long select1(PGconn *conn, long count) {
   return sum;
 }
 
+/* Every connection in non-blocking pipeline mode, its socket in `fds`. */
+static void enter_pipelines(PGconn **conns, int nconns, struct pollfd *fds) {
+  for (int c = 0; c < nconns; c++) {
+    if (PQsetnonblocking(conns[c], 1) != 0) die("setnonblocking", conns[c]);
+    if (PQenterPipelineMode(conns[c]) != 1) die("enterPipelineMode", conns[c]);
+    fds[c].fd = PQsocket(conns[c]);
+  }
+}
+
+static void leave_pipelines(PGconn **conns, int nconns) {
+  for (int c = 0; c < nconns; c++) {
+    if (PQexitPipelineMode(conns[c]) != 1) die("exitPipelineMode", conns[c]);
+    PQsetnonblocking(conns[c], 0);
+  }
+}
+
+/* The end of one statement in the pipeline: its results come, then a PGRES_PIPELINE_SYNC. */
+static void send_sync(PGconn *conn) {
+#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
+  if (PQsendPipelineSync(conn) != 1) die("sendPipelineSync", conn);
+#else
+  if (PQpipelineSync(conn) != 1) die("pipelineSync", conn);
+#endif
+}
+
+/* Sends what every connection has queued and waits until one can be read (or written on). */
+static void flush_and_poll(PGconn **conns, int nconns, struct pollfd *fds) {
+  for (int c = 0; c < nconns; c++) {
+    int flushed = PQflush(conns[c]);
+    if (flushed < 0) die("flush", conns[c]);
+    fds[c].events = POLLIN | (flushed > 0 ? POLLOUT : 0);
+    fds[c].revents = 0;
+  }
+  if (poll(fds, (nfds_t)nconns, -1) < 0 && errno != EINTR) die("poll", NULL);
+}
+
 /*
  * The prepared `select $1::int` COUNT times over CONNS connections in pipeline mode, at most
  * DEPTH in flight across all of them, each query its own sync (an implicit transaction, as
@@ -139,12 +175,8 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
   char param[24];
   const char *values[1] = {param};
 
-  for (int c = 0; c < nconns; c++) {
-    inflight[c] = 0;
-    if (PQsetnonblocking(conns[c], 1) != 0) die("setnonblocking", conns[c]);
-    if (PQenterPipelineMode(conns[c]) != 1) die("enterPipelineMode", conns[c]);
-    fds[c].fd = PQsocket(conns[c]);
-  }
+  for (int c = 0; c < nconns; c++) inflight[c] = 0;
+  enter_pipelines(conns, nconns, fds);
 
   while (done < count) {
     int total = 0;
@@ -158,22 +190,12 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
       int queued = send_unnamed ? PQsendQueryParams(conns[target], "select $1::int", 1, NULL, values, NULL, NULL, 0)
                                 : PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0);
       if (queued != 1) die(send_unnamed ? "sendQueryParams" : "sendQueryPrepared", conns[target]);
-#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
-      if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
-#else
-      if (PQpipelineSync(conns[target]) != 1) die("pipelineSync", conns[target]);
-#endif
+      send_sync(conns[target]);
       inflight[target]++;
       total++;
       sent++;
     }
-      for (int c = 0; c < nconns; c++) {
-      int flushed = PQflush(conns[c]);
-      if (flushed < 0) die("flush", conns[c]);
-      fds[c].events = POLLIN | (flushed > 0 ? POLLOUT : 0);
-      fds[c].revents = 0;
-    }
-    if (poll(fds, (nfds_t)nconns, -1) < 0 && errno != EINTR) die("poll", NULL);
+    flush_and_poll(conns, nconns, fds);
 
     for (int c = 0; c < nconns; c++) {
       if (!(fds[c].revents & (POLLIN | POLLERR | POLLHUP))) continue;
@@ -198,10 +220,7 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
       }
     }
   }
-  for (int c = 0; c < nconns; c++) {
-    if (PQexitPipelineMode(conns[c]) != 1) die("exitPipelineMode", conns[c]);
-    PQsetnonblocking(conns[c], 0);
-  }
+  leave_pipelines(conns, nconns);
   return sum;
 }
 
@@ -252,12 +271,8 @@ static long mixed(PGconn **conns, int nconns, int depth, long count, double *lat
   char param[24];
   const char *values[1] = {param};
 
-  for (int c = 0; c < nconns; c++) {
-    flights[c].head = flights[c].count = flights[c].slow_count = 0;
-    if (PQsetnonblocking(conns[c], 1) != 0) die("setnonblocking", conns[c]);
-    if (PQenterPipelineMode(conns[c]) != 1) die("enterPipelineMode", conns[c]);
-    fds[c].fd = PQsocket(conns[c]);
-  }
+  for (int c = 0; c < nconns; c++) flights[c].head = flights[c].count = flights[c].slow_count = 0;
+  enter_pipelines(conns, nconns, fds);
 
   while (done < count) {
     while (sent - done < depth && sent < count) {
@@ -271,11 +286,7 @@ static long mixed(PGconn **conns, int nconns, int depth, long count, double *lat
         sent_ok = PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0);
       }
       if (sent_ok != 1) die("send", conns[target]);
-#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
-      if (PQsendPipelineSync(conns[target]) != 1) die("sendPipelineSync", conns[target]);
-#else
-      if (PQpipelineSync(conns[target]) != 1) die("pipelineSync", conns[target]);
-#endif
+      send_sync(conns[target]);
       struct in_flight *flight = &flights[target];
       int slot = (flight->head + flight->count) % MAX_DEPTH;
       flight->started[slot] = now_seconds();
@@ -284,13 +295,7 @@ static long mixed(PGconn **conns, int nconns, int depth, long count, double *lat
       flight->slow_count += slow;
       sent++;
     }
-    for (int c = 0; c < nconns; c++) {
-      int flushed = PQflush(conns[c]);
-      if (flushed < 0) die("flush", conns[c]);
-      fds[c].events = POLLIN | (flushed > 0 ? POLLOUT : 0);
-      fds[c].revents = 0;
-    }
-    if (poll(fds, (nfds_t)nconns, -1) < 0 && errno != EINTR) die("poll", NULL);
+    flush_and_poll(conns, nconns, fds);
 
     for (int c = 0; c < nconns; c++) {
       if (!(fds[c].revents & (POLLIN | POLLERR | POLLHUP))) continue;
@@ -322,10 +327,7 @@ static long mixed(PGconn **conns, int nconns, int depth, long count, double *lat
       }
     }
   }
-  for (int c = 0; c < nconns; c++) {
-    if (PQexitPipelineMode(conns[c]) != 1) die("exitPipelineMode", conns[c]);
-    PQsetnonblocking(conns[c], 0);
-  }
+  leave_pipelines(conns, nconns);
   return recorded;
 }
 
