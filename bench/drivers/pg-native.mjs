@@ -1,7 +1,8 @@
 // pg-native: node-postgres's binding to libpq, used directly.
 import { createRequire } from 'node:module';
 
-import { SQL, copyChunks, insertPages, serialized, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
+import { poolWorkloads } from '../node-postgres-api.mjs';
+import { SQL, copyChunks, insertPages, serialized, timedRuns } from '../workloads.mjs';
 
 const require = createRequire(import.meta.url);
 const Client = require('pg-native');
@@ -139,24 +140,5 @@ export const workloads = {
     await timedRuns(count, 1, timer, once);
   },
 
-  async pool({ dsn, count, timer }) {
-    const pool = new pg.native.Pool({ connectionString: dsn, max: 4 });
-    const run = (i) => pool.query(SQL.select1, [i]);
-    await timedRuns(count, 50, timer, run);
-    await pool.end();
-  },
-
-  // unnamed statements, as pg's: nothing to change for transaction pooling
-  async 'pool-pgbouncer'(args) {
-    await workloads.pool(args);
-  },
-  async mixed({ dsn, count, timer }) {
-    const pool = new pg.native.Pool({ connectionString: dsn, max: POOL_SIZE });
-    const result = await timedMixed(count, timer, {
-      fast: (i) => pool.query(SQL.select1, [i]),
-      slow: () => pool.query(SQL.slow),
-    });
-    await pool.end();
-    return result;
-  },
+  ...poolWorkloads(pg.native.Pool),
 };

@@ -1,13 +1,15 @@
 // pqnode/pg: node-postgres's API over pqnode, from the built dist/ of this checkout, with the
-// native binary run.mjs chose. The same code as drivers/pg.mjs but for the import: what an
-// application (or an ORM) that switches its `pg` import to `pqnode/pg` gets.
+// native binary run.mjs chose. The same workloads as drivers/pg.mjs (bench/node-postgres-api.mjs)
+// but for the import, and COPY: what an application (or an ORM) that switches its `pg` import
+// to `pqnode/pg` gets.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { SQL, copyChunks, insertPages, POOL_SIZE, timedMixed, timedRuns } from '../workloads.mjs';
+import { clientWorkloads, openClient, poolWorkloads } from '../node-postgres-api.mjs';
+import { SQL, copyChunks } from '../workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { default: pg } = await import(pathToFileURL(path.join(root, 'dist', 'pg', 'index.mjs')).href);
@@ -27,48 +29,10 @@ async function checkBinary() {
 
 await checkBinary();
 
-async function open(dsn) {
-  const client = new pg.Client({ connectionString: dsn });
-  await client.connect();
-  return client;
-}
-
-async function selectOne(client, i) {
-  const result = await client.query(SQL.select1, [i]);
-  return result.rows[0].int4;
-}
+const open = (dsn) => openClient(pg.Client, dsn);
 
 export const workloads = {
-  async select1({ dsn, count, timer }) {
-    const client = await open(dsn);
-    await timedRuns(count, 1, timer, (i) => selectOne(client, i));
-    await client.end();
-  },
-
-  async concurrent({ dsn, count, timer }) {
-    const client = await open(dsn);
-    await timedRuns(count, 100, timer, (i) => selectOne(client, i));
-    await client.end();
-  },
-
-  async wide({ dsn, count, timer }) {
-    const client = await open(dsn);
-    timer.start();
-    const result = await client.query(SQL.wide);
-    timer.stop();
-    if (result.rows.length !== count) throw new Error(`wide: ${result.rows.length} rows, expected ${count}`);
-    await client.end();
-  },
-
-  async insert({ dsn, count, timer }) {
-    const pages = insertPages(count);
-    const client = await open(dsn);
-    await client.query('truncate bench_insert');
-    timer.start();
-    for (const page of pages) await client.query(SQL.insert, [page.ids, page.names, page.scores, page.flags]);
-    timer.stop();
-    await client.end();
-  },
+  ...clientWorkloads(pg.Client, { chained: false }),
 
   async 'copy-in'({ dsn, count, timer }) {
     const { chunks, bytes } = copyChunks(count);
@@ -93,28 +57,5 @@ export const workloads = {
     return { bytes };
   },
 
-  async connect({ dsn, count, timer }) {
-    const once = async () => (await open(dsn)).end();
-    await timedRuns(count, 1, timer, once);
-  },
-
-  async pool({ dsn, count, timer }, config = {}) {
-    const pool = new pg.Pool({ connectionString: dsn, max: 4, ...config });
-    const run = (i) => pool.query(SQL.select1, [i]);
-    await timedRuns(count, 50, timer, run);
-    await pool.end();
-  },
-
-  async 'pool-pgbouncer'(args) {
-    await workloads.pool(args, { prepareThreshold: null });
-  },
-  async mixed({ dsn, count, timer }) {
-    const pool = new pg.Pool({ connectionString: dsn, max: POOL_SIZE });
-    const result = await timedMixed(count, timer, {
-      fast: (i) => pool.query(SQL.select1, [i]),
-      slow: () => pool.query(SQL.slow),
-    });
-    await pool.end();
-    return result;
-  },
+  ...poolWorkloads(pg.Pool, { prepareThreshold: null }),
 };
