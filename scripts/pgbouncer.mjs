@@ -16,7 +16,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { freePort, probeServer } from './test-server.mjs';
+import { freePort, lookupAccount, probeServer, sleep, waitForExit } from './test-server.mjs';
 
 const HOST = '127.0.0.1';
 const DB_USER = 'postgres';
@@ -53,35 +53,13 @@ export function pgbouncerVersion(binary = findPgbouncer()) {
  */
 function serviceIdentity() {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
-  for (const name of ['postgres', 'pqnode']) {
-    const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
-    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-    if (uid.status === 0 && gid.status === 0) return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  }
-  throw new Error('pgbouncer cannot run as root and there is neither a postgres nor a pqnode account to run it as');
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const account = lookupAccount('postgres') ?? lookupAccount('pqnode');
+  if (account === null) throw new Error('pgbouncer cannot run as root and there is neither a postgres nor a pqnode account to run it as');
+  return { uid: account.uid, gid: account.gid };
 }
 
 function exited(child) {
   return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitForExit(child, ms) {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
 }
 
 function readTail(file, lines = 20) {

@@ -209,7 +209,7 @@ export function findPostgresBinaries(options = {}) {
   );
 }
 
-function lookupAccount(name) {
+export function lookupAccount(name) {
   const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
   if (uid.status !== 0 || gid.status !== 0) return null;
@@ -240,7 +240,7 @@ function ensureServiceAccount(preferred) {
   throw new Error(`PostgreSQL cannot run as root and creating the user ${FALLBACK_OS_USER} failed (${failures.join('; ')})`);
 }
 
-function sleep(ms) {
+export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -527,7 +527,8 @@ async function waitUntilReady(child, port, deadline) {
   }
 }
 
-function waitForExit(child, ms) {
+/** Whether `child` exits within `ms` milliseconds (true at once when it already has). */
+export function waitForExit(child, ms) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
