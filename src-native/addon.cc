@@ -91,8 +91,6 @@ Napi::Value HasFeature(const Napi::CallbackInfo& info) {
   if (name == "chunkedRows") has = HasChunkedRows();
   if (name == "closePrepared") has = HasClosePrepared();
   if (name == "cancelCreate") has = HasCancelCreate();
-  // decoders added since the first release: a JS layer newer than its binary asks first
-  if (name == "pgTimestampTzDecoder") has = true;
   return Napi::Boolean::New(info.Env(), has);
 }
 

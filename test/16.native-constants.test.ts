@@ -33,6 +33,10 @@ describe('the addon constants', () => {
     const missing = reported();
     delete (missing.decoder as Partial<Record<string, number>>).Date;
     expect(() => checkNativeConstants(missing)).toThrow(/decoder\.Date is missing in the addon/);
+    // a binary built before pqnode/pg's timestamptz decoder: refused at load, before any query
+    const older = reported();
+    delete (older.decoder as Partial<Record<string, number>>).PgTimestampTz;
+    expect(() => checkNativeConstants(older)).toThrow(/decoder\.PgTimestampTz is missing in the addon/);
     const extra = reported();
     extra.decoder.Json = 9;
     expect(() => checkNativeConstants(extra)).toThrow(/decoder\.Json is 9 in the addon, unknown in lib\/native\.ts/);

@@ -66,7 +66,7 @@ export interface CoreRunOptions {
 }
 
 /**
- * A set of the entries of nativeAsPgEntries() (bit i for entry i): those whose parser is the one in
+ * A set of the entries of ALL_NATIVE_AS_PG (bit i for entry i): those whose parser is the one in
  * effect for their type.
  */
 export type NativeSet = number;
@@ -105,20 +105,9 @@ const ALL_NATIVE_AS_PG: readonly NativeAsPg[] = [
   })),
 ];
 
-let nativeAsPg: readonly NativeAsPg[] | undefined;
-
-/** ALL_NATIVE_AS_PG but for decoders the loaded binary lacks (one built before them). */
-function nativeAsPgEntries(): readonly NativeAsPg[] {
-  if (nativeAsPg === undefined) {
-    const hasPgTimestampTz = native().hasFeature('pgTimestampTzDecoder');
-    nativeAsPg = ALL_NATIVE_AS_PG.filter((entry) => entry.decoder !== NativeDecoder.PgTimestampTz || hasPgTimestampTz);
-  }
-  return nativeAsPg;
-}
-
-/** Which entries of nativeAsPgEntries() hold with these parsers. */
+/** Which entries of ALL_NATIVE_AS_PG hold with these parsers. */
 export function nativeSetOf(types: CustomTypesConfig): NativeSet {
-  const entries = nativeAsPgEntries();
+  const entries = ALL_NATIVE_AS_PG;
   let set = 0;
   for (let bit = 0; bit < entries.length; bit++) {
     const entry = entries[bit];
@@ -133,7 +122,7 @@ const natives = new Map<NativeSet, { decoders: ReadonlyMap<number, NativeDecoder
 function nativesOf(set: NativeSet): { decoders: ReadonlyMap<number, NativeDecoder>; registry: TypecasterRegistry } {
   let known = natives.get(set);
   if (known === undefined) {
-    const entries = nativeAsPgEntries();
+    const entries = ALL_NATIVE_AS_PG;
     const decoders = new Map<number, NativeDecoder>();
     for (let bit = 0; bit < entries.length; bit++) {
       if ((set & (1 << bit)) !== 0) decoders.set(entries[bit].oid, entries[bit].decoder);
