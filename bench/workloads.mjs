@@ -3,16 +3,16 @@
 
 export const WORKLOADS = [
   { name: 'select1', base: 20_000, unit: 'queries/s', describe: '`select $1::int`, one at a time' },
-  { name: 'concurrent', base: 20_000, unit: 'queries/s', describe: '`select $1::int`, 100 in flight on one connection' },
+  { name: 'concurrent', base: 40_000, unit: 'queries/s', describe: '`select $1::int`, 100 in flight on one connection' },
   { name: 'wide', base: 200_000, unit: 'rows/s', describe: 'one `select` of 8 mixed columns' },
   { name: 'insert', base: 100_000, unit: 'rows/s', describe: '`insert ... select from unnest($1..$4)`, pages of 5000 rows' },
   { name: 'copy-in', base: 1_000_000, unit: 'MB/s', describe: 'COPY FROM STDIN, text format, 3 columns' },
   { name: 'copy-out', base: 1_000_000, unit: 'MB/s', describe: 'COPY TO STDOUT, text format, 3 columns' },
   { name: 'connect', base: 500, unit: 'connections/s', describe: 'open and close, one after another' },
-  { name: 'pool', base: 10_000, unit: 'queries/s', describe: '`select $1::int` over a pool of 4, 50 in flight' },
+  { name: 'pool', base: 40_000, unit: 'queries/s', describe: '`select $1::int` over a pool of 4, 50 in flight' },
   {
     name: 'pool-pgbouncer',
-    base: 10_000,
+    base: 40_000,
     unit: 'queries/s',
     describe: '`pool` through PgBouncer in transaction mode, 2 server connections, nothing prepared',
   },
