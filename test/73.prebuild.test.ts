@@ -90,14 +90,15 @@ describe.runIf(onLinuxX64)('the linux-x64 prebuilt binary', () => {
 });
 
 // Runs in the child: results read in chunks (libpq 17+) and merged into one, at the edges of
-// a chunk (8192 rows), with object rows and arrays, and cut short by an error.
+// a chunk (2048 rows; 8192 in binaries built before), with object rows and arrays, and cut
+// short by an error.
 const chunkScript = `
 const path = require('path');
 const pqnode = require(path.join(process.env.PACKAGE_ROOT, 'dist', 'index.js'));
 (async () => {
   const conn = await pqnode.connect(process.env.TCP_DSN, { autocommit: true });
   const out = {};
-  for (const n of [0, 1, 8191, 8192, 8193, 16384, 20000]) {
+  for (const n of [0, 1, 2047, 2048, 2049, 4096, 6145, 8191, 8192, 8193, 16384, 20000]) {
     const text = 'select g, g::text as t, g % 2 = 0 as even from generate_series(1, ' + n + ') g';
     const objects = await conn.query(text);
     const tuples = await conn.query(text, undefined, { rowFactory: 'tuple' });
@@ -106,6 +107,15 @@ const pqnode = require(path.join(process.env.PACKAGE_ROOT, 'dist', 'index.js'));
     out[n] = { objects: objects.rows.length, tuples: tuples.rows.length, rowCount: objects.rowCount,
       statusMessage: objects.statusMessage, tupleStatus: tuples.statusMessage, inOrder };
   }
+  // every kind of value the native layer makes, in rows that cross chunk edges
+  const typed = await conn.query("select g, g::int8 * 1000003 as big, 'row ' || g as name, g / 7.0::float8 as ratio, " +
+    "timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' as at, (g * 1.25)::numeric(14, 2) as amount, " +
+    "null::text as nothing from generate_series(1, 4100) g");
+  out.typed = { rows: typed.rows.length, inOrder: typed.rows.every((row, i) => {
+    const g = i + 1;
+    return row.g === g && row.big === BigInt(g) * 1000003n && row.name === 'row ' + g && row.ratio === g / 7 &&
+      row.at.getTime() === Date.UTC(2024, 0, 1) + g * 1000 && row.amount === (g * 1.25).toFixed(2) && row.nothing === null;
+  }) };
   // a column JS casts (json) keeps the rows arrays until JS shapes them, across chunks too
   const json = await conn.query("select g, json_build_object('g', g) as j from generate_series(1, 10000) g");
   out.json = { rows: json.rows.length, last: json.rows[9999] };
@@ -137,9 +147,10 @@ describe.runIf(onLinuxX64)('results in chunks with the prebuilt binary (libpq 18
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const seen = JSON.parse(result.stdout) as Record<string, unknown>;
-    for (const n of [0, 1, 8191, 8192, 8193, 16384, 20000]) {
+    for (const n of [0, 1, 2047, 2048, 2049, 4096, 6145, 8191, 8192, 8193, 16384, 20000]) {
       expect(seen[n]).toEqual({ objects: n, tuples: n, rowCount: n, statusMessage: `SELECT ${n}`, tupleStatus: `SELECT ${n}`, inOrder: true });
     }
+    expect(seen.typed).toEqual({ rows: 4100, inOrder: true });
     expect(seen.json).toEqual({ rows: 10000, last: { g: 10000, j: { g: 10000 } } });
     expect(seen.error).toBe('DivisionByZero');
     expect(seen.mixed).toEqual([10, 9000, 7, 8192]);
