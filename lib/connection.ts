@@ -7,7 +7,7 @@ import { TypedEventEmitter } from './typed-events';
 import type { Conninfo } from './conninfo';
 import type { AdapterRegistry } from './adapt/adapters';
 import type { TypecasterRegistry } from './adapt/typecasters';
-import { checkRowFactory, type RowFactory } from './rows';
+import type { RowFactory } from './rows';
 import { Cursor, type CursorOptions, type ExecuteOptions } from './cursor';
 import { ServerCursor, type ServerCursorOptions } from './server-cursor';
 import { RowStream, type StreamOptions } from './stream';
@@ -15,6 +15,7 @@ import { runTransaction } from './transaction';
 import { checkSessionOptions, type SessionOptions, type TransactionOptions } from './core/begin';
 import { copyFromSource, copyToReadable, type CopySource } from './copy/streams';
 import { resolveQuery, type QueryText } from './query-text';
+import { runQuery } from './run-query';
 import { Pipeline } from './pipeline';
 import { checkNoTwoPhase, makeXid, tpcBegin, tpcFinish, tpcPrepare, tpcRecover, Xid } from './tpc';
 import { openLargeObject, type LargeObject } from './lobject';
@@ -132,13 +133,6 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
     this.#core.preparedMax = value;
   }
 
-  /** A statement published on `pqnode:query`, its row count read at the end. */
-  #tracedQuery<R>(text: string, values: unknown, run: () => Promise<Result<R>>): Promise<Result<R>> {
-    return trace(queryChannel, this.#core.queryTraceContext(text, values), run, (context, result) => {
-      context.rowCount = result.rowCount;
-    });
-  }
-
   get info(): ConnectionInfo {
     return new ConnectionInfo(this.#core);
   }
@@ -149,17 +143,7 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   /** Run one statement with `$1`-style parameters; rows are objects unless a rowFactory says otherwise. */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
     try {
-      const query = resolveQuery(text, params, this);
-      const factory = options?.rowFactory !== undefined ? checkRowFactory(options.rowFactory) : (this.rowFactory ?? 'object');
-      if (queryChannel.hasSubscribers) {
-        return await this.#tracedQuery(query.text, query.values, async () => {
-          const results = await this.#core.run(query.text, query.values, options?.signal, options?.prepare, undefined, factory === 'object');
-          return this.#core.makeResult<R>(results[results.length - 1], factory);
-        });
-      }
-      // object rows are made in C++ where no JS typecaster has to run first
-      const results = await this.#core.run(query.text, query.values, options?.signal, options?.prepare, undefined, factory === 'object');
-      return this.#core.makeResult<R>(results[results.length - 1], factory);
+      return await runQuery<R>(this.#core, this, text, params, options);
     } catch (error) {
       throw withCallerStack(error);
     }

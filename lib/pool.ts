@@ -17,6 +17,7 @@ import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
 import { configureConnection, restoreAtOnce, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
 import { StatementHistory } from './pool/statements';
+import { runQuery } from './run-query';
 
 export type { PoolOptions, ConnectionHook } from './pool/options';
 export type { PoolCounters, PoolStats } from './pool/stats';
@@ -286,7 +287,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       let started = Number.NaN;
       try {
         // sent by the time query() returns its promise: the clock leaves out the client's own work before
-        const running = entry.conn.query<R>(text, params, options);
+        const running = runQuery<R>(coreOf(entry.conn), entry.conn, text, params, options);
         started = performance.now();
         return await running;
       } finally {

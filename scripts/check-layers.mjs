@@ -39,7 +39,7 @@ export const LAYERS = [
     name: 'features',
     patterns: [
       /^cursor\.ts$/, /^server-cursor\.ts$/, /^cursor-base\.ts$/, /^stream\.ts$/, /^copy\//, /^transaction\.ts$/, /^tpc\.ts$/,
-      /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^inline-params\.ts$/,
+      /^pipeline\.ts$/, /^lobject\.ts$/, /^execute-values\.ts$/, /^inline-params\.ts$/, /^run-query\.ts$/,
       /^types\/(typeinfo|composite|enum|hstore|user-range|postgis)\.ts$/, /^types\/index\.ts$/, /^replication\//,
     ],
     uses: ['base', 'values', 'core-interface'],
