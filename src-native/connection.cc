@@ -56,31 +56,44 @@ struct FreeNotify {
 
 }  // namespace
 
+// Called once per statement: functions of each connection's own (see own_methods.h).
+const OwnMethods<Connection>::Entry Connection::kOwnMethods[5] = {
+    OwnMethods<Connection>::Of<&Connection::SendQuery>("sendQuery"),
+    OwnMethods<Connection>::Of<&Connection::SendPrepare>("sendPrepare"),
+    OwnMethods<Connection>::Of<&Connection::SendQueryPrepared>("sendQueryPrepared"),
+    OwnMethods<Connection>::Of<&Connection::Flush>("flush"),
+    OwnMethods<Connection>::Of<&Connection::TransactionStatus>("transactionStatus"),
+};
+
 Napi::Function Connection::Define(Napi::Env env) {
-  return DefineClass(env, "Connection",
-                     {
-                         InstanceMethod<&Connection::Connect>("connect"),
-                         InstanceMethod<&Connection::SendClosePrepared>("sendClosePrepared"),
-                         InstanceMethod<&Connection::Sync>("sync"),
-                         InstanceMethod<&Connection::SendFlushRequest>("sendFlushRequest"),
-                         InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
-                         InstanceMethod<&Connection::PutCopyData>("putCopyData"),
-                         InstanceMethod<&Connection::PutCopyEnd>("putCopyEnd"),
-                         InstanceMethod<&Connection::PauseCopyOut>("pauseCopyOut"),
-                         InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
-                         InstanceMethod<&Connection::PauseReading>("pauseReading"),
-                         InstanceMethod<&Connection::ResumeReading>("resumeReading"),
-                         InstanceMethod<&Connection::ProcessInput>("processInput"),
-                         InstanceMethod<&Connection::SetDecoders>("setDecoders"),
-                         InstanceMethod<&Connection::Cancel>("cancel"),
-                         InstanceMethod<&Connection::EscapeLiteral>("escapeLiteral"),
-                         InstanceMethod<&Connection::EscapeIdentifier>("escapeIdentifier"),
-                         InstanceMethod<&Connection::ParameterStatus>("parameterStatus"),
-                         InstanceMethod<&Connection::Info>("info"),
-                         InstanceMethod<&Connection::PendingCommands>("pendingCommands"),
-                         InstanceMethod<&Connection::Close>("close"),
-                         InstanceAccessor<&Connection::IsOpen>("isOpen"),
-                     });
+  std::vector<PropertyDescriptor> properties = {
+      InstanceMethod<&Connection::Connect>("connect"),
+      InstanceMethod<&Connection::SendClosePrepared>("sendClosePrepared"),
+      InstanceMethod<&Connection::Sync>("sync"),
+      InstanceMethod<&Connection::SendFlushRequest>("sendFlushRequest"),
+      InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
+      InstanceMethod<&Connection::PutCopyData>("putCopyData"),
+      InstanceMethod<&Connection::PutCopyEnd>("putCopyEnd"),
+      InstanceMethod<&Connection::PauseCopyOut>("pauseCopyOut"),
+      InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
+      InstanceMethod<&Connection::PauseReading>("pauseReading"),
+      InstanceMethod<&Connection::ResumeReading>("resumeReading"),
+      InstanceMethod<&Connection::ProcessInput>("processInput"),
+      InstanceMethod<&Connection::SetDecoders>("setDecoders"),
+      InstanceMethod<&Connection::Cancel>("cancel"),
+      InstanceMethod<&Connection::EscapeLiteral>("escapeLiteral"),
+      InstanceMethod<&Connection::EscapeIdentifier>("escapeIdentifier"),
+      InstanceMethod<&Connection::ParameterStatus>("parameterStatus"),
+      InstanceMethod<&Connection::Info>("info"),
+      InstanceMethod<&Connection::PendingCommands>("pendingCommands"),
+      InstanceMethod<&Connection::Close>("close"),
+      InstanceAccessor<&Connection::IsOpen>("isOpen"),
+  };
+  for (const auto& entry : kOwnMethods) {
+    void* data = const_cast<OwnMethods<Connection>::Entry*>(&entry);
+    properties.push_back(InstanceAccessor<&Connection::OwnMethod>(entry.name, napi_default, data));
+  }
+  return DefineClass(env, "Connection", properties);
 }
 
 Connection::Connection(const Napi::CallbackInfo& info)
@@ -108,11 +121,6 @@ Connection::Connection(const Napi::CallbackInfo& info)
   }
   Napi::Object self = info.This().As<Napi::Object>();
   self.Set("callbacks", callbacks);
-  own_methods_.Attach<&Connection::SendQuery>(env, self, "sendQuery");
-  own_methods_.Attach<&Connection::SendPrepare>(env, self, "sendPrepare");
-  own_methods_.Attach<&Connection::SendQueryPrepared>(env, self, "sendQueryPrepared");
-  own_methods_.Attach<&Connection::Flush>(env, self, "flush");
-  own_methods_.Attach<&Connection::TransactionStatus>(env, self, "transactionStatus");
   async_context_ = new Napi::AsyncContext(env, "pqnode.Connection");
 }
 
@@ -857,6 +865,11 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
 
 Napi::Value Connection::IsOpen(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), state_ == State::kOpen);
+}
+
+Napi::Value Connection::OwnMethod(const Napi::CallbackInfo& info) {
+  return own_methods_.Get(info.Env(), info.This().As<Napi::Object>(),
+                          static_cast<const OwnMethods<Connection>::Entry*>(info.Data()));
 }
 
 }  // namespace pqnode

@@ -81,6 +81,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value PendingCommands(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsOpen(const Napi::CallbackInfo& info);
+  // the prototype's getter of an own method (see own_methods.h)
+  Napi::Value OwnMethod(const Napi::CallbackInfo& info);
 
   // event loop side
   static void OnSocketEvent(void* owner, int status, int events);
@@ -172,7 +174,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // the storage ReadInput gathers each batch of results in, kept between reads
   std::vector<napi_value> spare_batch_;
   // sendQuery(), sendQueryPrepared() and the like, without napi_unwrap on every call
-  OwnMethods<Connection> own_methods_{this};
+  static const OwnMethods<Connection>::Entry kOwnMethods[5];
+  OwnMethods<Connection> own_methods_{this, kOwnMethods};
 };
 
 }  // namespace pqnode
