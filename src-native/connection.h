@@ -88,6 +88,11 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnSocketEvent(void* owner, int status, int events);
   static void OnNotice(void* owner, const PGresult* result);
   void ContinueConnect();
+  // Runs the steps of libpq's connection that can go on at once (see ContinueConnect), from
+  // `status`, the last PQconnectPoll said; returns what libpq asks for then.
+  PostgresPollingStatusType StepsAtOnce(PostgresPollingStatusType status);
+  // Waits for what `status` asks (PGRES_POLLING_READING or _WRITING): a libuv error, or 0.
+  int WaitFor(PostgresPollingStatusType status);
   void FinishConnect(const char* error);
   // Reads what came in (the socket when `read_socket`, else only what libpq already holds)
   // and hands results, notices, notifications and COPY data to JS; processInput() from JS
