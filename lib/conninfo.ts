@@ -20,8 +20,8 @@ export interface ConnectParams {
   secrets: string[];
   /** seconds, from the conninfo's connect_timeout (libpq only applies it to blocking connects) */
   connectTimeout: number | undefined;
-  /** the keywords as libpq will see them, for resolving host names ahead of it */
-  settings: Record<string, string>;
+  /** the keywords as libpq will see them, for resolving host names ahead of it (shared: read only) */
+  settings: Readonly<Record<string, string>>;
 }
 
 const URI_PASSWORD = /^[a-z]+:\/\/[^:/@]*:([^@/]*)@/i;
@@ -48,6 +48,36 @@ function passwordsIn(conninfo: string): string[] {
   return found;
 }
 
+/** What a conninfo string says: its keywords as libpq parses them, and the passwords in it. */
+interface ParsedConninfo {
+  readonly settings: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The string parsed last, and what it says. A pool, or a program that reconnects, passes the
+ * same string every time, and parsing it (libpq's parser, then every pattern a password may
+ * hide in) cost more than all the rest of turning it into keywords.
+ */
+let lastParsed: { conninfo: string; parsed: ParsedConninfo } | undefined;
+
+function parseConninfoString(conninfo: string): ParsedConninfo {
+  if (lastParsed !== undefined && lastParsed.conninfo === conninfo) return lastParsed.parsed;
+  checkConninfoText(conninfo, 'the connection string');
+  const secrets = passwordsIn(conninfo);
+  let settings: Record<string, string>;
+  try {
+    settings = conninfo === '' ? {} : native().parseConninfo(conninfo);
+  } catch (error) {
+    throw new OperationalError(`invalid connection string: ${redact(messageOf(error).trim(), secrets)}`);
+  }
+  if (settings.password) secrets.push(settings.password);
+  // shared by every connect given this string: nobody may change them
+  const parsed: ParsedConninfo = { settings: Object.freeze(settings), secrets: Object.freeze(secrets) };
+  lastParsed = { conninfo, parsed };
+  return parsed;
+}
+
 /**
  * The keywords for PQconnectStartParams: a conninfo string goes in as an expanded dbname, so
  * libpq parses it (URI or key=value) and the PG* environment variables fill in the rest. The
@@ -58,16 +88,11 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
   const keywords: string[] = [];
   const values: string[] = [];
   const secrets: string[] = [];
-  let parsed: Record<string, string> = {};
+  let parsed: Readonly<Record<string, string>> = {};
   if (typeof conninfo === 'string') {
-    checkConninfoText(conninfo, 'the connection string');
-    secrets.push(...passwordsIn(conninfo));
-    try {
-      parsed = conninfo === '' ? {} : native().parseConninfo(conninfo);
-    } catch (error) {
-      throw new OperationalError(`invalid connection string: ${redact(messageOf(error).trim(), secrets)}`);
-    }
-    if (parsed.password) secrets.push(parsed.password);
+    const known = parseConninfoString(conninfo);
+    secrets.push(...known.secrets);
+    parsed = known.settings;
     if (conninfo !== '') {
       keywords.push('dbname');
       values.push(conninfo);
@@ -76,6 +101,7 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
     if (typeof conninfo !== 'object') {
       throw new TypeError('conninfo must be a string (URI or key=value pairs) or an object of libpq keywords');
     }
+    const given: Record<string, string> = {};
     for (const [key, value] of Object.entries(conninfo)) {
       if (value === undefined || value === null) continue;
       const text = String(value);
@@ -87,8 +113,9 @@ export function connectParams(conninfo: Conninfo | undefined): ConnectParams {
       if (key === 'dbname') secrets.push(...passwordsIn(text));
       keywords.push(key);
       values.push(text);
-      parsed[key] = text;
+      given[key] = text;
     }
+    parsed = given;
   }
   // Strings are decoded as UTF-8, so the server must send UTF-8 whatever the database's encoding.
   keywords.push('client_encoding');

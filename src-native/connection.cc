@@ -56,31 +56,44 @@ struct FreeNotify {
 
 }  // namespace
 
+// Called once per statement: functions of each connection's own (see own_methods.h).
+const OwnMethods<Connection>::Entry Connection::kOwnMethods[5] = {
+    OwnMethods<Connection>::Of<&Connection::SendQuery>("sendQuery"),
+    OwnMethods<Connection>::Of<&Connection::SendPrepare>("sendPrepare"),
+    OwnMethods<Connection>::Of<&Connection::SendQueryPrepared>("sendQueryPrepared"),
+    OwnMethods<Connection>::Of<&Connection::Flush>("flush"),
+    OwnMethods<Connection>::Of<&Connection::TransactionStatus>("transactionStatus"),
+};
+
 Napi::Function Connection::Define(Napi::Env env) {
-  return DefineClass(env, "Connection",
-                     {
-                         InstanceMethod<&Connection::Connect>("connect"),
-                         InstanceMethod<&Connection::SendClosePrepared>("sendClosePrepared"),
-                         InstanceMethod<&Connection::Sync>("sync"),
-                         InstanceMethod<&Connection::SendFlushRequest>("sendFlushRequest"),
-                         InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
-                         InstanceMethod<&Connection::PutCopyData>("putCopyData"),
-                         InstanceMethod<&Connection::PutCopyEnd>("putCopyEnd"),
-                         InstanceMethod<&Connection::PauseCopyOut>("pauseCopyOut"),
-                         InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
-                         InstanceMethod<&Connection::PauseReading>("pauseReading"),
-                         InstanceMethod<&Connection::ResumeReading>("resumeReading"),
-                         InstanceMethod<&Connection::ProcessInput>("processInput"),
-                         InstanceMethod<&Connection::SetDecoders>("setDecoders"),
-                         InstanceMethod<&Connection::Cancel>("cancel"),
-                         InstanceMethod<&Connection::EscapeLiteral>("escapeLiteral"),
-                         InstanceMethod<&Connection::EscapeIdentifier>("escapeIdentifier"),
-                         InstanceMethod<&Connection::ParameterStatus>("parameterStatus"),
-                         InstanceMethod<&Connection::Info>("info"),
-                         InstanceMethod<&Connection::PendingCommands>("pendingCommands"),
-                         InstanceMethod<&Connection::Close>("close"),
-                         InstanceAccessor<&Connection::IsOpen>("isOpen"),
-                     });
+  std::vector<PropertyDescriptor> properties = {
+      InstanceMethod<&Connection::Connect>("connect"),
+      InstanceMethod<&Connection::SendClosePrepared>("sendClosePrepared"),
+      InstanceMethod<&Connection::Sync>("sync"),
+      InstanceMethod<&Connection::SendFlushRequest>("sendFlushRequest"),
+      InstanceMethod<&Connection::SendSimpleQuery>("sendSimpleQuery"),
+      InstanceMethod<&Connection::PutCopyData>("putCopyData"),
+      InstanceMethod<&Connection::PutCopyEnd>("putCopyEnd"),
+      InstanceMethod<&Connection::PauseCopyOut>("pauseCopyOut"),
+      InstanceMethod<&Connection::ResumeCopyOut>("resumeCopyOut"),
+      InstanceMethod<&Connection::PauseReading>("pauseReading"),
+      InstanceMethod<&Connection::ResumeReading>("resumeReading"),
+      InstanceMethod<&Connection::ProcessInput>("processInput"),
+      InstanceMethod<&Connection::SetDecoders>("setDecoders"),
+      InstanceMethod<&Connection::Cancel>("cancel"),
+      InstanceMethod<&Connection::EscapeLiteral>("escapeLiteral"),
+      InstanceMethod<&Connection::EscapeIdentifier>("escapeIdentifier"),
+      InstanceMethod<&Connection::ParameterStatus>("parameterStatus"),
+      InstanceMethod<&Connection::Info>("info"),
+      InstanceMethod<&Connection::PendingCommands>("pendingCommands"),
+      InstanceMethod<&Connection::Close>("close"),
+      InstanceAccessor<&Connection::IsOpen>("isOpen"),
+  };
+  for (const auto& entry : kOwnMethods) {
+    void* data = const_cast<OwnMethods<Connection>::Entry*>(&entry);
+    properties.push_back(InstanceAccessor<&Connection::OwnMethod>(entry.name, napi_default, data));
+  }
+  return DefineClass(env, "Connection", properties);
 }
 
 Connection::Connection(const Napi::CallbackInfo& info)
@@ -108,11 +121,6 @@ Connection::Connection(const Napi::CallbackInfo& info)
   }
   Napi::Object self = info.This().As<Napi::Object>();
   self.Set("callbacks", callbacks);
-  own_methods_.Attach<&Connection::SendQuery>(env, self, "sendQuery");
-  own_methods_.Attach<&Connection::SendPrepare>(env, self, "sendPrepare");
-  own_methods_.Attach<&Connection::SendQueryPrepared>(env, self, "sendQueryPrepared");
-  own_methods_.Attach<&Connection::Flush>(env, self, "flush");
-  own_methods_.Attach<&Connection::TransactionStatus>(env, self, "transactionStatus");
   async_context_ = new Napi::AsyncContext(env, "pqnode.Connection");
 }
 
@@ -169,41 +177,69 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
   connect_callback_ = Napi::Persistent(info[3].As<Napi::Function>());
   state_ = State::kConnecting;
   UpdateKeepAlive();
-  // libpq has begun connecting: the first wait is for the socket to become writable
-  const int error = watch_.WatchSocket(PQsocket(conn_), UV_WRITABLE);
-  if (error != 0) {
+  // libpq has begun connecting: it waits for the socket to become writable (on loopback it
+  // already is), then sends the first request and waits for the answer
+  const PostgresPollingStatusType status = StepsAtOnce(PGRES_POLLING_WRITING);
+  std::string failure;
+  bool failed = false;
+  if (status != PGRES_POLLING_READING && status != PGRES_POLLING_WRITING && status != PGRES_POLLING_OK) {
+    // as when PQconnectStartParams fails: thrown, never a callback from inside this call
+    failure = PQerrorMessage(conn_);
+    failed = true;
+  } else {
+    // PGRES_POLLING_OK needs an answer read, which no step here waits for; were it to come,
+    // the next step reports it again once the socket is writable
+    const int error = WaitFor(status == PGRES_POLLING_READING ? status : PGRES_POLLING_WRITING);
+    if (error != 0) {
+      failure = std::string("cannot watch the socket: ") + uv_strerror(error);
+      failed = true;
+    }
+  }
+  if (failed) {
     CloseConnection();
     state_ = State::kClosed;
     connect_callback_.Reset();
     UpdateKeepAlive();
-    throw Napi::Error::New(env, std::string("cannot watch the socket: ") + uv_strerror(error));
+    throw Napi::Error::New(env, failure);
   }
   return env.Undefined();
 }
 
 void Connection::ContinueConnect() {
-  int error = 0;
-  switch (PQconnectPoll(conn_)) {
-    case PGRES_POLLING_READING:
-      // the socket may be a new one (next host, SSL retry): WatchSocket tells
-      error = watch_.WatchSocket(PQsocket(conn_), UV_READABLE);
-      break;
-    case PGRES_POLLING_WRITING:
-      error = watch_.WatchSocket(PQsocket(conn_), UV_WRITABLE);
-      break;
-    case PGRES_POLLING_OK:
-      FinishConnect(nullptr);
-      return;
-    default: {
-      std::string message = PQerrorMessage(conn_);
-      FinishConnect(message.c_str());
-      return;
-    }
+  const PostgresPollingStatusType status = StepsAtOnce(PQconnectPoll(conn_));
+  if (status == PGRES_POLLING_OK) {
+    FinishConnect(nullptr);
+    return;
   }
+  if (status != PGRES_POLLING_READING && status != PGRES_POLLING_WRITING) {
+    std::string message = PQerrorMessage(conn_);
+    FinishConnect(message.c_str());
+    return;
+  }
+  const int error = WaitFor(status);
   if (error != 0) {
     std::string message = std::string("cannot watch the socket: ") + uv_strerror(error);
     FinishConnect(message.c_str());
   }
+}
+
+PostgresPollingStatusType Connection::StepsAtOnce(PostgresPollingStatusType status) {
+  // libpq asks to wait until the socket can be written to before the steps that send (the
+  // SSL request, the startup packet), but a socket that has just connected or been read
+  // from almost always can be: asked without waiting, such a step runs at once, saving a
+  // turn of the event loop and two changes of what the watcher waits for (4 epoll_ctl).
+  // Bounded, though every step moves libpq on.
+  constexpr int kStepsAtOnce = 8;
+  for (int step = 0; step < kStepsAtOnce && status == PGRES_POLLING_WRITING; step++) {
+    if (!SocketWatch::WritableNow(PQsocket(conn_))) break;
+    status = PQconnectPoll(conn_);
+  }
+  return status;
+}
+
+int Connection::WaitFor(PostgresPollingStatusType status) {
+  // the socket may be a new one (next host, SSL retry): WatchSocket tells
+  return watch_.WatchSocket(PQsocket(conn_), status == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE);
 }
 
 void Connection::FinishConnect(const char* error) {
@@ -857,6 +893,11 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
 
 Napi::Value Connection::IsOpen(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), state_ == State::kOpen);
+}
+
+Napi::Value Connection::OwnMethod(const Napi::CallbackInfo& info) {
+  return own_methods_.Get(info.Env(), info.This().As<Napi::Object>(),
+                          static_cast<const OwnMethods<Connection>::Entry*>(info.Data()));
 }
 
 }  // namespace pqnode

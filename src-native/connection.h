@@ -81,11 +81,18 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value PendingCommands(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsOpen(const Napi::CallbackInfo& info);
+  // the prototype's getter of an own method (see own_methods.h)
+  Napi::Value OwnMethod(const Napi::CallbackInfo& info);
 
   // event loop side
   static void OnSocketEvent(void* owner, int status, int events);
   static void OnNotice(void* owner, const PGresult* result);
   void ContinueConnect();
+  // Runs the steps of libpq's connection that can go on at once (see ContinueConnect), from
+  // `status`, the last PQconnectPoll said; returns what libpq asks for then.
+  PostgresPollingStatusType StepsAtOnce(PostgresPollingStatusType status);
+  // Waits for what `status` asks (PGRES_POLLING_READING or _WRITING): a libuv error, or 0.
+  int WaitFor(PostgresPollingStatusType status);
   void FinishConnect(const char* error);
   // Reads what came in (the socket when `read_socket`, else only what libpq already holds)
   // and hands results, notices, notifications and COPY data to JS; processInput() from JS
@@ -175,7 +182,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // the storage ReadInput gathers each batch of results in, kept between reads
   std::vector<napi_value> spare_batch_;
   // sendQuery(), sendQueryPrepared() and the like, without napi_unwrap on every call
-  OwnMethods<Connection> own_methods_{this};
+  static const OwnMethods<Connection>::Entry kOwnMethods[5];
+  OwnMethods<Connection> own_methods_{this, kOwnMethods};
 };
 
 }  // namespace pqnode

@@ -1,5 +1,9 @@
 #include "socket_watch.h"
 
+#ifndef _WIN32
+#include <poll.h>
+#endif
+
 #include "addon.h"
 
 namespace pqnode {
@@ -73,6 +77,17 @@ bool SocketWatch::SameSocket(int fd) {
 #endif
 }
 
+bool SocketWatch::WritableNow(int fd) {
+#ifdef _WIN32
+  (void)fd;
+  return false;
+#else
+  pollfd entry = {fd, POLLOUT, 0};
+  // an error or hang-up counts as ready, as for libpq's own waits: the next step reports it
+  return poll(&entry, 1, 0) == 1 && (entry.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
+#endif
+}
+
 void SocketWatch::Stop() {
   if (handle_ == nullptr || events_ == 0) return;
   uv_poll_stop(handle_);
@@ -81,8 +96,8 @@ void SocketWatch::Stop() {
 
 void SocketWatch::Release() {
   if (handle_ == nullptr) return;
-  uv_poll_stop(handle_);
-  // freed by the close callback, which may run after this object is gone
+  // closing stops the handle (a uv_poll_stop before it would ask the kernel to forget the
+  // socket twice); freed by the close callback, which may run after this object is gone
   addon_->CloseHandle(handle_);
   handle_ = nullptr;
   fd_ = -1;

@@ -29,6 +29,9 @@ class SocketWatch {
   int WatchSocket(int fd, int events);
   // Stops watching, keeping the handle.
   void Stop();
+  // Whether `fd` can be written to now (or has an error to report), asked without waiting
+  // and without the event loop. Always false where the platform has no poll().
+  static bool WritableNow(int fd);
   // Stops watching and releases the handle; always call before libpq closes the socket.
   void Release();
   int events() const { return events_; }

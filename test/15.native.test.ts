@@ -285,6 +285,23 @@ describe('lifetime', () => {
     }
   });
 
+  it('makes the per-statement functions of its own at the first look-up of one, not with the connection', () => {
+    const perStatement = ['sendQuery', 'sendPrepare', 'sendQueryPrepared', 'flush', 'transactionStatus'];
+    const conn = nativeConnection();
+    // a connection opened and closed without a statement never pays for them
+    expect(perStatement.filter((name) => Object.hasOwn(conn, name))).toEqual([]);
+    const flush = conn.flush;
+    expect(perStatement.filter((name) => Object.hasOwn(conn, name))).toEqual(perStatement);
+    // looked up again, the same functions: the prototype's getters are hidden now
+    expect(conn.flush).toBe(flush);
+    expect(Reflect.get(Object.getPrototypeOf(conn) as object, 'flush', conn)).toBe(flush);
+    // unconnected, the status is PQTRANS_UNKNOWN
+    expect(conn.transactionStatus()).toBe(4);
+    expect(() => flush()).toThrow(/closed/);
+    // another connection's are its own
+    expect(nativeConnection().flush).not.toBe(flush);
+  });
+
   it('a method kept after its connection was collected throws instead of reaching freed memory', () => {
     const script = `
       const { native } = require(${JSON.stringify(path.join(root, 'dist', 'native.js'))});

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, errors, Pool } from '../lib';
 import { closedAfterEach, rejectionOf, testDsn, uniqueName, withEnv, sharedConnection } from './helpers';
 import { coreOf } from '../lib/core/interface';
+import { connectParams } from '../lib/conninfo';
 
 const SECRET = 'Obj3ct-pw-never-shown';
 
@@ -217,5 +218,41 @@ describe('application_name: the caller wins', () => {
     await withEnv({ PGAPPNAME: '' }, async () => {
       expect(await appName(testDsn())).toBe('');
     });
+  });
+});
+
+describe('a conninfo string given again', () => {
+  const text = `host=127.0.0.1 port=1 dbname=again password=${SECRET}`;
+
+  it('makes the same keywords, in arrays of its own each time', () => {
+    const first = connectParams(text);
+    // what resolveHosts does to the arrays it is given
+    first.keywords.push('hostaddr');
+    first.values.push('127.0.0.1');
+    const second = connectParams(text);
+    expect(second.keywords).not.toContain('hostaddr');
+    expect(second).toEqual({ ...first, keywords: first.keywords.slice(0, -1), values: first.values.slice(0, -1) });
+    expect(second.secrets).toEqual([SECRET]);
+    // shared between the two: nobody may change them
+    expect(Object.isFrozen(second.settings)).toBe(true);
+  });
+
+  it('reads the environment each time', async () => {
+    await withEnv({ PGCONNECT_TIMEOUT: undefined, PGAPPNAME: undefined }, async () => {
+      expect(connectParams(text).connectTimeout).toBeUndefined();
+      expect(connectParams(text).keywords).toContain('fallback_application_name');
+    });
+    await withEnv({ PGCONNECT_TIMEOUT: '7', PGAPPNAME: 'from-env' }, async () => {
+      expect(connectParams(text).connectTimeout).toBe(7);
+      expect(connectParams(text).keywords).not.toContain('fallback_application_name');
+    });
+  });
+
+  it('an invalid one is refused every time, the password out of the message', () => {
+    const bad = `host=127.0.0.1 password=${SECRET} nonsense_keyword=1`;
+    for (let i = 0; i < 2; i++) {
+      expect(() => connectParams(bad)).toThrow(errors.OperationalError);
+      expect(() => connectParams(bad)).not.toThrow(SECRET);
+    }
   });
 });
