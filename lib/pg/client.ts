@@ -325,18 +325,22 @@ export class Client extends EventEmitter {
     const core = this.#core ?? (await this.#ready);
     this.#checkQueryable();
     const { done, stop } = core.stream(text, prepared, onRows, owner);
+    return { done: this.#counted(done), stop, pause: () => core.pauseReading(), resume: () => core.resumeReading() };
+  }
+
+  /** `running`, counted in #active until it settles, its failure worded as the client words it. */
+  #counted<T>(running: Promise<T>): Promise<T> {
     this.#active++;
-    const settled = done.then(
-      (result) => {
+    return running.then(
+      (value) => {
         this.#active--;
-        return result;
+        return value;
       },
       (error: unknown) => {
         this.#active--;
         throw this.#closedError(error);
       },
     );
-    return { done: settled, stop, pause: () => core.pauseReading(), resume: () => core.resumeReading() };
   }
 
   #checkQueryable(): void {
@@ -364,17 +368,7 @@ export class Client extends EventEmitter {
     } catch (error) {
       return Promise.reject(this.#closedError(error));
     }
-    this.#active++;
-    return running.then(
-      (results) => {
-        this.#active--;
-        return results;
-      },
-      (error: unknown) => {
-        this.#active--;
-        throw this.#closedError(error);
-      },
-    );
+    return this.#counted(running);
   }
 
   /** node-postgres's checks on a query; its parameters prepared, its timeout. */
