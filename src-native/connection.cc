@@ -181,21 +181,10 @@ Napi::Value Connection::Connect(const Napi::CallbackInfo& info) {
   // already is), then sends the first request and waits for the answer
   const PostgresPollingStatusType status = StepsAtOnce(PGRES_POLLING_WRITING);
   std::string failure;
-  bool failed = false;
-  if (status != PGRES_POLLING_READING && status != PGRES_POLLING_WRITING && status != PGRES_POLLING_OK) {
-    // as when PQconnectStartParams fails: thrown, never a callback from inside this call
-    failure = PQerrorMessage(conn_);
-    failed = true;
-  } else {
-    // PGRES_POLLING_OK needs an answer read, which no step here waits for; were it to come,
-    // the next step reports it again once the socket is writable
-    const int error = WaitFor(status == PGRES_POLLING_READING ? status : PGRES_POLLING_WRITING);
-    if (error != 0) {
-      failure = std::string("cannot watch the socket: ") + uv_strerror(error);
-      failed = true;
-    }
-  }
-  if (failed) {
+  // PGRES_POLLING_OK needs an answer read, which no step here waits for; were it to come,
+  // the next step reports it again once the socket is writable. A failure is thrown, as when
+  // PQconnectStartParams fails, never a callback from inside this call.
+  if (!WaitFor(status == PGRES_POLLING_OK ? PGRES_POLLING_WRITING : status, &failure)) {
     CloseConnection();
     state_ = State::kClosed;
     connect_callback_.Reset();
@@ -211,16 +200,8 @@ void Connection::ContinueConnect() {
     FinishConnect(nullptr);
     return;
   }
-  if (status != PGRES_POLLING_READING && status != PGRES_POLLING_WRITING) {
-    std::string message = PQerrorMessage(conn_);
-    FinishConnect(message.c_str());
-    return;
-  }
-  const int error = WaitFor(status);
-  if (error != 0) {
-    std::string message = std::string("cannot watch the socket: ") + uv_strerror(error);
-    FinishConnect(message.c_str());
-  }
+  std::string failure;
+  if (!WaitFor(status, &failure)) FinishConnect(failure.c_str());
 }
 
 PostgresPollingStatusType Connection::StepsAtOnce(PostgresPollingStatusType status) {
@@ -237,9 +218,16 @@ PostgresPollingStatusType Connection::StepsAtOnce(PostgresPollingStatusType stat
   return status;
 }
 
-int Connection::WaitFor(PostgresPollingStatusType status) {
+bool Connection::WaitFor(PostgresPollingStatusType status, std::string* failure) {
+  if (status != PGRES_POLLING_READING && status != PGRES_POLLING_WRITING) {
+    *failure = PQerrorMessage(conn_);
+    return false;
+  }
   // the socket may be a new one (next host, SSL retry): WatchSocket tells
-  return watch_.WatchSocket(PQsocket(conn_), status == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE);
+  const int error = watch_.WatchSocket(PQsocket(conn_), status == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE);
+  if (error == 0) return true;
+  *failure = std::string("cannot watch the socket: ") + uv_strerror(error);
+  return false;
 }
 
 void Connection::FinishConnect(const char* error) {

@@ -91,8 +91,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // Runs the steps of libpq's connection that can go on at once (see ContinueConnect), from
   // `status`, the last PQconnectPoll said; returns what libpq asks for then.
   PostgresPollingStatusType StepsAtOnce(PostgresPollingStatusType status);
-  // Waits for what `status` asks (PGRES_POLLING_READING or _WRITING): a libuv error, or 0.
-  int WaitFor(PostgresPollingStatusType status);
+  // Waits for what `status` asks (PGRES_POLLING_READING or _WRITING); false, with the reason
+  // in `failure`, when libpq failed instead or the socket cannot be watched.
+  bool WaitFor(PostgresPollingStatusType status, std::string* failure);
   void FinishConnect(const char* error);
   // Reads what came in (the socket when `read_socket`, else only what libpq already holds)
   // and hands results, notices, notifications and COPY data to JS; processInput() from JS
