@@ -17,6 +17,8 @@ import { zeroCounters, type PoolCounters, type PoolStats } from './pool/stats';
 import { Backoff, jitter } from './pool/timing';
 import { configureConnection, restoreAtOnce, restoreConnection, runCheck, runReset, type CleanState } from './pool/hygiene';
 import { StatementHistory } from './pool/statements';
+import { SlowLine } from './pool/slow-line';
+import { SlowRuns } from './pool/slow-runs';
 import { runQuery } from './run-query';
 
 export type { PoolOptions, ConnectionHook } from './pool/options';
@@ -41,8 +43,8 @@ interface Entry {
   returnedAt: number;
   /** the pool.query() statements running on it while it is shared; 0 otherwise */
   sharedBy: number;
-  /** how many of those were slow when they were sent (StatementHistory) */
-  slowInFlight: number;
+  /** those that were slow when they were sent (StatementHistory) */
+  readonly slow: SlowRuns;
   /** when the oldest of them began to run, as far as the pool can tell (performance.now()) */
   busySince: number;
   /** when its last pool.query() statement finished (performance.now()) */
@@ -67,6 +69,18 @@ type StatementKind = 'fast' | 'slow';
  * connections for them.
  */
 const FAST_DEMAND_MS = 1000;
+
+/**
+ * How near, in slowThresholds, the expected end of a connection's slow statement must be for
+ * another slow statement to take the last connection free of them while fast statements are
+ * being run (#placeStatement()): the fast ones then wait about that long at most. Wider lets
+ * the slow statements use more of the connections' time, narrower keeps the fast ones
+ * waiting less.
+ */
+const ENDING_WINDOW = 2;
+
+/** #placeStatement(): the slow statement waits in the pool's SlowLine */
+const WAIT = Symbol('wait');
 
 let poolCounter = 0;
 
@@ -109,6 +123,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   #sleeps = new Set<{ timer: NodeJS.Timeout; wake(): void }>();
   /** the texts run through pool.query(): shareable or not, fast or slow */
   #statements = new StatementHistory();
+  /** slow pool.query() statements waiting for a connection, so that fast ones keep one */
+  #slowLine = new SlowLine<Entry | undefined>();
   /** when the last fast pool.query() statement was placed (performance.now()) */
   #lastFastAt = Number.NEGATIVE_INFINITY;
   /** wait() callers, woken as connections are added */
@@ -211,6 +227,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
     for (const sleep of [...this.#sleeps]) sleep.wake();
     for (const check of [...this.#fillWaiters]) check();
+    this.#counters.requestsErrors += this.#slowLine.rejectAll(() => new errors.PoolClosed(`pool ${this.name} was closed while the statement waited for a connection`));
     for (const waiter of this.#waiters.splice(0)) {
       clearTimeout(waiter.timer);
       this.#counters.requestsErrors++;
@@ -280,9 +297,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       // NaN (never run) is not slow
       const slow = statement.ms >= threshold && threshold > 0;
       const kind = slow ? 'slow' : 'fast';
-      // counted as in flight on its connection (slowInFlight) from the moment it is placed
+      // counted as in flight on its connection (entry.slow) from the moment it is placed
+      let placed = this.#placeStatement(slow ? statement.ms : undefined, false);
+      if (placed === WAIT) placed = await this.#slowLine.wait(statement.ms);
       const entry =
-        this.#placeStatement(slow) ??
+        placed ??
         (poolAcquireChannel.hasSubscribers ? await this.#tracedAcquire(undefined, kind) : await this.#acquireEntry(undefined, kind));
       let started = Number.NaN;
       try {
@@ -296,7 +315,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         this.#statements.record(statement, now - (entry.lastDoneAt > started ? entry.lastDoneAt : started));
         entry.lastDoneAt = now;
         entry.busySince = now;
-        if (slow) entry.slowInFlight--;
+        if (slow) entry.slow.done(now);
+        // placed before this one leaves: a connection it was the last on is taken as it is
+        if (this.#slowLine.length > 0) this.#placeSlowLine();
         if (--entry.sharedBy === 0) {
           const releasing = this.#unshare(entry);
           if (releasing !== undefined) await releasing;
@@ -392,70 +413,94 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /**
-   * The shared connection a pool.query() statement joins now, counted as joined, when the
-   * pool is at max with no connection idle; undefined otherwise (it takes an idle connection
-   * or waits for one being opened, through #acquireEntry()), and while callers wait in line:
-   * they are served first, and the statements among them share the connections as
-   * #spreadStatements() says.
+   * Where a pool.query() statement goes now, counted as in flight there: a shared connection
+   * to join, or an idle one taken in this tick. Undefined when it goes through
+   * #acquireEntry(): while callers wait in line (they are served first, and the statements
+   * among them share the connections as #spreadStatements() says), for a connection being
+   * opened, or an idle one to check first. WAIT when a slow statement is to wait in the
+   * pool's line (`slowMs`: how long it usually runs; undefined for a fast statement).
    *
    * Pipelining trades against head-of-line blocking: a statement waits for every statement
-   * sent before it on its connection. So a connection running a slow statement (one whose
-   * text usually runs past `slowThreshold`, or one busy with its oldest statement for that
-   * long) takes no fast statement while another connection can: a fast statement goes to the
-   * connection with the fewest in flight among those running nothing slow. A slow statement
-   * does too, unless that would leave no connection free of slow statements while fast ones
-   * are being run: then it queues behind the connection with the fewest slow statements.
+   * sent before it on its connection. So fast statements are kept from waiting behind slow
+   * ones (texts that usually run past `slowThreshold`, or a connection busy with its oldest
+   * statement for that long):
+   * - a fast statement goes to the connection with the fewest in flight among those running
+   *   nothing slow; when each runs something slow, behind the one expected to end first;
+   * - while fast statements are being run, a slow one takes the last connection free of slow
+   *   statements only when another connection's one slow statement is expected to end within
+   *   ENDING_WINDOW slowThresholds. Otherwise it waits in the pool's line, not behind another slow
+   *   statement, until that is so. The slow statements then keep every connection busy but
+   *   for moments, staggered so that one of them always ends soon. With no fast statement in
+   *   the last second, slow ones are placed as fast ones are, on every connection.
    */
-  #placeStatement(slow: boolean): Entry | undefined {
+  #placeStatement(slowMs: number | undefined, fromLine: boolean): Entry | undefined | typeof WAIT {
     if (this.#waiters.length > 0) return undefined;
+    const slow = slowMs !== undefined;
     const now = performance.now();
     if (!slow) this.#lastFastAt = now;
     // a fast statement takes an idle connection without looking further
     if (!slow && this.#idle.length > 0) return this.#takeIdle('fast');
+    // slow statements keep the order they came in
+    if (slow && !fromLine && this.#slowLine.length > 0) return WAIT;
     const threshold = this.#options.slowThreshold * 1000;
     const growable = this.#max - this.#entries.size - this.#connecting;
     let slowFree = this.#idle.length + (growable > 0 ? growable : 0);
     let free: Entry | undefined;
     let occupied: Entry | undefined;
-    /** the one with the fewest slow statements among those running some */
-    let leastSlow: Entry | undefined;
+    /** the connection expected to be free of slow statements first, and in how many ms */
+    let ending: Entry | undefined;
+    let endingIn = Number.POSITIVE_INFINITY;
+    let slowRunning = false;
     const wallNow = Date.now();
     for (const entry of this.#shared) {
       // an expired connection takes no more: once it drains it is replaced, as on any return
       if (entry.conn.closed || wallNow >= entry.expiresAt) continue;
-      const busyWithSlow = entry.slowInFlight > 0 || (threshold > 0 && now - entry.busySince >= threshold);
-      if (entry.slowInFlight > 0 && (leastSlow === undefined || entry.slowInFlight < leastSlow.slowInFlight)) leastSlow = entry;
-      if (!busyWithSlow) {
+      const slowCount = entry.slow.count;
+      if (slowCount > 0) {
+        slowRunning = true;
+        const freeIn = entry.slow.freeIn(now, threshold);
+        if (freeIn < endingIn) {
+          ending = entry;
+          endingIn = freeIn;
+        }
+      }
+      if (slowCount === 0 && !(threshold > 0 && now - entry.busySince >= threshold)) {
         slowFree++;
         if (free === undefined || entry.sharedBy < free.sharedBy) free = entry;
       } else if (
         occupied === undefined ||
-        entry.slowInFlight < occupied.slowInFlight ||
+        slowCount < occupied.slow.count ||
         // of the ones busy past the threshold, the one that finished a statement last: the
         // likeliest to be running fast ones late rather than one slow one
-        (entry.slowInFlight === occupied.slowInFlight && entry.busySince > occupied.busySince)
+        (slowCount === occupied.slow.count && entry.busySince > occupied.busySince)
       ) {
         occupied = entry;
       }
     }
-    let best: Entry | undefined;
-    if (slow && leastSlow !== undefined && slowFree <= 1 && now - this.#lastFastAt < FAST_DEMAND_MS) {
-      // the last connection free of slow statements stays free for the fast ones
-      best = leastSlow;
-    } else if (this.#idle.length > 0) {
-      // a connection of its own
-      return this.#takeIdle('slow');
-    } else if (growable > 0) {
-      // one being opened
-      return undefined;
-    } else {
-      best = free ?? occupied;
+    const window = threshold * ENDING_WINDOW;
+    if (slow && slowRunning && slowFree <= 1 && now - this.#lastFastAt < FAST_DEMAND_MS && !(slowFree === 1 && endingIn <= window)) {
+      // the next try: as statements finish, and when the first expected end is near enough
+      if (slowFree === 1 && endingIn < Number.POSITIVE_INFINITY) this.#slowLine.wakeIn(endingIn - window, () => this.#placeSlowLine());
+      return WAIT;
     }
+    if (this.#idle.length > 0) return this.#takeIdle('slow', slowMs);
+    // one being opened
+    if (growable > 0) return undefined;
+    const best = free ?? (slow ? occupied : (ending ?? occupied));
     if (best === undefined) return undefined;
     best.sharedBy++;
-    if (slow) best.slowInFlight++;
+    if (slow) best.slow.add(slowMs, now);
     this.#counters.requestsNum++;
     return best;
+  }
+
+  /** The slow statements at the head of the pool's line, placed while #placeStatement() lets them. */
+  #placeSlowLine(): void {
+    while (this.#slowLine.length > 0 && !this.#closed) {
+      const placed = this.#placeStatement(this.#slowLine.firstMs, true);
+      if (placed === WAIT) return;
+      this.#slowLine.shift(placed);
+    }
   }
 
   /**
@@ -464,7 +509,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * `check` runs first, or none is left fresh) or the acquisition is traced:
    * #acquireEntry() takes it then.
    */
-  #takeIdle(statement: StatementKind): Entry | undefined {
+  #takeIdle(statement: StatementKind, slowMs = Number.NaN): Entry | undefined {
     if (this.#options.check !== undefined || poolAcquireChannel.hasSubscribers) return undefined;
     for (;;) {
       const entry = this.#idle.pop();
@@ -472,7 +517,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       if (!this.#fresh(entry)) continue;
       this.#counters.requestsNum++;
       this.#handOut(entry);
-      this.#share(entry, statement);
+      this.#share(entry, statement, slowMs);
       return entry;
     }
   }
@@ -502,9 +547,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * A connection just handed out for a pool.query() statement becomes one that others may
    * join, and the statements waiting at the head of the line are spread over the shared ones.
    */
-  #share(entry: Entry, statement: StatementKind): void {
+  #share(entry: Entry, statement: StatementKind, slowMs = Number.NaN): void {
     entry.sharedBy = 1;
-    entry.slowInFlight = statement === 'slow' ? 1 : 0;
+    entry.slow.clear();
+    // NaN: how long it usually runs is not known here, nor when the connection will be free of it
+    if (statement === 'slow') entry.slow.add(slowMs, performance.now());
     entry.busySince = performance.now();
     this.#shared.add(entry);
     if (!entry.conn.autocommit) entry.conn.autocommit = true;
@@ -521,7 +568,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       const entry = this.#sharedToJoin(this.#waiters.length);
       if (entry === undefined) return;
       entry.sharedBy++;
-      if (this.#serveWaiter(entry).statement === 'slow') entry.slowInFlight++;
+      if (this.#serveWaiter(entry).statement === 'slow') entry.slow.add(Number.NaN, performance.now());
     }
   }
 
@@ -810,7 +857,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           handedOutAt: 0,
           returnedAt: 0,
           sharedBy: 0,
-          slowInFlight: 0,
+          slow: new SlowRuns(),
           busySince: 0,
           lastDoneAt: 0,
         };

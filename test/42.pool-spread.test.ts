@@ -2,9 +2,9 @@
 // idle or can still open one; pipelined on a busy connection only once the pool is at max,
 // and then on the one with the fewest statements in flight.
 import { describe, expect, it } from 'vitest';
-import { Pool } from '../lib';
+import { errors, Pool } from '../lib';
 import { until } from './fault-helpers';
-import { poolsClosedAfterEach } from './helpers';
+import { connectTest, poolsClosedAfterEach } from './helpers';
 
 
 const makePool = poolsClosedAfterEach({ timeout: 10 });
@@ -154,13 +154,68 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
     expect(fastPids.every((pid) => pid !== slowPid)).toBe(true);
   });
 
-  it('queues a slow statement behind another rather than take the last connection free of slow ones', async () => {
+  it('keeps the last connection free of slow ones for the fast statements until another is about to be free', async () => {
     const pool = await poolThatKnowsSlow();
-    const slowPids = [pool.query<{ pid: number }>(SLOW).then(pidOf), pool.query<{ pid: number }>(SLOW).then(pidOf)];
-    const fastPid = await pool.query<{ pid: number }>(FAST).then(pidOf);
-    const [first, second] = await Promise.all(slowPids);
-    expect(second).toBe(first);
+    const order: string[] = [];
+    const started = performance.now();
+    const firstSlow = pool.query<{ pid: number }>(SLOW).then((result) => (order.push('slow 1'), pidOf(result)));
+    const secondSlow = pool.query<{ pid: number }>(SLOW).then((result) => (order.push('slow 2'), pidOf(result)));
+    const fast = pool.query<{ pid: number }>(FAST).then((result) => (order.push('fast'), pidOf(result)));
+    const [first, second, fastPid] = await Promise.all([firstSlow, secondSlow, fast]);
+    // the fast statement did not wait behind either sleep
+    expect(order).toEqual(['fast', 'slow 1', 'slow 2']);
     expect(fastPid).not.toBe(first);
+    // the second waited in the pool, not behind the first: it ran on the other connection,
+    // sent as the first was about to end
+    expect(second).not.toBe(first);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+  });
+
+  it('places a fast statement behind the slow one that ends first when every connection runs one', async () => {
+    // a threshold of 50 ms: the second sleep is sent 100 ms before the first ends, time
+    // enough to see both running even on a busy machine
+    const LONG = 'select pg_backend_pid() as pid, pg_sleep(0.3)';
+    const pool = makePool({ min: 2, max: 2, slowThreshold: 0.05 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(LONG);
+      await pool.query(FAST);
+    }
+    const observer = await connectTest({ autocommit: true });
+    try {
+      const firstSlow = pool.query<{ pid: number }>(LONG).then(pidOf);
+      const secondSlow = pool.query<{ pid: number }>(LONG).then(pidOf);
+      const bothRunning = async () =>
+        (await observer.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where query = $1 and state = 'active'", [LONG])).rows[0].n === 2;
+      expect(await until(bothRunning, 3000, 5)).toBe(true);
+      const asked = performance.now();
+      const fastPid = await pool.query<{ pid: number }>(FAST).then(pidOf);
+      const waited = performance.now() - asked;
+      const [first, second] = await Promise.all([firstSlow, secondSlow]);
+      expect(second).not.toBe(first);
+      // behind the first (at most 100 ms from its end), not the second (a whole sleep)
+      expect(fastPid).toBe(first);
+      expect(waited).toBeLessThan(200);
+    } finally {
+      await observer.close();
+    }
+  });
+
+  it('fails the slow statements waiting in the pool with PoolClosed when the pool closes', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    const running = pool.query(SLOW);
+    // the only connection runs a slow statement while fast ones are being run: this one waits
+    const waiting = pool.query(SLOW);
+    const closing = pool.close(5);
+    await expect(waiting).rejects.toBeInstanceOf(errors.PoolClosed);
+    await expect(running).resolves.toBeDefined();
+    await closing;
+    expect(pool.stats().requestsErrors).toBe(1);
   });
 
   it('with slowThreshold 0, places statements by the number in flight alone', async () => {

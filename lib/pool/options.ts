@@ -40,9 +40,10 @@ export interface PoolOptions {
   open?: boolean;
   /**
    * a pool.query() text whose last two runs each kept its connection busy longer than this
-   * many seconds is slow, and so is a connection busy with one statement for that long: a
-   * slow statement does not take the last connection free of slow ones while fast ones run,
-   * and no fast statement is pipelined behind it while a connection free of them can take it
+   * many seconds is slow, and so is a connection busy with one statement for that long: no
+   * fast statement is pipelined behind it while a connection free of them can take it, and
+   * while fast ones run, a slow statement waits in the pool rather than take the last such
+   * connection, until another's slow statement is expected to end within twice this time
    * (default 0.002; 0: every statement alike, pipelined on the connection with the fewest in flight)
    */
   slowThreshold?: number;
