@@ -12,6 +12,8 @@
  * The data (tables, COPY text) is the same as the Node.js drivers use: see run.mjs.
  * run.mjs links it with the same libpq as the pqnode binary it measures (compileFloor()).
  */
+/* ppoll() */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -227,75 +229,128 @@ static long pipelined(PGconn **conns, int nconns, int depth, long count) {
 /*
  * mixed: COUNT statements over NCONNS connections in pipeline mode, DEPTH in flight, every
  * SLOW_EVERY-th (i % SLOW_EVERY == 0) `select pg_sleep(0.02)` and the others the prepared
- * `select $1::int`. Dispatched as pqnode's pool does (lib/pool.ts): a fast statement goes to
- * the connection with the fewest in flight among those with no slow statement in flight; a
- * slow one likewise, unless that would leave no connection free of slow statements, in which
- * case it goes behind the connection with the fewest slow ones. The latency of each fast
- * statement (send to its sync's result) is kept in `latencies` (ms); returns how many.
+ * `select $1::int`. Dispatched as pqnode's pool does (lib/pool.ts, #placeStatement()): a
+ * fast statement goes to the connection with the fewest in flight among those with no slow
+ * statement in flight, or else behind the slow statement expected to end first. A slow one
+ * waits in a line (counted in flight) for a connection with no slow statement, and takes the
+ * last such connection only when another's slow statement is expected to end within
+ * ENDING_WINDOW; the wait for that moment is timed to the microsecond (ppoll), which a
+ * Node.js timer is not. The latency of each fast statement (send to its sync's result) is
+ * kept in `latencies` (ms); returns how many.
  */
 #define MIXED_SLOW_EVERY 50
 #define MAX_DEPTH 128
+/* pg_sleep(0.02), as the pool learns it */
+#define SLOW_SECONDS 0.020
+/* twice the pool's default slowThreshold (2 ms) */
+#define ENDING_WINDOW 0.004
 
 struct in_flight {
   double started[MAX_DEPTH];
   int slow[MAX_DEPTH];
   int head, count, slow_count;
+  /* when its slow statement (at most one) is expected to end */
+  double slow_ends;
 };
 
-static int pick_connection(struct in_flight *flights, int nconns, int slow) {
-  int busy_with_slow = 0;
-  for (int c = 0; c < nconns; c++) busy_with_slow += flights[c].slow_count > 0;
+/* The connection expected to be free of slow statements first (-1: none runs one); `in` its time left. */
+static int ending_first(struct in_flight *flights, int nconns, double now, double *in) {
   int target = -1;
-  if (!slow || busy_with_slow < nconns - 1) {
-    for (int c = 0; c < nconns; c++)
-      if (flights[c].slow_count == 0 && (target < 0 || flights[c].count < flights[target].count)) target = c;
-  }
-  if (target >= 0) return target;
-  /*
-   * none free of slow statements, or a slow one must not take the last: behind the
-   * connection with the fewest slow ones (then the fewest in flight) among those with some
-   */
   for (int c = 0; c < nconns; c++) {
-    if (slow && flights[c].slow_count == 0 && busy_with_slow > 0) continue;
-    if (target < 0 || flights[c].slow_count < flights[target].slow_count ||
-        (flights[c].slow_count == flights[target].slow_count && flights[c].count < flights[target].count))
-      target = c;
+    if (flights[c].slow_count != 1 || now - flights[c].slow_ends > ENDING_WINDOW) continue;
+    if (target < 0 || flights[c].slow_ends < flights[target].slow_ends) target = c;
   }
+  if (target >= 0) *in = flights[target].slow_ends - now;
   return target;
 }
 
-static long mixed(PGconn **conns, int nconns, int depth, long count, double *latencies) {
-  long sent = 0, done = 0, recorded = 0;
-  struct in_flight flights[nconns];
-  struct pollfd fds[nconns];
+/* Where a statement goes now; -1: a slow one waits in the line. */
+static int pick_connection(struct in_flight *flights, int nconns, int slow, double now) {
+  int free = -1, slow_free = 0;
+  for (int c = 0; c < nconns; c++) {
+    if (flights[c].slow_count > 0) continue;
+    slow_free++;
+    if (free < 0 || flights[c].count < flights[free].count) free = c;
+  }
+  double in = 0;
+  int ending = ending_first(flights, nconns, now, &in);
+  if (slow) {
+    if (slow_free >= 2 || (slow_free == 1 && ending >= 0 && in <= ENDING_WINDOW)) return free;
+    return -1;
+  }
+  if (free >= 0) return free;
+  if (ending >= 0) return ending;
+  int target = 0;
+  for (int c = 1; c < nconns; c++)
+    if (flights[c].slow_count < flights[target].slow_count) target = c;
+  return target;
+}
+
+static void send_statement(PGconn *conn, struct in_flight *flight, int slow, long i) {
   char param[24];
   const char *values[1] = {param};
+  int sent_ok;
+  if (slow) {
+    sent_ok = PQsendQueryParams(conn, "select pg_sleep(0.02)", 0, NULL, NULL, NULL, NULL, 0);
+  } else {
+    snprintf(param, sizeof param, "%ld", i);
+    sent_ok = PQsendQueryPrepared(conn, SELECT_ONE, 1, values, NULL, NULL, 0);
+  }
+  if (sent_ok != 1) die("send", conn);
+  send_sync(conn);
+  int slot = (flight->head + flight->count) % MAX_DEPTH;
+  double now = now_seconds();
+  flight->started[slot] = now;
+  flight->slow[slot] = slow;
+  flight->count++;
+  if (slow && flight->slow_count++ == 0) flight->slow_ends = now + SLOW_SECONDS;
+}
+
+static long mixed(PGconn **conns, int nconns, int depth, long count, double *latencies) {
+  long sent = 0, done = 0, recorded = 0, waiting_slow = 0;
+  struct in_flight flights[nconns];
+  struct pollfd fds[nconns];
 
   for (int c = 0; c < nconns; c++) flights[c].head = flights[c].count = flights[c].slow_count = 0;
   enter_pipelines(conns, nconns, fds);
 
   while (done < count) {
+    /* the slow statements in line first, in order */
+    while (waiting_slow > 0) {
+      int target = pick_connection(flights, nconns, 1, now_seconds());
+      if (target < 0) break;
+      send_statement(conns[target], &flights[target], 1, 0);
+      waiting_slow--;
+    }
     while (sent - done < depth && sent < count) {
       int slow = sent % MIXED_SLOW_EVERY == 0;
-      int target = pick_connection(flights, nconns, slow);
-      int sent_ok;
-      if (slow) {
-        sent_ok = PQsendQueryParams(conns[target], "select pg_sleep(0.02)", 0, NULL, NULL, NULL, NULL, 0);
+      int target = slow && waiting_slow > 0 ? -1 : pick_connection(flights, nconns, slow, now_seconds());
+      if (target < 0) {
+        waiting_slow++;
       } else {
-        snprintf(param, sizeof param, "%ld", sent);
-        sent_ok = PQsendQueryPrepared(conns[target], SELECT_ONE, 1, values, NULL, NULL, 0);
+        send_statement(conns[target], &flights[target], slow, sent);
       }
-      if (sent_ok != 1) die("send", conns[target]);
-      send_sync(conns[target]);
-      struct in_flight *flight = &flights[target];
-      int slot = (flight->head + flight->count) % MAX_DEPTH;
-      flight->started[slot] = now_seconds();
-      flight->slow[slot] = slow;
-      flight->count++;
-      flight->slow_count += slow;
       sent++;
     }
-    flush_and_poll(conns, nconns, fds);
+    /*
+     * with slow statements in line and one connection left free of them, wake when the first
+     * expected end comes within the window (with none left, a statement's end wakes it)
+     */
+    double timeout = -1;
+    int slow_free = 0;
+    for (int c = 0; c < nconns; c++) slow_free += flights[c].slow_count == 0;
+    if (waiting_slow > 0 && slow_free == 1) {
+      double in = 0;
+      if (ending_first(flights, nconns, now_seconds(), &in) >= 0) timeout = in > ENDING_WINDOW ? in - ENDING_WINDOW : 0;
+    }
+    for (int c = 0; c < nconns; c++) {
+      int flushed = PQflush(conns[c]);
+      if (flushed < 0) die("flush", conns[c]);
+      fds[c].events = POLLIN | (flushed > 0 ? POLLOUT : 0);
+      fds[c].revents = 0;
+    }
+    struct timespec wait = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
+    if (ppoll(fds, (nfds_t)nconns, timeout < 0 ? NULL : &wait, NULL) < 0 && errno != EINTR) die("ppoll", NULL);
 
     for (int c = 0; c < nconns; c++) {
       if (!(fds[c].revents & (POLLIN | POLLERR | POLLHUP))) continue;
