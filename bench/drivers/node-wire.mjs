@@ -1,7 +1,8 @@
-// Node with no driver at all: the work of select1, concurrent and the two COPYs written
-// straight onto a socket in the protocol's bytes (Bind, Execute, Sync on a statement parsed
-// once; COPY's data as it comes), and only each row's int4, or the COPY data's size, read
-// back. Not a client: it knows trust authentication over TCP and nothing else. It is here to
+// Node with no driver at all: the work of select1, concurrent, connect and the two COPYs
+// written straight onto a socket in the protocol's bytes (Bind, Execute, Sync on a statement
+// parsed once; COPY's data as it comes; for connect, the SSLRequest libpq's default
+// sslmode=prefer sends, the startup message and Terminate), and only each row's int4, or the
+// COPY data's size, read back. Not a client: it knows trust authentication over TCP and nothing else. It is here to
 // show what Node itself costs on the machine at hand (a round trip through its event loop, a
 // socket's data through its streams): the part of the distance to floor.c that no Node
 // driver can close.
@@ -9,10 +10,11 @@ import net from 'node:net';
 
 import { SQL, copyChunks, timedRuns } from '../workloads.mjs';
 
-const NOT_HERE = 'a reference for round trips and COPY only';
-export const skip = Object.fromEntries(['wide', 'insert', 'connect', 'pool', 'pool-pgbouncer', 'mixed'].map((workload) => [workload, NOT_HERE]));
+const NOT_HERE = 'a reference for round trips, connecting and COPY only';
+export const skip = Object.fromEntries(['wide', 'insert', 'pool', 'pool-pgbouncer', 'mixed'].map((workload) => [workload, NOT_HERE]));
 
 const PROTOCOL_3_0 = 196608;
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 const STATEMENT = 'select1';
 
 /** A message: its type byte, its length, then `body`. */
@@ -61,7 +63,11 @@ class WireClient {
   #output = [];
   #flushQueued = false;
 
-  static async connect(dsn) {
+  /**
+   * A client past its startup; `asLibpq`: first an SSLRequest, answered 'N' by a server
+   * without SSL, as libpq asks by default (connect compares with libpq's connections).
+   */
+  static async connect(dsn, { asLibpq = false, prepare = true } = {}) {
     const url = new URL(dsn);
     if (url.password !== '' || url.hostname === '' || url.searchParams.has('host')) {
       throw new Error('it speaks trust authentication over TCP only: give a DSN with a host and no password');
@@ -72,6 +78,14 @@ class WireClient {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
+    if (asLibpq) {
+      socket.write(SSL_REQUEST);
+      const answer = await new Promise((resolve, reject) => {
+        socket.once('data', resolve);
+        socket.once('error', reject);
+      });
+      if (answer.length !== 1 || answer[0] !== 0x4e) throw new Error('the server did not refuse SSL with a lone N');
+    }
     const client = new WireClient(socket);
     const user = decodeURIComponent(url.username || 'postgres');
     const database = decodeURIComponent(url.pathname.slice(1) || user);
@@ -81,6 +95,7 @@ class WireClient {
     startup.writeInt32BE(PROTOCOL_3_0, 4);
     params.copy(startup, 8);
     await client.#roundTrip(startup);
+    if (!prepare) return client;
     const parse = message('P', Buffer.from(`${STATEMENT}\0${SQL.select1}\0\0\0`));
     await client.#roundTrip(Buffer.concat([parse, SYNC]));
     return client;
@@ -238,6 +253,10 @@ export const workloads = {
     const client = await WireClient.connect(dsn);
     await timedRuns(count, 100, timer, (i) => client.selectOne(i));
     client.close();
+  },
+
+  async connect({ dsn, count, timer }) {
+    await timedRuns(count, 1, timer, async () => (await WireClient.connect(dsn, { asLibpq: true, prepare: false })).close());
   },
 
   async 'copy-in'({ dsn, count, timer }) {
