@@ -453,8 +453,8 @@ export class Connection extends TypedEventEmitter<ConnectionEvents> {
   }
 
   /** Close the connection; statements not yet finished fail with InterfaceError. */
-  async close(): Promise<void> {
-    await this.#core.close();
+  close(): Promise<void> {
+    return this.#core.close();
   }
 }
 

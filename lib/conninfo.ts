@@ -156,23 +156,30 @@ function checkConninfoText(text: string, where: string): void {
  * libpq resolves host names with a blocking getaddrinfo() inside PQconnectPoll. Names are
  * resolved here first, on the thread pool, and handed over as hostaddr, one entry per
  * address so that libpq still tries each in turn; the host name stays for SSL verification.
- * Socket paths, numeric addresses and localhost need no network and are left to libpq.
+ * Socket paths, numeric addresses and localhost need no network and are left to libpq:
+ * then there is nothing to wait for (undefined), and the connect starts in the same tick.
  */
-export async function resolveHosts(params: ConnectParams): Promise<void> {
+export function resolveHosts(params: ConnectParams): Promise<void> | undefined {
   const settings = params.settings;
   const hostText = settings.host ?? process.env.PGHOST;
-  if (!hostText || settings.hostaddr || process.env.PGHOSTADDR) return;
+  if (!hostText || settings.hostaddr || process.env.PGHOSTADDR) return undefined;
   const hosts = hostText.split(',');
-  const needed = (host: string) =>
-    host !== '' && !host.startsWith('/') && !host.startsWith('@') && isIP(host) === 0 && host.toLowerCase() !== 'localhost';
-  if (!hosts.some(needed)) return;
+  if (!hosts.some(needsLookup)) return undefined;
   const portText = settings.port ?? process.env.PGPORT ?? '';
   const ports = portText.split(',');
-  if (ports.length > 1 && ports.length !== hosts.length) return; // libpq reports the mismatch
+  if (ports.length > 1 && ports.length !== hosts.length) return undefined; // libpq reports the mismatch
+  return lookUpHosts(params, hosts, ports);
+}
+
+function needsLookup(host: string): boolean {
+  return host !== '' && !host.startsWith('/') && !host.startsWith('@') && isIP(host) === 0 && host.toLowerCase() !== 'localhost';
+}
+
+async function lookUpHosts(params: ConnectParams, hosts: string[], ports: string[]): Promise<void> {
   const portOf = (index: number) => (ports.length > 1 ? ports[index] : ports[0]);
   const lookups = await Promise.all(
     hosts.map(async (host) => {
-      if (!needed(host)) return { host, addresses: [''] };
+      if (!needsLookup(host)) return { host, addresses: [''] };
       try {
         const found = await lookup(host, { all: true });
         return { host, addresses: found.map((entry) => entry.address) };

@@ -154,19 +154,19 @@ export class ConnectionCore implements Core {
       if (timeout !== undefined) {
         timer = setTimeout(() => finish(new errors.ConnectionTimeout(`connection timeout expired (${timeout}s)`)), timeout * 1000);
       }
-      resolveHosts(params).then(
-        () => {
-          if (settled) return;
-          try {
-            this.#native.connect(params.keywords, params.values, params.expandDbname, (message) => {
-              finish(message === null ? null : connectFailure(message, (text) => this.#redact(text)));
-            });
-          } catch (error) {
-            finish(connectFailure(messageOf(error), (text) => this.#redact(text)));
-          }
-        },
-        (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))),
-      );
+      const start = () => {
+        if (settled) return;
+        try {
+          this.#native.connect(params.keywords, params.values, params.expandDbname, (message) => {
+            finish(message === null ? null : connectFailure(message, (text) => this.#redact(text)));
+          });
+        } catch (error) {
+          finish(connectFailure(messageOf(error), (text) => this.#redact(text)));
+        }
+      };
+      const resolving = resolveHosts(params);
+      if (resolving === undefined) start();
+      else resolving.then(start, (error: unknown) => finish(error instanceof Error ? error : new errors.OperationalError(String(error))));
     });
     // Every DateStyle is read, ISO the fastest: asked for when the server's default is another.
     const dateStyle = this.#native.parameterStatus('DateStyle');
