@@ -218,6 +218,45 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
     expect(pool.stats().requestsErrors).toBe(1);
   });
 
+  it('runs a slow statement waiting in the pool when the connection it waited for is lost', async () => {
+    const pool = await poolThatKnowsSlow();
+    const observer = await connectTest({ autocommit: true });
+    try {
+      const running = pool.query<{ pid: number }>(SLOW);
+      // waits in the pool: the other connection is the last free of slow statements
+      const waiting = pool.query<{ pid: number }>(SLOW).then(pidOf);
+      const sleeping = async () =>
+        (await observer.query<{ pid: number }>("select pid from pg_stat_activity where query = $1 and state = 'active'", [SLOW])).rows;
+      expect(await until(async () => (await sleeping()).length === 1, 3000, 5)).toBe(true);
+      const [{ pid: lostPid }] = await sleeping();
+      await observer.query('select pg_terminate_backend($1)', [lostPid]);
+      await expect(running).rejects.toBeInstanceOf(errors.OperationalError);
+      const started = performance.now();
+      const pid = await waiting;
+      expect(pid).not.toBe(lostPid);
+      expect(performance.now() - started).toBeLessThan(2000);
+    } finally {
+      await observer.close();
+    }
+  });
+
+  it('on a pool of one, slow and fast statements issued together all run', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait(5);
+    const SHORT = 'select pg_backend_pid() as pid, pg_sleep(0.05)';
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SHORT);
+      await pool.query(FAST);
+    }
+    const started = performance.now();
+    const statements = Array.from({ length: 12 }, (_, i) => pool.query(i % 4 === 0 ? SHORT : FAST));
+    const results = await Promise.all(statements);
+    expect(results).toHaveLength(12);
+    // the three sleeps one after another, nothing waiting on nothing
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(pool.stats()).toMatchObject({ requestsErrors: 0, poolSize: 1 });
+  });
+
   it('with slowThreshold 0, places statements by the number in flight alone', async () => {
     const pool = await poolThatKnowsSlow({ slowThreshold: 0 });
     const slowPids = [pool.query<{ pid: number }>(SLOW).then(pidOf), pool.query<{ pid: number }>(SLOW).then(pidOf)];
