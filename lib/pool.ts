@@ -57,11 +57,19 @@ interface Waiter {
   timer: NodeJS.Timeout;
   queuedAt: number;
   /** waiting for a pool.query() statement, which may share its connection; undefined for a caller alone */
-  statement: StatementKind | undefined;
+  statement: SharedStatement | undefined;
 }
 
-/** A pool.query() statement that may share its connection, by what its text's history says (StatementHistory). */
-type StatementKind = 'fast' | 'slow';
+/**
+ * A pool.query() statement that may share its connection, by what its text's history says
+ * (StatementHistory): slow or not, and how long it usually runs (ms; NaN: not known).
+ */
+interface SharedStatement {
+  readonly slow: boolean;
+  readonly ms: number;
+}
+
+const FAST: SharedStatement = Object.freeze({ slow: false, ms: Number.NaN });
 
 /**
  * How long after a fast statement ran (ms) a slow one still leaves a connection free of slow
@@ -124,7 +132,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   /** the texts run through pool.query(): shareable or not, fast or slow */
   #statements = new StatementHistory();
   /** slow pool.query() statements waiting for a connection, so that fast ones keep one */
-  #slowLine = new SlowLine<Entry | undefined>();
+  #slowLine = new SlowLine<SharedStatement, Entry | undefined>();
+  /** #placeSlowLine() is running: what it causes does not start it again */
+  #placingSlowLine = false;
   /** when the last fast pool.query() statement was placed (performance.now()) */
   #lastFastAt = Number.NEGATIVE_INFINITY;
   /** wait() callers, woken as connections are added */
@@ -296,13 +306,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       const threshold = this.#options.slowThreshold * 1000;
       // NaN (never run) is not slow
       const slow = statement.ms >= threshold && threshold > 0;
-      const kind = slow ? 'slow' : 'fast';
+      const shared = slow ? { slow, ms: statement.ms } : FAST;
       // counted as in flight on its connection (entry.slow) from the moment it is placed
-      let placed = this.#placeStatement(slow ? statement.ms : undefined, false);
-      if (placed === WAIT) placed = await this.#slowLine.wait(statement.ms);
-      const entry =
-        placed ??
-        (poolAcquireChannel.hasSubscribers ? await this.#tracedAcquire(undefined, kind) : await this.#acquireEntry(undefined, kind));
+      let placed = this.#placeStatement(shared, false);
+      if (placed === WAIT) placed = await this.#waitInSlowLine(shared);
+      const entry = placed ?? (await this.#acquireShared(shared));
       let started = Number.NaN;
       try {
         // sent by the time query() returns its promise: the clock leaves out the client's own work before
@@ -361,7 +369,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /** #acquireEntry() published on `pqnode:pool:acquire`, the connection's server read at the end. */
-  async #tracedAcquire(options: AcquireOptions | undefined, statement: StatementKind | undefined): Promise<Entry> {
+  async #tracedAcquire(options: AcquireOptions | undefined, statement: SharedStatement | undefined): Promise<Entry> {
     const context: PoolAcquireTraceContext = {
       size: this.#entries.size,
       idle: this.#idle.length,
@@ -380,7 +388,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /** acquire(), for a caller alone or for a pool.query() `statement`. */
-  async #acquireEntry(options: AcquireOptions | undefined, statement: StatementKind | undefined): Promise<Entry> {
+  async #acquireEntry(options: AcquireOptions | undefined, statement: SharedStatement | undefined): Promise<Entry> {
     const timeout = checkSeconds('timeout', options?.timeout, this.#options.timeout);
     this.#checkUsable();
     this.#counters.requestsNum++;
@@ -433,15 +441,15 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    *   for moments, staggered so that one of them always ends soon. With no fast statement in
    *   the last second, slow ones are placed as fast ones are, on every connection.
    */
-  #placeStatement(slowMs: number | undefined, fromLine: boolean): Entry | undefined | typeof WAIT {
+  #placeStatement(statement: SharedStatement, fromLine: boolean): Entry | undefined | typeof WAIT {
+    const slow = statement.slow;
+    // slow statements keep the order they came in, also before callers waiting in line
+    if (slow && !fromLine && this.#slowLine.length > 0) return WAIT;
     if (this.#waiters.length > 0) return undefined;
-    const slow = slowMs !== undefined;
     const now = performance.now();
     if (!slow) this.#lastFastAt = now;
     // a fast statement takes an idle connection without looking further
-    if (!slow && this.#idle.length > 0) return this.#takeIdle('fast');
-    // slow statements keep the order they came in
-    if (slow && !fromLine && this.#slowLine.length > 0) return WAIT;
+    if (!slow && this.#idle.length > 0) return this.#takeIdle(statement);
     const threshold = this.#options.slowThreshold * 1000;
     const growable = this.#max - this.#entries.size - this.#connecting;
     let slowFree = this.#idle.length + (growable > 0 ? growable : 0);
@@ -478,28 +486,79 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       }
     }
     const window = threshold * ENDING_WINDOW;
-    if (slow && slowRunning && slowFree <= 1 && now - this.#lastFastAt < FAST_DEMAND_MS && !(slowFree === 1 && endingIn <= window)) {
-      // the next try: as statements finish, and when the first expected end is near enough
-      if (slowFree === 1 && endingIn < Number.POSITIVE_INFINITY) this.#slowLine.wakeIn(endingIn - window, () => this.#placeSlowLine());
+    const fastDemandLeft = FAST_DEMAND_MS - (now - this.#lastFastAt);
+    if (slow && slowRunning && slowFree <= 1 && fastDemandLeft > 0 && !(slowFree === 1 && endingIn <= window)) {
+      // tried again as statements finish and connections come back, when the first expected
+      // end is near enough, and when the fast statements' claim lapses
+      const nearEnough = slowFree === 1 ? endingIn - window : Number.POSITIVE_INFINITY;
+      this.#slowLine.wakeIn(Math.min(nearEnough, fastDemandLeft), () => this.#placeSlowLine());
       return WAIT;
     }
-    if (this.#idle.length > 0) return this.#takeIdle('slow', slowMs);
+    if (this.#idle.length > 0) return this.#takeIdle(statement);
     // one being opened
     if (growable > 0) return undefined;
     const best = free ?? (slow ? occupied : (ending ?? occupied));
     if (best === undefined) return undefined;
     best.sharedBy++;
-    if (slow) best.slow.add(slowMs, now);
+    if (slow) best.slow.add(statement.ms, now);
     this.#counters.requestsNum++;
     return best;
   }
 
-  /** The slow statements at the head of the pool's line, placed while #placeStatement() lets them. */
+  /**
+   * The slow statements at the head of the pool's line, placed while #placeStatement() lets
+   * them. One that must go through #acquireEntry() (an idle connection to check first, one
+   * to open, callers waiting) starts it now, so that what it takes is taken before the next
+   * is placed, and the next ones wait for the pool to change: otherwise they would all be
+   * let out on the same free connection.
+   */
   #placeSlowLine(): void {
-    while (this.#slowLine.length > 0 && !this.#closed) {
-      const placed = this.#placeStatement(this.#slowLine.firstMs, true);
-      if (placed === WAIT) return;
-      this.#slowLine.shift(placed);
+    if (this.#placingSlowLine) return;
+    this.#placingSlowLine = true;
+    try {
+      while (this.#slowLine.length > 0 && !this.#closed) {
+        const statement = this.#slowLine.first as SharedStatement;
+        const placed = this.#placeStatement(statement, true);
+        if (placed === WAIT) return;
+        if (placed !== undefined) {
+          this.#slowLine.shift(placed);
+          continue;
+        }
+        const acquiring = this.#acquireShared(statement);
+        // handled by the statement's own await, a tick later: not an unhandled rejection meanwhile
+        acquiring.catch(() => undefined);
+        this.#slowLine.shift(acquiring);
+        return;
+      }
+    } finally {
+      this.#placingSlowLine = false;
+    }
+  }
+
+  /** A connection for a pool.query() statement through the line of callers (#acquireEntry()). */
+  #acquireShared(statement: SharedStatement): Promise<Entry> {
+    return poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, statement) : this.#acquireEntry(undefined, statement);
+  }
+
+  /**
+   * A slow statement waits in the pool's line, counted as waiting for a connection (stats,
+   * `maxWaiting`), for at most the pool's `timeout`.
+   */
+  async #waitInSlowLine(statement: SharedStatement): Promise<Entry | undefined> {
+    const { maxWaiting, timeout } = this.#options;
+    if (maxWaiting > 0 && this.#waiters.length + this.#slowLine.length >= maxWaiting) {
+      this.#counters.requestsErrors++;
+      throw new errors.TooManyRequests(`pool ${this.name} already has ${this.#waiters.length + this.#slowLine.length} requests waiting`);
+    }
+    this.#counters.requestsQueued++;
+    const queuedAt = Date.now();
+    try {
+      return await this.#slowLine.wait(statement, timeout * 1000, () => {
+        this.#counters.requestsErrors++;
+        return new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the slow statement waited for a connection free of slow ones`);
+      });
+    } finally {
+      this.#counters.requestsWaitMs += Date.now() - queuedAt;
     }
   }
 
@@ -509,7 +568,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * `check` runs first, or none is left fresh) or the acquisition is traced:
    * #acquireEntry() takes it then.
    */
-  #takeIdle(statement: StatementKind, slowMs = Number.NaN): Entry | undefined {
+  #takeIdle(statement: SharedStatement): Entry | undefined {
     if (this.#options.check !== undefined || poolAcquireChannel.hasSubscribers) return undefined;
     for (;;) {
       const entry = this.#idle.pop();
@@ -517,7 +576,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       if (!this.#fresh(entry)) continue;
       this.#counters.requestsNum++;
       this.#handOut(entry);
-      this.#share(entry, statement, slowMs);
+      this.#share(entry, statement);
       return entry;
     }
   }
@@ -547,11 +606,10 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * A connection just handed out for a pool.query() statement becomes one that others may
    * join, and the statements waiting at the head of the line are spread over the shared ones.
    */
-  #share(entry: Entry, statement: StatementKind, slowMs = Number.NaN): void {
+  #share(entry: Entry, statement: SharedStatement): void {
     entry.sharedBy = 1;
     entry.slow.clear();
-    // NaN: how long it usually runs is not known here, nor when the connection will be free of it
-    if (statement === 'slow') entry.slow.add(slowMs, performance.now());
+    if (statement.slow) entry.slow.add(statement.ms, performance.now());
     entry.busySince = performance.now();
     this.#shared.add(entry);
     if (!entry.conn.autocommit) entry.conn.autocommit = true;
@@ -568,7 +626,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       const entry = this.#sharedToJoin(this.#waiters.length);
       if (entry === undefined) return;
       entry.sharedBy++;
-      if (this.#serveWaiter(entry).statement === 'slow') entry.slow.add(Number.NaN, performance.now());
+      const { statement } = this.#serveWaiter(entry);
+      if (statement?.slow) entry.slow.add(statement.ms, performance.now());
     }
   }
 
@@ -641,6 +700,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       this.#discard(this.#idle.shift() as Entry);
     }
     this.#maybeGrow();
+    if (this.#slowLine.length > 0) this.#placeSlowLine();
   }
 
   /** The pool's state and counters (psycopg_pool's get_stats()). */
@@ -650,7 +710,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       poolMax: this.#max,
       poolSize: this.#entries.size + this.#connecting,
       poolAvailable: this.#idle.length,
-      requestsWaiting: this.#waiters.length,
+      requestsWaiting: this.#waiters.length + this.#slowLine.length,
       ...this.#counters,
     };
   }
@@ -681,7 +741,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (!this.#opened) throw new errors.PoolClosed(`pool ${this.name} is not open yet: call open()`);
   }
 
-  #enqueue(remainingMs: number, started: number, first: boolean, statement: StatementKind | undefined): Promise<Entry> {
+  #enqueue(remainingMs: number, started: number, first: boolean, statement: SharedStatement | undefined): Promise<Entry> {
     const { maxWaiting } = this.#options;
     if (maxWaiting > 0 && this.#waiters.length >= maxWaiting) {
       this.#counters.requestsErrors++;
@@ -736,11 +796,13 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (this.#waiters.length === 0) {
       entry.returnedAt = Date.now();
       this.#idle.push(entry);
-      return;
+    } else {
+      this.#handOut(entry);
+      const { statement } = this.#serveWaiter(entry);
+      if (statement !== undefined) this.#share(entry, statement);
     }
-    this.#handOut(entry);
-    const { statement } = this.#serveWaiter(entry);
-    if (statement !== undefined) this.#share(entry, statement);
+    // a connection more, or a caller fewer in line: the slow statements waiting may now go
+    if (this.#slowLine.length > 0) this.#placeSlowLine();
   }
 
   /** The first waiter gets `entry`. */

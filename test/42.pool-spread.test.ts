@@ -223,6 +223,8 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
     const observer = await connectTest({ autocommit: true });
     try {
       const running = pool.query<{ pid: number }>(SLOW);
+      // it fails when its backend is terminated, maybe before the check below is attached
+      running.catch(() => undefined);
       // waits in the pool: the other connection is the last free of slow statements
       const waiting = pool.query<{ pid: number }>(SLOW).then(pidOf);
       const sleeping = async () =>
@@ -255,6 +257,94 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
     // the three sleeps one after another, nothing waiting on nothing
     expect(performance.now() - started).toBeLessThan(1500);
     expect(pool.stats()).toMatchObject({ requestsErrors: 0, poolSize: 1 });
+  });
+
+  it('lets one slow statement at a time out of its line onto a connection being opened', async () => {
+    const pool = makePool({ min: 1, max: 2 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    expect(pool.stats().poolSize).toBe(1);
+    const pids = await Promise.all(Array.from({ length: 4 }, () => pool.query<{ pid: number }>(SLOW).then(pidOf)));
+    const perBackend = new Map<number, number>();
+    for (const pid of pids) perBackend.set(pid, (perBackend.get(pid) ?? 0) + 1);
+    // two connections, two sleeps each: none was let out behind another on the same one
+    expect([...perBackend.values()].sort()).toEqual([2, 2]);
+  });
+
+  it('keeps fast statements out from behind slow ones when the pool checks its connections', async () => {
+    const pool = makePool({ min: 2, max: 2, check: Pool.checkConnection });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    const slows = [pool.query(SLOW)];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    slows.push(pool.query(SLOW), pool.query(SLOW));
+    const waits: number[] = [];
+    const until = performance.now() + 450;
+    while (performance.now() < until) {
+      const asked = performance.now();
+      await pool.query(FAST);
+      waits.push(performance.now() - asked);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await Promise.all(slows);
+    // a sleep is 200 ms: none of the fast statements waited one out
+    expect(Math.max(...waits)).toBeLessThan(100);
+  });
+
+  it('runs a waiting slow statement on a free connection once no fast statement has run for a second', async () => {
+    const pool = makePool({ min: 2, max: 2 });
+    await pool.wait(5);
+    const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1::float8)';
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLEEP, [0.01]);
+      await pool.query(FAST);
+    }
+    // known to take 10 ms; this time 2.5 s, on one connection
+    const long = pool.query<{ pid: number }>(SLEEP, [2.5]).then(pidOf);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pool.query(FAST);
+    const asked = performance.now();
+    const pid = await pool.query<{ pid: number }>(SLEEP, [0.01]).then(pidOf);
+    const waited = performance.now() - asked;
+    // it waited for the fast statements' claim to lapse (a second), not for the long one
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(2000);
+    expect(pid).not.toBe(await long);
+  });
+
+  it('fails a slow statement that waited in the pool past its timeout with PoolTimeout, counted as waiting meanwhile', async () => {
+    const pool = makePool({ min: 2, max: 2, timeout: 0.3 });
+    await pool.wait(5);
+    const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1::float8)';
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLEEP, [0.01]);
+      await pool.query(FAST);
+    }
+    const long = pool.query(SLEEP, [1.5]);
+    // fast statements keep their claim on the other connection
+    let fastRunning = true;
+    const fastLoop = (async () => {
+      while (fastRunning) {
+        await pool.query(FAST);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const waiting = pool.query(SLEEP, [0.01]);
+    waiting.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pool.stats().requestsWaiting).toBe(1);
+    await expect(waiting).rejects.toBeInstanceOf(errors.PoolTimeout);
+    expect(pool.stats().requestsWaiting).toBe(0);
+    fastRunning = false;
+    await fastLoop;
+    await long;
   });
 
   it('with slowThreshold 0, places statements by the number in flight alone', async () => {

@@ -1,16 +1,17 @@
 // Slow pool.query() statements waiting for a connection to be placed on, in the order they
 // came, so that fast statements keep a connection to run on (pool.ts, #placeStatement()).
-// The pool tries the line again as statements finish, and at the moment it asked to be woken.
+// The pool tries the line again as statements finish and connections come back, and at the
+// moment it asked to be woken; each statement waits at most the pool's timeout.
 
-interface Waiting<T> {
-  /** how long the statement usually runs, ms */
-  readonly ms: number;
-  resolve(placed: T): void;
+interface Waiting<S, T> {
+  readonly statement: S;
+  resolve(placed: T | PromiseLike<T>): void;
   reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
 }
 
-export class SlowLine<T> {
-  #waiting: Waiting<T>[] = [];
+export class SlowLine<S, T> {
+  #waiting: Waiting<S, T>[] = [];
   #timer: NodeJS.Timeout | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
 
@@ -18,21 +19,37 @@ export class SlowLine<T> {
     return this.#waiting.length;
   }
 
-  /** The usual time (ms) of the statement at the head of the line; NaN when the line is empty. */
-  get firstMs(): number {
-    return this.#waiting.length > 0 ? this.#waiting[0].ms : Number.NaN;
+  /** The statement at the head of the line; undefined when the line is empty. */
+  get first(): S | undefined {
+    return this.#waiting[0]?.statement;
   }
 
-  /** A statement that usually runs `ms` waits at the end of the line for what shift() gives it. */
-  wait(ms: number): Promise<T> {
+  /**
+   * `statement` waits at the end of the line for what shift() gives it, or fails with the
+   * error `timedOut` makes once `timeoutMs` have passed (Infinity: no limit).
+   */
+  wait(statement: S, timeoutMs: number, timedOut: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#waiting.push({ ms, resolve, reject });
+      const waiting: Waiting<S, T> = { statement, resolve, reject, timer: undefined };
+      if (Number.isFinite(timeoutMs)) {
+        waiting.timer = setTimeout(() => {
+          const at = this.#waiting.indexOf(waiting);
+          if (at < 0) return;
+          this.#waiting.splice(at, 1);
+          if (this.#waiting.length === 0) this.#cancelWake();
+          reject(timedOut());
+        }, Math.max(0, timeoutMs));
+      }
+      this.#waiting.push(waiting);
     });
   }
 
-  /** The statement at the head of the line leaves it with `placed`. */
-  shift(placed: T): void {
-    this.#waiting.shift()?.resolve(placed);
+  /** The statement at the head of the line leaves it with `placed` (or what it resolves to). */
+  shift(placed: T | PromiseLike<T>): void {
+    const waiting = this.#waiting.shift();
+    if (waiting === undefined) return;
+    if (waiting.timer !== undefined) clearTimeout(waiting.timer);
+    waiting.resolve(placed);
     if (this.#waiting.length === 0) this.#cancelWake();
   }
 
@@ -41,6 +58,7 @@ export class SlowLine<T> {
    * no process alive: the line only waits while statements are in flight, whose connections do.
    */
   wakeIn(delayMs: number, retry: () => void): void {
+    if (!(delayMs < Number.POSITIVE_INFINITY)) return;
     const at = performance.now() + Math.max(0, delayMs);
     if (this.#timer !== undefined && this.#wakeAt <= at) return;
     this.#cancelWake();
@@ -57,7 +75,10 @@ export class SlowLine<T> {
   rejectAll(makeError: () => Error): number {
     this.#cancelWake();
     const waiting = this.#waiting.splice(0);
-    for (const statement of waiting) statement.reject(makeError());
+    for (const statement of waiting) {
+      if (statement.timer !== undefined) clearTimeout(statement.timer);
+      statement.reject(makeError());
+    }
     return waiting.length;
   }
 
