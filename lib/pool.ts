@@ -71,6 +71,17 @@ interface SharedStatement {
 
 const FAST: SharedStatement = Object.freeze({ slow: false, ms: Number.NaN });
 
+/** A slow statement in the pool's line: counted as a request when it joined it. */
+interface InLine {
+  readonly statement: SharedStatement;
+  readonly queuedAt: number;
+  /** when it fails with PoolTimeout (Date.now()), through the line or the acquisition it goes on to */
+  readonly deadline: number;
+}
+
+/** How a slow statement leaves the line: placed, or sent on to acquire a connection. */
+type LineExit = Entry | { readonly acquiring: Promise<Entry> };
+
 /**
  * How long after a fast statement ran (ms) a slow one still leaves a connection free of slow
  * statements for the next fast ones: a pool that runs only slow statements uses all its
@@ -132,7 +143,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   /** the texts run through pool.query(): shareable or not, fast or slow */
   #statements = new StatementHistory();
   /** slow pool.query() statements waiting for a connection, so that fast ones keep one */
-  #slowLine = new SlowLine<SharedStatement, Entry | undefined>();
+  #slowLine = new SlowLine<InLine, LineExit>();
   /** #placeSlowLine() is running: what it causes does not start it again */
   #placingSlowLine = false;
   /** when the last fast pool.query() statement was placed (performance.now()) */
@@ -308,9 +319,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       const slow = statement.ms >= threshold && threshold > 0;
       const shared = slow ? { slow, ms: statement.ms } : FAST;
       // counted as in flight on its connection (entry.slow) from the moment it is placed
-      let placed = this.#placeStatement(shared, false);
-      if (placed === WAIT) placed = await this.#waitInSlowLine(shared);
-      const entry = placed ?? (await this.#acquireShared(shared));
+      const placed = this.#placeStatement(shared, false);
+      const entry = placed === WAIT ? await this.#throughSlowLine(shared) : (placed ?? (await this.#acquireShared(shared)));
       let started = Number.NaN;
       try {
         // sent by the time query() returns its promise: the clock leaves out the client's own work before
@@ -369,7 +379,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /** #acquireEntry() published on `pqnode:pool:acquire`, the connection's server read at the end. */
-  async #tracedAcquire(options: AcquireOptions | undefined, statement: SharedStatement | undefined): Promise<Entry> {
+  async #tracedAcquire(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine): Promise<Entry> {
     const context: PoolAcquireTraceContext = {
       size: this.#entries.size,
       idle: this.#idle.length,
@@ -378,7 +388,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     let entry: Entry | undefined;
     // subscribers see the Connection handed out as the result, not the pool's bookkeeping
     const acquire = async () => {
-      entry = await this.#acquireEntry(options, statement);
+      entry = await this.#acquireEntry(options, statement, line);
       return entry.conn;
     };
     await trace(poolAcquireChannel, context, acquire, (done, conn) => {
@@ -387,13 +397,17 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     return entry as Entry;
   }
 
-  /** acquire(), for a caller alone or for a pool.query() `statement`. */
-  async #acquireEntry(options: AcquireOptions | undefined, statement: SharedStatement | undefined): Promise<Entry> {
-    const timeout = checkSeconds('timeout', options?.timeout, this.#options.timeout);
-    this.#checkUsable();
-    this.#counters.requestsNum++;
-    const started = Date.now();
-    const deadline = started + timeout * 1000;
+  /**
+   * acquire(), for a caller alone or for a pool.query() `statement`; `line`: a slow statement
+   * sent on from the pool's line, already counted, with the time it has left.
+   */
+  async #acquireEntry(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine): Promise<Entry> {
+    const timeout = line === undefined ? checkSeconds('timeout', options?.timeout, this.#options.timeout) : this.#options.timeout;
+    if (line === undefined) this.#checkUsable();
+    else if (this.#closed) throw new errors.PoolClosed(`pool ${this.name} was closed while the statement waited for a connection`);
+    if (line === undefined) this.#counters.requestsNum++;
+    const started = line?.queuedAt ?? Date.now();
+    const deadline = line?.deadline ?? started + timeout * 1000;
     let retried = false;
     for (;;) {
       const entry = this.#idle.pop();
@@ -417,7 +431,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
       }
     }
-    return await this.#enqueue(deadline - Date.now(), started, retried, statement);
+    return await this.#enqueue(deadline - Date.now(), started, retried, statement, line !== undefined);
   }
 
   /**
@@ -445,11 +459,13 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     const slow = statement.slow;
     // slow statements keep the order they came in, also before callers waiting in line
     if (slow && !fromLine && this.#slowLine.length > 0) return WAIT;
-    if (this.#waiters.length > 0) return undefined;
+    // callers waiting in line are served first; a slow statement from the pool's line waits
+    // for them here, where the rule below still applies to it, rather than among them
+    if (this.#waiters.length > 0) return fromLine ? WAIT : undefined;
     const now = performance.now();
     if (!slow) this.#lastFastAt = now;
     // a fast statement takes an idle connection without looking further
-    if (!slow && this.#idle.length > 0) return this.#takeIdle(statement);
+    if (!slow && this.#idle.length > 0) return this.#takeIdle(statement, true);
     const threshold = this.#options.slowThreshold * 1000;
     const growable = this.#max - this.#entries.size - this.#connecting;
     let slowFree = this.#idle.length + (growable > 0 ? growable : 0);
@@ -494,40 +510,43 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       this.#slowLine.wakeIn(Math.min(nearEnough, fastDemandLeft), () => this.#placeSlowLine());
       return WAIT;
     }
-    if (this.#idle.length > 0) return this.#takeIdle(statement);
+    if (this.#idle.length > 0) return this.#takeIdle(statement, !fromLine);
     // one being opened
     if (growable > 0) return undefined;
     const best = free ?? (slow ? occupied : (ending ?? occupied));
     if (best === undefined) return undefined;
     best.sharedBy++;
     if (slow) best.slow.add(statement.ms, now);
-    this.#counters.requestsNum++;
+    if (!fromLine) this.#counters.requestsNum++;
     return best;
   }
 
   /**
    * The slow statements at the head of the pool's line, placed while #placeStatement() lets
    * them. One that must go through #acquireEntry() (an idle connection to check first, one
-   * to open, callers waiting) starts it now, so that what it takes is taken before the next
-   * is placed, and the next ones wait for the pool to change: otherwise they would all be
-   * let out on the same free connection.
+   * to open) starts it now, so that what it takes is taken before the next is placed, and
+   * the next ones wait for the pool to change, or for that acquisition to end: otherwise
+   * they would all be let out on the same free connection.
    */
   #placeSlowLine(): void {
     if (this.#placingSlowLine) return;
     this.#placingSlowLine = true;
     try {
       while (this.#slowLine.length > 0 && !this.#closed) {
-        const statement = this.#slowLine.first as SharedStatement;
-        const placed = this.#placeStatement(statement, true);
+        const line = this.#slowLine.first as InLine;
+        const placed = this.#placeStatement(line.statement, true);
         if (placed === WAIT) return;
         if (placed !== undefined) {
           this.#slowLine.shift(placed);
           continue;
         }
-        const acquiring = this.#acquireShared(statement);
-        // handled by the statement's own await, a tick later: not an unhandled rejection meanwhile
-        acquiring.catch(() => undefined);
-        this.#slowLine.shift(acquiring);
+        const acquiring = this.#acquireShared(line.statement, line);
+        const retry = () => {
+          if (this.#slowLine.length > 0) this.#placeSlowLine();
+        };
+        // the statement's own await reports a failure; this handler only tries the line again
+        acquiring.then(retry, retry);
+        this.#slowLine.shift({ acquiring });
         return;
       }
     } finally {
@@ -536,45 +555,53 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /** A connection for a pool.query() statement through the line of callers (#acquireEntry()). */
-  #acquireShared(statement: SharedStatement): Promise<Entry> {
-    return poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, statement) : this.#acquireEntry(undefined, statement);
+  #acquireShared(statement: SharedStatement, line?: InLine): Promise<Entry> {
+    return poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, statement, line) : this.#acquireEntry(undefined, statement, line);
   }
 
   /**
-   * A slow statement waits in the pool's line, counted as waiting for a connection (stats,
-   * `maxWaiting`), for at most the pool's `timeout`.
+   * A slow statement's connection through the pool's line. It counts as a request waiting
+   * (stats, `maxWaiting`) and fails with PoolTimeout after the pool's `timeout`, the time it
+   * spends acquiring a connection once out of the line included.
    */
-  async #waitInSlowLine(statement: SharedStatement): Promise<Entry | undefined> {
+  async #throughSlowLine(statement: SharedStatement): Promise<Entry> {
     const { maxWaiting, timeout } = this.#options;
-    if (maxWaiting > 0 && this.#waiters.length + this.#slowLine.length >= maxWaiting) {
+    this.#counters.requestsNum++;
+    const waiting = this.#waiters.length + this.#slowLine.length;
+    if (maxWaiting > 0 && waiting >= maxWaiting) {
       this.#counters.requestsErrors++;
-      throw new errors.TooManyRequests(`pool ${this.name} already has ${this.#waiters.length + this.#slowLine.length} requests waiting`);
+      throw new errors.TooManyRequests(`pool ${this.name} already has ${waiting} requests waiting`);
     }
     this.#counters.requestsQueued++;
     const queuedAt = Date.now();
+    const line: InLine = { statement, queuedAt, deadline: queuedAt + timeout * 1000 };
+    let exit: LineExit;
     try {
-      return await this.#slowLine.wait(statement, timeout * 1000, () => {
+      exit = await this.#slowLine.wait(line, timeout * 1000, () => {
         this.#counters.requestsErrors++;
         return new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the slow statement waited for a connection free of slow ones`);
       });
     } finally {
       this.#counters.requestsWaitMs += Date.now() - queuedAt;
     }
+    return 'acquiring' in exit ? await exit.acquiring : exit;
   }
 
   /**
-   * An idle connection for a pool.query() statement, taken in this tick, so that no statement
+   * An idle connection for a pool.query() statement (counted as a request when `count`),
+   * taken in this tick, so that no statement
    * placed after it can be sent on it before it; undefined when one must be waited for (the
    * `check` runs first, or none is left fresh) or the acquisition is traced:
    * #acquireEntry() takes it then.
    */
-  #takeIdle(statement: SharedStatement): Entry | undefined {
+  #takeIdle(statement: SharedStatement, count: boolean): Entry | undefined {
     if (this.#options.check !== undefined || poolAcquireChannel.hasSubscribers) return undefined;
     for (;;) {
       const entry = this.#idle.pop();
       if (entry === undefined) return undefined;
       if (!this.#fresh(entry)) continue;
-      this.#counters.requestsNum++;
+      // a statement from the pool's line was counted as it joined it
+      if (count) this.#counters.requestsNum++;
       this.#handOut(entry);
       this.#share(entry, statement);
       return entry;
@@ -741,13 +768,15 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (!this.#opened) throw new errors.PoolClosed(`pool ${this.name} is not open yet: call open()`);
   }
 
-  #enqueue(remainingMs: number, started: number, first: boolean, statement: SharedStatement | undefined): Promise<Entry> {
+  /** `fromLine`: a slow statement sent on from the pool's line, already admitted and counted as queued. */
+  #enqueue(remainingMs: number, started: number, first: boolean, statement: SharedStatement | undefined, fromLine = false): Promise<Entry> {
     const { maxWaiting } = this.#options;
-    if (maxWaiting > 0 && this.#waiters.length >= maxWaiting) {
+    const waiting = this.#waiters.length + this.#slowLine.length;
+    if (!fromLine && maxWaiting > 0 && waiting >= maxWaiting) {
       this.#counters.requestsErrors++;
-      return Promise.reject(new errors.TooManyRequests(`pool ${this.name} already has ${this.#waiters.length} requests waiting`));
+      return Promise.reject(new errors.TooManyRequests(`pool ${this.name} already has ${waiting} requests waiting`));
     }
-    this.#counters.requestsQueued++;
+    if (!fromLine) this.#counters.requestsQueued++;
     return new Promise<Entry>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
