@@ -612,22 +612,41 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * The shared connection the first of `waiting` statements should be pipelined on, if any.
    * None while a connection is idle or the pool can still open one: a statement must not wait
    * behind another caller's while it could have a connection of its own. At max, the one with
-   * the fewest statements in flight, unless the connections being opened would leave the
-   * statements fewer to wait behind: each of those will take its share of the `waiting` ones.
+   * the fewest statements in flight among those running nothing slow, unless the connections
+   * being opened would leave the statements fewer to wait behind: each of those will take its
+   * share of the `waiting` ones. Behind a slow statement (the one expected to end first) only
+   * when every connection runs one and none is being opened.
    */
   #sharedToJoin(waiting: number): Entry | undefined {
     if (this.#idle.length > 0 || this.#entries.size + this.#connecting < this.#max) return undefined;
+    const threshold = this.#options.slowThreshold * 1000;
+    const now = performance.now();
+    const wallNow = Date.now();
+    /** the one with the fewest in flight among those running nothing slow */
     let best: Entry | undefined;
-    const now = Date.now();
+    /** else the one expected to be free of slow statements first, then the fewest slow */
+    let busy: Entry | undefined;
+    let busyFreeIn = Number.POSITIVE_INFINITY;
     for (const entry of this.#shared) {
       // an expired connection takes no more: once it drains it is replaced, as on any return
-      if (entry.conn.closed || now >= entry.expiresAt) continue;
-      if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
+      if (entry.conn.closed || wallNow >= entry.expiresAt) continue;
+      const slowCount = entry.slow.count;
+      if (slowCount === 0 && !(threshold > 0 && now - entry.busySince >= threshold)) {
+        if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
+        continue;
+      }
+      const freeIn = slowCount === 0 ? Number.POSITIVE_INFINITY : entry.slow.freeIn(now, threshold);
+      if (busy === undefined || freeIn < busyFreeIn || (freeIn === busyFreeIn && slowCount < busy.slow.count)) {
+        busy = entry;
+        busyFreeIn = freeIn;
+      }
     }
-    if (best === undefined) return undefined;
+    // behind a slow statement only when no connection is on its way to take the statement
+    if (best === undefined) return this.#connecting > 0 ? undefined : busy;
     if (this.#connecting > 0 && best.sharedBy * this.#connecting >= waiting) return undefined;
     return best;
   }
+
 
   /**
    * A connection just handed out for a pool.query() statement becomes one that others may

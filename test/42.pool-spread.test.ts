@@ -361,6 +361,25 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
     await long;
   });
 
+  it('does not spread fast statements waiting for a connection being opened behind a slow one', async () => {
+    const pool = makePool({ min: 1, max: 2 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    expect(pool.stats().poolSize).toBe(1);
+    const slowPid = pool.query<{ pid: number }>(SLOW).then(pidOf);
+    // the pool opens its second connection for these; they wait for it, not behind the sleep
+    const asked = performance.now();
+    const fast = await Promise.all(
+      Array.from({ length: 4 }, () => pool.query<{ pid: number }>(FAST).then((result) => ({ pid: pidOf(result), waited: performance.now() - asked }))),
+    );
+    const slow = await slowPid;
+    expect(fast.every(({ pid }) => pid !== slow)).toBe(true);
+    expect(Math.max(...fast.map(({ waited }) => waited))).toBeLessThan(150);
+  });
+
   it('with slowThreshold 0, places statements by the number in flight alone', async () => {
     const pool = await poolThatKnowsSlow({ slowThreshold: 0 });
     const slowPids = [pool.query<{ pid: number }>(SLOW).then(pidOf), pool.query<{ pid: number }>(SLOW).then(pidOf)];
