@@ -440,7 +440,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * #acquireEntry(): while callers wait in line (they are served first, and the statements
    * among them share the connections as #spreadStatements() says), for a connection being
    * opened, or an idle one to check first. WAIT when a slow statement is to wait in the
-   * pool's line (`slowMs`: how long it usually runs; undefined for a fast statement).
+   * pool's line (`fromLine`: it is the head of that line, counted as a request already).
    *
    * Pipelining trades against head-of-line blocking: a statement waits for every statement
    * sent before it on its connection. So fast statements are kept from waiting behind slow
@@ -477,8 +477,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     let slowRunning = false;
     const wallNow = Date.now();
     for (const entry of this.#shared) {
-      // an expired connection takes no more: once it drains it is replaced, as on any return
-      if (entry.conn.closed || wallNow >= entry.expiresAt) continue;
+      if (!this.#takesMore(entry, wallNow)) continue;
       const slowCount = entry.slow.count;
       if (slowCount > 0) {
         slowRunning = true;
@@ -488,7 +487,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           endingIn = freeIn;
         }
       }
-      if (slowCount === 0 && !(threshold > 0 && now - entry.busySince >= threshold)) {
+      if (!this.#busyWithSlow(entry, now, threshold)) {
         slowFree++;
         if (free === undefined || entry.sharedBy < free.sharedBy) free = entry;
       } else if (
@@ -565,13 +564,10 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * spends acquiring a connection once out of the line included.
    */
   async #throughSlowLine(statement: SharedStatement): Promise<Entry> {
-    const { maxWaiting, timeout } = this.#options;
+    const { timeout } = this.#options;
     this.#counters.requestsNum++;
-    const waiting = this.#waiters.length + this.#slowLine.length;
-    if (maxWaiting > 0 && waiting >= maxWaiting) {
-      this.#counters.requestsErrors++;
-      throw new errors.TooManyRequests(`pool ${this.name} already has ${waiting} requests waiting`);
-    }
+    const refused = this.#tooManyWaiting();
+    if (refused !== undefined) throw refused;
     this.#counters.requestsQueued++;
     const queuedAt = Date.now();
     const line: InLine = { statement, queuedAt, deadline: queuedAt + timeout * 1000 };
@@ -589,10 +585,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
 
   /**
    * An idle connection for a pool.query() statement (counted as a request when `count`),
-   * taken in this tick, so that no statement
-   * placed after it can be sent on it before it; undefined when one must be waited for (the
-   * `check` runs first, or none is left fresh) or the acquisition is traced:
-   * #acquireEntry() takes it then.
+   * taken in this tick, so that no statement placed after it can be sent on it before it;
+   * undefined when one must be waited for (the `check` runs first, or none is left fresh) or
+   * the acquisition is traced: #acquireEntry() takes it then.
    */
   #takeIdle(statement: SharedStatement, count: boolean): Entry | undefined {
     if (this.#options.check !== undefined || poolAcquireChannel.hasSubscribers) return undefined;
@@ -628,10 +623,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     let busy: Entry | undefined;
     let busyFreeIn = Number.POSITIVE_INFINITY;
     for (const entry of this.#shared) {
-      // an expired connection takes no more: once it drains it is replaced, as on any return
-      if (entry.conn.closed || wallNow >= entry.expiresAt) continue;
+      if (!this.#takesMore(entry, wallNow)) continue;
       const slowCount = entry.slow.count;
-      if (slowCount === 0 && !(threshold > 0 && now - entry.busySince >= threshold)) {
+      if (!this.#busyWithSlow(entry, now, threshold)) {
         if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
         continue;
       }
@@ -647,6 +641,19 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     return best;
   }
 
+  /** A shared connection that may take more statements: an expired one drains, then is replaced, as on any return. */
+  #takesMore(entry: Entry, wallNow: number): boolean {
+    return !entry.conn.closed && wallNow < entry.expiresAt;
+  }
+
+  /**
+   * A shared connection running a slow statement, or busy with its oldest statement for
+   * `threshold` ms (which catches a slow text not yet known): no fast statement joins it
+   * while another connection can take it.
+   */
+  #busyWithSlow(entry: Entry, now: number, threshold: number): boolean {
+    return entry.slow.count > 0 || (threshold > 0 && now - entry.busySince >= threshold);
+  }
 
   /**
    * A connection just handed out for a pool.query() statement becomes one that others may
@@ -789,13 +796,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
 
   /** `fromLine`: a slow statement sent on from the pool's line, already admitted and counted as queued. */
   #enqueue(remainingMs: number, started: number, first: boolean, statement: SharedStatement | undefined, fromLine = false): Promise<Entry> {
-    const { maxWaiting } = this.#options;
-    const waiting = this.#waiters.length + this.#slowLine.length;
-    if (!fromLine && maxWaiting > 0 && waiting >= maxWaiting) {
-      this.#counters.requestsErrors++;
-      return Promise.reject(new errors.TooManyRequests(`pool ${this.name} already has ${waiting} requests waiting`));
+    if (!fromLine) {
+      const refused = this.#tooManyWaiting();
+      if (refused !== undefined) return Promise.reject(refused);
+      this.#counters.requestsQueued++;
     }
-    if (!fromLine) this.#counters.requestsQueued++;
     return new Promise<Entry>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
@@ -820,6 +825,18 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       // at max, a statement waiting for a connection being opened may be better off shared
       if (statement !== undefined) this.#spreadStatements();
     });
+  }
+
+  /**
+   * TooManyRequests, counted as an error, when `maxWaiting` requests already wait: callers in
+   * line and slow statements in the pool's line alike. Undefined while there is room.
+   */
+  #tooManyWaiting(): errors.TooManyRequests | undefined {
+    const { maxWaiting } = this.#options;
+    const waiting = this.#waiters.length + this.#slowLine.length;
+    if (!(maxWaiting > 0 && waiting >= maxWaiting)) return undefined;
+    this.#counters.requestsErrors++;
+    return new errors.TooManyRequests(`pool ${this.name} already has ${waiting} requests waiting`);
   }
 
   #lastErrorNote(since: number): string {
