@@ -120,15 +120,22 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   const FAST = 'select pg_backend_pid() as pid';
   const pidOf = (result: { rows: { pid: number }[] }) => result.rows[0].pid;
 
-  /** A pool of two at max that has seen SLOW and FAST run twice each: it knows which is slow. */
-  async function poolThatKnowsSlow(options = {}): Promise<Pool> {
-    const pool = makePool({ min: 2, max: 2, ...options });
+  /** A text that sleeps as long as its parameter says: slow or fast by what it ran before. */
+  const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1::float8)';
+
+  /** `pool` once open and having run `slow` (with `params`) and FAST twice each: it knows which is slow. */
+  async function taught(pool: Pool, slow = SLOW, params?: unknown[]): Promise<Pool> {
     await pool.wait(5);
     for (let run = 0; run < 2; run++) {
-      await pool.query(SLOW);
+      await pool.query(slow, params);
       await pool.query(FAST);
     }
     return pool;
+  }
+
+  /** A pool of two at max that has seen SLOW and FAST run twice each. */
+  function poolThatKnowsSlow(options = {}): Promise<Pool> {
+    return taught(makePool({ min: 2, max: 2, ...options }));
   }
 
   it('serves fast statements on the other connection while one runs a statement known to be slow', async () => {
@@ -175,12 +182,7 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
     // a threshold of 50 ms: the second sleep is sent 100 ms before the first ends, time
     // enough to see both running even on a busy machine
     const LONG = 'select pg_backend_pid() as pid, pg_sleep(0.3)';
-    const pool = makePool({ min: 2, max: 2, slowThreshold: 0.05 });
-    await pool.wait(5);
-    for (let run = 0; run < 2; run++) {
-      await pool.query(LONG);
-      await pool.query(FAST);
-    }
+    const pool = await taught(makePool({ min: 2, max: 2, slowThreshold: 0.05 }), LONG);
     const observer = await connectTest({ autocommit: true });
     try {
       const firstSlow = pool.query<{ pid: number }>(LONG).then(pidOf);
@@ -202,12 +204,7 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('fails the slow statements waiting in the pool with PoolClosed when the pool closes', async () => {
-    const pool = makePool({ min: 1, max: 1 });
-    await pool.wait(5);
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLOW);
-      await pool.query(FAST);
-    }
+    const pool = await taught(makePool({ min: 1, max: 1 }));
     const running = pool.query(SLOW);
     // the only connection runs a slow statement while fast ones are being run: this one waits
     const waiting = pool.query(SLOW);
@@ -243,13 +240,8 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('on a pool of one, slow and fast statements issued together all run', async () => {
-    const pool = makePool({ min: 1, max: 1 });
-    await pool.wait(5);
     const SHORT = 'select pg_backend_pid() as pid, pg_sleep(0.05)';
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SHORT);
-      await pool.query(FAST);
-    }
+    const pool = await taught(makePool({ min: 1, max: 1 }), SHORT);
     const started = performance.now();
     const statements = Array.from({ length: 12 }, (_, i) => pool.query(i % 4 === 0 ? SHORT : FAST));
     const results = await Promise.all(statements);
@@ -260,12 +252,7 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('keeps fast statements out from behind slow ones when the pool checks its connections', async () => {
-    const pool = makePool({ min: 2, max: 2, check: Pool.checkConnection });
-    await pool.wait(5);
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLOW);
-      await pool.query(FAST);
-    }
+    const pool = await poolThatKnowsSlow({ check: Pool.checkConnection });
     const slows = [pool.query(SLOW)];
     await new Promise((resolve) => setTimeout(resolve, 20));
     slows.push(pool.query(SLOW), pool.query(SLOW));
@@ -283,13 +270,8 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('runs a waiting slow statement on a free connection once no fast statement has run for a second', async () => {
-    const pool = makePool({ min: 2, max: 2 });
-    await pool.wait(5);
-    const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1::float8)';
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLEEP, [0.01]);
-      await pool.query(FAST);
-    }
+    // SLEEP known to take 10 ms
+    const pool = await taught(makePool({ min: 2, max: 2 }), SLEEP, [0.01]);
     // known to take 10 ms; this time 2.5 s, on one connection
     const long = pool.query<{ pid: number }>(SLEEP, [2.5]).then(pidOf);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -305,13 +287,8 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('fails a slow statement that waited in the pool past its timeout with PoolTimeout, counted as waiting meanwhile', async () => {
-    const pool = makePool({ min: 2, max: 2, timeout: 0.3 });
-    await pool.wait(5);
-    const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1::float8)';
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLEEP, [0.01]);
-      await pool.query(FAST);
-    }
+    // SLEEP known to take 10 ms
+    const pool = await taught(makePool({ min: 2, max: 2, timeout: 0.3 }), SLEEP, [0.01]);
     const long = pool.query(SLEEP, [1.5]);
     // fast statements keep their claim on the other connection
     let fastRunning = true;
@@ -334,13 +311,8 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('counts a slow statement waiting in the pool against maxWaiting, and gives it no more than its timeout', async () => {
-    const pool = makePool({ min: 2, max: 2, timeout: 0.4, maxWaiting: 1 });
-    await pool.wait(5);
-    const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1::float8)';
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLEEP, [0.01]);
-      await pool.query(FAST);
-    }
+    // SLEEP known to take 10 ms
+    const pool = await taught(makePool({ min: 2, max: 2, timeout: 0.4, maxWaiting: 1 }), SLEEP, [0.01]);
     const long = pool.query(SLEEP, [1.2]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await pool.query(FAST);
@@ -362,12 +334,7 @@ describe('pool.query(): fast statements are not pipelined behind slow ones', () 
   });
 
   it('does not spread fast statements waiting for a connection being opened behind a slow one', async () => {
-    const pool = makePool({ min: 1, max: 2 });
-    await pool.wait(5);
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLOW);
-      await pool.query(FAST);
-    }
+    const pool = await taught(makePool({ min: 1, max: 2 }));
     expect(pool.stats().poolSize).toBe(1);
     const slowPid = pool.query<{ pid: number }>(SLOW).then(pidOf);
     // the pool opens its second connection for these; they wait for it, not behind the sleep
