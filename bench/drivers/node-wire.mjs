@@ -1,17 +1,19 @@
-// Node with no driver at all: the work of select1, concurrent, connect and the two COPYs
-// written straight onto a socket in the protocol's bytes (Bind, Execute, Sync on a statement
-// parsed once; COPY's data as it comes; for connect, the SSLRequest libpq's default
+// Node with no driver at all: the work of select1, concurrent, connect, wide and the two
+// COPYs written straight onto a socket in the protocol's bytes (Bind, Execute, Sync on a
+// statement parsed once; COPY's data as it comes; for connect, the SSLRequest libpq's default
 // sslmode=prefer sends, the startup message and Terminate), and only each row's int4, or the
-// COPY data's size, read back. Not a client: it knows trust authentication over TCP and nothing else. It is here to
-// show what Node itself costs on the machine at hand (a round trip through its event loop, a
-// socket's data through its streams): the part of the distance to floor.c that no Node
-// driver can close.
+// COPY data's size, read back. For wide, each row of bench_wide becomes the object a driver
+// gives (numbers, a BigInt, strings, a boolean, a Date, a null), decoded by code that knows
+// that table and nothing else. Not a client: it knows trust authentication over TCP and
+// nothing else. It is here to show what Node itself costs on the machine at hand (a round
+// trip through its event loop, a socket's data through its streams, a row's objects on V8's
+// heap): the part of the distance to floor.c that no Node driver can close.
 import net from 'node:net';
 
 import { SQL, copyChunks, timedRuns } from '../workloads.mjs';
 
-const NOT_HERE = 'a reference for round trips, connecting and COPY only';
-export const skip = Object.fromEntries(['wide', 'insert', 'pool', 'pool-pgbouncer', 'mixed'].map((workload) => [workload, NOT_HERE]));
+const NOT_HERE = 'a reference for round trips, connecting, rows as objects and COPY only';
+export const skip = Object.fromEntries(['insert', 'pool', 'pool-pgbouncer', 'mixed'].map((workload) => [workload, NOT_HERE]));
 
 const PROTOCOL_3_0 = 196608;
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
@@ -54,6 +56,8 @@ class WireClient {
   #input = Buffer.alloc(0);
   #value = null;
   #error = null;
+  /** set while wide() runs: the rows of bench_wide as they come */
+  #rows = null;
   /** the last CommandComplete's tag */
   #tag = '';
   /** COPY TO STDOUT: the size of the data so far */
@@ -134,6 +138,15 @@ class WireClient {
     return Number((await done).split(' ')[1]);
   }
 
+  /** `select * from bench_wide` through the simple protocol, resolved with its rows as objects. */
+  async wide(text) {
+    this.#rows = [];
+    await this.run(text);
+    const rows = this.#rows;
+    this.#rows = null;
+    return rows;
+  }
+
   /** COPY TO STDOUT, resolved with the size of the data. */
   async copyOut(text) {
     this.#copiedOut = 0;
@@ -179,6 +192,10 @@ class WireClient {
   #onMessage(type, input, start, end) {
     switch (type) {
       case 0x44: {
+        if (this.#rows !== null) {
+          this.#rows.push(wideRow(input, start));
+          break;
+        }
         // 'D' DataRow: one column, its length, its text
         const length = input.readInt32BE(start + 2);
         this.#value = length < 0 ? null : Number(input.toString('latin1', start + 6, start + 6 + length));
@@ -231,6 +248,38 @@ class WireClient {
   }
 }
 
+/**
+ * A DataRow of bench_wide (id int4, big int8, name text, ratio float8, flag bool,
+ * at timestamptz, amount numeric, nothing text) as the object a driver makes of it.
+ */
+function wideRow(input, start) {
+  let offset = start + 2; // past the column count: 8
+  const next = () => {
+    const length = input.readInt32BE(offset);
+    offset += 4;
+    if (length < 0) return null;
+    const text = input.toString('utf8', offset, offset + length);
+    offset += length;
+    return text;
+  };
+  const id = Number(next());
+  const big = BigInt(next());
+  const name = next();
+  const ratio = Number(next());
+  const flag = next() === 't';
+  const at = timestamptz(next());
+  const amount = next();
+  const nothing = next();
+  return { id, big, name, ratio, flag, at, amount, nothing };
+}
+
+/** '2024-01-01 00:00:01+00' (ISO DateStyle) as a Date. */
+function timestamptz(text) {
+  // the offset as ISO 8601 wants it: +HH becomes +HH:00
+  const iso = text.replace(' ', 'T');
+  return new Date(/[+-]\d\d$/.test(iso) ? `${iso}:00` : iso);
+}
+
 /** The M (message) field of an ErrorResponse. */
 function errorMessage(input, start, end) {
   let at = start;
@@ -257,6 +306,16 @@ export const workloads = {
 
   async connect({ dsn, count, timer }) {
     await timedRuns(count, 1, timer, async () => (await WireClient.connect(dsn, { asLibpq: true, prepare: false })).close());
+  },
+
+  async wide({ dsn, count, timer }) {
+    const client = await WireClient.connect(dsn);
+    timer.start();
+    const rows = await client.wide(SQL.wide);
+    timer.stop();
+    if (rows.length !== count) throw new Error(`wide: ${rows.length} rows, expected ${count}`);
+    if (!(rows[0].at instanceof Date) || Number.isNaN(rows[0].at.getTime())) throw new Error(`wide: a timestamptz read as ${rows[0].at}`);
+    client.close();
   },
 
   async 'copy-in'({ dsn, count, timer }) {
