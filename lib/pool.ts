@@ -459,11 +459,12 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     const slow = statement.slow;
     // slow statements keep the order they came in, also before callers waiting in line
     if (slow && !fromLine && this.#slowLine.length > 0) return WAIT;
+    const now = performance.now();
+    // a fast statement is being run from now on, also when it waits among callers
+    if (!slow) this.#lastFastAt = now;
     // callers waiting in line are served first; a slow statement from the pool's line waits
     // for them here, where the rule below still applies to it, rather than among them
     if (this.#waiters.length > 0) return fromLine ? WAIT : undefined;
-    const now = performance.now();
-    if (!slow) this.#lastFastAt = now;
     // a fast statement takes an idle connection without looking further
     if (!slow && this.#idle.length > 0) return this.#takeIdle(statement, true);
     const threshold = this.#options.slowThreshold * 1000;
@@ -500,12 +501,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         occupied = entry;
       }
     }
-    const window = threshold * ENDING_WINDOW;
     const fastDemandLeft = FAST_DEMAND_MS - (now - this.#lastFastAt);
-    if (slow && slowRunning && slowFree <= 1 && fastDemandLeft > 0 && !(slowFree === 1 && endingIn <= window)) {
+    if (slow && this.#slowMustWait(slowRunning, slowFree, endingIn, now)) {
       // tried again as statements finish and connections come back, when the first expected
       // end is near enough, and when the fast statements' claim lapses
-      const nearEnough = slowFree === 1 ? endingIn - window : Number.POSITIVE_INFINITY;
+      const nearEnough = slowFree === 1 ? endingIn - threshold * ENDING_WINDOW : Number.POSITIVE_INFINITY;
       this.#slowLine.wakeIn(Math.min(nearEnough, fastDemandLeft), () => this.#placeSlowLine());
       return WAIT;
     }
@@ -518,6 +518,18 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (slow) best.slow.add(statement.ms, now);
     if (!fromLine) this.#counters.requestsNum++;
     return best;
+  }
+
+  /**
+   * Whether a slow statement must wait rather than take a connection: while fast statements
+   * are being run (one in the last FAST_DEMAND_MS) and something slow runs, it takes the last
+   * connection free of slow statements (`slowFree`) only when another's slow statement is
+   * expected to end within ENDING_WINDOW slowThresholds (`endingIn` ms), and never joins one
+   * running a slow statement.
+   */
+  #slowMustWait(slowRunning: boolean, slowFree: number, endingIn: number, now: number): boolean {
+    if (!slowRunning || slowFree > 1 || now - this.#lastFastAt >= FAST_DEMAND_MS) return false;
+    return !(slowFree === 1 && endingIn <= this.#options.slowThreshold * 1000 * ENDING_WINDOW);
   }
 
   /**
@@ -610,9 +622,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * the fewest statements in flight among those running nothing slow, unless the connections
    * being opened would leave the statements fewer to wait behind: each of those will take its
    * share of the `waiting` ones. Behind a slow statement (the one expected to end first) only
-   * when every connection runs one and none is being opened.
+   * when every connection runs one and none is being opened. A slow `statement` is held to
+   * #slowMustWait(), as one placed at once is: while fast statements run it waits for a
+   * connection of its own rather than join one running something slow.
    */
-  #sharedToJoin(waiting: number): Entry | undefined {
+  #sharedToJoin(statement: SharedStatement, waiting: number): Entry | undefined {
     if (this.#idle.length > 0 || this.#entries.size + this.#connecting < this.#max) return undefined;
     const threshold = this.#options.slowThreshold * 1000;
     const now = performance.now();
@@ -622,19 +636,25 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     /** else the one expected to be free of slow statements first, then the fewest slow */
     let busy: Entry | undefined;
     let busyFreeIn = Number.POSITIVE_INFINITY;
+    let slowFree = 0;
+    /** the soonest expected end of a slow statement, in ms */
+    let endingIn = Number.POSITIVE_INFINITY;
     for (const entry of this.#shared) {
       if (!this.#takesMore(entry, wallNow)) continue;
       const slowCount = entry.slow.count;
+      const freeIn = slowCount === 0 ? Number.POSITIVE_INFINITY : entry.slow.freeIn(now, threshold);
+      if (freeIn < endingIn) endingIn = freeIn;
       if (!this.#busyWithSlow(entry, now, threshold)) {
+        slowFree++;
         if (best === undefined || entry.sharedBy < best.sharedBy) best = entry;
         continue;
       }
-      const freeIn = slowCount === 0 ? Number.POSITIVE_INFINITY : entry.slow.freeIn(now, threshold);
       if (busy === undefined || freeIn < busyFreeIn || (freeIn === busyFreeIn && slowCount < busy.slow.count)) {
         busy = entry;
         busyFreeIn = freeIn;
       }
     }
+    if (statement.slow && this.#slowMustWait(endingIn < Number.POSITIVE_INFINITY, slowFree, endingIn, now)) return undefined;
     // behind a slow statement only when no connection is on its way to take the statement
     if (best === undefined) return this.#connecting > 0 ? undefined : busy;
     if (this.#connecting > 0 && best.sharedBy * this.#connecting >= waiting) return undefined;
@@ -676,12 +696,14 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    */
   #spreadStatements(): void {
     while (this.#waiters.length > 0 && this.#waiters[0].statement !== undefined) {
-      const entry = this.#sharedToJoin(this.#waiters.length);
+      const entry = this.#sharedToJoin(this.#waiters[0].statement, this.#waiters.length);
       if (entry === undefined) return;
       entry.sharedBy++;
       const { statement } = this.#serveWaiter(entry);
       if (statement?.slow) entry.slow.add(statement.ms, performance.now());
     }
+    // no caller left in line: the slow statements waiting may now go
+    if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
   }
 
   /**
@@ -816,6 +838,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           const lastError = this.#lastConnectError;
           const recent = lastError !== undefined && lastError.at >= started ? { cause: lastError.error } : undefined;
           reject(new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${seconds} s${this.#lastErrorNote(started)}`, recent));
+          // a caller fewer in line: the slow statements waiting may now go
+          if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
         }, Math.max(0, remainingMs)),
       };
       // a caller whose idle connection failed its check was first in line: it stays first
@@ -874,6 +898,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   #serveWaiter(entry: Entry): Waiter {
     const waiter = this.#waiters.shift() as Waiter;
     clearTimeout(waiter.timer);
+    if (waiter.statement !== undefined && !waiter.statement.slow) this.#lastFastAt = performance.now();
     this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
     waiter.resolve(entry);
     return waiter;

@@ -36,6 +36,26 @@ vi.mock('../lib/run-query', async (importOriginal) => {
 const makePool = poolsClosedAfterEach({ timeout: 10 });
 const SLOW = 'select pg_backend_pid() as pid, pg_sleep(0.1)';
 const FAST = 'select pg_backend_pid() as pid';
+/** slow as well, for as long as it is told */
+const SLEEP = 'select pg_backend_pid() as pid, pg_sleep($1)';
+const SLOW_TEXTS = [SLOW, SLEEP];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs FAST one after another, `pauseMs` apart, until the function it returns is called. */
+function fastDemand(pool: Pool, pauseMs: number): () => Promise<void> {
+  let stop = false;
+  const running = (async () => {
+    while (!stop) {
+      await pool.query(FAST);
+      await sleep(pauseMs);
+    }
+  })();
+  return async () => {
+    stop = true;
+    await running;
+  };
+}
 
 /** A pool that has run SLOW and FAST twice each: it knows which is slow. */
 async function taught(pool: Pool): Promise<Pool> {
@@ -49,7 +69,7 @@ async function taught(pool: Pool): Promise<Pool> {
 
 /** The slow statements sent from `from` on with another slow one in flight on their connection. */
 function slowBehindSlow(from: number): Sent[] {
-  return sent.slice(from).filter((s) => s.text === SLOW && s.ahead.includes(SLOW));
+  return sent.slice(from).filter((s) => SLOW_TEXTS.includes(s.text) && s.ahead.some((text) => SLOW_TEXTS.includes(text)));
 }
 
 describe('pool.query(): the line of slow statements', () => {
@@ -90,4 +110,52 @@ describe('pool.query(): the line of slow statements', () => {
       }
     });
   }
+
+  it('sends no slow statement behind another when it came while a caller waited for a connection', async () => {
+    const pool = await taught(makePool({ min: 2, max: 2 }));
+    const from = sent.length;
+    const held = await pool.acquire();
+    const first = pool.query(SLOW);
+    // a caller waits: the slow statements after it go through the callers' line
+    const waiting = pool.acquire();
+    const slows = [first, pool.query(SLOW), pool.query(SLOW)];
+    const stopFast = fastDemand(pool, 2);
+    await sleep(10);
+    await pool.release(held);
+    await pool.release(await waiting);
+    await Promise.all(slows);
+    await stopFast();
+    expect(slowBehindSlow(from)).toEqual([]);
+  });
+
+  it('sends no slow statement behind another when a fast one waited for a connection being opened', async () => {
+    const pool = await taught(makePool({ min: 1, max: 2 }));
+    expect(pool.stats().poolSize).toBe(1);
+    const from = sent.length;
+    await Promise.all([pool.query(SLOW), pool.query(FAST), pool.query(SLOW), pool.query(SLOW)]);
+    expect(sent.slice(from).filter((s) => s.text === SLOW)).toHaveLength(3);
+    expect(slowBehindSlow(from)).toEqual([]);
+  });
+
+  it('counts fast statements that waited among callers as fast ones being run', async () => {
+    const pool = await taught(makePool({ min: 2, max: 2 }));
+    // taught to last 0.1 s, then run for 1.3: a long statement on one connection
+    for (let run = 0; run < 2; run++) await pool.query(SLEEP, [0.1]);
+    await pool.query(FAST);
+    const from = sent.length;
+    const long = pool.query(SLEEP, [1.3]);
+    const held = await pool.acquire();
+    const slows = [pool.query(SLOW), pool.query(SLOW), pool.query(SLOW)];
+    const waiting = pool.acquire();
+    // for more than a second every fast statement goes through the callers' line
+    const stopFast = fastDemand(pool, 50);
+    await sleep(1200);
+    expect(pool.stats().requestsWaiting).toBeGreaterThanOrEqual(4);
+    await pool.release(held);
+    await pool.release(await waiting);
+    await Promise.all([long, ...slows]);
+    await stopFast();
+    expect(sent.slice(from).filter((s) => s.text === SLOW)).toHaveLength(3);
+    expect(slowBehindSlow(from)).toEqual([]);
+  });
 });
