@@ -9,6 +9,7 @@ import { messageOf } from './thrown';
 import { connect, Connection, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
+import { abortReason } from './errors/aborted';
 import type { QueryText } from './query-text';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { poolAcquireChannel, trace, type PoolAcquireTraceContext } from './tracing';
@@ -58,6 +59,9 @@ interface Waiter {
   queuedAt: number;
   /** waiting for a pool.query() statement, which may share its connection; undefined for a caller alone */
   statement: SharedStatement | undefined;
+  /** the statement's AbortSignal, and what listens to it while it waits */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /**
@@ -77,6 +81,8 @@ interface InLine {
   readonly queuedAt: number;
   /** when it fails with PoolTimeout (Date.now()), through the line or the acquisition it goes on to */
   readonly deadline: number;
+  /** the statement's AbortSignal, which ends its wait, in the line or acquiring */
+  readonly signal: AbortSignal | undefined;
 }
 
 /** How a slow statement leaves the line: placed, or sent on to acquire a connection. */
@@ -251,6 +257,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     this.#counters.requestsErrors += this.#slowLine.rejectAll(() => new errors.PoolClosed(`pool ${this.name} was closed while the statement waited for a connection`));
     for (const waiter of this.#waiters.splice(0)) {
       clearTimeout(waiter.timer);
+      stopListening(waiter);
       this.#counters.requestsErrors++;
       waiter.reject(new errors.PoolClosed(`pool ${this.name} was closed while waiting for a connection`));
     }
@@ -320,7 +327,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       const shared = slow ? { slow, ms: statement.ms } : FAST;
       // counted as in flight on its connection (entry.slow) from the moment it is placed
       const placed = this.#placeStatement(shared, false);
-      const entry = placed === WAIT ? await this.#throughSlowLine(shared) : (placed ?? (await this.#acquireShared(shared)));
+      const signal = options?.signal;
+      const entry = placed === WAIT ? await this.#throughSlowLine(shared, signal) : (placed ?? (await this.#acquireShared(shared, undefined, signal)));
       let started = Number.NaN;
       try {
         // sent by the time query() returns its promise: the clock leaves out the client's own work before
@@ -379,7 +387,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /** #acquireEntry() published on `pqnode:pool:acquire`, the connection's server read at the end. */
-  async #tracedAcquire(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine): Promise<Entry> {
+  async #tracedAcquire(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine, signal?: AbortSignal): Promise<Entry> {
     const context: PoolAcquireTraceContext = {
       size: this.#entries.size,
       idle: this.#idle.length,
@@ -388,7 +396,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     let entry: Entry | undefined;
     // subscribers see the Connection handed out as the result, not the pool's bookkeeping
     const acquire = async () => {
-      entry = await this.#acquireEntry(options, statement, line);
+      entry = await this.#acquireEntry(options, statement, line, signal);
       return entry.conn;
     };
     await trace(poolAcquireChannel, context, acquire, (done, conn) => {
@@ -401,7 +409,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * acquire(), for a caller alone or for a pool.query() `statement`; `line`: a slow statement
    * sent on from the pool's line, already counted, with the time it has left.
    */
-  async #acquireEntry(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine): Promise<Entry> {
+  async #acquireEntry(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine, signal?: AbortSignal): Promise<Entry> {
     const timeout = line === undefined ? checkSeconds('timeout', options?.timeout, this.#options.timeout) : this.#options.timeout;
     if (line === undefined) this.#checkUsable();
     else if (this.#closed) throw new errors.PoolClosed(`pool ${this.name} was closed while the statement waited for a connection`);
@@ -431,7 +439,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
       }
     }
-    return await this.#enqueue(deadline - Date.now(), started, retried, statement, line !== undefined);
+    return await this.#enqueue(deadline - Date.now(), started, retried, statement, line !== undefined, signal);
   }
 
   /**
@@ -565,30 +573,43 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     }
   }
 
-  /** A connection for a pool.query() statement through the line of callers (#acquireEntry()). */
-  #acquireShared(statement: SharedStatement, line?: InLine): Promise<Entry> {
-    return poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, statement, line) : this.#acquireEntry(undefined, statement, line);
+  /**
+   * A connection for a pool.query() statement through the line of callers (#acquireEntry()).
+   * Its AbortSignal (the line's, for one sent on from the pool's line) ends its wait there.
+   */
+  #acquireShared(statement: SharedStatement, line?: InLine, signal: AbortSignal | undefined = line?.signal): Promise<Entry> {
+    return poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, statement, line, signal) : this.#acquireEntry(undefined, statement, line, signal);
   }
 
   /**
    * A slow statement's connection through the pool's line. It counts as a request waiting
    * (stats, `maxWaiting`) and fails with PoolTimeout after the pool's `timeout`, the time it
-   * spends acquiring a connection once out of the line included.
+   * spends acquiring a connection once out of the line included. Its AbortSignal ends the
+   * wait at once, with what an aborted statement fails with.
    */
-  async #throughSlowLine(statement: SharedStatement): Promise<Entry> {
+  async #throughSlowLine(statement: SharedStatement, signal: AbortSignal | undefined): Promise<Entry> {
     const { timeout } = this.#options;
     this.#counters.requestsNum++;
     const refused = this.#tooManyWaiting();
     if (refused !== undefined) throw refused;
     this.#counters.requestsQueued++;
     const queuedAt = Date.now();
-    const line: InLine = { statement, queuedAt, deadline: queuedAt + timeout * 1000 };
+    const line: InLine = { statement, queuedAt, deadline: queuedAt + timeout * 1000, signal };
     let exit: LineExit;
     try {
-      exit = await this.#slowLine.wait(line, timeout * 1000, () => {
+      const timedOut = () => {
         this.#counters.requestsErrors++;
         return new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the slow statement waited for a connection free of slow ones`);
-      });
+      };
+      const aborted = () => {
+        this.#counters.requestsErrors++;
+        // the statement that left the head of the line may let the next one go
+        queueMicrotask(() => {
+          if (this.#slowLine.length > 0) this.#placeSlowLine();
+        });
+        return abortReason(signal as AbortSignal);
+      };
+      exit = await this.#slowLine.wait(line, timeout * 1000, timedOut, signal, aborted);
     } finally {
       this.#counters.requestsWaitMs += Date.now() - queuedAt;
     }
@@ -817,7 +838,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   }
 
   /** `fromLine`: a slow statement sent on from the pool's line, already admitted and counted as queued. */
-  #enqueue(remainingMs: number, started: number, first: boolean, statement: SharedStatement | undefined, fromLine = false): Promise<Entry> {
+  #enqueue(remainingMs: number, started: number, first: boolean, statement: SharedStatement | undefined, fromLine = false, signal?: AbortSignal): Promise<Entry> {
+    if (signal?.aborted) {
+      this.#counters.requestsErrors++;
+      return Promise.reject(abortReason(signal));
+    }
     if (!fromLine) {
       const refused = this.#tooManyWaiting();
       if (refused !== undefined) return Promise.reject(refused);
@@ -829,9 +854,12 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         reject,
         queuedAt: Date.now(),
         statement,
+        signal,
+        onAbort: undefined,
         timer: setTimeout(() => {
           const index = this.#waiters.indexOf(waiter);
           if (index >= 0) this.#waiters.splice(index, 1);
+          stopListening(waiter);
           this.#counters.requestsErrors++;
           this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
           const seconds = ((Date.now() - started) / 1000).toFixed(2);
@@ -842,6 +870,22 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
         }, Math.max(0, remainingMs)),
       };
+      if (signal !== undefined) {
+        // an aborted statement leaves the line at once, as a timed-out one does
+        waiter.onAbort = () => {
+          const index = this.#waiters.indexOf(waiter);
+          if (index < 0) return;
+          this.#waiters.splice(index, 1);
+          clearTimeout(waiter.timer);
+          this.#counters.requestsErrors++;
+          this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
+          reject(abortReason(signal));
+          if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
+          // the statements behind it may now be spread
+          else if (this.#waiters.length > 0) this.#spreadStatements();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
       // a caller whose idle connection failed its check was first in line: it stays first
       if (first) this.#waiters.unshift(waiter);
       else this.#waiters.push(waiter);
@@ -898,6 +942,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   #serveWaiter(entry: Entry): Waiter {
     const waiter = this.#waiters.shift() as Waiter;
     clearTimeout(waiter.timer);
+    stopListening(waiter);
     if (waiter.statement !== undefined && !waiter.statement.slow) this.#lastFastAt = performance.now();
     this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
     waiter.resolve(entry);
@@ -1069,4 +1114,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     }
     this.#maybeGrow();
   }
+}
+
+/** A waiter leaves the line: nothing listens to its AbortSignal any more. */
+function stopListening(waiter: Waiter): void {
+  if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
 }

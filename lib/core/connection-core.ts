@@ -19,6 +19,7 @@ import {
 import * as errors from '../errors';
 import { makeDiagnostic } from '../errors';
 import { serverMessage } from '../errors/server-message';
+import { abortReason } from '../errors/aborted';
 import { connectFailure } from '../connect-failure';
 import { connectParams, redact, resolveHosts, type Conninfo } from '../conninfo';
 import { AdapterRegistry, globalAdapters, type AdaptedParams } from '../adapt/adapters';
@@ -1165,11 +1166,6 @@ function fatalResultIn(requests: readonly Request[]): NativeErrorFields | undefi
 
 
 const DEFAULT_CANCEL_TIMEOUT = 10;
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new errors.QueryCanceledError('the query was aborted');
-}
 
 /** Whether libpq's `replication` keyword asks for a walsender (any value but the false ones). */
 function isReplication(value: string | undefined): boolean {

@@ -1,13 +1,16 @@
 // Slow pool.query() statements waiting for a connection to be placed on, in the order they
 // came, so that fast statements keep a connection to run on (pool.ts, #placeStatement()).
 // The pool tries the line again as statements finish and connections come back, and at the
-// moment it asked to be woken; each statement waits at most the pool's timeout.
+// moment it asked to be woken; each statement waits at most the pool's timeout, and no
+// longer than its AbortSignal lets it.
 
 interface Waiting<S, T> {
   readonly statement: S;
   resolve(placed: T | PromiseLike<T>): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 export class SlowLine<S, T> {
@@ -26,20 +29,30 @@ export class SlowLine<S, T> {
 
   /**
    * `statement` waits at the end of the line for what shift() gives it, or fails with the
-   * error `timedOut` makes once `timeoutMs` have passed (Infinity: no limit).
+   * error `timedOut` makes once `timeoutMs` have passed (Infinity: no limit), or with the one
+   * `aborted` makes as soon as `signal` aborts (at once if it has).
    */
-  wait(statement: S, timeoutMs: number, timedOut: () => Error): Promise<T> {
+  wait(statement: S, timeoutMs: number, timedOut: () => Error, signal?: AbortSignal, aborted?: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiting: Waiting<S, T> = { statement, resolve, reject, timer: undefined };
-      if (Number.isFinite(timeoutMs)) {
-        waiting.timer = setTimeout(() => {
-          const at = this.#waiting.indexOf(waiting);
-          if (at < 0) return;
-          this.#waiting.splice(at, 1);
-          if (this.#waiting.length === 0) this.#cancelWake();
-          reject(timedOut());
-        }, Math.max(0, timeoutMs));
+      const waiting: Waiting<S, T> = { statement, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined };
+      const leave = (error: Error) => {
+        const at = this.#waiting.indexOf(waiting);
+        if (at < 0) return;
+        this.#waiting.splice(at, 1);
+        settled(waiting);
+        if (this.#waiting.length === 0) this.#cancelWake();
+        reject(error);
+      };
+      if (signal !== undefined && aborted !== undefined) {
+        if (signal.aborted) {
+          reject(aborted());
+          return;
+        }
+        waiting.signal = signal;
+        waiting.onAbort = () => leave(aborted());
+        signal.addEventListener('abort', waiting.onAbort, { once: true });
       }
+      if (Number.isFinite(timeoutMs)) waiting.timer = setTimeout(() => leave(timedOut()), Math.max(0, timeoutMs));
       this.#waiting.push(waiting);
     });
   }
@@ -48,7 +61,7 @@ export class SlowLine<S, T> {
   shift(placed: T | PromiseLike<T>): void {
     const waiting = this.#waiting.shift();
     if (waiting === undefined) return;
-    if (waiting.timer !== undefined) clearTimeout(waiting.timer);
+    settled(waiting);
     waiting.resolve(placed);
     if (this.#waiting.length === 0) this.#cancelWake();
   }
@@ -76,7 +89,7 @@ export class SlowLine<S, T> {
     this.#cancelWake();
     const waiting = this.#waiting.splice(0);
     for (const statement of waiting) {
-      if (statement.timer !== undefined) clearTimeout(statement.timer);
+      settled(statement);
       statement.reject(makeError());
     }
     return waiting.length;
@@ -87,4 +100,10 @@ export class SlowLine<S, T> {
     this.#timer = undefined;
     this.#wakeAt = Number.POSITIVE_INFINITY;
   }
+}
+
+/** A statement leaves the line: its timer and its abort listener go. */
+function settled(waiting: Waiting<unknown, unknown>): void {
+  if (waiting.timer !== undefined) clearTimeout(waiting.timer);
+  if (waiting.onAbort !== undefined) waiting.signal?.removeEventListener('abort', waiting.onAbort);
 }

@@ -1,0 +1,124 @@
+// pool.query()'s AbortSignal while the statement still waits for a connection: among callers
+// in line, or in the pool's line of slow statements. It must leave at once, free its place
+// (requestsWaiting, maxWaiting) and never run.
+import { describe, expect, it } from 'vitest';
+import { errors, Pool } from '../lib';
+import { poolsClosedAfterEach } from './helpers';
+
+const makePool = poolsClosedAfterEach({ timeout: 30 });
+const MARK = "select set_config('pqnode.aborted_ran', 'yes', false)";
+const RAN = "select current_setting('pqnode.aborted_ran', true) as ran";
+
+describe('pool.query() aborted while it waits for a connection', () => {
+  it('leaves the callers’ line at once, with the signal’s reason, and never runs', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const waiting = pool.query(MARK, [], { signal: controller.signal });
+    expect(pool.stats().requestsWaiting).toBe(1);
+    const reason = new Error('the caller gave up');
+    controller.abort(reason);
+    // settles while the only connection is still held: it did not wait for it
+    await expect(waiting).rejects.toBe(reason);
+    expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsErrors: 1 });
+    await pool.release(held);
+    const { rows } = await pool.query<{ ran: string | null }>(RAN);
+    expect(rows[0].ran ?? '').toBe('');
+  });
+
+  it('fails with QueryCanceledError when the reason is no Error, as a statement aborted on its connection does', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const waiting = pool.query('select 1', [], { signal: controller.signal });
+    controller.abort('stop');
+    await expect(waiting).rejects.toBeInstanceOf(errors.QueryCanceledError);
+    await pool.release(held);
+  });
+
+  it('fails at once when the signal has aborted already and the statement would wait', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const waiting = pool.query(MARK, [], { signal: AbortSignal.abort('too late') });
+    await expect(waiting).rejects.toBeInstanceOf(errors.QueryCanceledError);
+    expect(pool.stats().requestsWaiting).toBe(0);
+    await pool.release(held);
+    const { rows } = await pool.query<{ ran: string | null }>(RAN);
+    expect(rows[0].ran ?? '').toBe('');
+  });
+
+  it('gives its place back to maxWaiting', async () => {
+    const pool = makePool({ min: 1, max: 1, maxWaiting: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const aborted = pool.query('select 1', [], { signal: controller.signal });
+    await expect(pool.query('select 2')).rejects.toBeInstanceOf(errors.TooManyRequests);
+    controller.abort();
+    await expect(aborted).rejects.toThrow();
+    const next = pool.query<{ n: number }>('select 3 as n');
+    expect(pool.stats().requestsWaiting).toBe(1);
+    await pool.release(held);
+    expect((await next).rows[0].n).toBe(3);
+  });
+
+  it('lets the statements behind it in line go on', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const first = pool.query('select 1', [], { signal: controller.signal });
+    const second = pool.query<{ n: number }>('select 2 as n');
+    controller.abort();
+    await expect(first).rejects.toThrow();
+    expect(pool.stats().requestsWaiting).toBe(1);
+    await pool.release(held);
+    expect((await second).rows[0].n).toBe(2);
+    expect(pool.stats().requestsWaiting).toBe(0);
+  });
+});
+
+describe('pool.query() aborted while it waits in the line of slow statements', () => {
+  const SLOW = 'select pg_backend_pid() as pid, pg_sleep(0.2)';
+  const FAST = 'select pg_backend_pid() as pid';
+
+  /** A pool of two that knows SLOW is slow, with fast statements just run. */
+  async function taught(): Promise<Pool> {
+    const pool = makePool({ min: 2, max: 2 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    return pool;
+  }
+
+  it('leaves the line at once, and the one behind it still runs', async () => {
+    const pool = await taught();
+    const running = pool.query(SLOW);
+    // one connection left free of slow statements, the running one far from its end: these wait
+    const controller = new AbortController();
+    const head = pool.query(SLOW, [], { signal: controller.signal });
+    const behind = pool.query(SLOW);
+    expect(pool.stats().requestsWaiting).toBe(2);
+    controller.abort('no longer needed');
+    await expect(head).rejects.toBeInstanceOf(errors.QueryCanceledError);
+    expect(pool.stats().requestsWaiting).toBe(1);
+    await running;
+    await behind;
+    expect(pool.stats().requestsWaiting).toBe(0);
+  });
+
+  it('leaves the line at once from its middle', async () => {
+    const pool = await taught();
+    const running = pool.query(SLOW);
+    const head = pool.query(SLOW);
+    const controller = new AbortController();
+    const middle = pool.query(SLOW, [], { signal: controller.signal });
+    const last = pool.query(SLOW);
+    expect(pool.stats().requestsWaiting).toBe(3);
+    controller.abort();
+    await expect(middle).rejects.toThrow();
+    expect(pool.stats().requestsWaiting).toBe(2);
+    await Promise.all([running, head, last]);
+    expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsErrors: 1 });
+  });
+});
