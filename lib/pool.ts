@@ -150,6 +150,10 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   #statements = new StatementHistory();
   /** slow pool.query() statements waiting for a connection, so that fast ones keep one */
   #slowLine = new SlowLine<InLine, LineExit>();
+  /** fast pool.query() statements waiting among callers: fast demand, however long they wait */
+  #fastWaiting = 0;
+  /** heads of the pool's line sent on to acquire a connection, not yet given one (or failed) */
+  #lineAcquiring = 0;
   /** #placeSlowLine() is running: what it causes does not start it again */
   #placingSlowLine = false;
   /** when the last fast pool.query() statement was placed (performance.now()) */
@@ -257,7 +261,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     this.#counters.requestsErrors += this.#slowLine.rejectAll(() => new errors.PoolClosed(`pool ${this.name} was closed while the statement waited for a connection`));
     for (const waiter of this.#waiters.splice(0)) {
       clearTimeout(waiter.timer);
-      stopListening(waiter);
+      this.#leftLine(waiter);
       this.#counters.requestsErrors++;
       waiter.reject(new errors.PoolClosed(`pool ${this.name} was closed while waiting for a connection`));
     }
@@ -337,8 +341,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         return await running;
       } finally {
         const now = performance.now();
-        // it ran once the statements before it on the connection were done
-        this.#statements.record(statement, now - (entry.lastDoneAt > started ? entry.lastDoneAt : started));
+        // it ran once the statements before it on the connection were done; a run its signal
+        // cut short (or kept from being sent) says nothing of how long the text takes
+        if (options?.signal?.aborted !== true) this.#statements.record(statement, now - (entry.lastDoneAt > started ? entry.lastDoneAt : started));
         entry.lastDoneAt = now;
         entry.busySince = now;
         if (slow) entry.slow.done(now);
@@ -359,7 +364,14 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
 
   /** A statement that must have its connection to itself (StatementHistory's `shareable`). */
   async #queryAlone<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
-    const conn = await this.acquire();
+    let conn: Connection;
+    try {
+      // its signal ends the wait for a connection, as for a shared statement
+      const signal = options?.signal;
+      conn = (await (poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, undefined, undefined, signal) : this.#acquireEntry(undefined, undefined, undefined, signal))).conn;
+    } catch (error) {
+      throw withCallerStack(error);
+    }
     try {
       // One statement is a transaction of its own without BEGIN and COMMIT around it: one
       // command for the server instead of three. release() restores the connection's mode.
@@ -470,9 +482,16 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     const now = performance.now();
     // a fast statement is being run from now on, also when it waits among callers
     if (!slow) this.#lastFastAt = now;
-    // callers waiting in line are served first; a slow statement from the pool's line waits
-    // for them here, where the rule below still applies to it, rather than among them
-    if (this.#waiters.length > 0) return fromLine ? WAIT : undefined;
+    // the head of the pool's line sent on to acquire a connection takes it before the next goes
+    if (fromLine && this.#lineAcquiring > 0) return WAIT;
+    // Callers waiting in line are served first. A slow statement waits for them in the pool's
+    // line, where the rule below still applies to it, rather than among them, where a
+    // connection coming back would be handed to it whole; the head of that line goes first
+    // when it came before them.
+    if (this.#waiters.length > 0) {
+      if (!fromLine) return slow ? WAIT : undefined;
+      if ((this.#slowLine.first as InLine).queuedAt > this.#waiters[0].queuedAt) return WAIT;
+    }
     // a fast statement takes an idle connection without looking further
     if (!slow && this.#idle.length > 0) return this.#takeIdle(statement, true);
     const threshold = this.#options.slowThreshold * 1000;
@@ -509,7 +528,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         occupied = entry;
       }
     }
-    const fastDemandLeft = FAST_DEMAND_MS - (now - this.#lastFastAt);
+    // fast statements waiting among callers claim no time: their leaving the line wakes it
+    const fastDemandLeft = this.#fastWaiting > 0 ? Number.POSITIVE_INFINITY : FAST_DEMAND_MS - (now - this.#lastFastAt);
     if (slow && this.#slowMustWait(slowRunning, slowFree, endingIn, now)) {
       // tried again as statements finish and connections come back, when the first expected
       // end is near enough, and when the fast statements' claim lapses
@@ -530,13 +550,14 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
 
   /**
    * Whether a slow statement must wait rather than take a connection: while fast statements
-   * are being run (one in the last FAST_DEMAND_MS) and something slow runs, it takes the last
+   * are being run (one came in the last FAST_DEMAND_MS, or one waits among callers) and
+   * something slow runs, it takes the last
    * connection free of slow statements (`slowFree`) only when another's slow statement is
    * expected to end within ENDING_WINDOW slowThresholds (`endingIn` ms), and never joins one
    * running a slow statement.
    */
   #slowMustWait(slowRunning: boolean, slowFree: number, endingIn: number, now: number): boolean {
-    if (!slowRunning || slowFree > 1 || now - this.#lastFastAt >= FAST_DEMAND_MS) return false;
+    if (!slowRunning || slowFree > 1 || (now - this.#lastFastAt >= FAST_DEMAND_MS && this.#fastWaiting === 0)) return false;
     return !(slowFree === 1 && endingIn <= this.#options.slowThreshold * 1000 * ENDING_WINDOW);
   }
 
@@ -560,7 +581,9 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           continue;
         }
         const acquiring = this.#acquireShared(line.statement, line);
+        this.#lineAcquiring++;
         const retry = () => {
+          this.#lineAcquiring--;
           if (this.#slowLine.length > 0) this.#placeSlowLine();
         };
         // the statement's own await reports a failure; this handler only tries the line again
@@ -590,6 +613,10 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
   async #throughSlowLine(statement: SharedStatement, signal: AbortSignal | undefined): Promise<Entry> {
     const { timeout } = this.#options;
     this.#counters.requestsNum++;
+    if (signal?.aborted) {
+      this.#counters.requestsErrors++;
+      throw abortReason(signal);
+    }
     const refused = this.#tooManyWaiting();
     if (refused !== undefined) throw refused;
     this.#counters.requestsQueued++;
@@ -658,11 +685,13 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     let busy: Entry | undefined;
     let busyFreeIn = Number.POSITIVE_INFINITY;
     let slowFree = 0;
+    let slowRunning = false;
     /** the soonest expected end of a slow statement, in ms */
     let endingIn = Number.POSITIVE_INFINITY;
     for (const entry of this.#shared) {
       if (!this.#takesMore(entry, wallNow)) continue;
       const slowCount = entry.slow.count;
+      if (slowCount > 0) slowRunning = true;
       const freeIn = slowCount === 0 ? Number.POSITIVE_INFINITY : entry.slow.freeIn(now, threshold);
       if (freeIn < endingIn) endingIn = freeIn;
       if (!this.#busyWithSlow(entry, now, threshold)) {
@@ -675,7 +704,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         busyFreeIn = freeIn;
       }
     }
-    if (statement.slow && this.#slowMustWait(endingIn < Number.POSITIVE_INFINITY, slowFree, endingIn, now)) return undefined;
+    if (statement.slow && this.#slowMustWait(slowRunning, slowFree, endingIn, now)) return undefined;
     // behind a slow statement only when no connection is on its way to take the statement
     if (best === undefined) return this.#connecting > 0 ? undefined : busy;
     if (this.#connecting > 0 && best.sharedBy * this.#connecting >= waiting) return undefined;
@@ -859,15 +888,17 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         timer: setTimeout(() => {
           const index = this.#waiters.indexOf(waiter);
           if (index >= 0) this.#waiters.splice(index, 1);
-          stopListening(waiter);
+          this.#leftLine(waiter);
           this.#counters.requestsErrors++;
           this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
           const seconds = ((Date.now() - started) / 1000).toFixed(2);
           const lastError = this.#lastConnectError;
           const recent = lastError !== undefined && lastError.at >= started ? { cause: lastError.error } : undefined;
           reject(new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${seconds} s${this.#lastErrorNote(started)}`, recent));
-          // a caller fewer in line: the slow statements waiting may now go
+          // a caller fewer in line: the slow statements waiting may now go, or the statements
+          // behind it be spread
           if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
+          else if (this.#waiters.length > 0) this.#spreadStatements();
         }, Math.max(0, remainingMs)),
       };
       if (signal !== undefined) {
@@ -877,6 +908,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
           if (index < 0) return;
           this.#waiters.splice(index, 1);
           clearTimeout(waiter.timer);
+          this.#leftLine(waiter);
           this.#counters.requestsErrors++;
           this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
           reject(abortReason(signal));
@@ -886,6 +918,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
+      if (statement !== undefined && !statement.slow) this.#fastWaiting++;
       // a caller whose idle connection failed its check was first in line: it stays first
       if (first) this.#waiters.unshift(waiter);
       else this.#waiters.push(waiter);
@@ -938,11 +971,17 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (this.#slowLine.length > 0) this.#placeSlowLine();
   }
 
+  /** A waiter leaves the callers' line: nothing listens to its signal, and it is no fast demand any more. */
+  #leftLine(waiter: Waiter): void {
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (waiter.statement !== undefined && !waiter.statement.slow) this.#fastWaiting--;
+  }
+
   /** The first waiter gets `entry`. */
   #serveWaiter(entry: Entry): Waiter {
     const waiter = this.#waiters.shift() as Waiter;
     clearTimeout(waiter.timer);
-    stopListening(waiter);
+    this.#leftLine(waiter);
     if (waiter.statement !== undefined && !waiter.statement.slow) this.#lastFastAt = performance.now();
     this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
     waiter.resolve(entry);
@@ -1114,9 +1153,4 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     }
     this.#maybeGrow();
   }
-}
-
-/** A waiter leaves the line: nothing listens to its AbortSignal any more. */
-function stopListening(waiter: Waiter): void {
-  if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
 }

@@ -158,4 +158,55 @@ describe('pool.query(): the line of slow statements', () => {
     expect(sent.slice(from).filter((s) => s.text === SLOW)).toHaveLength(3);
     expect(slowBehindSlow(from)).toEqual([]);
   });
+
+  /** The slow texts that were in flight on the connection of the first FAST sent from `from` on. */
+  function slowAheadOfFast(from: number): string[] | undefined {
+    return sent
+      .slice(from)
+      .find((s) => s.text === FAST)
+      ?.ahead.filter((text) => SLOW_TEXTS.includes(text));
+  }
+
+  it('keeps a slow statement that came behind a caller off the last connection free of slow ones', async () => {
+    const pool = makePool({ min: 1, max: 2 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLEEP, [0.3]);
+      await pool.query(FAST);
+    }
+    expect(pool.stats().poolSize).toBe(1);
+    const from = sent.length;
+    const first = pool.query(SLEEP, [0.5]);
+    // waits for a second connection, being opened; the slow statement comes behind it
+    const waiting = pool.query(FAST);
+    const second = pool.query(SLEEP, [0.3]);
+    await waiting;
+    const fastFrom = sent.length;
+    await pool.query(FAST);
+    await Promise.all([first, second]);
+    expect(slowAheadOfFast(fastFrom)).toEqual([]);
+    expect(slowBehindSlow(from)).toEqual([]);
+  });
+
+  it('counts a slow statement running past its usual time as running', async () => {
+    const pool = makePool({ min: 1, max: 2 });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLEEP, [0.1]);
+      await pool.query(FAST);
+    }
+    const from = sent.length;
+    const first = pool.query(SLEEP, [0.8]);
+    // past its usual 0.1 s by more than slowThreshold: no end can be expected any more
+    await sleep(250);
+    const waiting = pool.query(FAST);
+    const second = pool.query(SLEEP, [0.3]);
+    await waiting;
+    const fastFrom = sent.length;
+    await pool.query(FAST);
+    await Promise.all([first, second]);
+    expect(slowAheadOfFast(fastFrom)).toEqual([]);
+    expect(slowBehindSlow(from)).toEqual([]);
+  });
 });
+

@@ -61,6 +61,46 @@ describe('pool.query() aborted while it waits for a connection', () => {
     expect((await next).rows[0].n).toBe(3);
   });
 
+  it('leaves the line at once for a text that needs a connection of its own', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    // two statements in one text never share a connection
+    const waiting = pool.query(`${MARK}; select 1`, [], { signal: controller.signal });
+    expect(pool.stats().requestsWaiting).toBe(1);
+    controller.abort('stop');
+    await expect(waiting).rejects.toBeInstanceOf(errors.QueryCanceledError);
+    expect(pool.stats().requestsWaiting).toBe(0);
+    await pool.release(held);
+    const { rows } = await pool.query<{ ran: string | null }>(RAN);
+    expect(rows[0].ran ?? '').toBe('');
+  });
+
+  it('fails with QueryCanceledError when the signal had aborted and a connection was free', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait(5);
+    await expect(pool.query('select 1', [], { signal: AbortSignal.abort('stop') })).rejects.toBeInstanceOf(errors.QueryCanceledError);
+    expect(pool.stats().requestsWaiting).toBe(0);
+  });
+
+  it('ends every statement waiting on one signal alike', async () => {
+    const pool = makePool({ min: 1, max: 2 });
+    await pool.wait(5);
+    const held = await pool.acquire();
+    // the second connection is being opened when they come: the first waits for it, the
+    // others behind it may be spread onto it as it arrives
+    const controller = new AbortController();
+    const statements = [1, 2, 3].map((n) => pool.query('select $1::int as n', [n], { signal: controller.signal }));
+    controller.abort('stop');
+    const outcomes = await Promise.allSettled(statements);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(errors.QueryCanceledError);
+    }
+    expect(pool.stats().requestsWaiting).toBe(0);
+    await pool.release(held);
+  });
+
   it('lets the statements behind it in line go on', async () => {
     const pool = makePool({ min: 1, max: 1 });
     const held = await pool.acquire();
@@ -121,4 +161,16 @@ describe('pool.query() aborted while it waits in the line of slow statements', (
     await Promise.all([running, head, last]);
     expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsErrors: 1 });
   });
+
+  it('does not make a slow text fast by a run its signal kept from being sent', async () => {
+    const pool = await taught();
+    await expect(pool.query(SLOW, [], { signal: AbortSignal.abort() })).rejects.toThrow();
+    await pool.query(FAST);
+    const running = pool.query(SLOW);
+    const next = pool.query(SLOW);
+    // still slow: the second waits in the pool's line rather than run beside the first
+    expect(pool.stats().requestsWaiting).toBe(1);
+    await Promise.all([running, next]);
+  });
 });
+

@@ -423,7 +423,8 @@ export class ConnectionCore implements Core {
     signal: AbortSignal | undefined,
     typecasters?: TypecasterRegistry,
   ): AdaptedParams | null {
-    signal?.throwIfAborted();
+    // aborted before it is queued: failing as one aborted in the queue or on the server does
+    if (signal?.aborted) throw abortReason(signal);
     checkQueryText(text);
     if (values === undefined || values === null) return null;
     if (!Array.isArray(values)) throw new errors.ProgrammingError('query parameters must be an array');
