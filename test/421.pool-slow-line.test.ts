@@ -167,46 +167,40 @@ describe('pool.query(): the line of slow statements', () => {
       ?.ahead.filter((text) => SLOW_TEXTS.includes(text));
   }
 
-  it('keeps a slow statement that came behind a caller off the last connection free of slow ones', async () => {
+  /**
+   * On a pool of one connection that may open a second, SLEEP taught to last `usual` s: a
+   * sleep of `first` s, then (after `pauseMs`) a fast statement that waits for the second
+   * connection and a sleep of 0.3 s behind it. Once the fast one is done, the next fast one
+   * must find no slow statement ahead of it, and no slow statement may have gone behind another.
+   */
+  async function slowBehindWaitingCaller(usual: number, first: number, pauseMs: number): Promise<void> {
     const pool = makePool({ min: 1, max: 2 });
     await pool.wait(5);
     for (let run = 0; run < 2; run++) {
-      await pool.query(SLEEP, [0.3]);
+      await pool.query(SLEEP, [usual]);
       await pool.query(FAST);
     }
     expect(pool.stats().poolSize).toBe(1);
     const from = sent.length;
-    const first = pool.query(SLEEP, [0.5]);
-    // waits for a second connection, being opened; the slow statement comes behind it
+    const running = pool.query(SLEEP, [first]);
+    if (pauseMs > 0) await sleep(pauseMs);
     const waiting = pool.query(FAST);
     const second = pool.query(SLEEP, [0.3]);
     await waiting;
     const fastFrom = sent.length;
     await pool.query(FAST);
-    await Promise.all([first, second]);
+    await Promise.all([running, second]);
     expect(slowAheadOfFast(fastFrom)).toEqual([]);
     expect(slowBehindSlow(from)).toEqual([]);
+  }
+
+  it('keeps a slow statement that came behind a caller off the last connection free of slow ones', async () => {
+    await slowBehindWaitingCaller(0.3, 0.5, 0);
   });
 
   it('counts a slow statement running past its usual time as running', async () => {
-    const pool = makePool({ min: 1, max: 2 });
-    await pool.wait(5);
-    for (let run = 0; run < 2; run++) {
-      await pool.query(SLEEP, [0.1]);
-      await pool.query(FAST);
-    }
-    const from = sent.length;
-    const first = pool.query(SLEEP, [0.8]);
-    // past its usual 0.1 s by more than slowThreshold: no end can be expected any more
-    await sleep(250);
-    const waiting = pool.query(FAST);
-    const second = pool.query(SLEEP, [0.3]);
-    await waiting;
-    const fastFrom = sent.length;
-    await pool.query(FAST);
-    await Promise.all([first, second]);
-    expect(slowAheadOfFast(fastFrom)).toEqual([]);
-    expect(slowBehindSlow(from)).toEqual([]);
+    // past its usual 0.1 s by more than slowThreshold after 250 ms: no end is expected any more
+    await slowBehindWaitingCaller(0.1, 0.8, 250);
   });
 });
 
