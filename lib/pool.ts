@@ -9,7 +9,7 @@ import { messageOf } from './thrown';
 import { connect, Connection, type QueryOptions, type Result } from './connection';
 import type { Conninfo } from './conninfo';
 import * as errors from './errors';
-import { abortReason } from './errors/aborted';
+import { abortReason, checkSignal } from './errors/aborted';
 import type { QueryText } from './query-text';
 import { checkCount, checkPoolOptions, checkSeconds, checkSizes, type CheckedPoolOptions, type ConnectionHook, type PoolOptions } from './pool/options';
 import { poolAcquireChannel, trace, type PoolAcquireTraceContext } from './tracing';
@@ -28,6 +28,11 @@ export type { PoolCounters, PoolStats } from './pool/stats';
 export interface AcquireOptions {
   /** seconds to wait for a connection; the pool's timeout by default */
   timeout?: number;
+  /**
+   * ends the wait for a connection as it aborts (at once if it has): the call fails with the
+   * signal's reason, or QueryCanceledError when that is not an Error
+   */
+  signal?: AbortSignal;
 }
 
 /** What the pool knows of one of its connections. */
@@ -321,6 +326,11 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * connection()) are served first.
    */
   async query<R = Record<string, unknown>>(text: QueryText, params?: readonly unknown[], options?: QueryOptions): Promise<Result<R>> {
+    try {
+      checkSignal(options?.signal);
+    } catch (error) {
+      throw withCallerStack(error);
+    }
     const statement = this.#statements.of(text);
     if (!statement.shareable) return this.#queryAlone(text, params, options);
     try {
@@ -423,9 +433,17 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    */
   async #acquireEntry(options: AcquireOptions | undefined, statement: SharedStatement | undefined, line?: InLine, signal?: AbortSignal): Promise<Entry> {
     const timeout = line === undefined ? checkSeconds('timeout', options?.timeout, this.#options.timeout) : this.#options.timeout;
+    // a statement's own signal, else the caller's (acquire({ signal }))
+    if (signal === undefined) checkSignal(options?.signal);
+    const waitSignal = signal ?? options?.signal;
     if (line === undefined) this.#checkUsable();
     else if (this.#closed) throw new errors.PoolClosed(`pool ${this.name} was closed while the statement waited for a connection`);
     if (line === undefined) this.#counters.requestsNum++;
+    // an already aborted caller takes no connection, even an idle one
+    if (statement === undefined && waitSignal?.aborted) {
+      this.#counters.requestsErrors++;
+      throw abortReason(waitSignal);
+    }
     const started = line?.queuedAt ?? Date.now();
     const deadline = line?.deadline ?? started + timeout * 1000;
     let retried = false;
@@ -451,7 +469,7 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         throw new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${timeout} s: the connections failed their check`);
       }
     }
-    return await this.#enqueue(deadline - Date.now(), started, retried, statement, line !== undefined, signal);
+    return await this.#enqueue(deadline - Date.now(), started, retried, statement, line !== undefined, waitSignal);
   }
 
   /**

@@ -753,6 +753,16 @@ describe('signal', () => {
     await expectUsable();
   });
 
+  it('a signal that is no AbortSignal is refused with a TypeError, nothing sent', async () => {
+    for (const signal of ['stop', 5, null, {}, { aborted: false }]) {
+      const error = await rejectionOf(conn().query('select pg_sleep(5)', [], { signal: signal as unknown as AbortSignal }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.message).toMatch(/signal must be an AbortSignal/);
+    }
+    expect(coreOf(conn()).pendingCommands()).toBe(0);
+    await expectUsable();
+  });
+
   it('an already-aborted signal without a reason rejects with an AbortError', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -1,6 +1,7 @@
 // pool.query()'s AbortSignal while the statement still waits for a connection: among callers
 // in line, or in the pool's line of slow statements. It must leave at once, free its place
 // (requestsWaiting, maxWaiting) and never run.
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { errors, Pool } from '../lib';
 import { poolsClosedAfterEach } from './helpers';
@@ -171,6 +172,66 @@ describe('pool.query() aborted while it waits in the line of slow statements', (
     // still slow: the second waits in the pool's line rather than run beside the first
     expect(pool.stats().requestsWaiting).toBe(1);
     await Promise.all([running, next]);
+  });
+});
+
+describe('pool.acquire() and pool.connection() with a signal', () => {
+  it('acquire() leaves the line at once when its signal aborts', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const waiting = pool.acquire({ signal: controller.signal });
+    expect(pool.stats().requestsWaiting).toBe(1);
+    const reason = new Error('request timed out');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsErrors: 1 });
+    await pool.release(held);
+    // the connection went back to the pool, not to the caller that gave up
+    expect(pool.stats().poolAvailable).toBe(1);
+  });
+
+  it('acquire() with a signal aborted already takes no connection, even an idle one', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    await pool.wait(5);
+    await expect(pool.acquire({ signal: AbortSignal.abort('gone') })).rejects.toBeInstanceOf(errors.QueryCanceledError);
+    expect(pool.stats()).toMatchObject({ poolAvailable: 1, requestsWaiting: 0 });
+  });
+
+  it('acquire() with a signal that never aborts works as without one, and leaves no listener behind', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const controller = new AbortController();
+    for (let round = 0; round < 3; round++) {
+      const held = await pool.acquire();
+      const waiting = pool.acquire({ signal: controller.signal });
+      expect(EventEmitter.getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      await pool.release(held);
+      await pool.release(await waiting);
+      expect(EventEmitter.getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    }
+  });
+
+  it('connection() gives up waiting as its signal aborts, and never calls its function', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    let called = false;
+    const waiting = pool.connection(() => {
+      called = true;
+    }, { signal: controller.signal });
+    controller.abort();
+    await expect(waiting).rejects.toThrow();
+    expect(called).toBe(false);
+    await pool.release(held);
+  });
+
+  it('refuses what is not an AbortSignal with a TypeError that says so', async () => {
+    const pool = makePool({ min: 1, max: 1 });
+    for (const signal of ['stop', 5, null, { aborted: false }]) {
+      await expect(pool.acquire({ signal: signal as unknown as AbortSignal })).rejects.toThrow(/signal must be an AbortSignal/);
+      await expect(pool.query('select 1', [], { signal: signal as unknown as AbortSignal })).rejects.toThrow(/signal must be an AbortSignal/);
+    }
+    expect(pool.stats().requestsWaiting).toBe(0);
   });
 });
 

@@ -19,7 +19,7 @@ import {
 import * as errors from '../errors';
 import { makeDiagnostic } from '../errors';
 import { serverMessage } from '../errors/server-message';
-import { abortReason } from '../errors/aborted';
+import { abortReason, checkSignal } from '../errors/aborted';
 import { connectFailure } from '../connect-failure';
 import { connectParams, redact, resolveHosts, type Conninfo } from '../conninfo';
 import { AdapterRegistry, globalAdapters, type AdaptedParams } from '../adapt/adapters';
@@ -423,6 +423,7 @@ export class ConnectionCore implements Core {
     signal: AbortSignal | undefined,
     typecasters?: TypecasterRegistry,
   ): AdaptedParams | null {
+    checkSignal(signal);
     // aborted before it is queued: failing as one aborted in the queue or on the server does
     if (signal?.aborted) throw abortReason(signal);
     checkQueryText(text);
