@@ -202,5 +202,60 @@ describe('pool.query(): the line of slow statements', () => {
     // past its usual 0.1 s by more than slowThreshold after 250 ms: no end is expected any more
     await slowBehindWaitingCaller(0.1, 0.8, 250);
   });
+
+  it('serves a slow statement before the callers that came after it', async () => {
+    const pool = makePool({ min: 1, max: 1, timeout: 0.5 });
+    await pool.wait(5);
+    const slow = 'select pg_sleep(0.01)';
+    for (let run = 0; run < 2; run++) await pool.query(slow);
+    const order: string[] = [];
+    const hold = async (name: string) => {
+      const conn = await pool.acquire();
+      order.push(name);
+      await sleep(150);
+      await pool.release(conn);
+    };
+    const held = await pool.acquire();
+    const first = hold('first caller');
+    await sleep(2);
+    const statement = pool.query(slow).then(() => void order.push('slow statement'));
+    await sleep(2);
+    const later = ['second caller', 'third caller'].map((name) => hold(name).catch((error: Error) => void order.push(`${name}: ${error.name}`)));
+    await sleep(100);
+    await pool.release(held);
+    await Promise.all([first, statement, ...later]);
+    expect(order.slice(0, 3)).toEqual(['first caller', 'slow statement', 'second caller']);
+  });
+
+  it('keeps the last connection free of slow ones for fast statements while one is being opened', async () => {
+    let slowOpening = false;
+    const pool = makePool({
+      min: 2,
+      max: 3,
+      configure: async () => {
+        if (slowOpening) await sleep(1500);
+      },
+    });
+    await pool.wait(5);
+    for (let run = 0; run < 2; run++) {
+      await pool.query(SLEEP, [0.5]);
+      await pool.query(SLOW);
+      await pool.query(FAST);
+    }
+    slowOpening = true;
+    const from = sent.length;
+    const long = pool.query(SLEEP, [0.5]);
+    await sleep(20);
+    // a fast statement on the second connection; the slow one goes for the third, being opened
+    const fast = pool.query(FAST);
+    const slow = pool.query(SLOW);
+    await fast;
+    await sleep(20);
+    const fastFrom = sent.length;
+    await pool.query(FAST);
+    await Promise.all([long, slow]);
+    expect(slowAheadOfFast(fastFrom)).toEqual([]);
+    expect(slowBehindSlow(from)).toEqual([]);
+  });
 });
 

@@ -163,6 +163,20 @@ describe('pool.query() aborted while it waits in the line of slow statements', (
     expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsErrors: 1 });
   });
 
+  it('learns that a text is slow from runs its signal cut short past slowThreshold', async () => {
+    const pool = await taught();
+    const cut = 'select pg_backend_pid() as pid, pg_sleep(0.3) as cut';
+    for (let run = 0; run < 2; run++) {
+      await expect(pool.query(cut, [], { signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    }
+    await pool.query(FAST);
+    const running = pool.query(SLOW);
+    // known slow from the two cut runs: it waits in the pool's line rather than run beside SLOW
+    const next = pool.query(cut, [], { signal: AbortSignal.timeout(5000) });
+    expect(pool.stats().requestsWaiting).toBe(1);
+    await Promise.all([running, next]);
+  });
+
   it('does not make a slow text fast by a run its signal kept from being sent', async () => {
     const pool = await taught();
     await expect(pool.query(SLOW, [], { signal: AbortSignal.abort() })).rejects.toThrow();
