@@ -353,13 +353,14 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         return await running;
       } finally {
         const now = performance.now();
-        // it ran once the statements before it on the connection were done; a run its signal
-        // cut short (or kept from being sent) only says the text takes at least as long, which
-        // tells when that was past the threshold
-        const ranMs = now - (entry.lastDoneAt > started ? entry.lastDoneAt : started);
-        if (options?.signal?.aborted !== true || ranMs >= threshold) this.#statements.record(statement, ranMs);
-        entry.lastDoneAt = now;
-        entry.busySince = now;
+        // A statement its signal stopped may never have run (rejected while queued behind
+        // others): its time says nothing of its text, nor that the ones before it are done.
+        if (options?.signal?.aborted !== true) {
+          // it ran once the statements before it on the connection were done
+          this.#statements.record(statement, now - (entry.lastDoneAt > started ? entry.lastDoneAt : started));
+          entry.lastDoneAt = now;
+          entry.busySince = now;
+        }
         if (slow) entry.slow.done(now);
         // placed before this one leaves: a connection it was the last on is taken as it is
         if (this.#slowLine.length > 0) this.#placeSlowLine();
@@ -767,21 +768,12 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * waiting behind a caller that needs a connection of its own stays behind it.
    */
   #spreadStatements(): void {
-    let index = 0;
-    while (index < this.#waiters.length) {
-      const { statement } = this.#waiters[index];
-      // a caller needs a connection of its own: the statements behind it stay behind it
-      if (statement === undefined) return;
-      const entry = this.#sharedToJoin(statement, this.#waiters.length - index);
-      if (entry === undefined) {
-        // a slow statement the rule holds back lets the fast ones behind it go
-        if (!statement.slow) return;
-        index++;
-        continue;
-      }
+    while (this.#waiters.length > 0 && this.#waiters[0].statement !== undefined) {
+      const entry = this.#sharedToJoin(this.#waiters[0].statement, this.#waiters.length);
+      if (entry === undefined) return;
       entry.sharedBy++;
-      this.#serveWaiter(entry, index);
-      if (statement.slow) entry.slow.add(statement.ms, performance.now());
+      const { statement } = this.#serveWaiter(entry);
+      if (statement?.slow) entry.slow.add(statement.ms, performance.now());
     }
     // no caller left in line: the slow statements waiting may now go
     if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
@@ -992,13 +984,12 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
    * may share it (#spreadStatements()).
    */
   #offer(entry: Entry): void {
-    const index = this.#waiterFor();
-    if (index < 0) {
+    if (this.#waiters.length === 0) {
       entry.returnedAt = Date.now();
       this.#idle.push(entry);
     } else {
       this.#handOut(entry);
-      const { statement } = this.#serveWaiter(entry, index);
+      const { statement } = this.#serveWaiter(entry);
       if (statement !== undefined) this.#share(entry, statement);
     }
     // a connection more, or a caller fewer in line: the slow statements waiting may now go
@@ -1011,51 +1002,15 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
     if (waiter.statement !== undefined && !waiter.statement.slow) this.#fastWaiting--;
   }
 
-  /**
-   * Which waiter a connection that is ready goes to: the first in line, unless that is a slow
-   * statement #slowMustWait() holds back (the connection counted free of slow statements, as it
-   * is): the ones behind it go first then. -1 when none may have it: it waits idle.
-   */
-  #waiterFor(): number {
-    let slowHeld: boolean | undefined;
-    for (let index = 0; index < this.#waiters.length; index++) {
-      const { statement } = this.#waiters[index];
-      if (statement === undefined || !statement.slow) return index;
-      slowHeld ??= this.#slowHeldWith(1);
-      if (!slowHeld) return index;
-    }
-    return -1;
-  }
-
-  /** Whether #slowMustWait() holds a slow statement back with `extraFree` connections free of slow statements besides the shared, idle and growable ones. */
-  #slowHeldWith(extraFree: number): boolean {
-    const threshold = this.#options.slowThreshold * 1000;
-    const now = performance.now();
-    const wallNow = Date.now();
-    const growable = this.#max - this.#entries.size - this.#connecting;
-    let slowFree = extraFree + this.#idle.length + (growable > 0 ? growable : 0);
-    let slowRunning = false;
-    let endingIn = Number.POSITIVE_INFINITY;
-    for (const entry of this.#shared) {
-      if (!this.#takesMore(entry, wallNow)) continue;
-      if (entry.slow.count > 0) {
-        slowRunning = true;
-        endingIn = Math.min(endingIn, entry.slow.freeIn(now, threshold));
-      }
-      if (!this.#busyWithSlow(entry, now, threshold)) slowFree++;
-    }
-    return this.#slowMustWait(slowRunning, slowFree, endingIn, now);
-  }
-
   /** The index in the callers' line for a request that came at `since`: behind every one that came before. */
   #placeBySince(since: number): number {
     const index = this.#waiters.findIndex((waiter) => waiter.since > since);
     return index < 0 ? this.#waiters.length : index;
   }
 
-  /** The waiter at `index` (the first by default) gets `entry`. */
-  #serveWaiter(entry: Entry, index = 0): Waiter {
-    const [waiter] = this.#waiters.splice(index, 1);
+  /** The first waiter gets `entry`. */
+  #serveWaiter(entry: Entry): Waiter {
+    const waiter = this.#waiters.shift() as Waiter;
     clearTimeout(waiter.timer);
     this.#leftLine(waiter);
     if (waiter.statement !== undefined && !waiter.statement.slow) this.#lastFastAt = performance.now();

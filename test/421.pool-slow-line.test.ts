@@ -227,35 +227,30 @@ describe('pool.query(): the line of slow statements', () => {
     expect(order.slice(0, 3)).toEqual(['first caller', 'slow statement', 'second caller']);
   });
 
-  it('keeps the last connection free of slow ones for fast statements while one is being opened', async () => {
+  it('gives a slow statement waiting for a connection being opened one that comes back, not a timeout', async () => {
     let slowOpening = false;
     const pool = makePool({
       min: 2,
       max: 3,
+      timeout: 1.5,
       configure: async () => {
-        if (slowOpening) await sleep(1500);
+        if (slowOpening) await sleep(3000);
       },
     });
     await pool.wait(5);
     for (let run = 0; run < 2; run++) {
-      await pool.query(SLEEP, [0.5]);
-      await pool.query(SLOW);
+      await pool.query(SLEEP, [0.3]);
       await pool.query(FAST);
     }
     slowOpening = true;
-    const from = sent.length;
-    const long = pool.query(SLEEP, [0.5]);
+    const long = pool.query(SLEEP, [2]);
     await sleep(20);
-    // a fast statement on the second connection; the slow one goes for the third, being opened
+    // the second connection runs a fast statement; the slow one waits for a third, slow to open
     const fast = pool.query(FAST);
-    const slow = pool.query(SLOW);
+    const slow = pool.query(SLEEP, [0.05]);
     await fast;
-    await sleep(20);
-    const fastFrom = sent.length;
-    await pool.query(FAST);
-    await Promise.all([long, slow]);
-    expect(slowAheadOfFast(fastFrom)).toEqual([]);
-    expect(slowBehindSlow(from)).toEqual([]);
+    await expect(slow).resolves.toBeDefined();
+    await long;
   });
 });
 
