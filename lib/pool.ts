@@ -379,14 +379,8 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
 
   /** A statement that must have its connection to itself (StatementHistory's `shareable`). */
   async #queryAlone<R>(text: QueryText, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<Result<R>> {
-    let conn: Connection;
-    try {
-      // its signal ends the wait for a connection, as for a shared statement
-      const signal = options?.signal;
-      conn = (await (poolAcquireChannel.hasSubscribers ? this.#tracedAcquire(undefined, undefined, undefined, signal) : this.#acquireEntry(undefined, undefined, undefined, signal))).conn;
-    } catch (error) {
-      throw withCallerStack(error);
-    }
+    // its signal ends the wait for a connection, as for a shared statement
+    const conn = await this.acquire({ signal: options?.signal });
     try {
       // One statement is a transaction of its own without BEGIN and COMMIT around it: one
       // command for the server instead of three. release() restores the connection's mode.
@@ -910,36 +904,15 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
         signal,
         onAbort: undefined,
         timer: setTimeout(() => {
-          const index = this.#waiters.indexOf(waiter);
-          if (index >= 0) this.#waiters.splice(index, 1);
-          this.#leftLine(waiter);
-          this.#counters.requestsErrors++;
-          this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
           const seconds = ((Date.now() - started) / 1000).toFixed(2);
           const lastError = this.#lastConnectError;
           const recent = lastError !== undefined && lastError.at >= started ? { cause: lastError.error } : undefined;
-          reject(new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${seconds} s${this.#lastErrorNote(started)}`, recent));
-          // a caller fewer in line: the slow statements waiting may now go, or the statements
-          // behind it be spread
-          if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
-          else if (this.#waiters.length > 0) this.#spreadStatements();
+          this.#giveUp(waiter, new errors.PoolTimeout(`couldn't get a connection from pool ${this.name} after ${seconds} s${this.#lastErrorNote(started)}`, recent));
         }, Math.max(0, remainingMs)),
       };
       if (signal !== undefined) {
         // an aborted statement leaves the line at once, as a timed-out one does
-        waiter.onAbort = () => {
-          const index = this.#waiters.indexOf(waiter);
-          if (index < 0) return;
-          this.#waiters.splice(index, 1);
-          clearTimeout(waiter.timer);
-          this.#leftLine(waiter);
-          this.#counters.requestsErrors++;
-          this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
-          reject(abortReason(signal));
-          if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
-          // the statements behind it may now be spread
-          else if (this.#waiters.length > 0) this.#spreadStatements();
-        };
+        waiter.onAbort = () => this.#giveUp(waiter, abortReason(signal));
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       if (statement !== undefined && !statement.slow) this.#fastWaiting++;
@@ -951,6 +924,23 @@ export class Pool extends TypedEventEmitter<PoolEvents> {
       // at max, a statement waiting for a connection being opened may be better off shared
       if (statement !== undefined) this.#spreadStatements();
     });
+  }
+
+  /**
+   * A waiter that stops waiting (its timeout, its signal) leaves the line, counted as an error,
+   * and fails with `error`; the ones behind it may then be spread, or the slow statements go.
+   */
+  #giveUp(waiter: Waiter, error: Error): void {
+    const index = this.#waiters.indexOf(waiter);
+    if (index < 0) return;
+    this.#waiters.splice(index, 1);
+    clearTimeout(waiter.timer);
+    this.#leftLine(waiter);
+    this.#counters.requestsErrors++;
+    this.#counters.requestsWaitMs += Date.now() - waiter.queuedAt;
+    waiter.reject(error);
+    if (this.#waiters.length === 0 && this.#slowLine.length > 0) this.#placeSlowLine();
+    else if (this.#waiters.length > 0) this.#spreadStatements();
   }
 
   /**

@@ -3,12 +3,19 @@
 // (requestsWaiting, maxWaiting) and never run.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { errors, Pool } from '../lib';
+import { errors, Pool, type Connection } from '../lib';
 import { poolsClosedAfterEach } from './helpers';
 
 const makePool = poolsClosedAfterEach({ timeout: 30 });
 const MARK = "select set_config('pqnode.aborted_ran', 'yes', false)";
 const RAN = "select current_setting('pqnode.aborted_ran', true) as ran";
+
+/** Gives `held` back, then checks on the pool's only connection that MARK never ran there. */
+async function expectNeverRan(pool: Pool, held: Connection): Promise<void> {
+  await pool.release(held);
+  const { rows } = await pool.query<{ ran: string | null }>(RAN);
+  expect(rows[0].ran ?? '').toBe('');
+}
 
 describe('pool.query() aborted while it waits for a connection', () => {
   it('leaves the callers’ line at once, with the signal’s reason, and never runs', async () => {
@@ -22,9 +29,7 @@ describe('pool.query() aborted while it waits for a connection', () => {
     // settles while the only connection is still held: it did not wait for it
     await expect(waiting).rejects.toBe(reason);
     expect(pool.stats()).toMatchObject({ requestsWaiting: 0, requestsErrors: 1 });
-    await pool.release(held);
-    const { rows } = await pool.query<{ ran: string | null }>(RAN);
-    expect(rows[0].ran ?? '').toBe('');
+    await expectNeverRan(pool, held);
   });
 
   it('fails with QueryCanceledError when the reason is no Error, as a statement aborted on its connection does', async () => {
@@ -43,9 +48,7 @@ describe('pool.query() aborted while it waits for a connection', () => {
     const waiting = pool.query(MARK, [], { signal: AbortSignal.abort('too late') });
     await expect(waiting).rejects.toBeInstanceOf(errors.QueryCanceledError);
     expect(pool.stats().requestsWaiting).toBe(0);
-    await pool.release(held);
-    const { rows } = await pool.query<{ ran: string | null }>(RAN);
-    expect(rows[0].ran ?? '').toBe('');
+    await expectNeverRan(pool, held);
   });
 
   it('gives its place back to maxWaiting', async () => {
@@ -72,9 +75,7 @@ describe('pool.query() aborted while it waits for a connection', () => {
     controller.abort('stop');
     await expect(waiting).rejects.toBeInstanceOf(errors.QueryCanceledError);
     expect(pool.stats().requestsWaiting).toBe(0);
-    await pool.release(held);
-    const { rows } = await pool.query<{ ran: string | null }>(RAN);
-    expect(rows[0].ran ?? '').toBe('');
+    await expectNeverRan(pool, held);
   });
 
   it('fails with QueryCanceledError when the signal had aborted and a connection was free', async () => {
