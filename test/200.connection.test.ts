@@ -473,6 +473,26 @@ describe('connect timeout and abort', () => {
     expect(silent.accepted()).toBe(acceptedBefore);
   });
 
+  it('rejects an already aborted signal whose reason is no Error as one aborted while connecting', async () => {
+    const acceptedBefore = silent.accepted();
+    const { error } = await rejectionOf(connect(`postgresql://postgres@127.0.0.1:${silent.port}/postgres`, { signal: AbortSignal.abort('stop') }));
+    expect(error).toBeInstanceOf(errors.OperationalError);
+    expect((error as Error).message).toBe('connection aborted');
+    await sleep(50);
+    expect(silent.accepted()).toBe(acceptedBefore);
+  });
+
+  it('refuses a signal that is no AbortSignal with a TypeError, without touching the network', async () => {
+    const acceptedBefore = silent.accepted();
+    for (const signal of ['stop', 5, null, {}]) {
+      const { error } = await rejectionOf(connect(`postgresql://postgres@127.0.0.1:${silent.port}/postgres`, { signal: signal as unknown as AbortSignal }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/signal must be an AbortSignal/);
+    }
+    await sleep(50);
+    expect(silent.accepted()).toBe(acceptedBefore);
+  });
+
   it('connects normally when a signal is given and never aborted', async () => {
     const controller = new AbortController();
     const conn = await open({ signal: controller.signal, connectTimeout: 5 });

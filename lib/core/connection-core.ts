@@ -132,7 +132,10 @@ export class ConnectionCore implements Core {
     const timeout = options.connectTimeout ?? params.connectTimeout;
     if (timeout !== undefined) checkSeconds('connectTimeout', timeout);
     const signal = options.signal;
-    signal?.throwIfAborted();
+    checkSignal(signal);
+    // aborted before or while connecting: the signal's reason, else one error for both
+    const aborted = (reason: unknown) => (reason instanceof Error ? reason : new errors.OperationalError('connection aborted'));
+    if (signal?.aborted) throw aborted(signal.reason);
     // one deadline and one abort for the whole of it: resolving names, then connecting
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -150,7 +153,7 @@ export class ConnectionCore implements Core {
           reject(error);
         }
       };
-      const onAbort = () => finish(signal?.reason instanceof Error ? signal.reason : new errors.OperationalError('connection aborted'));
+      const onAbort = () => finish(aborted(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout !== undefined) {
         timer = setTimeout(() => finish(new errors.ConnectionTimeout(`connection timeout expired (${timeout}s)`)), timeout * 1000);
